@@ -1,0 +1,98 @@
+/**
+ * The one place that classifies AWS errors, keyed on the error's name (SDK v3 sets `name` to the
+ * service's error code). No other file compares error names or messages.
+ */
+
+export function awsErrorName(err: unknown): string {
+  if (!err || typeof err !== 'object') return '';
+  const e = err as { name?: unknown; Code?: unknown; code?: unknown };
+  for (const v of [e.name, e.Code, e.code]) if (typeof v === 'string' && v && v !== 'Error') return v;
+  return '';
+}
+
+function httpStatus(err: unknown): number | undefined {
+  const meta = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
+  return meta?.httpStatusCode;
+}
+
+const NOT_FOUND = new Set([
+  'ResourceNotFoundException', 'ResourceNotFound', 'NotFoundException', 'NotFound', 'NoSuchEntity', 'NoSuchEntityException',
+  'NoSuchBucket', 'NoSuchKey', 'NoSuchHostedZone', 'DBInstanceNotFound', 'DBInstanceNotFoundFault', 'DBSubnetGroupNotFoundFault',
+  'DBSnapshotNotFound', 'DBSnapshotNotFoundFault', 'DBProxyNotFoundFault', 'DBProxyTargetGroupNotFoundFault', 'LoadBalancerNotFound',
+  'TargetGroupNotFound', 'ListenerNotFound', 'ClusterNotFoundException', 'ServiceNotFoundException', 'FileSystemNotFound',
+  'MountTargetNotFound', 'AccessPointNotFound', 'ObjectNotFoundException', 'ParameterNotFound',
+]);
+const ALREADY_EXISTS = new Set([
+  'AlreadyExistsException', 'ResourceAlreadyExistsException', 'EntityAlreadyExists', 'EntityAlreadyExistsException',
+  'BucketAlreadyOwnedByYou', 'DBInstanceAlreadyExists', 'DBInstanceAlreadyExistsFault', 'DBSubnetGroupAlreadyExists',
+  'DBSubnetGroupAlreadyExistsFault', 'DuplicateLoadBalancerName', 'DuplicateTargetGroupName', 'FileSystemAlreadyExists',
+  'AccessPointAlreadyExists', 'ResourceExistsException', 'InvalidGroup.Duplicate', 'InvalidPermission.Duplicate',
+  'RouteAlreadyExists', 'HostedZoneAlreadyExists', 'DBProxyAlreadyExistsFault',
+]);
+const DEPENDENCY = new Set([
+  'DependencyViolation', 'ResourceInUse', 'ResourceInUseException', 'FileSystemInUse', 'InvalidDBSubnetGroupStateFault',
+  'DeleteConflict', 'DeleteConflictException', 'ClusterContainsServicesException', 'ClusterContainsTasksException',
+  'InvalidDBInstanceState', 'InvalidDBInstanceStateFault', 'OperationNotPermitted', 'BucketNotEmpty', 'IncorrectState',
+]);
+const THROTTLING = new Set([
+  'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException',
+  'RequestThrottled', 'RequestThrottledException', 'SlowDown', 'ProvisionedThroughputExceededException', 'PriorRequestNotComplete',
+  'EC2ThrottledException', 'BandwidthLimitExceeded',
+]);
+const ACCESS_DENIED = new Set([
+  'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess', 'AuthFailure', 'InvalidClientTokenId',
+  'UnrecognizedClientException', 'SignatureDoesNotMatch', 'ExpiredToken', 'ExpiredTokenException', 'NotAuthorized',
+]);
+const CREDENTIALS = new Set(['CredentialsProviderError', 'TokenProviderError']);
+/** Right after a create, other calls may not see the new resource for a moment. */
+const EVENTUAL = new Set([
+  'InvalidGroup.NotFound', 'InvalidNatGatewayID.NotFound', 'InvalidRouteTableID.NotFound', 'InvalidSubnetID.NotFound',
+  'InvalidVpcID.NotFound', 'InvalidInternetGatewayID.NotFound', 'InvalidAllocationID.NotFound', 'InvalidNetworkAclID.NotFound',
+  'LoadBalancerNotFound',
+]);
+
+/** The resource (or a parent named in the call) does not exist. */
+export function isNotFound(err: unknown): boolean {
+  const n = awsErrorName(err);
+  return NOT_FOUND.has(n) || /\.NotFound$|NotFound(Fault|Exception)?$/.test(n);
+}
+export function isAlreadyExists(err: unknown): boolean {
+  const n = awsErrorName(err);
+  return ALREADY_EXISTS.has(n) || /AlreadyExists(Fault|Exception)?$|\.Duplicate$/.test(n);
+}
+/** Something still holds the resource; retrying after it drains may succeed. */
+export function isDependencyViolation(err: unknown): boolean {
+  return DEPENDENCY.has(awsErrorName(err));
+}
+export function isThrottling(err: unknown): boolean {
+  return THROTTLING.has(awsErrorName(err)) || httpStatus(err) === 429;
+}
+export function isAccessDenied(err: unknown): boolean {
+  return ACCESS_DENIED.has(awsErrorName(err)) || httpStatus(err) === 403;
+}
+export function isCredentialsError(err: unknown): boolean {
+  return CREDENTIALS.has(awsErrorName(err));
+}
+/** A not-found that is likely eventual consistency when it follows a create of the same resource. */
+export function isEventuallyConsistentNotFound(err: unknown): boolean {
+  return EVENTUAL.has(awsErrorName(err));
+}
+/** Worth retrying as is: throttling, 5xx, a dropped connection. */
+export function isTransient(err: unknown): boolean {
+  if (isThrottling(err)) return true;
+  const status = httpStatus(err);
+  if (status !== undefined && status >= 500) return true;
+  const n = awsErrorName(err);
+  return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'TimeoutError', 'RequestTimeout', 'ServiceUnavailable', 'InternalError', 'InternalFailure'].includes(n);
+}
+
+/** What to do about an error, for the hint line; undefined when there is nothing general to say. */
+export function recommendAction(err: unknown, profileHint = ''): string | undefined {
+  if (isCredentialsError(err)) {
+    return `No AWS credentials were found. Run \`aws configure\` or \`aws sso login${profileHint}\`, set AWS_PROFILE, or pass --profile; for the local emulator, pass --local.`;
+  }
+  if (isAccessDenied(err)) return 'The caller lacks a permission: see iam/wpdeploy-policy.json in the README for the policy wpdeploy needs.';
+  if (isThrottling(err)) return 'AWS throttled the calls even after retries. Run the same command again in a minute; it resumes where it stopped.';
+  if (awsErrorName(err) === 'ECONNREFUSED') return 'The AWS endpoint refused the connection. With --local, check that the emulator is running (`scripts/emulator.sh status`).';
+  return undefined;
+}

@@ -1,0 +1,83 @@
+/**
+ * Waiting for AWS at the pace of the resource: checks come quickly at first for fast resources, then
+ * back off towards a tenth of the expected duration, so a finished resource is noticed within about
+ * 10% of its duration; every wait has a bound. WPDEPLOY_TIME_SCALE (a simulation setting, default 1)
+ * divides every duration, for benchmarks against a simulated AWS.
+ */
+import { WpdeployError } from '../errors.js';
+
+export function timeScale(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.WPDEPLOY_TIME_SCALE ?? '1');
+  return Number.isFinite(v) && v > 0 ? v : 1;
+}
+
+export interface WaitOptions<T> {
+  /** What is being waited for, for messages: `vpc wordpress-vpc to be available`. */
+  what: string;
+  /** One look at the resource. */
+  check: () => Promise<T>;
+  /** Done when this returns true. */
+  done: (value: T) => boolean;
+  /** A terminal failure state: returns the reason, or undefined. */
+  failed?: (value: T) => string | undefined;
+  /** Typical duration on AWS (DESIGN.md §3), in ms, before scaling. */
+  expectedMs: number;
+  /** Give up after this long (before scaling); default 4 x expected, at least 60 s. */
+  timeoutMs?: number;
+  /** Smallest gap between two checks (before scaling); guards the service's throttling budget. */
+  minIntervalMs?: number;
+  onProgress?: (value: T, elapsedMs: number) => void;
+  signal?: AbortSignal;
+  scale?: number;
+}
+
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+
+/** The gap before the next check: short at first, growing towards expected/10. */
+export function nextInterval(elapsedMs: number, expectedMs: number, minIntervalMs: number): number {
+  const ceiling = Math.max(minIntervalMs, expectedMs / 10);
+  const grown = Math.max(minIntervalMs, 250 * 2 ** Math.floor(elapsedMs / Math.max(1000, expectedMs / 8)));
+  return Math.min(ceiling, grown);
+}
+
+export async function waitFor<T>(o: WaitOptions<T>): Promise<T> {
+  const scale = o.scale ?? timeScale();
+  const expected = o.expectedMs;
+  const timeout = o.timeoutMs ?? Math.max(60_000, expected * 4);
+  const minInterval = o.minIntervalMs ?? 200;
+  const start = Date.now();
+  for (;;) {
+    const value = await o.check();
+    const elapsed = Date.now() - start;
+    if (o.done(value)) return value;
+    const reason = o.failed?.(value);
+    if (reason) throw new WpdeployError(`${o.what}: ${reason}`);
+    o.onProgress?.(value, elapsed);
+    if (elapsed * scale > timeout) {
+      throw new WpdeployError(`timed out after ${Math.round((elapsed * scale) / 1000)} s waiting for ${o.what}.`, {
+        hint: 'AWS may still be working on it: run the same command again to resume waiting.',
+      });
+    }
+    if (o.signal?.aborted) throw new WpdeployError(`interrupted while waiting for ${o.what}.`);
+    await sleep(nextInterval(elapsed * scale, expected, minInterval) / scale, o.signal);
+  }
+}
+
+/** Retries `fn` while `retryable(err)` holds, with backoff, up to `attempts`; the last error is thrown. */
+export async function retrying<T>(fn: () => Promise<T>, opts: { retryable: (err: unknown) => boolean; attempts?: number; baseMs?: number; scale?: number; onRetry?: (err: unknown, attempt: number) => void }): Promise<T> {
+  const attempts = opts.attempts ?? 6;
+  const scale = opts.scale ?? timeScale();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= attempts || !opts.retryable(err)) throw err;
+      opts.onRetry?.(err, attempt);
+      await sleep(((opts.baseMs ?? 1000) * 2 ** (attempt - 1)) / scale);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Tags every wpdeploy resource carries, set in the create call itself:
+ * `wpdeploy:stack=<stack>`, `wpdeploy:step=<step id>`, `Name=<stack>-<role>`, plus the user's tags.
+ */
+export const TAG_STACK = 'wpdeploy:stack';
+export const TAG_STEP = 'wpdeploy:step';
+export const TAG_NAME = 'Name';
+
+export type TagMap = Record<string, string>;
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export function stackTags(opts: { stack: string; step: string; role: string; userTags?: TagMap }): TagMap {
+  return {
+    ...(opts.userTags ?? {}),
+    [TAG_NAME]: `${opts.stack}-${opts.role}`,
+    [TAG_STACK]: opts.stack,
+    [TAG_STEP]: opts.step,
+  };
+}
+
+/** `[{Key, Value}]`, sorted by key (EC2, ELB, RDS, IAM, Secrets Manager, ACM, ...). */
+export function toTagList(tags: TagMap): Tag[] {
+  return Object.keys(tags)
+    .sort()
+    .map((Key) => ({ Key, Value: tags[Key]! }));
+}
+
+export function fromTagList(list: ReadonlyArray<{ Key?: string; Value?: string }> | undefined): TagMap {
+  const out: TagMap = {};
+  for (const t of list ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+/** Tags in `desired` that are missing or different in `actual`. Tags set by others are left alone. */
+export function tagsToSet(desired: TagMap, actual: TagMap): TagMap {
+  const out: TagMap = {};
+  for (const [k, v] of Object.entries(desired)) if (actual[k] !== v) out[k] = v;
+  return out;
+}
+
+/** EC2 `Filters` that find a stack's resource for a step by tag. */
+export function ec2TagFilters(stack: string, step: string): Array<{ Name: string; Values: string[] }> {
+  return [
+    { Name: `tag:${TAG_STACK}`, Values: [stack] },
+    { Name: `tag:${TAG_STEP}`, Values: [step] },
+  ];
+}

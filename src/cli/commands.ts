@@ -1,0 +1,153 @@
+/**
+ * The commands: pick a renderer, open a session, run the engine, print the outcome, choose the exit
+ * code. No AWS call is made here.
+ */
+import { createInterface } from 'node:readline/promises';
+import { loadConfig } from '../config/load.js';
+import { EXIT, UsageError, WpdeployError, errorMessage } from '../errors.js';
+import type { EngineResult } from '../engine/deployer.js';
+import { timed, type Emit, type TimedEvent } from '../engine/events.js';
+import { hasChanges } from '../engine/planner.js';
+import { openSession, runDown, runPlan, runStatus, runUp, type GlobalOptions, type Session } from '../engine/session.js';
+import { jsonRenderer, liveRenderer, plainRenderer, quietRenderer, type Renderer } from '../ui/renderers.js';
+import { planText, statusDocument, statusTable, summaryText } from '../ui/report.js';
+import { colorEnabled, makeStyle } from '../ui/style.js';
+
+type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean };
+
+const useColor = (o: Opts) => o.color !== false && colorEnabled(process.stdout);
+const isLive = (o: Opts) => !o.json && !!process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
+
+function renderer(o: Opts, dryRun: boolean, readOnly = false): Renderer {
+  if (readOnly && (o.json || !isLive(o))) return quietRenderer(process.stderr);
+  if (o.json) return jsonRenderer(process.stdout);
+  if (isLive(o)) return liveRenderer(process.stderr, o.color !== false && colorEnabled(process.stderr), dryRun);
+  return plainRenderer(process.stderr, dryRun);
+}
+
+/** Prints an error with its hint; returns the exit code. */
+export function reportError(err: unknown, json = false): number {
+  const e = err instanceof WpdeployError ? err : undefined;
+  const code = e?.exitCode ?? EXIT.failure;
+  if (json) {
+    process.stdout.write(JSON.stringify({ type: 'error', time: new Date().toISOString(), error: errorMessage(err), hint: e?.hint, exitCode: code }) + '\n');
+  } else {
+    process.stderr.write(`wpdeploy: ${errorMessage(err)}\n`);
+    if (e?.hint) process.stderr.write(`${e.hint}\n`);
+    if (!e && process.env.WPDEPLOY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  }
+  return code;
+}
+
+/**
+ * Runs one command: SIGINT once stops new work, lets in-flight calls finish and saves the state;
+ * SIGINT twice exits at once (the state file is written atomically, so it stays consistent).
+ */
+async function withSession(name: string, o: Opts, dryRun: boolean, lock: boolean, body: (s: Session) => Promise<number>): Promise<void> {
+  // status prints a table (or one JSON document) at the end; its progress shows only in a terminal.
+  const r = renderer(o, dryRun, name === 'status');
+  const emit: Emit = timed((e: TimedEvent) => r.onEvent(e));
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      abort.abort();
+      emit({ type: 'warning', message: 'interrupted: finishing the calls in flight and saving the state (Ctrl-C again to exit at once)' });
+    } else {
+      r.close();
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  let session: Session | undefined;
+  try {
+    session = await openSession(name, o, emit, abort.signal, lock);
+    process.exitCode = await body(session);
+  } catch (err) {
+    r.close();
+    process.exitCode = reportError(err, o.json);
+  } finally {
+    session?.close();
+    r.close();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function finalCode(result: EngineResult): number {
+  if (result.interrupted) return EXIT.interrupted;
+  return result.ok ? EXIT.ok : EXIT.failure;
+}
+
+function resumeHint(name: string, s: Session): string {
+  return `Run \`wpdeploy ${name}${s.config.stack !== 'wordpress' ? ` --stack ${s.config.stack}` : ''}\` again to resume.`;
+}
+
+function printSummary(name: string, o: Opts, s: Session, result: EngineResult, started: number): void {
+  if (o.json) return;
+  const st = makeStyle(useColor(o));
+  process.stdout.write(summaryText(name, s.config.stack, result, s.aws.calls, Date.now() - started, st) + '\n');
+  if (result.interrupted || !result.ok) process.stdout.write(resumeHint(name, s) + '\n');
+}
+
+export async function up(o: Opts): Promise<void> {
+  const started = Date.now();
+  await withSession('up', o, false, true, async (s) => {
+    const result = await runUp(s);
+    printSummary('up', o, s, result, started);
+    return finalCode(result);
+  });
+}
+
+export async function plan(o: Opts): Promise<void> {
+  await withSession('plan', o, true, false, async (s) => {
+    const result = await runPlan(s);
+    if (!o.json) {
+      process.stdout.write(`Plan for stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
+      process.stdout.write(planText(result, makeStyle(useColor(o))) + '\n');
+    }
+    if (!result.ok) return finalCode(result);
+    return o.detailedExitcode && hasChanges(result.items) ? 2 : EXIT.ok;
+  });
+}
+
+export async function status(o: Opts): Promise<void> {
+  await withSession('status', o, true, false, async (s) => {
+    const result = await runStatus(s);
+    const meta = { stack: s.config.stack, region: s.config.region, account: s.account };
+    if (o.json) process.stdout.write(JSON.stringify(statusDocument(meta, result), null, 2) + '\n');
+    else {
+      process.stdout.write(`Stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
+      process.stdout.write(statusTable(result) + '\n');
+    }
+    if (!result.ok) return finalCode(result);
+    return o.check && hasChanges(result.items) ? EXIT.failure : EXIT.ok;
+  });
+}
+
+async function confirmDown(o: Opts): Promise<void> {
+  if (o.yes) return;
+  const stack = `stack ${loadConfig({ file: o.config, stack: o.stack, region: o.region }).config.stack}`;
+  if (!process.stdin.isTTY) {
+    throw new UsageError(`down removes every resource of ${stack} and needs confirmation, but there is no terminal to ask.`, 'Pass --yes to confirm (as in CI).');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`This removes every resource of ${stack}. Type "yes" to continue: `);
+  rl.close();
+  if (answer.trim().toLowerCase() !== 'yes') throw new WpdeployError('down cancelled: nothing was changed.', { exitCode: EXIT.failure });
+}
+
+export async function down(o: Opts): Promise<void> {
+  const started = Date.now();
+  try {
+    await confirmDown(o);
+  } catch (err) {
+    process.exitCode = reportError(err, o.json);
+    return;
+  }
+  await withSession('down', o, false, true, async (s) => {
+    const result = await runDown(s);
+    printSummary('down', o, s, result, started);
+    return finalCode(result);
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The wpdeploy command line: parses flags and hands over to the commands, which are loaded only
+ * when one runs, so `--help` and `--version` load no AWS SDK.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT } from '../errors.js';
+import { VERSION } from '../version.js';
+
+const program = new Command('wpdeploy');
+program
+  .description('Deploy a highly available WordPress on AWS (ECS Fargate, ALB, RDS Multi-AZ, EFS) with one command, and remove it with another.')
+  .version(VERSION, '-V, --version')
+  .option('--stack <name>', 'stack name (default: the config\'s stack, else "wordpress")')
+  .option('-c, --config <file>', 'config file (default: wpdeploy.yml when present; no file means the defaults)')
+  .option('--region <region>', 'AWS region (default: the config\'s region, else AWS_REGION, else us-east-1)')
+  .option('--profile <name>', 'AWS profile from ~/.aws/config (SSO profiles too)')
+  .option('--endpoint-url <url>', 'send every AWS call to this endpoint (also AWS_ENDPOINT_URL), e.g. LocalStack')
+  .option('--local', 'use a local AWS emulator (moto), started if needed, with dummy credentials')
+  .option('--state <dir>', 'where state files live', 'state')
+  .option('-y, --yes', 'do not ask for confirmation (needed for destructive commands without a terminal)')
+  .option('--json', 'print newline-delimited JSON events (status: one JSON document)')
+  .option('--concurrency <n>', 'how many steps may run at once (1-64)', '8')
+  .showHelpAfterError('(run `wpdeploy --help` for usage)')
+  .addHelpText('after', `
+Exit codes: 0 success · 1 failure · 2 bad usage or config (no AWS call made) · 130 interrupted.
+
+Examples:
+  wpdeploy up --local            deploy to a local AWS emulator it starts itself
+  wpdeploy status                show every resource, its live state and drift
+  wpdeploy down --yes            remove the stack`);
+
+program
+  .command('up')
+  .description('create or update the stack so that it matches the config (safe to rerun)')
+  .action(async (_opts, cmd: Command) => (await import('./commands.js')).up(cmd.optsWithGlobals()));
+
+program
+  .command('plan')
+  .description('show what `up` would do, changing nothing')
+  .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error')
+  .action(async (_opts, cmd: Command) => (await import('./commands.js')).plan(cmd.optsWithGlobals()));
+
+program
+  .command('status')
+  .description('show every resource of the stack with its live state and drift')
+  .option('--check', 'exit 1 when a resource is missing or drifted (for CI and monitoring)')
+  .action(async (_opts, cmd: Command) => (await import('./commands.js')).status(cmd.optsWithGlobals()));
+
+program
+  .command('down')
+  .description('remove the stack')
+  .action(async (_opts, cmd: Command) => (await import('./commands.js')).down(cmd.optsWithGlobals()));
+
+program.addOption(new Option('--no-color', 'no colors (also NO_COLOR)').hideHelp());
+
+program.exitOverride();
+program.configureOutput({ outputError: (str, write) => write(str) });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    const ok = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code);
+    process.exitCode = ok ? EXIT.ok : EXIT.usage;
+  } else {
+    const { reportError } = await import('./commands.js');
+    process.exitCode = reportError(err);
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * Loading and validating the config: YAML syntax, types and ranges (schema.ts), unknown keys with a
+ * did-you-mean, and the checks that span fields. Every problem is collected and reported at once as
+ * one ConfigError (exit 2); nothing here talks to AWS.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, UsageError, type ConfigIssue } from '../errors.js';
+import { planSubnets } from './cidr.js';
+import { REGION_AZ_COUNT, KNOWN_REGIONS } from './regions.js';
+import { ConfigSchema, DEFAULT_REGION, DEFAULT_STACK, SECTIONS, STACK_NAME_RE, type Config } from './schema.js';
+
+export const DEFAULT_CONFIG_FILE = 'wpdeploy.yml';
+
+export interface LoadOptions {
+  /** --config; when absent, wpdeploy.yml in cwd is used if present, else the defaults. */
+  file?: string;
+  cwd?: string;
+  /** --stack and --region, which win over the file. */
+  stack?: string;
+  region?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Where it came from, for messages: a path, or "defaults". */
+  source: string;
+}
+
+/** Valid Fargate task sizes: CPU units -> allowed memory (MiB). */
+export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+const ENGINE_VERSIONS: Record<string, string[]> = {
+  mysql: ['8.0', '8.4'],
+  mariadb: ['10.5', '10.6', '10.11', '11.4', '11.8'],
+};
+const DEFAULT_ENGINE_VERSION: Record<string, string> = { mysql: '8.0', mariadb: '10.11' };
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  let raw: unknown = {};
+  let source = 'the default config';
+  const path = opts.file ? resolve(cwd, opts.file) : resolve(cwd, DEFAULT_CONFIG_FILE);
+  if (opts.file && !existsSync(path)) {
+    throw new UsageError(`config file ${opts.file} does not exist.`, 'Check the --config path. Without --config, wpdeploy reads wpdeploy.yml when present and uses the defaults otherwise.');
+  }
+  if (existsSync(path)) {
+    source = opts.file ?? DEFAULT_CONFIG_FILE;
+    const doc = parseDocument(readFileSync(path, 'utf8'), { prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      throw new ConfigError(
+        source,
+        doc.errors.map((e) => ({
+          path: '',
+          message: `YAML syntax error${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]}`,
+          fix: 'Fix the YAML syntax (indentation, quotes, colons).',
+        })),
+      );
+    }
+    raw = doc.toJS() ?? {};
+  }
+  return { config: validateConfig(raw, source, { ...opts, env }), source };
+}
+
+/** Validates a parsed document; throws ConfigError with every problem found. */
+export function validateConfig(raw: unknown, source = 'config', opts: LoadOptions = {}): Config {
+  const env = opts.env ?? {};
+  const issues: ConfigIssue[] = [];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(source, [{ path: '', message: 'must be a mapping of keys (stack:, region:, network:, ...).', fix: 'See the configuration reference in the README.' }]);
+  }
+  const input: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  // Flags and environment fill in before validation, so their values are checked like the file's.
+  if (opts.stack !== undefined) input.stack = opts.stack;
+  if (opts.region !== undefined) input.region = opts.region;
+  else if (input.region === undefined) {
+    const fromEnv = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+    if (fromEnv) input.region = fromEnv;
+  }
+  const db = input.database;
+  if (db && typeof db === 'object' && !Array.isArray(db)) {
+    const d = db as Record<string, unknown>;
+    if (d.engineVersion === undefined && typeof d.engine === 'string' && DEFAULT_ENGINE_VERSION[d.engine]) {
+      input.database = { ...d, engineVersion: DEFAULT_ENGINE_VERSION[d.engine] };
+    }
+  }
+
+  const result = ConfigSchema.safeParse(input);
+  if (result.success) {
+    issues.push(...crossFieldIssues(result.data));
+    if (issues.length) throw new ConfigError(source, issues);
+    return result.data;
+  }
+  for (const zi of result.error.issues) issues.push(...fromZodIssue(zi, input));
+  // Cross-field checks still run on the sections that parsed, so one run reports everything.
+  const partial = partialParse(input);
+  issues.push(...crossFieldIssues(partial));
+  throw new ConfigError(source, dedupe(issues));
+}
+
+type PartialConfig = { [K in keyof Config]?: Config[K] };
+
+function partialParse(input: Record<string, unknown>): PartialConfig {
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(SECTIONS)) {
+    const value = input[key];
+    if (key === 'domain' && value === undefined) continue;
+    const r = (schema as z.ZodType).safeParse(value ?? {});
+    if (r.success) out[key] = r.data;
+  }
+  const stack = ConfigSchema.shape.stack.safeParse(input.stack);
+  if (stack.success) out.stack = stack.data;
+  const region = ConfigSchema.shape.region.safeParse(input.region);
+  if (region.success) out.region = region.data;
+  return out as PartialConfig;
+}
+
+/** Checks that span fields, each only when the fields it reads are valid. */
+export function crossFieldIssues(c: PartialConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { wordpress: wp, scaling, network, region, domain, database } = c;
+  if (wp) {
+    const allowed = FARGATE_SIZES[wp.cpu];
+    if (!allowed) {
+      issues.push({ path: 'wordpress.cpu', message: `${wp.cpu} is not a Fargate CPU size.`, fix: `Use one of ${Object.keys(FARGATE_SIZES).join(', ')}.` });
+    } else if (!allowed.includes(wp.memory)) {
+      issues.push({
+        path: 'wordpress.memory',
+        message: `${wp.memory} MiB does not pair with cpu ${wp.cpu} on Fargate.`,
+        fix: `With cpu ${wp.cpu} use ${allowed[0]} to ${allowed[allowed.length - 1]} MiB (${allowed.length <= 4 ? allowed.join(', ') : `steps of ${allowed[1]! - allowed[0]!}`}).`,
+      });
+    }
+  }
+  if (scaling) {
+    if (scaling.min > scaling.max) {
+      issues.push({ path: 'scaling.min', message: `min (${scaling.min}) is greater than max (${scaling.max}).`, fix: 'Set scaling.min <= scaling.max.' });
+    } else if (wp && (wp.desiredCount < scaling.min || wp.desiredCount > scaling.max)) {
+      issues.push({
+        path: 'wordpress.desiredCount',
+        message: `${wp.desiredCount} is outside scaling.min..scaling.max (${scaling.min}..${scaling.max}).`,
+        fix: `Use a desiredCount from ${scaling.min} to ${scaling.max}, or widen the scaling bounds.`,
+      });
+    }
+  }
+  if (network && region) {
+    const available = REGION_AZ_COUNT[region] ?? 0;
+    if (network.azCount > available) {
+      issues.push({ path: 'network.azCount', message: `${region} has ${available} Availability Zones usable by new accounts; ${network.azCount} asked.`, fix: `Use 2 to ${available}.` });
+    }
+  }
+  if (network && !planSubnets(network.cidr, network.azCount)) {
+    issues.push({
+      path: 'network.cidr',
+      message: `${network.cidr} is too small for ${3 * network.azCount} subnets (3 tiers x ${network.azCount} AZs) of at least /28.`,
+      fix: 'Use a larger block (a smaller prefix, e.g. /16) or fewer AZs.',
+    });
+  }
+  if (domain) {
+    const zone = domain.hostedZone.replace(/\.$/, '');
+    if (domain.name !== zone && !domain.name.endsWith(`.${zone}`)) {
+      issues.push({ path: 'domain.name', message: `${domain.name} is not inside the hosted zone ${zone}.`, fix: `Use a name ending in .${zone}, or the zone that contains ${domain.name}.` });
+    }
+  }
+  if (database) {
+    const major = database.engineVersion.split('.').slice(0, 2).join('.');
+    const known = ENGINE_VERSIONS[database.engine] ?? [];
+    if (!known.includes(major)) {
+      issues.push({ path: 'database.engineVersion', message: `${database.engineVersion} is not a supported ${database.engine} version.`, fix: `Use one of ${known.map((v) => `"${v}"`).join(', ')}.` });
+    }
+  }
+  return issues;
+}
+
+function fromZodIssue(zi: z.core.$ZodIssue, input: Record<string, unknown>): ConfigIssue[] {
+  const path = zi.path.map(String).join('.');
+  if (zi.code === 'unrecognized_keys') {
+    const known = knownKeysAt(zi.path.map(String));
+    return zi.keys.map((key) => {
+      const guess = didYouMean(key, known);
+      return {
+        path: path ? `${path}.${key}` : key,
+        message: 'is not a known key.',
+        fix: guess ? `Did you mean \`${guess}\`?` : `Known keys here: ${known.join(', ')}.`,
+      };
+    });
+  }
+  const value = valueAt(input, zi.path.map(String));
+  if (zi.code === 'invalid_type') {
+    const got = value === undefined ? 'nothing' : `${JSON.stringify(value)} (${Array.isArray(value) ? 'a list' : typeof value})`;
+    return [{ path, message: `expected ${article(zi.expected)}, got ${got}.`, fix: fixFor(path) }];
+  }
+  if (zi.code === 'too_small' || zi.code === 'too_big') {
+    const word = zi.code === 'too_small' ? 'at least' : 'at most';
+    const bound = String(zi.code === 'too_small' ? zi.minimum : zi.maximum);
+    return [{ path, message: `${JSON.stringify(value)} is out of range: must be ${word} ${bound}${zi.origin === 'string' ? ' characters' : ''}.` }];
+  }
+  if (zi.code === 'invalid_value') {
+    return [{ path, message: `${JSON.stringify(value)} is not allowed.`, fix: `Use one of ${zi.values.map((v) => JSON.stringify(v)).join(', ')}.` }];
+  }
+  if (zi.code === 'invalid_format' && path === 'stack') {
+    return [{ path, message: `${JSON.stringify(value)} ${zi.message}` }];
+  }
+  let message = zi.message;
+  if (path === 'region' && typeof value === 'string') {
+    const guess = didYouMean(value, KNOWN_REGIONS);
+    return [{ path, message: `${JSON.stringify(value)} ${message}`, fix: guess ? `Did you mean ${guess}?` : 'Use a region code like eu-west-3.' }];
+  }
+  if (!/^"/.test(message) && value !== undefined && typeof value !== 'object') message = `${JSON.stringify(value)} ${message}`;
+  return [{ path, message }];
+}
+
+function fixFor(path: string): string | undefined {
+  if (/^(network\.azCount|database\.storageGb|wordpress\.(cpu|memory|desiredCount)|scaling\.|logs\.)/.test(path)) return 'Write a number without quotes.';
+  if (/engineVersion$/.test(path)) return 'Quote the version in YAML, e.g. "8.0".';
+  return undefined;
+}
+
+function article(t: string): string {
+  return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
+}
+
+function valueAt(obj: unknown, path: string[]): unknown {
+  let cur: unknown = obj;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+function knownKeysAt(path: string[]): string[] {
+  if (path.length === 0) return Object.keys(ConfigSchema.shape).filter((k) => k !== '$schema');
+  const section = SECTIONS[path[0] as keyof typeof SECTIONS];
+  return section ? Object.keys(section.shape) : [];
+}
+
+/** The closest candidate within a small edit distance, case-insensitively. */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path}|${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export { DEFAULT_REGION, DEFAULT_STACK, STACK_NAME_RE };

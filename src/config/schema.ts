@@ -1,0 +1,128 @@
+/**
+ * The config schema: one source of truth for types, defaults, single-field checks and the JSON Schema
+ * (`schema/wpdeploy.schema.json`, emitted by `npm run schema`). Cross-field checks live in validate.ts.
+ * The keys are a contract: extend them, never rename them.
+ */
+import { z } from 'zod';
+import { isNetworkAddress, parseCidr } from './cidr.js';
+import { KNOWN_REGIONS } from './regions.js';
+
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Lowercase letters, digits and single hyphens; starts with a letter; fits every AWS name it prefixes. */
+export const STACK_NAME_RE = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,19}$/;
+
+export const DEFAULT_STACK = 'wordpress';
+export const DEFAULT_REGION = 'us-east-1';
+
+const stackName = z
+  .string()
+  .regex(STACK_NAME_RE, {
+    message:
+      'must be 1-20 characters: lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it prefixes RDS, ALB, S3 and IAM names).',
+  });
+
+const region = z.string().refine((r) => KNOWN_REGIONS.includes(r), {
+  message: 'is not an AWS region wpdeploy knows.',
+});
+
+const tagKey = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((k) => !/^(aws:|wpdeploy:)/i.test(k), { message: 'tag keys starting with aws: or wpdeploy: are reserved.' })
+  .refine((k) => k !== 'Name', { message: 'the Name tag is set by wpdeploy (<stack>-<role>).' });
+
+const cidr = z.string().superRefine((value, ctx) => {
+  const c = parseCidr(value);
+  if (!c) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an IPv4 CIDR block. Use a block like 10.20.0.0/16.` });
+    return;
+  }
+  if (c.prefix < 16 || c.prefix > 24) {
+    ctx.addIssue({ code: 'custom', message: `/${c.prefix} is outside what wpdeploy supports. Use a prefix from /16 to /24 (AWS allows /16 to /28 for a VPC; wpdeploy needs room for 3 subnets per AZ).` });
+  } else if (!isNetworkAddress(c)) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" has host bits set. Use the network address of the block.` });
+  }
+});
+
+export const NetworkSchema = z.strictObject({
+  cidr: cidr.default('10.20.0.0/16').describe('IPv4 block of the VPC, /16 to /24. Subnets are derived from it.'),
+  azCount: z.number().int().min(2).max(6).default(2).describe('How many Availability Zones to spread over (2 or more for high availability).'),
+  natGateways: z.enum(['perAz', 'single']).default('perAz').describe('perAz: one NAT gateway per AZ (survives an AZ loss). single: one NAT gateway (cheaper, one AZ is a single point of failure for outbound traffic).'),
+  flowLogs: z.boolean().default(true).describe('VPC flow logs to CloudWatch Logs (FSBP EC2.6).'),
+});
+
+export const DomainSchema = z.strictObject({
+  name: z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: 'must be a lowercase DNS name like blog.example.com.' }).describe('The site\'s DNS name.'),
+  hostedZone: z.string().regex(/^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/, { message: 'must be the name of an existing Route 53 public hosted zone, like example.com.' }).describe('An existing Route 53 public hosted zone that contains `name`.'),
+});
+
+export const DatabaseSchema = z.strictObject({
+  engine: z.enum(['mysql', 'mariadb']).default('mysql'),
+  engineVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be a version like "8.0" or "8.0.39" (quote it in YAML).' }).default('8.0'),
+  instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must be an RDS instance class like db.t4g.micro.' }).default('db.t4g.micro'),
+  storageGb: z.number().int().min(20).max(65536).default(20).describe('gp3 storage in GiB (20 to 65536).'),
+  multiAz: z.boolean().default(true).describe('A standby in another AZ (FSBP RDS.5).'),
+  backupRetentionDays: z.number().int().min(7).max(35).default(7).describe('Automated backups kept, 7 to 35 days (FSBP RDS.11).'),
+  deletionProtection: z.boolean().default(true).describe('`down` lifts it, and says so.'),
+  proxy: z.boolean().default(false).describe('Put an RDS Proxy between WordPress and the database.'),
+});
+
+export const WordpressSchema = z.strictObject({
+  image: z.string().min(1).default('wordpress:6-php8.3-apache'),
+  cpu: z.number().int().default(512).describe('Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).'),
+  memory: z.number().int().default(1024).describe('Fargate task memory in MiB; must pair with cpu.'),
+  desiredCount: z.number().int().min(1).max(100).default(2).describe('Tasks at creation; afterwards auto scaling owns the count.'),
+});
+
+export const ScalingSchema = z.strictObject({
+  min: z.number().int().min(1).max(100).default(2),
+  max: z.number().int().min(1).max(100).default(6),
+  cpuTarget: z.number().min(1).max(100).default(60).describe('Target average CPU percent.'),
+  requestsPerTarget: z.number().int().min(1).max(100000).default(500).describe('Target ALB requests per task per minute.'),
+});
+
+export const LogsSchema = z.strictObject({
+  retentionDays: z
+    .number()
+    .int()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      message: `is not a retention CloudWatch Logs accepts. Use one of ${LOG_RETENTION_DAYS.join(', ')}.`,
+    })
+    .default(30),
+});
+
+/** Top-level sections, parsed one by one so that every problem is reported at once. */
+export const SECTIONS = {
+  network: NetworkSchema,
+  domain: DomainSchema,
+  database: DatabaseSchema,
+  wordpress: WordpressSchema,
+  scaling: ScalingSchema,
+  logs: LogsSchema,
+} as const;
+
+export const ConfigSchema = z.strictObject({
+  $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editor completion.'),
+  stack: stackName.default(DEFAULT_STACK).describe('Stack name: prefixes every resource name, and tags everything.'),
+  region: region.default(DEFAULT_REGION).describe('AWS region. --region, AWS_REGION and AWS_DEFAULT_REGION override it.'),
+  tags: z.record(tagKey, z.string().max(256)).default({}).describe('Your tags, added to every resource.'),
+  network: NetworkSchema.prefault({}),
+  domain: DomainSchema.optional().describe('Serve HTTPS on this name. Without it, the site is HTTP only.'),
+  database: DatabaseSchema.prefault({}),
+  wordpress: WordpressSchema.prefault({}),
+  scaling: ScalingSchema.prefault({}),
+  logs: LogsSchema.prefault({}),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** The JSON Schema of the config file (what a user writes: defaults shown, nothing required). */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...schema, title: 'wpdeploy configuration', $id: 'https://wpdeploy.dev/schema/wpdeploy.schema.json' };
+}

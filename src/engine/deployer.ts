@@ -1,0 +1,288 @@
+/**
+ * The step engine. `apply` walks the step graph (dependencies first, up to --concurrency at once):
+ * each step finds its resource (recorded id, then tags), the planner decides, and unless this is a
+ * dry run the decision is carried out and recorded. `destroy` walks the reverse graph.
+ * Intent is written before every mutation and the id the moment a create returns.
+ */
+import type { AwsClients } from '../aws/clients.js';
+import { recommendAction } from '../aws/errors.js';
+import { stackTags, type TagMap } from '../aws/tags.js';
+import { WpdeployError, errorMessage } from '../errors.js';
+import type { Actual, Inputs, Operation, Outputs, ResourceContext, ResourceKind, StepDef } from '../resources/types.js';
+import { UNKNOWN } from '../resources/types.js';
+import type { Emit } from './events.js';
+import { WorkGraph, type RunResult } from './graph.js';
+import { decide, orphan, summarize, type PlanItem } from './planner.js';
+import type { StateStore } from './state.js';
+
+export interface EngineOptions {
+  steps: StepDef[];
+  /** Every kind by name, to tear down steps the config no longer defines. */
+  kinds: ReadonlyMap<string, ResourceKind>;
+  store: StateStore;
+  aws: AwsClients;
+  stack: string;
+  region: string;
+  account: string;
+  userTags: TagMap;
+  concurrency: number;
+  emit: Emit;
+  signal: AbortSignal;
+  scale: number;
+}
+
+export interface StepReport extends PlanItem {
+  /** Live state as AWS reports it, when the resource exists. */
+  state?: string;
+  recordedId?: string;
+}
+
+export interface EngineResult {
+  ok: boolean;
+  interrupted: boolean;
+  items: StepReport[];
+  failed: Array<{ step: string; error: unknown }>;
+  skipped: string[];
+  outputs: Record<string, Outputs>;
+}
+
+class StepInputs implements Inputs {
+  constructor(private readonly outputs: Map<string, Outputs>) {}
+  get(step: string, key: string): string {
+    const o = this.outputs.get(step);
+    if (!o) return UNKNOWN;
+    const v = o[key];
+    if (v === undefined) throw new WpdeployError(`internal: step ${step} has no output ${key}.`);
+    return v;
+  }
+}
+
+export class Engine {
+  private readonly outputs = new Map<string, Outputs>();
+  private readonly reports = new Map<string, StepReport>();
+
+  constructor(private readonly o: EngineOptions) {}
+
+  private context(step: string, role: string | undefined): ResourceContext {
+    const o = this.o;
+    const started = Date.now();
+    return {
+      aws: o.aws,
+      stack: o.stack,
+      region: o.region,
+      account: o.account,
+      step,
+      tags: stackTags({ stack: o.stack, step, role: role ?? step, userTags: o.userTags }),
+      recordedId: o.store.steps[step]?.id,
+      recordId: (id, arn) =>
+        o.store.update((s) => {
+          const prev = s.steps[step];
+          if (prev) s.steps[step] = { ...prev, id, arn: arn ?? prev.arn };
+        }),
+      progress: (message) => o.emit({ type: 'step-progress', step, message, elapsedMs: Date.now() - started }),
+      warn: (message) => o.emit({ type: 'warning', message, step }),
+      signal: o.signal,
+      scale: o.scale,
+    };
+  }
+
+  /** Plans (dryRun) or converges the stack: every step, then the removal of steps the config dropped. */
+  async apply(opts: { dryRun: boolean }): Promise<EngineResult> {
+    const o = this.o;
+    const defs = new Map(o.steps.map((s) => [s.id, s]));
+    const graph = new WorkGraph(o.steps.map((s) => ({ id: s.id, dependsOn: s.dependsOn.map((d) => d.step) })));
+    const result = await graph.run((id) => this.applyStep(defs.get(id)!, opts.dryRun), { concurrency: o.concurrency, signal: o.signal });
+    this.reportSkipped(result);
+    let combined = result;
+    if (result.failed.length === 0 && !o.signal.aborted) {
+      const orphans = Object.keys(o.store.steps).filter((id) => !defs.has(id));
+      if (orphans.length > 0) {
+        const r = await this.removeSteps(orphans, opts.dryRun, 'orphan');
+        combined = { done: [...result.done, ...r.done], failed: r.failed, skipped: r.skipped };
+      }
+    }
+    return this.finish(combined, o.steps.map((s) => s.id));
+  }
+
+  /** Deletes every resource of the stack, dependents first. */
+  async destroy(): Promise<EngineResult> {
+    const ids = [...new Set([...this.o.steps.map((s) => s.id), ...Object.keys(this.o.store.steps)])];
+    const r = await this.removeSteps(ids, false, 'down');
+    return this.finish(r, ids);
+  }
+
+  private finish(r: RunResult, order: string[]): EngineResult {
+    const items = [...new Set([...order, ...this.reports.keys()])].map((id) => this.reports.get(id)).filter((x): x is StepReport => !!x);
+    return {
+      ok: r.failed.length === 0 && !this.o.signal.aborted,
+      interrupted: this.o.signal.aborted,
+      items,
+      failed: r.failed.map((f) => ({ step: f.id, error: f.error })),
+      skipped: r.skipped,
+      outputs: Object.fromEntries(this.outputs),
+    };
+  }
+
+  private reportSkipped(r: RunResult): void {
+    const why = this.o.signal.aborted ? 'interrupted' : `not started because ${r.failed.map((f) => f.id).join(', ')} failed`;
+    for (const id of r.skipped) this.o.emit({ type: 'step-skipped', step: id, reason: why });
+  }
+
+  private async applyStep(def: StepDef, dryRun: boolean): Promise<void> {
+    const o = this.o;
+    const kind = def.kind as ResourceKind<unknown, Actual>;
+    const started = Date.now();
+    const ctx = this.context(def.id, def.role);
+    const recorded = o.store.steps[def.id];
+    o.emit({ type: 'step-start', step: def.id, kind: kind.kind, phase: 'read' });
+    try {
+      const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx));
+      const desired = def.desired(new StepInputs(this.outputs));
+      const item = decide({
+        step: def.id, kind: kind.kind, recordedId: recorded?.id, actual,
+        diff: actual ? kind.diff(desired, actual) : undefined, onReplace: kind.onReplace,
+      });
+      this.reports.set(def.id, { ...item, state: actual?.state, recordedId: recorded?.id });
+      o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op) });
+      if (dryRun) {
+        if (actual) this.outputs.set(def.id, kind.outputs(actual));
+        return;
+      }
+      if (actual && recorded?.id !== actual.id) {
+        o.emit({ type: 'warning', step: def.id, message: recorded?.id ? `${kind.noun} ${recorded.id} is gone; adopted ${actual.id}, found by its tags.` : `adopted ${kind.noun} ${actual.id}, found by its tags.` });
+      }
+      let final: Actual;
+      switch (item.op) {
+        case 'same':
+          final = actual!;
+          break;
+        case 'create':
+          await this.intend(def, 'create');
+          final = await this.call(`create ${kind.noun}`, ctx, () => kind.create(ctx, desired));
+          break;
+        case 'update':
+          if (!kind.update) throw new WpdeployError(`internal: ${kind.kind} has changes but no update.`);
+          await this.intend(def, 'update', actual!);
+          final = await this.call(`update ${kind.noun} ${actual!.id}`, ctx, () => kind.update!(ctx, desired, actual!, kind.diff(desired, actual!)));
+          break;
+        case 'replace':
+          if (item.refused) {
+            throw new WpdeployError(`cannot change ${kind.noun} ${actual!.id} in place: ${item.reason}`, {
+              hint: `wpdeploy will not replace it on its own. Revert the change in the config, or remove the stack first (\`wpdeploy down\`) and run \`wpdeploy up\` again.`,
+            });
+          }
+          await this.intend(def, 'replace', actual!);
+          await this.call(`delete ${kind.noun} ${actual!.id}`, ctx, () => kind.delete(ctx, actual!));
+          final = await this.call(`create ${kind.noun}`, ctx, () => kind.create(ctx, desired));
+          break;
+        default:
+          throw new WpdeployError(`internal: unexpected operation ${item.op}.`);
+      }
+      await this.record(def, final, kind);
+      o.emit({ type: 'step-done', step: def.id, kind: kind.kind, op: item.op, id: final.id, elapsedMs: Date.now() - started });
+    } catch (err) {
+      this.fail(def.id, kind.kind, err, started);
+      throw err;
+    }
+  }
+
+  private fail(step: string, kind: string, err: unknown, started: number): void {
+    const e = err instanceof WpdeployError ? err : new WpdeployError(errorMessage(err));
+    this.o.emit({ type: 'step-failed', step, kind, error: e.message, hint: e.hint, elapsedMs: Date.now() - started });
+  }
+
+  /** Records intent before a mutation, so a crash leaves a trail the next run settles by tag. */
+  private intend(def: StepDef, op: Operation, actual?: Actual): Promise<void> {
+    return this.o.store.update((s) => {
+      const prev = s.steps[def.id];
+      s.steps[def.id] = {
+        kind: def.kind.kind,
+        id: actual?.id ?? prev?.id,
+        arn: actual?.arn ?? prev?.arn,
+        outputs: prev?.outputs,
+        dependsOn: def.dependsOn.map((d) => d.step),
+        pending: { op, startedAt: new Date().toISOString() },
+        updatedAt: new Date().toISOString(),
+      };
+    });
+  }
+
+  private record(def: StepDef, actual: Actual, kind: ResourceKind<unknown, Actual>): Promise<void> {
+    const outputs = kind.outputs(actual);
+    this.outputs.set(def.id, outputs);
+    const prev = this.o.store.steps[def.id];
+    const next = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs, dependsOn: def.dependsOn.map((d) => d.step) };
+    if (prev && !prev.pending && JSON.stringify({ ...prev, updatedAt: undefined }) === JSON.stringify({ ...next, updatedAt: undefined, pending: undefined })) {
+      return Promise.resolve(); // nothing new to write
+    }
+    return this.o.store.update((s) => {
+      s.steps[def.id] = { ...next, updatedAt: new Date().toISOString() };
+    });
+  }
+
+  /** Deletes the given steps' resources, dependents first; steps the config no longer knows come from state. */
+  private async removeSteps(ids: string[], dryRun: boolean, why: 'down' | 'orphan'): Promise<RunResult> {
+    const o = this.o;
+    const defs = new Map(o.steps.map((s) => [s.id, s]));
+    const idSet = new Set(ids);
+    const nodes = ids.map((id) => {
+      const deps = defs.get(id)?.dependsOn.map((d) => d.step) ?? o.store.steps[id]?.dependsOn ?? [];
+      return { id, dependsOn: deps.filter((d) => idSet.has(d)) };
+    });
+    const graph = new WorkGraph(nodes).reversed();
+    const result = await graph.run(async (id) => {
+      const def = defs.get(id);
+      const kindName = def?.kind.kind ?? o.store.steps[id]?.kind;
+      const kind = (def?.kind ?? (kindName ? o.kinds.get(kindName) : undefined)) as ResourceKind<unknown, Actual> | undefined;
+      if (!kind) throw new WpdeployError(`state step ${id} has kind ${kindName}, which this wpdeploy does not know.`, { hint: 'Use the wpdeploy version that created the stack.' });
+      const started = Date.now();
+      const ctx = this.context(id, def?.role);
+      o.emit({ type: 'step-start', step: id, kind: kind.kind, phase: 'delete' });
+      try {
+        const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx));
+        const item = actual ? orphan(id, kind.kind, actual.id) : { ...orphan(id, kind.kind, undefined), op: 'same' as const, reason: 'already gone' };
+        if (why === 'down') item.reason = actual ? 'removing the stack' : 'already gone';
+        this.reports.set(id, { ...item, state: actual?.state, recordedId: o.store.steps[id]?.id });
+        o.emit({ type: 'step-plan', step: id, kind: kind.kind, op: item.op, id: item.id, changes: [], reason: item.reason, expectedMs: actual ? kind.timing?.deleteMs : undefined });
+        if (dryRun) return;
+        if (actual) {
+          await o.store.update((s) => {
+            const prev = s.steps[id];
+            s.steps[id] = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs: prev?.outputs, dependsOn: prev?.dependsOn ?? nodes.find((n) => n.id === id)!.dependsOn, pending: { op: 'delete', startedAt: new Date().toISOString() }, updatedAt: new Date().toISOString() };
+          });
+          await this.call(`delete ${kind.noun} ${actual.id}`, ctx, () => kind.delete(ctx, actual));
+        }
+        if (o.store.steps[id]) {
+          await o.store.update((s) => {
+            delete s.steps[id];
+          });
+        }
+        o.emit({ type: 'step-done', step: id, kind: kind.kind, op: item.op, id: actual?.id, elapsedMs: Date.now() - started, message: actual ? undefined : 'already gone' });
+      } catch (err) {
+        this.fail(id, kind.kind, err, started);
+        throw err;
+      }
+    }, { concurrency: o.concurrency, signal: o.signal });
+    this.reportSkipped(result);
+    return result;
+  }
+
+  /** Runs one AWS-facing operation; an error gets its context (`create vpc: ...`) and a next step. */
+  private async call<T>(what: string, ctx: ResourceContext, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof WpdeployError) throw err;
+      const name = `${ctx.stack}-${ctx.step}`;
+      throw new WpdeployError(`${what} (${name}): ${errorMessage(err)}`, { hint: recommendAction(err), cause: err });
+    }
+  }
+}
+
+function expectedFor(kind: ResourceKind, op: Operation): number | undefined {
+  if (op === 'create' || op === 'replace') return kind.timing?.createMs;
+  if (op === 'delete') return kind.timing?.deleteMs;
+  return undefined;
+}
+
+export { summarize };

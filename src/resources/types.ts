@@ -1,0 +1,112 @@
+/**
+ * The resource contract (after Pulumi's provider interface): each AWS resource kind has find, create,
+ * update and delete, each taking one context. `find` returns undefined when the resource is gone; it
+ * never throws on not-found. A step binds a kind to one resource of the stack.
+ */
+import type { AwsClients } from '../aws/clients.js';
+import type { TagMap } from '../aws/tags.js';
+
+/** The closed set of operations the planner chooses from. */
+export type Operation = 'same' | 'create' | 'update' | 'replace' | 'delete';
+
+/** Stands for a value that exists only once a dependency has been created (shown by `plan`). */
+export const UNKNOWN = '(known after create)';
+
+export type Outputs = Record<string, string>;
+
+/** What AWS reports about a resource. */
+export interface Actual {
+  id: string;
+  arn?: string;
+  /** Live state as AWS names it (available, pending, ...). */
+  state?: string;
+  tags?: TagMap;
+}
+
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export interface Diff {
+  changes: FieldChange[];
+  /** Set when the change cannot be made in place: why the resource would have to be replaced. */
+  replace?: string;
+}
+
+export interface ResourceContext {
+  aws: AwsClients;
+  stack: string;
+  region: string;
+  account: string;
+  /** The step id, as tagged in `wpdeploy:step`. */
+  step: string;
+  /** Every tag this step's resource carries (stack, step, Name, the user's). */
+  tags: TagMap;
+  /** The id recorded in state for this step, if any. */
+  recordedId?: string;
+  /** Record the id the moment a create returns, before any wait. */
+  recordId(id: string, arn?: string): Promise<void>;
+  progress(message: string): void;
+  warn(message: string): void;
+  signal: AbortSignal;
+  /** WPDEPLOY_TIME_SCALE: divides every wait. */
+  scale: number;
+}
+
+export interface ResourceKind<S = unknown, A extends Actual = Actual> {
+  /** Stable name recorded in state, e.g. `ec2:vpc`. */
+  readonly kind: string;
+  /** For messages: `vpc`, `nat gateway`. */
+  readonly noun: string;
+  /** Typical time to usable / gone on AWS (DESIGN.md §3), for ETAs and polling. */
+  readonly timing?: { createMs: number; deleteMs: number };
+  /** What `up` does when `diff` says replace: refuse with the reason (default), or delete and create. */
+  readonly onReplace?: 'refuse' | 'recreate';
+  /** The resource by recorded id, then by its stack and step tags; undefined when it does not exist. */
+  find(ctx: ResourceContext): Promise<A | undefined>;
+  /** Differences between what the config wants and what AWS has. Pure. */
+  diff(desired: S, actual: A): Diff;
+  /** Creates it, tagged in the same call, and waits until usable. */
+  create(ctx: ResourceContext, desired: S): Promise<A>;
+  /** Converges it in place. */
+  update?(ctx: ResourceContext, desired: S, actual: A, diff: Diff): Promise<A>;
+  /** Deletes it and waits until gone; already gone is success. */
+  delete(ctx: ResourceContext, actual: A): Promise<void>;
+  /** Values dependents read (ids, ARNs, endpoints). Never a secret value. */
+  outputs(actual: A): Outputs;
+}
+
+/** Reads the outputs of a step's dependencies. */
+export interface Inputs {
+  /** The output `key` of step `step`, or UNKNOWN while that step does not exist yet. */
+  get(step: string, key: string): string;
+}
+
+export interface Dependency {
+  step: string;
+  /** Why this edge is essential (shown by `plan --explain` and the benchmark). */
+  why: string;
+}
+
+export interface StepDef<S = unknown, A extends Actual = Actual> {
+  id: string;
+  /** Suffix of the Name tag and of AWS names: `<stack>-<role>`. */
+  role: string;
+  kind: ResourceKind<S, A>;
+  dependsOn: Dependency[];
+  /** The desired spec, from the config and the dependencies' outputs. */
+  desired(inputs: Inputs): S;
+}
+
+/** Compares one field; a desired value that is UNKNOWN (a dependency not created yet) never differs. */
+export function fieldChange(field: string, from: unknown, to: unknown): FieldChange | undefined {
+  if (to === UNKNOWN) return undefined;
+  return JSON.stringify(from) === JSON.stringify(to) ? undefined : { field, from, to };
+}
+
+/** The changes among a list of (field, actual, desired) triples. */
+export function changesOf(...fields: Array<[string, unknown, unknown]>): FieldChange[] {
+  return fields.map(([f, a, d]) => fieldChange(f, a, d)).filter((c): c is FieldChange => c !== undefined);
+}

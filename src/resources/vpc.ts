@@ -1,0 +1,157 @@
+/**
+ * The VPC, with DNS support and DNS hostnames on (both needed by EFS mount-target names and RDS
+ * endpoints). Found by recorded id, then by the stack and step tags. Its CIDR cannot change in
+ * place: such a change is refused with the reason.
+ */
+import {
+  CreateTagsCommand, CreateVpcCommand, DeleteVpcCommand, DescribeNetworkInterfacesCommand, DescribeVpcAttributeCommand,
+  DescribeVpcsCommand, EC2Client, ModifyVpcAttributeCommand, type Vpc,
+} from '@aws-sdk/client-ec2';
+import { isDependencyViolation, isNotFound } from '../aws/errors.js';
+import { retrying, waitFor } from '../aws/poll.js';
+import { ec2TagFilters, fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { WpdeployError } from '../errors.js';
+import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
+
+export interface VpcSpec {
+  cidr: string;
+  dnsSupport: boolean;
+  dnsHostnames: boolean;
+  tags: TagMap;
+}
+
+export interface VpcActual extends Actual {
+  cidr: string;
+  dnsSupport: boolean;
+  dnsHostnames: boolean;
+  tags: TagMap;
+}
+
+const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2Client);
+
+async function describe(ctx: ResourceContext, vpc: Vpc): Promise<VpcActual> {
+  const client = ec2(ctx);
+  const [support, hostnames] = await Promise.all([
+    client.send(new DescribeVpcAttributeCommand({ VpcId: vpc.VpcId!, Attribute: 'enableDnsSupport' })),
+    client.send(new DescribeVpcAttributeCommand({ VpcId: vpc.VpcId!, Attribute: 'enableDnsHostnames' })),
+  ]);
+  return {
+    id: vpc.VpcId!,
+    arn: `arn:aws:ec2:${ctx.region}:${vpc.OwnerId ?? ctx.account}:vpc/${vpc.VpcId}`,
+    state: vpc.State,
+    cidr: vpc.CidrBlock ?? '',
+    dnsSupport: support.EnableDnsSupport?.Value ?? false,
+    dnsHostnames: hostnames.EnableDnsHostnames?.Value ?? false,
+    tags: fromTagList(vpc.Tags),
+  };
+}
+
+export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
+  kind: 'ec2:vpc',
+  noun: 'vpc',
+  timing: { createMs: 3_000, deleteMs: 3_000 },
+  onReplace: 'refuse',
+
+  async find(ctx) {
+    const client = ec2(ctx);
+    if (ctx.recordedId) {
+      try {
+        const r = await client.send(new DescribeVpcsCommand({ VpcIds: [ctx.recordedId] }));
+        const vpc = r.Vpcs?.[0];
+        if (vpc) return describe(ctx, vpc);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    const r = await client.send(new DescribeVpcsCommand({ Filters: ec2TagFilters(ctx.stack, ctx.step) }));
+    const found = r.Vpcs ?? [];
+    if (found.length === 0) return undefined;
+    if (found.length > 1) ctx.warn(`${found.length} VPCs carry the tags of step ${ctx.step}: ${found.map((v) => v.VpcId).join(', ')}; using ${found[0]!.VpcId}.`);
+    return describe(ctx, found[0]!);
+  },
+
+  diff(desired, actual): Diff {
+    const changes = changesOf(
+      ['dnsSupport', actual.dnsSupport, desired.dnsSupport],
+      ['dnsHostnames', actual.dnsHostnames, desired.dnsHostnames],
+    );
+    const tagChanges = tagsToSet(desired.tags, actual.tags);
+    for (const [k, v] of Object.entries(tagChanges)) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    if (desired.cidr !== actual.cidr) {
+      return {
+        changes: [{ field: 'cidr', from: actual.cidr, to: desired.cidr }, ...changes],
+        replace: `a VPC's primary CIDR block cannot change (${actual.cidr} -> ${desired.cidr}); it would mean a new VPC and every subnet, gateway, load balancer, database and file system in it`,
+      };
+    }
+    return { changes };
+  },
+
+  async create(ctx, desired) {
+    const client = ec2(ctx);
+    const r = await client.send(new CreateVpcCommand({
+      CidrBlock: desired.cidr,
+      TagSpecifications: [{ ResourceType: 'vpc', Tags: toTagList(desired.tags) }],
+    }));
+    const id = r.Vpc!.VpcId!;
+    await ctx.recordId(id, `arn:aws:ec2:${ctx.region}:${r.Vpc!.OwnerId ?? ctx.account}:vpc/${id}`);
+    const vpc = await waitFor({
+      what: `vpc ${id} to be available`,
+      expectedMs: vpcKind.timing!.createMs,
+      scale: ctx.scale,
+      signal: ctx.signal,
+      // Right after CreateVpc, a describe may not see it yet (eventual consistency).
+      check: () => client.send(new DescribeVpcsCommand({ VpcIds: [id] })).then((x) => x.Vpcs?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
+      done: (v) => v?.State === 'available',
+    });
+    await setDns(ctx, id, desired, { dnsSupport: true, dnsHostnames: false });
+    return { ...(await describe(ctx, vpc!)) };
+  },
+
+  async update(ctx, desired, actual) {
+    await setDns(ctx, actual.id, desired, actual);
+    const toSet = tagsToSet(desired.tags, actual.tags);
+    if (Object.keys(toSet).length > 0) {
+      await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    }
+    return { ...actual, dnsSupport: desired.dnsSupport, dnsHostnames: desired.dnsHostnames, tags: { ...actual.tags, ...toSet } };
+  },
+
+  async delete(ctx, actual) {
+    const client = ec2(ctx);
+    try {
+      await retrying(() => client.send(new DeleteVpcCommand({ VpcId: actual.id })), {
+        retryable: isDependencyViolation,
+        attempts: 6,
+        baseMs: 2_000,
+        scale: ctx.scale,
+        onRetry: () => ctx.progress('waiting for what still uses the VPC to go away'),
+      });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (isDependencyViolation(err)) {
+        const enis = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [actual.id] }] }));
+        const holders = (enis.NetworkInterfaces ?? []).map((n) => `${n.NetworkInterfaceId} (${n.Description || n.InterfaceType || 'no description'})`);
+        throw new WpdeployError(`vpc ${actual.id} is still in use${holders.length ? ` by network interfaces ${holders.join(', ')}` : ''}.`, {
+          hint: 'Remove what still uses it (or wait for AWS to release it) and run `wpdeploy down` again.',
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  },
+
+  outputs(actual) {
+    return { vpcId: actual.id, cidr: actual.cidr };
+  },
+};
+
+async function setDns(ctx: ResourceContext, id: string, desired: VpcSpec, current: { dnsSupport: boolean; dnsHostnames: boolean }): Promise<void> {
+  // ModifyVpcAttribute takes one attribute per call; DNS hostnames need DNS support on first.
+  const client = ec2(ctx);
+  if (desired.dnsSupport !== current.dnsSupport) {
+    await client.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: desired.dnsSupport } }));
+  }
+  if (desired.dnsHostnames !== current.dnsHostnames) {
+    await client.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: desired.dnsHostnames } }));
+  }
+}

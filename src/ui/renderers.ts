@@ -1,0 +1,184 @@
+/**
+ * Progress renderers. The engine emits events; one of these prints them:
+ * - json: one JSON object per line (the README documents the schema);
+ * - plain: one timestamped line per state change, no control characters (CI, pipes, NO_COLOR);
+ * - live: a redrawn tree of steps with state, elapsed time and an ETA for slow steps (a terminal).
+ */
+import type { TimedEvent } from '../engine/events.js';
+import type { Operation } from '../resources/types.js';
+import { formatDuration, formatValue, makeStyle, type Style } from './style.js';
+
+export interface Renderer {
+  onEvent(e: TimedEvent): void;
+  /** Stops any redraw loop; the final frame stays on screen. */
+  close(): void;
+}
+
+const VERB: Record<Operation, [string, string]> = {
+  create: ['creating', 'created'],
+  update: ['updating', 'updated'],
+  replace: ['replacing', 'replaced'],
+  delete: ['deleting', 'deleted'],
+  same: ['checking', 'unchanged'],
+};
+
+export function jsonRenderer(out: NodeJS.WritableStream): Renderer {
+  return { onEvent: (e) => void out.write(JSON.stringify(e) + '\n'), close: () => {} };
+}
+
+/** Only warnings and failures, for commands whose output is a final table or document. */
+export function quietRenderer(out: NodeJS.WritableStream): Renderer {
+  return {
+    onEvent(e) {
+      if (e.type === 'warning') out.write(`warning: ${e.step ? `${e.step}: ` : ''}${e.message}\n`);
+      if (e.type === 'step-failed') out.write(`${e.step}: FAILED: ${e.error}\n`);
+    },
+    close: () => {},
+  };
+}
+
+function describeChanges(e: Extract<TimedEvent, { type: 'step-plan' }>): string {
+  if (e.changes.length) return e.changes.map((c) => `${c.field}: ${formatValue(c.from)} -> ${formatValue(c.to)}`).join(', ');
+  return e.reason ?? '';
+}
+
+/** One line per state change: `2026-11-27T11:00:00.000Z vpc: creating (does not exist yet)`. */
+export function plainRenderer(out: NodeJS.WritableStream, dryRun = false): Renderer {
+  const line = (e: TimedEvent, text: string) => void out.write(`${e.time} ${text}\n`);
+  return {
+    onEvent(e) {
+      switch (e.type) {
+        case 'run-start':
+          line(e, `${e.command} stack ${e.stack} in ${e.region}, account ${e.account}${e.endpoint ? ` at ${e.endpoint}` : ''}: ${e.steps.length} steps`);
+          break;
+        case 'step-plan':
+          if (e.op !== 'same' && !dryRun) {
+            const why = describeChanges(e);
+            line(e, `${e.step}: ${VERB[e.op][0]}${e.id ? ` ${e.id}` : ''}${why ? ` (${why})` : ''}${e.expectedMs ? `, usually ${formatDuration(e.expectedMs)}` : ''}`);
+          }
+          break;
+        case 'step-progress':
+          line(e, `${e.step}: ${e.message} (${formatDuration(e.elapsedMs)})`);
+          break;
+        case 'step-done':
+          if (!dryRun) line(e, `${e.step}: ${e.message ?? VERB[e.op][1]}${e.id ? ` ${e.id}` : ''} in ${formatDuration(e.elapsedMs)}`);
+          break;
+        case 'step-failed':
+          line(e, `${e.step}: FAILED: ${e.error}`);
+          break;
+        case 'step-skipped':
+          line(e, `${e.step}: skipped (${e.reason})`);
+          break;
+        case 'warning':
+          line(e, `warning: ${e.step ? `${e.step}: ` : ''}${e.message}`);
+          break;
+        default:
+          break;
+      }
+    },
+    close: () => {},
+  };
+}
+
+interface Row {
+  id: string;
+  status: 'waiting' | 'reading' | 'working' | 'done' | 'failed' | 'skipped';
+  op?: Operation;
+  text: string;
+  startedAt?: number;
+  expectedMs?: number;
+  elapsedMs?: number;
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** A live tree of steps for a terminal, redrawn in place. */
+export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = false): Renderer {
+  const st: Style = makeStyle(color);
+  const rows = new Map<string, Row>();
+  const depth = new Map<string, number>();
+  const notes: string[] = [];
+  let header = '';
+  let drawn = 0;
+  let frame = 0;
+  const draw = () => {
+    frame++;
+    const lines = [header];
+    for (const r of rows.values()) {
+      const indent = '  '.repeat(depth.get(r.id) ?? 0);
+      let mark: string;
+      let time = '';
+      switch (r.status) {
+        case 'waiting': mark = st.dim('·'); break;
+        case 'reading': mark = st.cyan(SPINNER[frame % SPINNER.length]!); break;
+        case 'working': {
+          mark = st.cyan(SPINNER[frame % SPINNER.length]!);
+          const el = Date.now() - (r.startedAt ?? Date.now());
+          time = formatDuration(el) + (r.expectedMs ? st.dim(` / ~${formatDuration(r.expectedMs)}`) : '');
+          break;
+        }
+        case 'done': mark = r.op === 'same' ? st.dim('✓') : st.green('✓'); time = r.elapsedMs !== undefined && r.op !== 'same' ? formatDuration(r.elapsedMs) : ''; break;
+        case 'failed': mark = st.red('✗'); break;
+        case 'skipped': mark = st.yellow('-'); break;
+      }
+      lines.push(`${indent}${mark} ${r.id.padEnd(28 - indent.length)} ${r.text}${time ? `  ${time}` : ''}`);
+    }
+    if (drawn > 0) out.write(`\u001b[${drawn}A`);
+    // Notes (warnings) are printed once above the block and scroll away; the block is redrawn in place.
+    out.write([...notes.splice(0), ...lines].map((l) => `\u001b[2K${l}\n`).join(''));
+    drawn = lines.length;
+  };
+  const timer = setInterval(draw, 120);
+  timer.unref();
+  return {
+    onEvent(e) {
+      const row = 'step' in e && e.step ? rows.get(e.step) : undefined;
+      switch (e.type) {
+        case 'run-start':
+          header = st.bold(`${e.command} ${e.stack}`) + st.dim(` · ${e.region} · account ${e.account}${e.endpoint ? ` · ${e.endpoint}` : ''}`);
+          for (const s of e.steps) {
+            const d = s.dependsOn.length ? Math.max(...s.dependsOn.map((x) => (depth.get(x) ?? 0) + 1)) : 0;
+            depth.set(s.id, Math.min(d, 6));
+            rows.set(s.id, { id: s.id, status: 'waiting', text: st.dim('waiting') });
+          }
+          break;
+        case 'step-start':
+          rows.set(e.step, { ...(row ?? { id: e.step }), status: 'reading', text: st.dim(e.phase === 'delete' ? 'looking up' : 'reading') });
+          break;
+        case 'step-plan':
+          if (!row) break;
+          row.op = e.op;
+          if (dryRun || e.op === 'same') row.text = e.op === 'same' ? st.dim('unchanged') : `${e.op}: ${describeChanges(e)}`;
+          else {
+            row.status = 'working';
+            row.startedAt = Date.now();
+            row.expectedMs = e.expectedMs;
+            row.text = `${VERB[e.op][0]}${e.id ? ` ${e.id}` : ''}${e.changes.length ? st.dim(` (${describeChanges(e)})`) : ''}`;
+          }
+          break;
+        case 'step-progress':
+          if (row) row.text = `${row.op ? VERB[row.op][0] : 'working'}: ${e.message}`;
+          break;
+        case 'step-done':
+          if (row) Object.assign(row, { status: 'done', elapsedMs: e.elapsedMs, text: `${e.message ?? VERB[e.op][1]}${e.id ? ` ${st.dim(e.id)}` : ''}` });
+          break;
+        case 'step-failed':
+          if (row) Object.assign(row, { status: 'failed', text: st.red(e.error) });
+          break;
+        case 'step-skipped':
+          if (row) Object.assign(row, { status: 'skipped', text: st.yellow(`skipped: ${e.reason}`) });
+          break;
+        case 'warning':
+          notes.push(st.yellow(`! ${e.step ? `${e.step}: ` : ''}${e.message}`));
+          break;
+        case 'run-done':
+          draw();
+          break;
+      }
+    },
+    close() {
+      clearInterval(timer);
+      if (rows.size || header) draw();
+    },
+  };
+}

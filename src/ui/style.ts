@@ -1,0 +1,30 @@
+/** Colors and symbols, off with NO_COLOR or when the stream is not a terminal. */
+export interface Style {
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+  cyan(s: string): string;
+}
+
+export function makeStyle(enabled: boolean): Style {
+  const wrap = (open: number, close: number) => (s: string) => (enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+  return { green: wrap(32, 39), red: wrap(31, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22), cyan: wrap(36, 39) };
+}
+
+export function colorEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return !('NO_COLOR' in env && env.NO_COLOR !== '') && !!stream.isTTY && env.TERM !== 'dumb';
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+export function formatValue(v: unknown): string {
+  if (v === undefined) return '(none)';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
