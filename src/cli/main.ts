@@ -21,6 +21,8 @@ program
   .option('--json', 'print newline-delimited JSON events (status: one JSON document)')
   .option('--concurrency <n>', 'how many steps may run at once (1-64)', '8')
   .showHelpAfterError('(run `wpdeploy --help` for usage)')
+  // Usage errors throw (and exit 2) instead of exiting 1; set before the commands so they inherit it.
+  .exitOverride()
   .addHelpText('after', `
 Exit codes: 0 success · 1 failure · 2 bad usage or config (no AWS call made) · 130 interrupted.
 
@@ -52,9 +54,6 @@ program
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).down(cmd.optsWithGlobals()));
 
 program.addOption(new Option('--no-color', 'no colors (also NO_COLOR)').hideHelp());
-
-program.exitOverride();
-program.configureOutput({ outputError: (str, write) => write(str) });
 
 try {
   await program.parseAsync(process.argv);

@@ -57,7 +57,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
   let raw: unknown = {};
-  let source = 'the default config';
+  let source = 'the configuration (defaults and flags; no config file)';
   const path = opts.file ? resolve(cwd, opts.file) : resolve(cwd, DEFAULT_CONFIG_FILE);
   if (opts.file && !existsSync(path)) {
     throw new UsageError(`config file ${opts.file} does not exist.`, 'Check the --config path. Without --config, wpdeploy reads wpdeploy.yml when present and uses the defaults otherwise.');
@@ -203,6 +203,10 @@ function fromZodIssue(zi: z.core.$ZodIssue, input: Record<string, unknown>): Con
     });
   }
   const value = valueAt(input, zi.path.map(String));
+  if (path === 'region' && typeof value === 'string') {
+    const guess = didYouMean(value, KNOWN_REGIONS);
+    return [{ path, message: `${JSON.stringify(value)} is not an AWS region wpdeploy knows.`, fix: guess ? `Did you mean ${guess}?` : 'Use a region code like eu-west-3.' }];
+  }
   if (zi.code === 'invalid_type') {
     const got = value === undefined ? 'nothing' : `${JSON.stringify(value)} (${Array.isArray(value) ? 'a list' : typeof value})`;
     return [{ path, message: `expected ${article(zi.expected)}, got ${got}.`, fix: fixFor(path) }];
@@ -219,10 +223,6 @@ function fromZodIssue(zi: z.core.$ZodIssue, input: Record<string, unknown>): Con
     return [{ path, message: `${JSON.stringify(value)} ${zi.message}` }];
   }
   let message = zi.message;
-  if (path === 'region' && typeof value === 'string') {
-    const guess = didYouMean(value, KNOWN_REGIONS);
-    return [{ path, message: `${JSON.stringify(value)} ${message}`, fix: guess ? `Did you mean ${guess}?` : 'Use a region code like eu-west-3.' }];
-  }
   if (!/^"/.test(message) && value !== undefined && typeof value !== 'object') message = `${JSON.stringify(value)} ${message}`;
   return [{ path, message }];
 }

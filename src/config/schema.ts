@@ -24,9 +24,7 @@ const stackName = z
       'must be 1-20 characters: lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it prefixes RDS, ALB, S3 and IAM names).',
   });
 
-const region = z.string().refine((r) => KNOWN_REGIONS.includes(r), {
-  message: 'is not an AWS region wpdeploy knows.',
-});
+const region = z.enum(KNOWN_REGIONS as [string, ...string[]]);
 
 const tagKey = z
   .string()
@@ -108,7 +106,7 @@ export const SECTIONS = {
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editor completion.'),
   stack: stackName.default(DEFAULT_STACK).describe('Stack name: prefixes every resource name, and tags everything.'),
-  region: region.default(DEFAULT_REGION).describe('AWS region. --region, AWS_REGION and AWS_DEFAULT_REGION override it.'),
+  region: region.default(DEFAULT_REGION).describe('AWS region. --region overrides it; when neither is set, AWS_REGION or AWS_DEFAULT_REGION, else us-east-1.'),
   tags: z.record(tagKey, z.string().max(256)).default({}).describe('Your tags, added to every resource.'),
   network: NetworkSchema.prefault({}),
   domain: DomainSchema.optional().describe('Serve HTTPS on this name. Without it, the site is HTTP only.'),

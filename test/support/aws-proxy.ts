@@ -1,0 +1,103 @@
+/**
+ * A recording proxy between the CLI and the emulator. It names every AWS call (service and
+ * operation), classifies it as read or mutating, and lets a test answer a call itself (to enforce an
+ * ordering rule AWS has and the emulator lacks, or to inject a fault) instead of forwarding it.
+ */
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface AwsCall {
+  service: string;
+  operation: string;
+  mutating: boolean;
+  /** The raw request body (query-protocol parameters, JSON, XML). */
+  body: string;
+  method: string;
+  path: string;
+}
+
+export interface Reply {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+export type Interceptor = (call: AwsCall) => Reply | undefined | Promise<Reply | undefined>;
+
+export interface AwsProxy {
+  url: string;
+  calls: AwsCall[];
+  mutating(): AwsCall[];
+  reads(): AwsCall[];
+  reset(): void;
+  intercept(fn: Interceptor | undefined): void;
+  close(): Promise<void>;
+}
+
+const READ = /^(Describe|List|Get|Head|Lookup|Search|Select|Batch[GD]et|Check|Validate)/;
+
+export function classify(method: string, path: string, headers: IncomingHttpHeaders, body: string): Omit<AwsCall, 'body' | 'method' | 'path'> {
+  const auth = String(headers.authorization ?? '');
+  const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'unknown';
+  const target = headers['x-amz-target'];
+  let operation: string | undefined;
+  if (typeof target === 'string') operation = target.split('.').pop();
+  if (!operation) {
+    const action = /(?:^|&)Action=([A-Za-z0-9]+)/.exec(body)?.[1] ?? /[?&]Action=([A-Za-z0-9]+)/.exec(path)?.[1];
+    if (action) operation = action;
+  }
+  if (operation) return { service, operation, mutating: !READ.test(operation) };
+  // REST protocols (S3, Route 53, EFS, ...): the method says it.
+  return { service, operation: `${method} ${path.split('?')[0]}`, mutating: !['GET', 'HEAD'].includes(method) };
+}
+
+export async function startProxy(target: string): Promise<AwsProxy> {
+  const calls: AwsCall[] = [];
+  let interceptor: Interceptor | undefined;
+  const upstream = new URL(target);
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
+      const call: AwsCall = { ...classify(req.method ?? 'GET', req.url ?? '/', req.headers, body), body, method: req.method ?? 'GET', path: req.url ?? '/' };
+      calls.push(call);
+      try {
+        const reply = interceptor ? await interceptor(call) : undefined;
+        if (reply) {
+          res.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers });
+          res.end(reply.body);
+          return;
+        }
+      } catch (err) {
+        res.writeHead(500);
+        res.end(String(err));
+        return;
+      }
+      const fwd = request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      fwd.on('error', (err) => {
+        res.writeHead(502);
+        res.end(String(err));
+      });
+      fwd.end(raw);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    mutating: () => calls.filter((c) => c.mutating),
+    reads: () => calls.filter((c) => !c.mutating),
+    reset: () => void calls.splice(0),
+    intercept: (fn) => void (interceptor = fn),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

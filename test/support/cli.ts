@@ -1,0 +1,57 @@
+/** Runs the built CLI (bin/wpdeploy.js) as a subprocess, as a user would. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/wpdeploy.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd: string;
+  /** AWS endpoint (the proxy or the emulator); omitted for --local runs. */
+  endpoint?: string;
+  env?: Record<string, string | undefined>;
+  input?: string;
+}
+
+/** A fresh working directory for one test. */
+export function workdir(prefix = 'wpdeploy-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A stack name no other test uses (stack names: lowercase, <= 20 characters). */
+export function uniqueStack(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 8)}`.slice(0, 20);
+}
+
+export function runCli(args: string[], o: CliOptions): Promise<CliResult> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: o.endpoint,
+    AWS_PROFILE: undefined,
+    CI: 'true',
+    NO_COLOR: '1',
+    ...o.env,
+  };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(o.input ?? '');
+  });
+}
