@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError, type ConfigIssue } from '../errors.js';
 import { planSubnets } from './cidr.js';
@@ -64,13 +64,14 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   }
   if (existsSync(path)) {
     source = opts.file ?? DEFAULT_CONFIG_FILE;
-    const doc = parseDocument(readFileSync(path, 'utf8'), { prettyErrors: false, uniqueKeys: true });
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(readFileSync(path, 'utf8'), { prettyErrors: false, uniqueKeys: true, lineCounter });
     if (doc.errors.length > 0) {
       throw new ConfigError(
         source,
         doc.errors.map((e) => ({
           path: '',
-          message: `YAML syntax error${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]}`,
+          message: `YAML syntax error at ${(({ line, col }) => `line ${line}, column ${col}`)(lineCounter.linePos(e.pos[0]))}: ${e.message.split('\n')[0]}`,
           fix: 'Fix the YAML syntax (indentation, quotes, colons).',
         })),
       );
@@ -116,15 +117,30 @@ export function validateConfig(raw: unknown, source = 'config', opts: LoadOption
   throw new ConfigError(source, dedupe(issues));
 }
 
-type PartialConfig = { [K in keyof Config]?: Config[K] };
+type Section<K extends keyof Config> = Partial<NonNullable<Config[K]>>;
+interface PartialConfig {
+  stack?: string;
+  region?: string;
+  network?: Section<'network'>;
+  domain?: Section<'domain'>;
+  database?: Section<'database'>;
+  wordpress?: Section<'wordpress'>;
+  scaling?: Section<'scaling'>;
+}
 
+/** Every field that is valid on its own (defaults applied), so cross-field checks run on what parsed. */
 function partialParse(input: Record<string, unknown>): PartialConfig {
   const out: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(SECTIONS)) {
     const value = input[key];
     if (key === 'domain' && value === undefined) continue;
-    const r = (schema as z.ZodType).safeParse(value ?? {});
-    if (r.success) out[key] = r.data;
+    const raw = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    const section: Record<string, unknown> = {};
+    for (const [field, fieldSchema] of Object.entries(schema.shape)) {
+      const r = (fieldSchema as z.ZodType).safeParse(raw[field]);
+      if (r.success) section[field] = r.data;
+    }
+    out[key] = section;
   }
   const stack = ConfigSchema.shape.stack.safeParse(input.stack);
   if (stack.success) out.stack = stack.data;
@@ -137,11 +153,11 @@ function partialParse(input: Record<string, unknown>): PartialConfig {
 export function crossFieldIssues(c: PartialConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { wordpress: wp, scaling, network, region, domain, database } = c;
-  if (wp) {
+  if (wp?.cpu !== undefined) {
     const allowed = FARGATE_SIZES[wp.cpu];
     if (!allowed) {
       issues.push({ path: 'wordpress.cpu', message: `${wp.cpu} is not a Fargate CPU size.`, fix: `Use one of ${Object.keys(FARGATE_SIZES).join(', ')}.` });
-    } else if (!allowed.includes(wp.memory)) {
+    } else if (wp.memory !== undefined && !allowed.includes(wp.memory)) {
       issues.push({
         path: 'wordpress.memory',
         message: `${wp.memory} MiB does not pair with cpu ${wp.cpu} on Fargate.`,
@@ -149,10 +165,10 @@ export function crossFieldIssues(c: PartialConfig): ConfigIssue[] {
       });
     }
   }
-  if (scaling) {
+  if (scaling?.min !== undefined && scaling.max !== undefined) {
     if (scaling.min > scaling.max) {
       issues.push({ path: 'scaling.min', message: `min (${scaling.min}) is greater than max (${scaling.max}).`, fix: 'Set scaling.min <= scaling.max.' });
-    } else if (wp && (wp.desiredCount < scaling.min || wp.desiredCount > scaling.max)) {
+    } else if (wp?.desiredCount !== undefined && (wp.desiredCount < scaling.min || wp.desiredCount > scaling.max)) {
       issues.push({
         path: 'wordpress.desiredCount',
         message: `${wp.desiredCount} is outside scaling.min..scaling.max (${scaling.min}..${scaling.max}).`,
@@ -160,26 +176,26 @@ export function crossFieldIssues(c: PartialConfig): ConfigIssue[] {
       });
     }
   }
-  if (network && region) {
+  if (network?.azCount !== undefined && region) {
     const available = REGION_AZ_COUNT[region] ?? 0;
     if (network.azCount > available) {
       issues.push({ path: 'network.azCount', message: `${region} has ${available} Availability Zones usable by new accounts; ${network.azCount} asked.`, fix: `Use 2 to ${available}.` });
     }
   }
-  if (network && !planSubnets(network.cidr, network.azCount)) {
+  if (network?.cidr !== undefined && network.azCount !== undefined && !planSubnets(network.cidr, network.azCount)) {
     issues.push({
       path: 'network.cidr',
       message: `${network.cidr} is too small for ${3 * network.azCount} subnets (3 tiers x ${network.azCount} AZs) of at least /28.`,
       fix: 'Use a larger block (a smaller prefix, e.g. /16) or fewer AZs.',
     });
   }
-  if (domain) {
+  if (domain?.name !== undefined && domain.hostedZone !== undefined) {
     const zone = domain.hostedZone.replace(/\.$/, '');
     if (domain.name !== zone && !domain.name.endsWith(`.${zone}`)) {
       issues.push({ path: 'domain.name', message: `${domain.name} is not inside the hosted zone ${zone}.`, fix: `Use a name ending in .${zone}, or the zone that contains ${domain.name}.` });
     }
   }
-  if (database) {
+  if (database?.engine !== undefined && database.engineVersion !== undefined) {
     const major = database.engineVersion.split('.').slice(0, 2).join('.');
     const known = ENGINE_VERSIONS[database.engine] ?? [];
     if (!known.includes(major)) {

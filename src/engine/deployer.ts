@@ -4,6 +4,7 @@
  * dry run the decision is carried out and recorded. `destroy` walks the reverse graph.
  * Intent is written before every mutation and the id the moment a create returns.
  */
+import { createHash } from 'node:crypto';
 import type { AwsClients } from '../aws/clients.js';
 import { recommendAction } from '../aws/errors.js';
 import { stackTags, type TagMap } from '../aws/tags.js';
@@ -74,6 +75,10 @@ export class Engine {
       step,
       tags: stackTags({ stack: o.stack, step, role: role ?? step, userTags: o.userTags }),
       recordedId: o.store.steps[step]?.id,
+      clientToken: () => {
+        const intent = o.store.steps[step]?.pending?.startedAt ?? '';
+        return createHash('sha256').update(`${o.account}|${o.region}|${o.stack}|${step}|${intent}`).digest('hex').slice(0, 32);
+      },
       recordId: (id, arn) =>
         o.store.update((s) => {
           const prev = s.steps[step];
@@ -106,6 +111,8 @@ export class Engine {
 
   /** Deletes every resource of the stack, dependents first. */
   async destroy(): Promise<EngineResult> {
+    // Dependents read their dependencies' outputs as recorded (teardown runs dependents first).
+    for (const [id, st] of Object.entries(this.o.store.steps)) if (st.outputs) this.outputs.set(id, st.outputs);
     const ids = [...new Set([...this.o.steps.map((s) => s.id), ...Object.keys(this.o.store.steps)])];
     const r = await this.removeSteps(ids, false, 'down');
     return this.finish(r, ids);
@@ -136,8 +143,8 @@ export class Engine {
     const recorded = o.store.steps[def.id];
     o.emit({ type: 'step-start', step: def.id, kind: kind.kind, phase: 'read' });
     try {
-      const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx));
       const desired = def.desired(new StepInputs(this.outputs));
+      const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx, desired));
       const item = decide({
         step: def.id, kind: kind.kind, recordedId: recorded?.id, actual,
         diff: actual ? kind.diff(desired, actual) : undefined, onReplace: kind.onReplace,
@@ -239,7 +246,8 @@ export class Engine {
       const ctx = this.context(id, def?.role);
       o.emit({ type: 'step-start', step: id, kind: kind.kind, phase: 'delete' });
       try {
-        const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx));
+        const desired = def ? desiredOrUndefined(def, new StepInputs(this.outputs)) : undefined;
+        const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx, desired));
         const item = actual ? orphan(id, kind.kind, actual.id) : { ...orphan(id, kind.kind, undefined), op: 'same' as const, reason: 'already gone' };
         if (why === 'down') item.reason = actual ? 'removing the stack' : 'already gone';
         this.reports.set(id, { ...item, state: actual?.state, recordedId: o.store.steps[id]?.id });
@@ -276,6 +284,14 @@ export class Engine {
       const name = `${ctx.stack}-${ctx.step}`;
       throw new WpdeployError(`${what} (${name}): ${errorMessage(err)}`, { hint: recommendAction(err), cause: err });
     }
+  }
+}
+
+function desiredOrUndefined(def: StepDef, inputs: Inputs): unknown {
+  try {
+    return def.desired(inputs);
+  } catch {
+    return undefined; // a recorded output is missing: find falls back to tags
   }
 }
 

@@ -116,7 +116,8 @@ export class WorkGraph {
           const id = ready.shift()!;
           started.add(id);
           running++;
-          worker(id).then(
+          // Through a promise, so a worker that throws synchronously fails its node instead of the run.
+          Promise.resolve().then(() => worker(id)).then(
             () => {
               result.done.push(id);
               for (const dep of dependents.get(id) ?? []) {

@@ -73,6 +73,11 @@ export class StateStore {
     }
     const state = parseState(readFileSync(path, 'utf8'), path);
     checkIdentity(state, id, path);
+    if (Object.keys(state.steps).length === 0) {
+      // Nothing recorded yet: the file takes the identity of this run.
+      state.endpoint = id.endpoint;
+      if (id.account) state.account = id.account;
+    }
     return new StateStore(dir, id.stack, state);
   }
 
@@ -86,7 +91,7 @@ export class StateStore {
 
   /** Records the account once known; refuses a state written for another account. */
   bindAccount(account: string): void {
-    if (this.state.account && this.state.account !== account) {
+    if (this.state.account && this.state.account !== account && Object.keys(this.state.steps).length > 0) {
       throw new WpdeployError(
         `state file ${this.path} belongs to AWS account ${this.state.account}, but the credentials are for account ${account}.`,
         { hint: 'Use the credentials (or --profile) of the account that owns the stack, or a different --state directory.', exitCode: 2 },

@@ -46,6 +46,11 @@ export interface ResourceContext {
   tags: TagMap;
   /** The id recorded in state for this step, if any. */
   recordedId?: string;
+  /**
+   * An idempotency token for this step's current intent (stable while one create is being retried,
+   * new for the next intent): for ClientToken, CreationToken and the like.
+   */
+  clientToken(): string;
   /** Record the id the moment a create returns, before any wait. */
   recordId(id: string, arn?: string): Promise<void>;
   progress(message: string): void;
@@ -64,8 +69,12 @@ export interface ResourceKind<S = unknown, A extends Actual = Actual> {
   readonly timing?: { createMs: number; deleteMs: number };
   /** What `up` does when `diff` says replace: refuse with the reason (default), or delete and create. */
   readonly onReplace?: 'refuse' | 'recreate';
-  /** The resource by recorded id, then by its stack and step tags; undefined when it does not exist. */
-  find(ctx: ResourceContext): Promise<A | undefined>;
+  /**
+   * The resource by recorded id, then by its stack and step tags (or the name the spec fixes);
+   * undefined when it does not exist. `desired` is given when the engine knows it; on teardown
+   * with a lost state it may be missing or hold UNKNOWN values.
+   */
+  find(ctx: ResourceContext, desired?: S): Promise<A | undefined>;
   /** Differences between what the config wants and what AWS has. Pure. */
   diff(desired: S, actual: A): Diff;
   /** Creates it, tagged in the same call, and waits until usable. */
@@ -98,6 +107,11 @@ export interface StepDef<S = unknown, A extends Actual = Actual> {
   dependsOn: Dependency[];
   /** The desired spec, from the config and the dependencies' outputs. */
   desired(inputs: Inputs): S;
+}
+
+/** True when a spec value is known (not UNKNOWN, not missing). */
+export function known<T>(v: T | undefined): v is T {
+  return v !== undefined && v !== UNKNOWN;
 }
 
 /** Compares one field; a desired value that is UNKNOWN (a dependency not created yet) never differs. */

@@ -1,0 +1,245 @@
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { STATE_SCHEMA_VERSION, StateStore, type StackState, type StateIdentity } from '../../src/engine/state.js';
+import { WpdeployError } from '../../src/errors.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wpdeploy-state-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const id: StateIdentity = { stack: 'blog', region: 'eu-west-3' };
+const vpcStep = { kind: 'ec2:vpc', id: 'vpc-0abc', dependsOn: [], outputs: { vpcId: 'vpc-0abc' }, updatedAt: '2026-01-01T00:00:00.000Z' };
+
+function stateFile(over: Partial<StackState> = {}): StackState {
+  return {
+    schemaVersion: STATE_SCHEMA_VERSION,
+    stack: 'blog',
+    region: 'eu-west-3',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    steps: { vpc: vpcStep },
+    ...over,
+  };
+}
+const writeState = (name: string, content: string) => writeFileSync(join(dir, name), content);
+
+function refusal(fn: () => unknown): WpdeployError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(WpdeployError);
+    return err as WpdeployError;
+  }
+  throw new Error('expected the state to be refused');
+}
+
+describe('writing', () => {
+  it('opening a stack without a file gives an empty state and writes nothing', () => {
+    const store = StateStore.open(dir, id);
+    expect(store.steps).toEqual({});
+    expect(store.exists()).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(store.path).toBe(join(dir, 'blog.json'));
+  });
+
+  it('writes <stack>.json readable by the owner only (0600)', async () => {
+    const store = StateStore.open(dir, id);
+    await store.update((s) => {
+      s.steps.vpc = vpcStep;
+    });
+    expect(statSync(store.path).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps 0600 when the file was loosened by hand', async () => {
+    const store = StateStore.open(dir, id);
+    await store.save();
+    chmodSync(store.path, 0o644);
+    await StateStore.open(dir, id).save();
+    expect(statSync(store.path).mode & 0o777).toBe(0o600);
+  });
+
+  it('writes atomically: no temporary file is left beside the state', async () => {
+    const store = StateStore.open(dir, id);
+    await store.save();
+    await store.update((s) => {
+      s.steps.vpc = vpcStep;
+    });
+    expect(readdirSync(dir)).toEqual(['blog.json']);
+  });
+
+  it('creates the state directory when missing', async () => {
+    const nested = join(dir, 'a', 'b');
+    const store = StateStore.open(nested, id);
+    await store.save();
+    expect(existsSync(join(nested, 'blog.json'))).toBe(true);
+  });
+
+  it('round-trips: what one run records, the next run reads', async () => {
+    const store = StateStore.open(dir, { ...id, endpoint: 'http://127.0.0.1:5000' });
+    store.bindAccount('123456789012');
+    await store.update((s) => {
+      s.steps.vpc = { ...vpcStep, pending: { op: 'create', startedAt: '2026-01-01T00:00:01.000Z' } };
+    });
+    const again = StateStore.open(dir, { ...id, endpoint: 'http://127.0.0.1:5000' });
+    expect(again.state).toEqual(store.state);
+    expect(again.steps.vpc?.pending?.op).toBe('create');
+    expect(again.state.account).toBe('123456789012');
+    expect(JSON.parse(readFileSync(store.path, 'utf8'))).toEqual(store.state);
+  });
+
+  it('serializes concurrent updates: the file ends with every update', async () => {
+    const store = StateStore.open(dir, id);
+    await Promise.all(
+      ['a', 'b', 'c', 'd'].map((step) =>
+        store.update((s) => {
+          s.steps[step] = { kind: 'k', dependsOn: [], updatedAt: 'now' };
+        }),
+      ),
+    );
+    const onDisk = JSON.parse(readFileSync(store.path, 'utf8')) as StackState;
+    expect(Object.keys(onDisk.steps).sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(readdirSync(dir)).toEqual(['blog.json']);
+  });
+});
+
+describe('refusing a state file it cannot trust', () => {
+  const expectRepairHint = (err: WpdeployError) => {
+    expect(err.hint).toBeTruthy();
+    expect(err.hint).toContain(join(dir, 'blog.json'));
+    expect(err.hint).toMatch(/backup|move it aside/);
+    expect(err.exitCode).toBe(2);
+  };
+
+  it('corrupt JSON', () => {
+    writeState('blog.json', '{"schemaVersion": 1, "stack": "blog",');
+    const err = refusal(() => StateStore.open(dir, id));
+    expect(err.message).toContain(join(dir, 'blog.json'));
+    expect(err.message).toMatch(/not valid JSON/);
+    expectRepairHint(err);
+  });
+
+  it('a schemaVersion this wpdeploy does not read', () => {
+    writeState('blog.json', JSON.stringify(stateFile({ schemaVersion: STATE_SCHEMA_VERSION + 1 })));
+    const err = refusal(() => StateStore.open(dir, id));
+    expect(err.message).toContain(`schemaVersion is ${STATE_SCHEMA_VERSION + 1}`);
+    expectRepairHint(err);
+  });
+
+  it.each([
+    ['null', 'null'],
+    ['an array', '[]'],
+    ['no steps map', JSON.stringify({ ...stateFile(), steps: undefined })],
+    ['a malformed step', JSON.stringify(stateFile({ steps: { vpc: { id: 'vpc-1' } as never } }))],
+  ])('%s', (_what, text) => {
+    writeState('blog.json', text);
+    expectRepairHint(refusal(() => StateStore.open(dir, id)));
+  });
+
+  it('a file that belongs to another stack', () => {
+    writeState('blog.json', JSON.stringify(stateFile({ stack: 'shop' })));
+    const err = refusal(() => StateStore.open(dir, id));
+    expect(err.message).toContain('shop');
+    expect(err.hint).toContain('shop.json');
+    expect(err.hint).toContain('--stack shop');
+  });
+
+  it('a stack deployed in another region', () => {
+    writeState('blog.json', JSON.stringify(stateFile({ region: 'us-east-1' })));
+    const err = refusal(() => StateStore.open(dir, id));
+    expect(err.message).toContain('us-east-1');
+    expect(err.message).toContain('eu-west-3');
+    expect(err.hint).toContain('--region us-east-1');
+  });
+
+  it('a stack deployed to another endpoint', () => {
+    writeState('blog.json', JSON.stringify(stateFile({ endpoint: 'http://127.0.0.1:5000' })));
+    const toAws = refusal(() => StateStore.open(dir, id));
+    expect(toAws.message).toContain('http://127.0.0.1:5000');
+    expect(toAws.hint).toContain('--endpoint-url http://127.0.0.1:5000');
+    writeState('blog.json', JSON.stringify(stateFile()));
+    const toLocal = refusal(() => StateStore.open(dir, { ...id, endpoint: 'http://127.0.0.1:5000' }));
+    expect(toLocal.message).toContain('AWS');
+    expect(toLocal.hint).toMatch(/--endpoint-url|--local/);
+  });
+
+  it('nothing is changed on disk by a refusal', () => {
+    const text = JSON.stringify(stateFile({ region: 'us-east-1' }));
+    writeState('blog.json', text);
+    refusal(() => StateStore.open(dir, id));
+    expect(readFileSync(join(dir, 'blog.json'), 'utf8')).toBe(text);
+  });
+});
+
+describe('bindAccount', () => {
+  it('records the account of a new state', async () => {
+    const store = StateStore.open(dir, id);
+    store.bindAccount('111111111111');
+    await store.save();
+    expect(StateStore.open(dir, id).state.account).toBe('111111111111');
+  });
+
+  it('accepts the same account again', () => {
+    writeState('blog.json', JSON.stringify(stateFile({ account: '111111111111' })));
+    const store = StateStore.open(dir, id);
+    expect(() => store.bindAccount('111111111111')).not.toThrow();
+  });
+
+  it('refuses credentials of another account, naming both', () => {
+    writeState('blog.json', JSON.stringify(stateFile({ account: '111111111111' })));
+    const store = StateStore.open(dir, id);
+    const err = refusal(() => store.bindAccount('222222222222'));
+    expect(err.message).toContain('111111111111');
+    expect(err.message).toContain('222222222222');
+    expect(err.hint).toBeTruthy();
+    expect(store.state.account).toBe('111111111111');
+  });
+});
+
+describe('removeIfEmpty', () => {
+  it('keeps the file while steps remain', async () => {
+    const store = StateStore.open(dir, id);
+    await store.update((s) => {
+      s.steps.vpc = vpcStep;
+    });
+    expect(await store.removeIfEmpty()).toBe(false);
+    expect(store.exists()).toBe(true);
+  });
+
+  it('removes the file once the last step is gone, after pending writes land', async () => {
+    const store = StateStore.open(dir, id);
+    await store.update((s) => {
+      s.steps.vpc = vpcStep;
+    });
+    void store.update((s) => {
+      delete s.steps.vpc;
+    });
+    expect(await store.removeIfEmpty()).toBe(true);
+    expect(store.exists()).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('is fine when there was never a file', async () => {
+    expect(await StateStore.open(dir, id).removeIfEmpty()).toBe(true);
+  });
+});
+
+describe('a state file with nothing recorded yet', () => {
+  it('takes the endpoint of the run that uses it, so a later run is not refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wpd-state-ep-'));
+    const local = StateStore.open(dir, { stack: 'blog', region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' });
+    await local.save();
+    const real = StateStore.open(dir, { stack: 'blog', region: 'us-east-1' });
+    await real.update((s) => {
+      s.steps.vpc = { kind: 'ec2:vpc', id: 'vpc-real', dependsOn: [], updatedAt: 'now' };
+    });
+    expect(StateStore.open(dir, { stack: 'blog', region: 'us-east-1' }).steps.vpc?.id).toBe('vpc-real');
+    expect(() => StateStore.open(dir, { stack: 'blog', region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' })).toThrow(WpdeployError);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
