@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface AwsCall {
   service: string;
+  /** From the request's credential scope. */
+  region: string;
   operation: string;
   mutating: boolean;
   /** The raw request body (query-protocol parameters, JSON, XML). */
@@ -39,6 +41,7 @@ const READ = /^(Describe|List|Get|Head|Lookup|Search|Select|Batch[GD]et|Check|Va
 export function classify(method: string, path: string, headers: IncomingHttpHeaders, body: string): Omit<AwsCall, 'body' | 'method' | 'path'> {
   const auth = String(headers.authorization ?? '');
   const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'unknown';
+  const region = /Credential=[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'us-east-1';
   const target = headers['x-amz-target'];
   let operation: string | undefined;
   if (typeof target === 'string') operation = target.split('.').pop();
@@ -46,9 +49,9 @@ export function classify(method: string, path: string, headers: IncomingHttpHead
     const action = /(?:^|&)Action=([A-Za-z0-9]+)/.exec(body)?.[1] ?? /[?&]Action=([A-Za-z0-9]+)/.exec(path)?.[1];
     if (action) operation = action;
   }
-  if (operation) return { service, operation, mutating: !READ.test(operation) };
+  if (operation) return { service, region, operation, mutating: !READ.test(operation) };
   // REST protocols (S3, Route 53, EFS, ...): the method says it.
-  return { service, operation: `${method} ${path.split('?')[0]}`, mutating: !['GET', 'HEAD'].includes(method) };
+  return { service, region, operation: `${method} ${path.split('?')[0]}`, mutating: !['GET', 'HEAD'].includes(method) };
 }
 
 export async function startProxy(target: string): Promise<AwsProxy> {

@@ -1,5 +1,9 @@
 /** SDK clients that look at what the emulator holds, independently of the CLI. */
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { RDSClient } from '@aws-sdk/client-rds';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -10,6 +14,10 @@ const base = (endpoint: string) => ({
 });
 
 export const ec2 = (endpoint: string) => new EC2Client(base(endpoint));
+export const elbv2 = (endpoint: string) => new ElasticLoadBalancingV2Client(base(endpoint));
+export const ecs = (endpoint: string) => new ECSClient(base(endpoint));
+export const efs = (endpoint: string) => new EFSClient(base(endpoint));
+export const rds = (endpoint: string) => new RDSClient(base(endpoint));
 
 /** The VPCs tagged for this stack, as the emulator holds them. */
 export async function stackVpcs(endpoint: string, stack: string) {
