@@ -33,6 +33,7 @@ const DEPENDENCY = new Set([
   'DependencyViolation', 'ResourceInUse', 'ResourceInUseException', 'FileSystemInUse', 'InvalidDBSubnetGroupStateFault',
   'DeleteConflict', 'DeleteConflictException', 'ClusterContainsServicesException', 'ClusterContainsTasksException',
   'InvalidDBInstanceState', 'InvalidDBInstanceStateFault', 'OperationNotPermitted', 'BucketNotEmpty', 'IncorrectState',
+  'InvalidIPAddress.InUse', 'AuthFailure.AddressInUse',
 ]);
 const THROTTLING = new Set([
   'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException',
@@ -76,6 +77,23 @@ export function isCredentialsError(err: unknown): boolean {
 /** A not-found that is likely eventual consistency when it follows a create of the same resource. */
 export function isEventuallyConsistentNotFound(err: unknown): boolean {
   return EVENTUAL.has(awsErrorName(err));
+}
+/** Parameter-validation error names a service uses when it cannot (yet) assume the role it was given. */
+const ROLE_NOT_ASSUMABLE_NAMES = new Set([
+  'InvalidParameter', 'InvalidParameterValue', 'InvalidParameterException', 'InvalidParameterValueException',
+  'ValidationException', 'InvalidInput', 'InvalidInputException', 'BadRequestException',
+]);
+/**
+ * A service could not assume a role it was handed, which right after the role was created is IAM's
+ * eventual consistency (a new role becomes assumable after ~10 s): EC2 CreateFlowLogs says
+ * `InvalidParameter: Unable to assume given IAM role`, ECS CreateService `InvalidParameterException:
+ * Unable to assume role ...`, CloudWatch Logs `ValidationException: ... permission to assume the provided role`.
+ * Worth a brief retry; the names are generic, so the message decides.
+ */
+export function isIamPropagation(err: unknown): boolean {
+  if (!ROLE_NOT_ASSUMABLE_NAMES.has(awsErrorName(err))) return false;
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && /\b(unable to|could not|cannot|can't|can not) assume\b|permission to assume/i.test(message);
 }
 /** Worth retrying as is: throttling, 5xx, a dropped connection. */
 export function isTransient(err: unknown): boolean {

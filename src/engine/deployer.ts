@@ -155,7 +155,7 @@ export class Engine {
         if (actual) this.outputs.set(def.id, kind.outputs(actual));
         return;
       }
-      if (actual && recorded?.id !== actual.id) {
+      if (actual && recorded?.id !== actual.id && !kind.attached) {
         o.emit({ type: 'warning', step: def.id, message: recorded?.id ? `${kind.noun} ${recorded.id} is gone; adopted ${actual.id}, found by its tags.` : `adopted ${kind.noun} ${actual.id}, found by its tags.` });
       }
       let final: Actual;

@@ -11,6 +11,7 @@ import { timeScale } from '../aws/poll.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { UsageError, WpdeployError, errorMessage } from '../errors.js';
+import { chooseZones } from '../resources/availability-zones.js';
 import { KINDS, buildSteps } from '../resources/stack.js';
 import type { StepDef } from '../resources/types.js';
 import { Engine, type EngineResult } from './deployer.js';
@@ -99,8 +100,16 @@ export async function openSession(command: string, opts: GlobalOptions, emit: Em
     aws.destroy();
     throw err;
   }
+  let zones: string[];
+  try {
+    zones = await chooseZones(aws, config.region, config.network.azCount);
+  } catch (err) {
+    stackLock?.release();
+    aws.destroy();
+    throw err;
+  }
   return {
-    command, config, configSource: source, aws, account, endpoint, store, steps: buildSteps(config), concurrency, emit, signal,
+    command, config, configSource: source, aws, account, endpoint, store, steps: buildSteps(config, { zones, account }), concurrency, emit, signal,
     close() {
       stackLock?.release();
       aws.destroy();

@@ -67,6 +67,11 @@ export interface ResourceKind<S = unknown, A extends Actual = Actual> {
   readonly noun: string;
   /** Typical time to usable / gone on AWS (DESIGN.md §3), for ETAs and polling. */
   readonly timing?: { createMs: number; deleteMs: number };
+  /**
+   * Part of another resource (a group's rules, a VPC's default security group): found through the
+   * spec rather than its own tags, so finding it is no adoption.
+   */
+  readonly attached?: boolean;
   /** What `up` does when `diff` says replace: refuse with the reason (default), or delete and create. */
   readonly onReplace?: 'refuse' | 'recreate';
   /**

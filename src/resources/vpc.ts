@@ -4,13 +4,12 @@
  * place: such a change is refused with the reason.
  */
 import {
-  CreateTagsCommand, CreateVpcCommand, DeleteVpcCommand, DescribeNetworkInterfacesCommand, DescribeVpcAttributeCommand,
-  DescribeVpcsCommand, EC2Client, ModifyVpcAttributeCommand, type Vpc,
+  CreateTagsCommand, CreateVpcCommand, DeleteVpcCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, ModifyVpcAttributeCommand, type Vpc,
 } from '@aws-sdk/client-ec2';
-import { isDependencyViolation, isNotFound } from '../aws/errors.js';
-import { retrying, waitFor } from '../aws/poll.js';
-import { ec2TagFilters, fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { WpdeployError } from '../errors.js';
+import { isNotFound } from '../aws/errors.js';
+import { waitFor } from '../aws/poll.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface VpcSpec {
@@ -26,8 +25,6 @@ export interface VpcActual extends Actual {
   dnsHostnames: boolean;
   tags: TagMap;
 }
-
-const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2Client);
 
 async function describe(ctx: ResourceContext, vpc: Vpc): Promise<VpcActual> {
   const client = ec2(ctx);
@@ -54,20 +51,13 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
 
   async find(ctx) {
     const client = ec2(ctx);
-    if (ctx.recordedId) {
-      try {
-        const r = await client.send(new DescribeVpcsCommand({ VpcIds: [ctx.recordedId] }));
-        const vpc = r.Vpcs?.[0];
-        if (vpc) return describe(ctx, vpc);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    const r = await client.send(new DescribeVpcsCommand({ Filters: ec2TagFilters(ctx.stack, ctx.step) }));
-    const found = r.Vpcs ?? [];
-    if (found.length === 0) return undefined;
-    if (found.length > 1) ctx.warn(`${found.length} VPCs carry the tags of step ${ctx.step}: ${found.map((v) => v.VpcId).join(', ')}; using ${found[0]!.VpcId}.`);
-    return describe(ctx, found[0]!);
+    const found = await findByIdOrTags(
+      ctx, 'vpc',
+      async (id) => (await client.send(new DescribeVpcsCommand({ VpcIds: [id] }))).Vpcs ?? [],
+      async (Filters) => (await client.send(new DescribeVpcsCommand({ Filters }))).Vpcs ?? [],
+      (v) => v.VpcId!,
+    );
+    return found && describe(ctx, found);
   },
 
   diff(desired, actual): Diff {
@@ -90,7 +80,7 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
     const client = ec2(ctx);
     const r = await client.send(new CreateVpcCommand({
       CidrBlock: desired.cidr,
-      TagSpecifications: [{ ResourceType: 'vpc', Tags: toTagList(desired.tags) }],
+      TagSpecifications: tagSpec('vpc', desired.tags),
     }));
     const id = r.Vpc!.VpcId!;
     await ctx.recordId(id, `arn:aws:ec2:${ctx.region}:${r.Vpc!.OwnerId ?? ctx.account}:vpc/${id}`);
@@ -117,27 +107,8 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
   },
 
   async delete(ctx, actual) {
-    const client = ec2(ctx);
-    try {
-      await retrying(() => client.send(new DeleteVpcCommand({ VpcId: actual.id })), {
-        retryable: isDependencyViolation,
-        attempts: 6,
-        baseMs: 2_000,
-        scale: ctx.scale,
-        onRetry: () => ctx.progress('waiting for what still uses the VPC to go away'),
-      });
-    } catch (err) {
-      if (isNotFound(err)) return;
-      if (isDependencyViolation(err)) {
-        const enis = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [actual.id] }] }));
-        const holders = (enis.NetworkInterfaces ?? []).map((n) => `${n.NetworkInterfaceId} (${n.Description || n.InterfaceType || 'no description'})`);
-        throw new WpdeployError(`vpc ${actual.id} is still in use${holders.length ? ` by network interfaces ${holders.join(', ')}` : ''}.`, {
-          hint: 'Remove what still uses it (or wait for AWS to release it) and run `wpdeploy down` again.',
-          cause: err,
-        });
-      }
-      throw err;
-    }
+    await deleteTolerant(ctx, `vpc ${actual.id}`, () => ec2(ctx).send(new DeleteVpcCommand({ VpcId: actual.id })),
+      () => describeHolders(ctx, { Name: 'vpc-id', Values: [actual.id] }));
   },
 
   outputs(actual) {

@@ -1,0 +1,29 @@
+/**
+ * Which Availability Zones the stack uses: the first `azCount` zones of the region that are available
+ * to the account, in name order, skipping zones AWS documents as constrained for new capacity.
+ * Asked of EC2 once per command, before any change is made.
+ */
+import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { AwsClients } from '../aws/clients.js';
+import { WpdeployError } from '../errors.js';
+
+/** Zone ids (stable across accounts) where new Fargate, NAT or RDS capacity is constrained. */
+const CONSTRAINED_ZONE_IDS = new Set(['use1-az3']);
+
+export async function chooseZones(aws: AwsClients, region: string, azCount: number): Promise<string[]> {
+  const r = await aws.get(EC2Client).send(new DescribeAvailabilityZonesCommand({
+    Filters: [{ Name: 'state', Values: ['available'] }, { Name: 'zone-type', Values: ['availability-zone'] }],
+  }));
+  const zones = (r.AvailabilityZones ?? [])
+    .filter((z) => z.ZoneName && !CONSTRAINED_ZONE_IDS.has(z.ZoneId ?? ''))
+    .filter((z) => !z.OptInStatus || z.OptInStatus === 'opt-in-not-required' || z.OptInStatus === 'opted-in')
+    .map((z) => z.ZoneName!)
+    .sort();
+  if (zones.length < azCount) {
+    throw new WpdeployError(`${region} has ${zones.length} usable Availability Zones (${zones.join(', ') || 'none'}), but network.azCount is ${azCount}.`, {
+      hint: `Set network.azCount to at most ${zones.length}, or pick another region.`,
+      exitCode: 2,
+    });
+  }
+  return zones.slice(0, azCount);
+}

@@ -1,0 +1,80 @@
+/** What the EC2 resource kinds share: lookup by id then tags, deletes that wait out dependencies. */
+import { DescribeNetworkInterfacesCommand, EC2Client, type Filter } from '@aws-sdk/client-ec2';
+import { isDependencyViolation, isNotFound } from '../aws/errors.js';
+import { retrying } from '../aws/poll.js';
+import { TAG_STACK, TAG_STEP, ec2TagFilters, fromTagList, type TagMap, toTagList } from '../aws/tags.js';
+import { WpdeployError } from '../errors.js';
+import type { ResourceContext } from './types.js';
+
+export const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2Client);
+
+export function tagSpec(resourceType: string, tags: TagMap) {
+  return [{ ResourceType: resourceType as never, Tags: toTagList(tags) }];
+}
+
+/**
+ * Finds one resource: by the recorded id when there is one (a not-found error means gone), else by
+ * the stack and step tags. The tags of what comes back are checked here too, so a filter the
+ * endpoint ignores cannot hand over another step's resource. Several matches are reported, and the
+ * first is used.
+ */
+export async function findByIdOrTags<T extends { Tags?: Array<{ Key?: string; Value?: string }> }>(
+  ctx: ResourceContext,
+  noun: string,
+  byId: (id: string) => Promise<T[]>,
+  byFilters: (filters: Filter[]) => Promise<T[]>,
+  idOf: (t: T) => string,
+): Promise<T | undefined> {
+  if (ctx.recordedId) {
+    try {
+      const found = await byId(ctx.recordedId);
+      if (found[0]) return found[0];
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  const found = (await byFilters(ec2TagFilters(ctx.stack, ctx.step))).filter((t) => {
+    const tags = fromTagList(t.Tags);
+    return tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
+  });
+  if (found.length > 1) ctx.warn(`${found.length} ${noun}s carry the tags of step ${ctx.step}: ${found.map(idOf).join(', ')}; using ${idOf(found[0]!)}.`);
+  return found[0];
+}
+
+/** Network interfaces matching a filter, as `eni-… (description)`, to name what holds a resource. */
+export async function describeHolders(ctx: ResourceContext, filter: Filter): Promise<string[]> {
+  const r = await ec2(ctx).send(new DescribeNetworkInterfacesCommand({ Filters: [filter] }));
+  return (r.NetworkInterfaces ?? []).map((n) => `${n.NetworkInterfaceId} (${n.Description || n.InterfaceType || 'no description'})`);
+}
+
+/**
+ * Runs a delete: not-found is success; a DependencyViolation is retried for a bounded time while
+ * whatever holds the resource drains, and then reported naming the holders.
+ */
+export async function deleteTolerant(
+  ctx: ResourceContext,
+  what: string,
+  del: () => Promise<unknown>,
+  holders?: () => Promise<string[]>,
+  opts: { attempts?: number; baseMs?: number } = {},
+): Promise<void> {
+  try {
+    await retrying(del, {
+      retryable: isDependencyViolation,
+      attempts: opts.attempts ?? 7,
+      baseMs: opts.baseMs ?? 2_000,
+      scale: ctx.scale,
+      onRetry: () => ctx.progress(`${what} is still in use; waiting for it to be released`),
+    });
+  } catch (err) {
+    if (isNotFound(err)) return;
+    if (isDependencyViolation(err)) {
+      const held = holders ? await holders() : [];
+      throw new WpdeployError(`${what} is still in use${held.length ? ` by ${held.join(', ')}` : ''}.`, {
+        hint: 'Remove what still uses it (or wait for AWS to release it) and run `wpdeploy down` again.',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The internet gateway, attached to the VPC. Teardown detaches it first; AWS refuses while public
+ * addresses are mapped in the VPC (NAT gateways, their Elastic IPs), so the detach waits for them and
+ * then names them.
+ */
+import {
+  AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateTagsCommand, DeleteInternetGatewayCommand,
+  DescribeAddressesCommand, DescribeInternetGatewaysCommand, DescribeNetworkInterfacesCommand, DetachInternetGatewayCommand, type InternetGateway,
+} from '@aws-sdk/client-ec2';
+import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { deleteTolerant, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
+
+export interface InternetGatewaySpec {
+  vpcId: string;
+  tags: TagMap;
+}
+
+export interface InternetGatewayActual extends Actual {
+  attachedVpcId?: string;
+  tags: TagMap;
+}
+
+function toActual(g: InternetGateway): InternetGatewayActual {
+  // The API reports an attached gateway as "available" (typed as an attachment status).
+  const att = (g.Attachments ?? []).find((a) => ['available', 'attached', 'attaching'].includes(String(a.State)));
+  return { id: g.InternetGatewayId!, state: att ? 'attached' : 'detached', attachedVpcId: att?.VpcId, tags: fromTagList(g.Tags) };
+}
+
+/** Elastic IPs mapped to network interfaces in the VPC: what keeps AWS from detaching the gateway. */
+async function mappedAddresses(ctx: ResourceContext, vpcId: string): Promise<string[]> {
+  const client = ec2(ctx);
+  const enis = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  const inVpc = new Set((enis.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId));
+  const r = await client.send(new DescribeAddressesCommand({}));
+  return (r.Addresses ?? [])
+    .filter((a) => a.NetworkInterfaceId && inVpc.has(a.NetworkInterfaceId))
+    .map((a) => `${a.PublicIp} (${a.AllocationId} on ${a.NetworkInterfaceId})`);
+}
+
+export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGatewayActual> = {
+  kind: 'ec2:internet-gateway',
+  noun: 'internet gateway',
+  timing: { createMs: 2_000, deleteMs: 2_000 },
+
+  async find(ctx) {
+    const client = ec2(ctx);
+    const found = await findByIdOrTags(
+      ctx, 'internet gateway',
+      async (id) => (await client.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways ?? [],
+      async (Filters) => (await client.send(new DescribeInternetGatewaysCommand({ Filters }))).InternetGateways ?? [],
+      (g) => g.InternetGatewayId!,
+    );
+    return found && toActual(found);
+  },
+
+  diff(desired, actual) {
+    const changes = changesOf(['attachedVpcId', actual.attachedVpcId, desired.vpcId]);
+    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    return { changes };
+  },
+
+  async create(ctx, desired) {
+    const client = ec2(ctx);
+    const r = await client.send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', desired.tags) }));
+    const id = r.InternetGateway!.InternetGatewayId!;
+    await ctx.recordId(id);
+    await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: desired.vpcId }));
+    return { id, state: 'attached', attachedVpcId: desired.vpcId, tags: desired.tags };
+  },
+
+  async update(ctx, desired, actual) {
+    const client = ec2(ctx);
+    if (actual.attachedVpcId !== desired.vpcId) {
+      if (actual.attachedVpcId) await client.send(new DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: actual.attachedVpcId }));
+      await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: desired.vpcId }));
+    }
+    const toSet = tagsToSet(desired.tags, actual.tags);
+    if (Object.keys(toSet).length) await client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    return { ...actual, state: 'attached', attachedVpcId: desired.vpcId, tags: { ...actual.tags, ...toSet } };
+  },
+
+  async delete(ctx, actual) {
+    const client = ec2(ctx);
+    const vpcId = actual.attachedVpcId;
+    if (vpcId) {
+      await deleteTolerant(ctx, `detach internet gateway ${actual.id} from ${vpcId}`,
+        () => client.send(new DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: vpcId })),
+        async () => (await mappedAddresses(ctx, vpcId)).map((a) => `mapped public address ${a}`));
+    }
+    await deleteTolerant(ctx, `internet gateway ${actual.id}`, () => client.send(new DeleteInternetGatewayCommand({ InternetGatewayId: actual.id })));
+  },
+
+  outputs: (a) => ({ internetGatewayId: a.id }),
+};

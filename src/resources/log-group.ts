@@ -1,0 +1,209 @@
+/**
+ * A CloudWatch Logs log group with a retention period (FSBP CloudWatch.16), tagged in the create call.
+ * wpdeploy log group names always start with `/wpdeploy/<stack>/` (see `logGroupName`): log groups
+ * have no tag filter, so without a recorded name the group is found by listing that prefix and
+ * reading each group's `wpdeploy:step` tag. A log group cannot be renamed: such a change is refused.
+ */
+import {
+  CloudWatchLogsClient, CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand,
+  PutRetentionPolicyCommand, TagResourceCommand, type LogGroup,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { isAlreadyExists, isNotFound } from '../aws/errors.js';
+import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { WpdeployError } from '../errors.js';
+import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
+
+export interface LogGroupSpec {
+  name: string;
+  retentionDays: number;
+  tags: TagMap;
+}
+
+export interface LogGroupActual extends Actual {
+  /** The log group name. */
+  id: string;
+  /** The ARN without the trailing `:*`. */
+  arn: string;
+  state: 'available';
+  /** Undefined when the group never expires its events. */
+  retentionDays: number | undefined;
+  tags: TagMap;
+}
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** The prefix every log group of a stack starts with: `/wpdeploy/<stack>/`. */
+export function logGroupPrefix(stack: string): string {
+  return `/wpdeploy/${stack}/`;
+}
+
+/** The name of a stack's log group for a role: `/wpdeploy/<stack>/<role>`. */
+export function logGroupName(stack: string, role: string): string {
+  return `${logGroupPrefix(stack)}${role}`;
+}
+
+const logs = (ctx: ResourceContext) => ctx.aws.get(CloudWatchLogsClient);
+
+/** `arn:...:log-group:NAME:*` (the form DescribeLogGroups' `arn` has) without the `:*`. */
+const arnOf = (g: LogGroup): string => g.logGroupArn ?? (g.arn ?? '').replace(/:\*$/, '');
+
+async function tagsOf(ctx: ResourceContext, arn: string): Promise<TagMap> {
+  const r = await logs(ctx).send(new ListTagsForResourceCommand({ resourceArn: arn }));
+  return { ...(r.tags ?? {}) };
+}
+
+/** Every log group whose name starts with `prefix` (DescribeLogGroups pages through them). */
+async function listByPrefix(ctx: ResourceContext, prefix: string): Promise<LogGroup[]> {
+  const out: LogGroup[] = [];
+  let nextToken: string | undefined;
+  do {
+    const r = await logs(ctx).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken }));
+    out.push(...(r.logGroups ?? []));
+    nextToken = r.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+/** The log group with exactly this name, or undefined. */
+async function byName(ctx: ResourceContext, name: string): Promise<LogGroup | undefined> {
+  try {
+    return (await listByPrefix(ctx, name)).find((g) => g.logGroupName === name);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function describe(ctx: ResourceContext, g: LogGroup, tags?: TagMap): Promise<LogGroupActual> {
+  const arn = arnOf(g);
+  return {
+    id: g.logGroupName!,
+    arn,
+    state: 'available',
+    retentionDays: g.retentionInDays,
+    tags: tags ?? (await tagsOf(ctx, arn)),
+  };
+}
+
+function assertRetention(name: string, days: number): void {
+  if (!LOG_RETENTION_DAYS.includes(days)) {
+    throw new WpdeployError(`log group ${name}: CloudWatch Logs does not accept a retention of ${days} days.`, {
+      hint: `Use one of ${LOG_RETENTION_DAYS.join(', ')}.`,
+    });
+  }
+}
+
+export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
+  kind: 'logs:log-group',
+  noun: 'log group',
+  timing: { createMs: 1_000, deleteMs: 1_000 },
+  onReplace: 'refuse',
+
+  /**
+   * By the recorded name (exact match), then among the groups named `/wpdeploy/<stack>/...` the one
+   * whose tags name this stack and step. Undefined when there is none; never throws on not-found.
+   */
+  async find(ctx) {
+    if (ctx.recordedId) {
+      const g = await byName(ctx, ctx.recordedId);
+      if (g) return describe(ctx, g);
+    }
+    const candidates = await listByPrefix(ctx, logGroupPrefix(ctx.stack));
+    const mine: LogGroupActual[] = [];
+    for (const g of candidates) {
+      let tags: TagMap;
+      try {
+        tags = await tagsOf(ctx, arnOf(g));
+      } catch (err) {
+        if (isNotFound(err)) continue; // deleted between the listing and the tag read
+        throw err;
+      }
+      if (tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step) mine.push(await describe(ctx, g, tags));
+    }
+    if (mine.length > 1) ctx.warn(`${mine.length} log groups carry the tags of step ${ctx.step}: ${mine.map((g) => g.id).join(', ')}; using ${mine[0]!.id}.`);
+    return mine[0];
+  },
+
+  diff(desired, actual): Diff {
+    const changes = changesOf(['retentionDays', actual.retentionDays, desired.retentionDays]);
+    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    if (desired.name !== actual.id) {
+      return {
+        changes: [{ field: 'name', from: actual.id, to: desired.name }, ...changes],
+        replace: `a log group cannot be renamed (${actual.id} -> ${desired.name}); replacing it would delete the logs it holds`,
+      };
+    }
+    return { changes };
+  },
+
+  /**
+   * Creates the group with its tags in the same call, records its name, then sets the retention.
+   * When a group of that name already exists and carries this step's tags (a create that crashed
+   * before its name was recorded), it is adopted and converged; any other owner is refused.
+   */
+  async create(ctx, desired) {
+    const prefix = logGroupPrefix(ctx.stack);
+    if (!desired.name.startsWith(prefix)) {
+      throw new WpdeployError(`internal: log group ${desired.name} does not start with ${prefix}, so a later run could not find it by its tags.`);
+    }
+    assertRetention(desired.name, desired.retentionDays);
+    const client = logs(ctx);
+    try {
+      await client.send(new CreateLogGroupCommand({ logGroupName: desired.name, tags: desired.tags }));
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await byName(ctx, desired.name);
+      const tags = existing ? await tagsOf(ctx, arnOf(existing)) : {};
+      if (!existing || tags[TAG_STACK] !== ctx.stack || tags[TAG_STEP] !== ctx.step) {
+        throw new WpdeployError(`a log group named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}.`, {
+          hint: `Delete it if nothing uses it (\`aws logs delete-log-group --log-group-name ${desired.name}\`), or deploy under another stack name.`,
+          cause: err,
+        });
+      }
+      ctx.warn(`log group ${desired.name} already existed with this step's tags; adopted it.`);
+      const actual = await describe(ctx, existing, tags);
+      await ctx.recordId(actual.id, actual.arn);
+      return logGroupKind.update!(ctx, desired, actual, logGroupKind.diff(desired, actual));
+    }
+    const arn = `arn:aws:logs:${ctx.region}:${ctx.account}:log-group:${desired.name}`;
+    await ctx.recordId(desired.name, arn);
+    await client.send(new PutRetentionPolicyCommand({ logGroupName: desired.name, retentionInDays: desired.retentionDays }));
+    const g = await byName(ctx, desired.name);
+    return {
+      id: desired.name,
+      arn: g ? arnOf(g) : arn,
+      state: 'available',
+      retentionDays: g?.retentionInDays ?? desired.retentionDays,
+      tags: { ...desired.tags },
+    };
+  },
+
+  /** Sets the retention and the tags that differ; tags set by others are left alone. */
+  async update(ctx, desired, actual) {
+    const client = logs(ctx);
+    if (desired.retentionDays !== actual.retentionDays) {
+      assertRetention(actual.id, desired.retentionDays);
+      await client.send(new PutRetentionPolicyCommand({ logGroupName: actual.id, retentionInDays: desired.retentionDays }));
+    }
+    const toSet = tagsToSet(desired.tags, actual.tags);
+    if (Object.keys(toSet).length > 0) await client.send(new TagResourceCommand({ resourceArn: actual.arn, tags: toSet }));
+    return { ...actual, retentionDays: desired.retentionDays, tags: { ...actual.tags, ...toSet } };
+  },
+
+  /** Deletes the group and the events in it. A group already gone is success. */
+  async delete(ctx, actual) {
+    try {
+      await logs(ctx).send(new DeleteLogGroupCommand({ logGroupName: actual.id }));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+  },
+
+  outputs(actual) {
+    return { name: actual.id, arn: actual.arn };
+  },
+};

@@ -1,0 +1,142 @@
+/**
+ * A network ACL for one tier, with explicit numbered rules, associated with that tier's subnets.
+ * Rules converge in place (created, replaced or deleted by rule number). Teardown moves the subnets
+ * back to the VPC's default ACL, then deletes it.
+ */
+import {
+  CreateNetworkAclCommand, CreateNetworkAclEntryCommand, CreateTagsCommand, DeleteNetworkAclCommand, DeleteNetworkAclEntryCommand,
+  DescribeNetworkAclsCommand, ReplaceNetworkAclAssociationCommand, ReplaceNetworkAclEntryCommand, type NetworkAcl,
+} from '@aws-sdk/client-ec2';
+import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { deleteTolerant, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import type { Actual, FieldChange, ResourceContext, ResourceKind } from './types.js';
+
+export interface AclRule {
+  ruleNumber: number;
+  egress: boolean;
+  /** IANA protocol number as a string: '6' tcp, '17' udp, '-1' all. */
+  protocol: string;
+  cidr: string;
+  fromPort?: number;
+  toPort?: number;
+  action: 'allow' | 'deny';
+}
+
+export interface NetworkAclSpec {
+  vpcId: string;
+  rules: AclRule[];
+  subnetIds: string[];
+  tags: TagMap;
+}
+
+export interface NetworkAclActual extends Actual {
+  vpcId: string;
+  rules: AclRule[];
+  subnetIds: string[];
+  tags: TagMap;
+}
+
+const key = (r: AclRule) => `${r.egress ? 'egress' : 'ingress'}.${r.ruleNumber}`;
+const show = (r: AclRule) => `${r.action} ${r.protocol === '6' ? 'tcp' : r.protocol === '-1' ? 'all' : r.protocol}${r.fromPort !== undefined ? ` ${r.fromPort}-${r.toPort}` : ''} ${r.cidr}`;
+
+function toActual(a: NetworkAcl): NetworkAclActual {
+  return {
+    id: a.NetworkAclId!, state: 'available', vpcId: a.VpcId ?? '',
+    rules: (a.Entries ?? [])
+      .filter((e) => (e.RuleNumber ?? 32767) < 32767)
+      .map((e) => ({
+        ruleNumber: e.RuleNumber!, egress: !!e.Egress, protocol: e.Protocol ?? '-1', cidr: e.CidrBlock ?? '',
+        ...(e.PortRange ? { fromPort: e.PortRange.From, toPort: e.PortRange.To } : {}), action: (e.RuleAction ?? 'allow') as 'allow' | 'deny',
+      })),
+    subnetIds: (a.Associations ?? []).map((x) => x.SubnetId!).filter(Boolean),
+    tags: fromTagList(a.Tags),
+  };
+}
+
+function plan(desired: NetworkAclSpec, actual: NetworkAclActual) {
+  const have = new Map(actual.rules.map((r) => [key(r), r]));
+  const want = new Map(desired.rules.map((r) => [key(r), r]));
+  return {
+    create: desired.rules.filter((r) => !have.has(key(r))),
+    replace: desired.rules.filter((r) => have.has(key(r)) && show(have.get(key(r))!) !== show(r)),
+    remove: actual.rules.filter((r) => !want.has(key(r))),
+    associate: desired.subnetIds.filter((s) => !actual.subnetIds.includes(s)),
+    tags: tagsToSet(desired.tags, actual.tags),
+  };
+}
+
+/** Moves a subnet to the given ACL (every subnet is associated with exactly one). */
+async function moveSubnet(ctx: ResourceContext, subnetId: string, aclId: string): Promise<void> {
+  const client = ec2(ctx);
+  const r = await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }));
+  const assoc = r.NetworkAcls?.flatMap((a) => a.Associations ?? []).find((x) => x.SubnetId === subnetId);
+  if (assoc?.NetworkAclAssociationId && assoc.NetworkAclId !== aclId) {
+    await client.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: assoc.NetworkAclAssociationId, NetworkAclId: aclId }));
+  }
+}
+
+async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: NetworkAclActual): Promise<NetworkAclActual> {
+  const client = ec2(ctx);
+  const p = plan(desired, actual);
+  const args = (r: AclRule) => ({
+    NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress, Protocol: r.protocol, CidrBlock: r.cidr, RuleAction: r.action,
+    PortRange: r.fromPort !== undefined ? { From: r.fromPort, To: r.toPort } : undefined,
+  });
+  for (const r of p.create) await client.send(new CreateNetworkAclEntryCommand(args(r)));
+  for (const r of p.replace) await client.send(new ReplaceNetworkAclEntryCommand(args(r)));
+  for (const r of p.remove) await client.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress }));
+  for (const s of p.associate) await moveSubnet(ctx, s, actual.id);
+  if (Object.keys(p.tags).length) await client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) }));
+  return { ...actual, rules: desired.rules, subnetIds: [...new Set([...actual.subnetIds, ...desired.subnetIds])], tags: { ...actual.tags, ...p.tags } };
+}
+
+export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
+  kind: 'ec2:network-acl',
+  noun: 'network acl',
+  timing: { createMs: 2_000, deleteMs: 2_000 },
+
+  async find(ctx) {
+    const client = ec2(ctx);
+    const found = await findByIdOrTags(
+      ctx, 'network acl',
+      async (id) => (await client.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [id] }))).NetworkAcls ?? [],
+      async (Filters) => (await client.send(new DescribeNetworkAclsCommand({ Filters }))).NetworkAcls ?? [],
+      (a) => a.NetworkAclId!,
+    );
+    return found && toActual(found);
+  },
+
+  diff(desired, actual) {
+    const p = plan(desired, actual);
+    const have = new Map(actual.rules.map((r) => [key(r), r]));
+    const changes: FieldChange[] = [
+      ...[...p.create, ...p.replace].map((r) => ({ field: `rules.${key(r)}`, from: have.has(key(r)) ? show(have.get(key(r))!) : undefined, to: show(r) })),
+      ...p.remove.map((r) => ({ field: `rules.${key(r)}`, from: show(r), to: undefined })),
+      ...Object.entries(p.tags).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v })),
+    ];
+    if (p.associate.length) changes.push({ field: 'subnets', from: [...actual.subnetIds].sort(), to: [...desired.subnetIds].sort() });
+    if (actual.vpcId !== desired.vpcId) return { changes, replace: 'a network ACL cannot move to another VPC' };
+    return { changes };
+  },
+
+  async create(ctx, desired) {
+    const r = await ec2(ctx).send(new CreateNetworkAclCommand({ VpcId: desired.vpcId, TagSpecifications: tagSpec('network-acl', desired.tags) }));
+    const id = r.NetworkAcl!.NetworkAclId!;
+    await ctx.recordId(id);
+    return converge(ctx, desired, { id, state: 'available', vpcId: desired.vpcId, rules: [], subnetIds: [], tags: desired.tags });
+  },
+
+  update: (ctx, desired, actual) => converge(ctx, desired, actual),
+
+  async delete(ctx, actual) {
+    const client = ec2(ctx);
+    if (actual.subnetIds.length) {
+      const d = await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [actual.vpcId] }, { Name: 'default', Values: ['true'] }] }));
+      const defaultAcl = d.NetworkAcls?.[0]?.NetworkAclId;
+      if (defaultAcl) for (const s of actual.subnetIds) await moveSubnet(ctx, s, defaultAcl);
+    }
+    await deleteTolerant(ctx, `network acl ${actual.id}`, () => client.send(new DeleteNetworkAclCommand({ NetworkAclId: actual.id })));
+  },
+
+  outputs: (a) => ({ networkAclId: a.id }),
+};

@@ -1,0 +1,142 @@
+/**
+ * A route table with its routes and subnet associations, converged in place: missing routes are
+ * created, changed targets replaced (so moving the app subnets from one NAT gateway to another never
+ * leaves them without a route), extra routes deleted; subnets are associated, or moved over from
+ * the table they were in. Teardown disassociates, then deletes.
+ */
+import {
+  AssociateRouteTableCommand, CreateRouteCommand, CreateRouteTableCommand, CreateTagsCommand, DeleteRouteCommand,
+  DeleteRouteTableCommand, DescribeRouteTablesCommand, DisassociateRouteTableCommand, ReplaceRouteCommand,
+  ReplaceRouteTableAssociationCommand, type RouteTable,
+} from '@aws-sdk/client-ec2';
+import { isNotFound } from '../aws/errors.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { deleteTolerant, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import type { Actual, FieldChange, ResourceContext, ResourceKind } from './types.js';
+
+export interface RouteSpec {
+  destination: string;
+  gatewayId?: string;
+  natGatewayId?: string;
+}
+
+export interface RouteTableSpec {
+  vpcId: string;
+  routes: RouteSpec[];
+  subnetIds: string[];
+  tags: TagMap;
+}
+
+export interface RouteTableActual extends Actual {
+  vpcId: string;
+  routes: RouteSpec[];
+  associations: Array<{ id: string; subnetId: string }>;
+  tags: TagMap;
+}
+
+const target = (r: RouteSpec) => r.natGatewayId ?? r.gatewayId ?? '(none)';
+
+function toActual(t: RouteTable): RouteTableActual {
+  return {
+    id: t.RouteTableId!, state: 'available', vpcId: t.VpcId ?? '',
+    routes: (t.Routes ?? [])
+      .filter((r) => r.Origin !== 'CreateRouteTable' && r.GatewayId !== 'local' && r.DestinationCidrBlock)
+      .map((r) => ({ destination: r.DestinationCidrBlock!, ...(r.NatGatewayId ? { natGatewayId: r.NatGatewayId } : { gatewayId: r.GatewayId }) })),
+    associations: (t.Associations ?? []).filter((a) => a.SubnetId && !a.Main).map((a) => ({ id: a.RouteTableAssociationId!, subnetId: a.SubnetId! })),
+    tags: fromTagList(t.Tags),
+  };
+}
+
+function plan(desired: RouteTableSpec, actual: RouteTableActual) {
+  const have = new Map(actual.routes.map((r) => [r.destination, r]));
+  const want = new Map(desired.routes.map((r) => [r.destination, r]));
+  return {
+    createRoutes: desired.routes.filter((r) => !have.has(r.destination)),
+    replaceRoutes: desired.routes.filter((r) => have.has(r.destination) && target(have.get(r.destination)!) !== target(r)),
+    deleteRoutes: actual.routes.filter((r) => !want.has(r.destination)),
+    associate: desired.subnetIds.filter((s) => !actual.associations.some((a) => a.subnetId === s)),
+    disassociate: actual.associations.filter((a) => !desired.subnetIds.includes(a.subnetId)),
+    tags: tagsToSet(desired.tags, actual.tags),
+  };
+}
+
+async function associate(ctx: ResourceContext, tableId: string, subnetId: string): Promise<void> {
+  const client = ec2(ctx);
+  // A subnet belongs to one table: move it when another (non-main) table holds it.
+  const current = await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }));
+  const assoc = current.RouteTables?.flatMap((t) => t.Associations ?? []).find((a) => a.SubnetId === subnetId);
+  if (assoc?.RouteTableAssociationId) {
+    await client.send(new ReplaceRouteTableAssociationCommand({ AssociationId: assoc.RouteTableAssociationId, RouteTableId: tableId }));
+  } else {
+    await client.send(new AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId }));
+  }
+}
+
+async function converge(ctx: ResourceContext, desired: RouteTableSpec, actual: RouteTableActual): Promise<RouteTableActual> {
+  const client = ec2(ctx);
+  const p = plan(desired, actual);
+  const args = (r: RouteSpec) => ({ RouteTableId: actual.id, DestinationCidrBlock: r.destination, GatewayId: r.gatewayId, NatGatewayId: r.natGatewayId });
+  for (const r of p.createRoutes) await client.send(new CreateRouteCommand(args(r)));
+  for (const r of p.replaceRoutes) await client.send(new ReplaceRouteCommand(args(r)));
+  for (const r of p.deleteRoutes) await client.send(new DeleteRouteCommand({ RouteTableId: actual.id, DestinationCidrBlock: r.destination }));
+  for (const s of p.associate) await associate(ctx, actual.id, s);
+  for (const a of p.disassociate) await client.send(new DisassociateRouteTableCommand({ AssociationId: a.id }));
+  if (Object.keys(p.tags).length) await client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) }));
+  const after = await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [actual.id] }));
+  return toActual(after.RouteTables![0]!);
+}
+
+export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
+  kind: 'ec2:route-table',
+  noun: 'route table',
+  timing: { createMs: 2_000, deleteMs: 2_000 },
+
+  async find(ctx) {
+    const client = ec2(ctx);
+    const found = await findByIdOrTags(
+      ctx, 'route table',
+      async (id) => (await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [id] }))).RouteTables ?? [],
+      async (Filters) => (await client.send(new DescribeRouteTablesCommand({ Filters }))).RouteTables ?? [],
+      (t) => t.RouteTableId!,
+    );
+    return found && toActual(found);
+  },
+
+  diff(desired, actual) {
+    const p = plan(desired, actual);
+    const changes: FieldChange[] = [];
+    for (const r of [...p.createRoutes, ...p.replaceRoutes]) {
+      changes.push({ field: `routes.${r.destination}`, from: actual.routes.find((x) => x.destination === r.destination) ? target(actual.routes.find((x) => x.destination === r.destination)!) : undefined, to: target(r) });
+    }
+    for (const r of p.deleteRoutes) changes.push({ field: `routes.${r.destination}`, from: target(r), to: undefined });
+    if (p.associate.length || p.disassociate.length) {
+      changes.push({ field: 'subnets', from: actual.associations.map((a) => a.subnetId).sort(), to: [...desired.subnetIds].sort() });
+    }
+    for (const [k, v] of Object.entries(p.tags)) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    if (actual.vpcId !== desired.vpcId) return { changes: [{ field: 'vpcId', from: actual.vpcId, to: desired.vpcId }, ...changes], replace: 'a route table cannot move to another VPC' };
+    return { changes };
+  },
+
+  async create(ctx, desired) {
+    const r = await ec2(ctx).send(new CreateRouteTableCommand({ VpcId: desired.vpcId, TagSpecifications: tagSpec('route-table', desired.tags) }));
+    const id = r.RouteTable!.RouteTableId!;
+    await ctx.recordId(id);
+    return converge(ctx, desired, { id, vpcId: desired.vpcId, routes: [], associations: [], tags: desired.tags });
+  },
+
+  update: (ctx, desired, actual) => converge(ctx, desired, actual),
+
+  async delete(ctx, actual) {
+    const client = ec2(ctx);
+    for (const a of actual.associations) {
+      try {
+        await client.send(new DisassociateRouteTableCommand({ AssociationId: a.id }));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    await deleteTolerant(ctx, `route table ${actual.id}`, () => client.send(new DeleteRouteTableCommand({ RouteTableId: actual.id })));
+  },
+
+  outputs: (a) => ({ routeTableId: a.id }),
+};

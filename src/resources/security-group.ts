@@ -1,0 +1,259 @@
+/**
+ * Security groups, in three kinds:
+ * - `ec2:security-group`: the group itself, created with no rules (its default allow-all egress is
+ *   revoked at once); teardown revokes its rules first, so groups that reference each other can go;
+ * - `ec2:security-group-rules`: the group's ingress and egress rules, converged as a set (authorize
+ *   what is missing, revoke what is extra); separate so that groups can reference each other;
+ * - `ec2:default-security-group`: the VPC's default group, stripped of every rule (FSBP EC2.2).
+ */
+import {
+  AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand,
+  DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand,
+  type IpPermission, type SecurityGroup,
+} from '@aws-sdk/client-ec2';
+import { isNotFound } from '../aws/errors.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { changesOf, known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
+
+export interface SgRule {
+  /** 'tcp', 'udp' or '-1' (all). */
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidr?: string;
+  sourceGroupId?: string;
+  description?: string;
+}
+
+const ruleKey = (r: SgRule) => `${r.protocol} ${r.fromPort}-${r.toPort} ${r.cidr ?? r.sourceGroupId}`;
+
+function flatten(perms: IpPermission[] | undefined): SgRule[] {
+  const out: SgRule[] = [];
+  for (const p of perms ?? []) {
+    const base = { protocol: p.IpProtocol ?? '-1', fromPort: p.FromPort ?? -1, toPort: p.ToPort ?? -1 };
+    for (const r of p.IpRanges ?? []) out.push({ ...base, cidr: r.CidrIp, description: r.Description });
+    for (const g of p.UserIdGroupPairs ?? []) out.push({ ...base, sourceGroupId: g.GroupId, description: g.Description });
+  }
+  return out;
+}
+
+function toPermission(r: SgRule): IpPermission {
+  return {
+    IpProtocol: r.protocol,
+    ...(r.protocol === '-1' ? {} : { FromPort: r.fromPort, ToPort: r.toPort }),
+    ...(r.cidr ? { IpRanges: [{ CidrIp: r.cidr, Description: r.description }] } : {}),
+    ...(r.sourceGroupId ? { UserIdGroupPairs: [{ GroupId: r.sourceGroupId, Description: r.description }] } : {}),
+  };
+}
+
+async function describeGroup(ctx: ResourceContext, id: string): Promise<SecurityGroup | undefined> {
+  try {
+    return (await ec2(ctx).send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Authorizes the missing rules and revokes the extra ones, ingress and egress. */
+async function convergeRules(ctx: ResourceContext, groupId: string, want: { ingress: SgRule[]; egress: SgRule[] }, have: { ingress: SgRule[]; egress: SgRule[] }): Promise<void> {
+  const client = ec2(ctx);
+  const missing = (a: SgRule[], b: SgRule[]) => a.filter((r) => !b.some((x) => ruleKey(x) === ruleKey(r)));
+  const addIn = missing(want.ingress, have.ingress);
+  const addOut = missing(want.egress, have.egress);
+  const delIn = missing(have.ingress, want.ingress);
+  const delOut = missing(have.egress, want.egress);
+  if (addIn.length) await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: addIn.map(toPermission) }));
+  if (addOut.length) await client.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: addOut.map(toPermission) }));
+  if (delIn.length) await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: delIn.map(toPermission) }));
+  if (delOut.length) await client.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: delOut.map(toPermission) }));
+}
+
+function ruleChanges(want: { ingress: SgRule[]; egress: SgRule[] }, have: { ingress: SgRule[]; egress: SgRule[] }): FieldChange[] {
+  const keys = (rs: SgRule[]) => rs.map(ruleKey).sort();
+  return changesOf(['ingress', keys(have.ingress), keys(want.ingress)], ['egress', keys(have.egress), keys(want.egress)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+export interface SecurityGroupSpec {
+  vpcId: string;
+  name: string;
+  description: string;
+  tags: TagMap;
+}
+
+export interface SecurityGroupActual extends Actual {
+  vpcId: string;
+  name: string;
+  description: string;
+  ingress: SgRule[];
+  egress: SgRule[];
+  tags: TagMap;
+}
+
+function toGroup(g: SecurityGroup): SecurityGroupActual {
+  return {
+    id: g.GroupId!, arn: g.SecurityGroupArn, state: 'available', vpcId: g.VpcId ?? '', name: g.GroupName ?? '', description: g.Description ?? '',
+    ingress: flatten(g.IpPermissions), egress: flatten(g.IpPermissionsEgress), tags: fromTagList(g.Tags),
+  };
+}
+
+export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupActual> = {
+  kind: 'ec2:security-group',
+  noun: 'security group',
+  timing: { createMs: 2_000, deleteMs: 2_000 },
+  onReplace: 'refuse',
+
+  async find(ctx) {
+    const client = ec2(ctx);
+    const found = await findByIdOrTags(
+      ctx, 'security group',
+      async (id) => (await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups ?? [],
+      async (Filters) => (await client.send(new DescribeSecurityGroupsCommand({ Filters }))).SecurityGroups ?? [],
+      (g) => g.GroupId!,
+    );
+    return found && toGroup(found);
+  },
+
+  diff(desired, actual) {
+    const fixed = changesOf(['vpcId', actual.vpcId, desired.vpcId], ['name', actual.name, desired.name], ['description', actual.description, desired.description]);
+    const tags = Object.entries(tagsToSet(desired.tags, actual.tags)).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v }));
+    if (fixed.length) return { changes: [...fixed, ...tags], replace: 'a security group\'s VPC, name and description cannot change' };
+    return { changes: tags };
+  },
+
+  async create(ctx, desired) {
+    const client = ec2(ctx);
+    const r = await client.send(new CreateSecurityGroupCommand({
+      VpcId: desired.vpcId, GroupName: desired.name, Description: desired.description, TagSpecifications: tagSpec('security-group', desired.tags),
+    }));
+    const id = r.GroupId!;
+    await ctx.recordId(id, r.SecurityGroupArn);
+    // A new group allows all egress: revoke it now; the rules step adds exactly what the tier needs.
+    const g = await describeGroup(ctx, id);
+    const egress = flatten(g?.IpPermissionsEgress);
+    if (egress.length) await convergeRules(ctx, id, { ingress: [], egress: [] }, { ingress: [], egress });
+    return { id, arn: r.SecurityGroupArn, state: 'available', vpcId: desired.vpcId, name: desired.name, description: desired.description, ingress: [], egress: [], tags: desired.tags };
+  },
+
+  async update(ctx, desired, actual) {
+    const toSet = tagsToSet(desired.tags, actual.tags);
+    await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    return { ...actual, tags: { ...actual.tags, ...toSet } };
+  },
+
+  async delete(ctx, actual) {
+    // Its own rules may reference other groups (and theirs it): revoke them so each can be deleted.
+    const current = await describeGroup(ctx, actual.id);
+    if (!current) return;
+    await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, { ingress: flatten(current.IpPermissions), egress: flatten(current.IpPermissionsEgress) });
+    await deleteTolerant(ctx, `security group ${actual.id}`, () => ec2(ctx).send(new DeleteSecurityGroupCommand({ GroupId: actual.id })),
+      () => describeHolders(ctx, { Name: 'group-id', Values: [actual.id] }));
+  },
+
+  outputs: (a) => ({ groupId: a.id }),
+};
+
+// ---------------------------------------------------------------------------------------------
+export interface SecurityGroupRulesSpec {
+  groupId: string;
+  ingress: SgRule[];
+  egress: SgRule[];
+}
+
+export interface SecurityGroupRulesActual extends Actual {
+  ingress: SgRule[];
+  egress: SgRule[];
+}
+
+export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, SecurityGroupRulesActual> = {
+  kind: 'ec2:security-group-rules',
+  noun: 'security group rules',
+  attached: true,
+  timing: { createMs: 1_000, deleteMs: 1_000 },
+
+  /** The rules live in their group: found through the group id the spec names (or the one recorded). */
+  async find(ctx, desired) {
+    const id = desired && known(desired.groupId) ? desired.groupId : ctx.recordedId;
+    const g = id ? await describeGroup(ctx, id) : undefined;
+    return g && { id: g.GroupId!, state: 'available', ingress: flatten(g.IpPermissions), egress: flatten(g.IpPermissionsEgress) };
+  },
+
+  diff: (desired, actual) => ({ changes: ruleChanges(desired, actual) }),
+
+  async create(ctx, desired) {
+    const g = await describeGroup(ctx, desired.groupId);
+    const have = { ingress: flatten(g?.IpPermissions), egress: flatten(g?.IpPermissionsEgress) };
+    await ctx.recordId(desired.groupId);
+    await convergeRules(ctx, desired.groupId, desired, have);
+    return { id: desired.groupId, state: 'available', ingress: desired.ingress, egress: desired.egress };
+  },
+
+  async update(ctx, desired, actual) {
+    await convergeRules(ctx, actual.id, desired, actual);
+    return { ...actual, ingress: desired.ingress, egress: desired.egress };
+  },
+
+  async delete(ctx, actual) {
+    try {
+      await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, actual);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  },
+
+  outputs: (a) => ({ groupId: a.id }),
+};
+
+// ---------------------------------------------------------------------------------------------
+export interface DefaultSecurityGroupSpec {
+  vpcId: string;
+  tags: TagMap;
+}
+
+/** The VPC's default security group: AWS creates and deletes it with the VPC; wpdeploy empties it. */
+export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, SecurityGroupActual> = {
+  kind: 'ec2:default-security-group',
+  noun: 'default security group',
+  attached: true,
+  timing: { createMs: 1_000, deleteMs: 0 },
+
+  async find(ctx, desired) {
+    const client = ec2(ctx);
+    if (desired && known(desired.vpcId)) {
+      const r = await client.send(new DescribeSecurityGroupsCommand({
+        Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'group-name', Values: ['default'] }],
+      }));
+      const g = r.SecurityGroups?.[0];
+      return g && toGroup(g);
+    }
+    const g = ctx.recordedId ? await describeGroup(ctx, ctx.recordedId) : undefined;
+    return g && toGroup(g);
+  },
+
+  diff(desired, actual) {
+    const changes = ruleChanges({ ingress: [], egress: [] }, actual);
+    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    return { changes };
+  },
+
+  async create(ctx, desired) {
+    const found = await defaultSecurityGroupKind.find(ctx, desired);
+    if (!found) throw new Error(`the default security group of ${desired.vpcId} was not found`);
+    await ctx.recordId(found.id);
+    return defaultSecurityGroupKind.update!(ctx, desired, found, { changes: [] });
+  },
+
+  async update(ctx, desired, actual) {
+    await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, actual);
+    const toSet = tagsToSet(desired.tags, actual.tags);
+    if (Object.keys(toSet).length) await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    return { ...actual, ingress: [], egress: [], tags: { ...actual.tags, ...toSet } };
+  },
+
+  /** Goes with its VPC: nothing to do. */
+  async delete() {},
+
+  outputs: (a) => ({ groupId: a.id }),
+};

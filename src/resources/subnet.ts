@@ -1,0 +1,87 @@
+/**
+ * A subnet in one Availability Zone. Its CIDR block and zone cannot change in place: such a change is
+ * refused with the reason. Deleting waits while network interfaces (Fargate, ALB, EFS, RDS, NAT) drain,
+ * then names what still holds it.
+ */
+import { CreateSubnetCommand, CreateTagsCommand, DeleteSubnetCommand, DescribeSubnetsCommand, type Subnet } from '@aws-sdk/client-ec2';
+import { isNotFound } from '../aws/errors.js';
+import { waitFor } from '../aws/poll.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { changesOf, type Actual, type ResourceKind } from './types.js';
+
+export interface SubnetSpec {
+  vpcId: string;
+  cidr: string;
+  az: string;
+  tags: TagMap;
+}
+
+export interface SubnetActual extends Actual {
+  vpcId: string;
+  cidr: string;
+  az: string;
+  tags: TagMap;
+}
+
+function toActual(s: Subnet): SubnetActual {
+  return { id: s.SubnetId!, arn: s.SubnetArn, state: s.State, vpcId: s.VpcId ?? '', cidr: s.CidrBlock ?? '', az: s.AvailabilityZone ?? '', tags: fromTagList(s.Tags) };
+}
+
+export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
+  kind: 'ec2:subnet',
+  noun: 'subnet',
+  timing: { createMs: 2_000, deleteMs: 2_000 },
+  onReplace: 'refuse',
+
+  async find(ctx) {
+    const client = ec2(ctx);
+    const found = await findByIdOrTags(
+      ctx, 'subnet',
+      async (id) => (await client.send(new DescribeSubnetsCommand({ SubnetIds: [id] }))).Subnets ?? [],
+      async (Filters) => (await client.send(new DescribeSubnetsCommand({ Filters }))).Subnets ?? [],
+      (s) => s.SubnetId!,
+    );
+    return found && toActual(found);
+  },
+
+  diff(desired, actual) {
+    const changes = changesOf(['vpcId', actual.vpcId, desired.vpcId], ['cidr', actual.cidr, desired.cidr], ['az', actual.az, desired.az]);
+    const tags = Object.entries(tagsToSet(desired.tags, actual.tags)).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v }));
+    if (changes.length) {
+      return {
+        changes: [...changes, ...tags],
+        replace: `a subnet's VPC, CIDR block and Availability Zone cannot change (${changes.map((c) => c.field).join(', ')}); it would be a new subnet, and everything in it would move`,
+      };
+    }
+    return { changes: tags };
+  },
+
+  async create(ctx, desired) {
+    const client = ec2(ctx);
+    const r = await client.send(new CreateSubnetCommand({
+      VpcId: desired.vpcId, CidrBlock: desired.cidr, AvailabilityZone: desired.az, TagSpecifications: tagSpec('subnet', desired.tags),
+    }));
+    const id = r.Subnet!.SubnetId!;
+    await ctx.recordId(id, r.Subnet!.SubnetArn);
+    const s = await waitFor({
+      what: `subnet ${id} to be available`, expectedMs: 2_000, scale: ctx.scale, signal: ctx.signal,
+      check: () => client.send(new DescribeSubnetsCommand({ SubnetIds: [id] })).then((x) => x.Subnets?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
+      done: (v) => v?.State === 'available',
+    });
+    return toActual(s!);
+  },
+
+  async update(ctx, desired, actual) {
+    const toSet = tagsToSet(desired.tags, actual.tags);
+    if (Object.keys(toSet).length) await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    return { ...actual, tags: { ...actual.tags, ...toSet } };
+  },
+
+  async delete(ctx, actual) {
+    await deleteTolerant(ctx, `subnet ${actual.id}`, () => ec2(ctx).send(new DeleteSubnetCommand({ SubnetId: actual.id })),
+      () => describeHolders(ctx, { Name: 'subnet-id', Values: [actual.id] }));
+  },
+
+  outputs: (a) => ({ subnetId: a.id, az: a.az, cidr: a.cidr }),
+};
