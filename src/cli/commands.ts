@@ -13,7 +13,7 @@ import { jsonRenderer, liveRenderer, plainRenderer, quietRenderer, type Renderer
 import { planText, statusDocument, statusTable, summaryText } from '../ui/report.js';
 import { colorEnabled, makeStyle } from '../ui/style.js';
 
-type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean };
+type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean };
 
 const useColor = (o: Opts) => o.color !== false && colorEnabled(process.stdout);
 const isLive = (o: Opts) => !o.json && !!process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
@@ -129,10 +129,11 @@ async function confirmDown(o: Opts): Promise<void> {
   if (o.yes) return;
   const stack = `stack ${loadConfig({ file: o.config, stack: o.stack, region: o.region }).config.stack}`;
   if (!process.stdin.isTTY) {
-    throw new UsageError(`down removes every resource of ${stack} and needs confirmation, but there is no terminal to ask.`, 'Pass --yes to confirm (as in CI).');
+    throw new UsageError(`down ${o.purge ? '--purge ' : ''}removes the resources of ${stack} and needs confirmation, but there is no terminal to ask.`, 'Pass --yes to confirm (as in CI).');
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(`This removes every resource of ${stack}. Type "yes" to continue: `);
+  const what = o.purge ? `every resource of ${stack}, its data included (database, file system, secrets), with no way back` : `the resources of ${stack} (its data is kept)`;
+  const answer = await rl.question(`This removes ${what}. Type "yes" to continue: `);
   rl.close();
   if (answer.trim().toLowerCase() !== 'yes') throw new WpdeployError('down cancelled: nothing was changed.', { exitCode: EXIT.failure });
 }
@@ -146,8 +147,12 @@ export async function down(o: Opts): Promise<void> {
     return;
   }
   await withSession('down', o, false, true, async (s) => {
-    const result = await runDown(s);
+    const result = await runDown(s, !!o.purge);
     printSummary('down', o, s, result, started);
+    if (!o.json && result.ok && result.kept.length) {
+      process.stdout.write(`Kept (it holds your data; the next \`up\` reuses it):\n${result.kept.map((k) => `  ${k.step}  ${k.id}`).join('\n')}\n`);
+      process.stdout.write(`Remove it too with: wpdeploy down --purge${s.config.stack !== 'wordpress' ? ` --stack ${s.config.stack}` : ''}\n`);
+    }
     return finalCode(result);
   });
 }

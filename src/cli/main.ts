@@ -50,7 +50,8 @@ program
 
 program
   .command('down')
-  .description('remove the stack')
+  .description('remove the stack; its data (database snapshot, file system, secrets) is kept unless --purge')
+  .option('--purge', 'also delete the data: no final snapshot, no recovery window (asks for confirmation; --yes in CI)')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).down(cmd.optsWithGlobals()));
 
 program.addOption(new Option('--no-color', 'no colors (also NO_COLOR)').hideHelp());

@@ -30,6 +30,8 @@ export interface EngineOptions {
   emit: Emit;
   signal: AbortSignal;
   scale: number;
+  /** `down --purge`: delete what `down` otherwise keeps (data), with no recovery window. */
+  purge?: boolean;
 }
 
 export interface StepReport extends PlanItem {
@@ -45,6 +47,8 @@ export interface EngineResult {
   failed: Array<{ step: string; error: unknown }>;
   skipped: string[];
   outputs: Record<string, Outputs>;
+  /** What `down` kept (data that users cannot get back): removed by `down --purge`. */
+  kept: StepReport[];
 }
 
 class StepInputs implements Inputs {
@@ -61,6 +65,7 @@ class StepInputs implements Inputs {
 export class Engine {
   private readonly outputs = new Map<string, Outputs>();
   private readonly reports = new Map<string, StepReport>();
+  private readonly kept: StepReport[] = [];
 
   constructor(private readonly o: EngineOptions) {}
 
@@ -88,6 +93,7 @@ export class Engine {
       warn: (message) => o.emit({ type: 'warning', message, step }),
       signal: o.signal,
       scale: o.scale,
+      purge: o.purge ?? false,
     };
   }
 
@@ -127,6 +133,7 @@ export class Engine {
       failed: r.failed.map((f) => ({ step: f.id, error: f.error })),
       skipped: r.skipped,
       outputs: Object.fromEntries(this.outputs),
+      kept: this.kept,
     };
   }
 
@@ -248,9 +255,22 @@ export class Engine {
       try {
         const desired = def ? desiredOrUndefined(def, new StepInputs(this.outputs)) : undefined;
         const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx, desired));
-        const item = actual ? orphan(id, kind.kind, actual.id) : { ...orphan(id, kind.kind, undefined), op: 'same' as const, reason: 'already gone' };
-        if (why === 'down') item.reason = actual ? 'removing the stack' : 'already gone';
+        const keep = why === 'down' && !!actual && !!kind.retainOnDown && !o.purge;
+        const item = actual && !keep ? orphan(id, kind.kind, actual.id) : { ...orphan(id, kind.kind, actual?.id), op: 'same' as const, reason: 'already gone' };
+        if (why === 'down') item.reason = keep ? 'kept: it holds data (`down --purge` removes it)' : actual ? 'removing the stack' : 'already gone';
         this.reports.set(id, { ...item, state: actual?.state, recordedId: o.store.steps[id]?.id });
+        if (keep) {
+          this.kept.push(this.reports.get(id)!);
+          o.emit({ type: 'step-plan', step: id, kind: kind.kind, op: 'same', id: actual.id, changes: [], reason: item.reason });
+          if (!dryRun) {
+            await o.store.update((s) => {
+              const prev = s.steps[id];
+              s.steps[id] = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs: kind.outputs(actual), dependsOn: prev?.dependsOn ?? nodes.find((n) => n.id === id)!.dependsOn, updatedAt: new Date().toISOString() };
+            });
+          }
+          o.emit({ type: 'step-done', step: id, kind: kind.kind, op: 'same', id: actual.id, elapsedMs: Date.now() - started, message: 'kept' });
+          return;
+        }
         o.emit({ type: 'step-plan', step: id, kind: kind.kind, op: item.op, id: item.id, changes: [], reason: item.reason, expectedMs: actual ? kind.timing?.deleteMs : undefined });
         if (dryRun) return;
         if (actual) {

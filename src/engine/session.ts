@@ -117,8 +117,9 @@ export async function openSession(command: string, opts: GlobalOptions, emit: Em
   };
 }
 
-function engineFor(s: Session): Engine {
+function engineFor(s: Session, purge = false): Engine {
   return new Engine({
+    purge,
     steps: s.steps, kinds: KINDS, store: s.store, aws: s.aws, stack: s.config.stack, region: s.config.region, account: s.account,
     userTags: s.config.tags, concurrency: s.concurrency, emit: s.emit, signal: s.signal, scale: timeScale(),
   });
@@ -157,11 +158,11 @@ export async function runPlan(s: Session): Promise<EngineResult> {
 /** Live state and drift of every step (a read-only plan). */
 export const runStatus = runPlan;
 
-/** Removes the stack; the state file goes once nothing is left. */
-export async function runDown(s: Session): Promise<EngineResult> {
+/** Removes the stack, keeping its data unless `purge`; the state file goes once nothing is left. */
+export async function runDown(s: Session, purge = false): Promise<EngineResult> {
   const started = Date.now();
   announce(s);
-  const result = await engineFor(s).destroy();
+  const result = await engineFor(s, purge).destroy();
   if (result.ok) await s.store.removeIfEmpty();
   return conclude(s, result, started);
 }

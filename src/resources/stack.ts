@@ -1,166 +1,24 @@
 /**
- * The WordPress stack as steps: which resources, what each needs, and why each edge exists.
- * Tier issues add their steps here; the engine does not change.
+ * The WordPress stack: every step of every tier, and every kind by its state name (so teardown can
+ * handle steps a newer config dropped).
  */
-import { stackTags } from '../aws/tags.js';
-import { planSubnets, type SubnetTier } from '../config/cidr.js';
 import type { Config } from '../config/schema.js';
-import { internetGatewayKind } from './internet-gateway.js';
-import { elasticIpKind } from './elastic-ip.js';
-import { flowLogKind } from './flow-log.js';
-import { iamRoleKind, roleName } from './iam-role.js';
-import { logGroupKind, logGroupName } from './log-group.js';
-import { natGatewayKind } from './nat-gateway.js';
-import { networkAclKind, type AclRule } from './network-acl.js';
-import { routeTableKind } from './route-table.js';
-import { defaultSecurityGroupKind, securityGroupKind, securityGroupRulesKind, type SgRule } from './security-group.js';
-import { subnetKind } from './subnet.js';
-import type { Actual, Dependency, Inputs, ResourceKind, StepDef } from './types.js';
-import { vpcKind } from './vpc.js';
+import { APP_KINDS, appSteps } from './stack-app.js';
+import { DATA_KINDS, dataSteps } from './stack-data.js';
+import { NETWORK_KINDS, networkSteps } from './stack-network.js';
+import { StepBuilder, type StackContext } from './step-builder.js';
+import type { ResourceKind, StepDef } from './types.js';
 
-/** Every kind, by its state name, so teardown can handle steps a newer config dropped. */
 export const KINDS: ReadonlyMap<string, ResourceKind> = new Map(
-  ([
-    vpcKind, defaultSecurityGroupKind, internetGatewayKind, subnetKind, elasticIpKind, natGatewayKind, routeTableKind, networkAclKind,
-    securityGroupKind, securityGroupRulesKind, logGroupKind, iamRoleKind, flowLogKind,
-  ] as ResourceKind[]).map((k) => [k.kind, k]),
+  [...NETWORK_KINDS, ...DATA_KINDS, ...APP_KINDS].map((k) => [k.kind, k]),
 );
 
-export interface StackContext {
-  /** The Availability Zones, in order (chosen by availability-zones.ts). */
-  zones: string[];
-  account: string;
-}
-
-/** `a`, `b`, `c`, ... for AZ index 0, 1, 2, ... */
-export const azLetter = (i: number) => String.fromCharCode(97 + i);
-
-const TCP = '6';
-const ANY = '0.0.0.0/0';
-const EPHEMERAL = { fromPort: 1024, toPort: 65535 };
-
-/** Network ACL rules per tier: explicit, numbered; nothing opens 22 or 3389 to the world. */
-export function aclRules(tier: SubnetTier, vpcCidr: string): AclRule[] {
-  const rule = (ruleNumber: number, egress: boolean, cidr: string, fromPort: number, toPort = fromPort): AclRule =>
-    ({ ruleNumber, egress, protocol: TCP, cidr, fromPort, toPort, action: 'allow' });
-  switch (tier) {
-    case 'public': // the ALB and the NAT gateways
-      return [
-        rule(100, false, ANY, 80), rule(110, false, ANY, 443), rule(120, false, ANY, EPHEMERAL.fromPort, EPHEMERAL.toPort),
-        rule(100, true, ANY, 80), rule(110, true, ANY, 443), rule(120, true, ANY, EPHEMERAL.fromPort, EPHEMERAL.toPort),
-      ];
-    case 'app': // Fargate tasks (HTTP from the ALB) and EFS mount targets (NFS from the tasks)
-      return [
-        rule(100, false, vpcCidr, 80), rule(110, false, vpcCidr, 2049), rule(120, false, ANY, EPHEMERAL.fromPort, EPHEMERAL.toPort),
-        rule(100, true, ANY, 443), rule(110, true, vpcCidr, 3306), rule(120, true, vpcCidr, 2049), rule(130, true, vpcCidr, EPHEMERAL.fromPort, EPHEMERAL.toPort),
-      ];
-    case 'data': // RDS: MySQL from inside the VPC, answers back into it; no internet either way
-      return [rule(100, false, vpcCidr, 3306), rule(100, true, vpcCidr, EPHEMERAL.fromPort, EPHEMERAL.toPort)];
-  }
-}
-
 export function buildSteps(config: Config, ctx: StackContext): StepDef[] {
-  const { stack } = config;
-  const azs = ctx.zones.map((_, i) => azLetter(i));
-  const natAzs = config.network.natGateways === 'perAz' ? azs : [azs[0]!];
-  const subnets = planSubnets(config.network.cidr, config.network.azCount)!;
-  const steps: StepDef[] = [];
-  const add = <S, A extends Actual>(id: string, role: string, kind: ResourceKind<S, A>, dependsOn: Dependency[], desired: (inputs: Inputs, tags: Record<string, string>) => NoInfer<S>) => {
-    steps.push({ id, role, kind: kind as unknown as ResourceKind, dependsOn, desired: (inputs) => desired(inputs, stackTags({ stack, step: id, role, userTags: config.tags })) });
-  };
-  const dep = (step: string, why: string): Dependency => ({ step, why });
-  const vpcId = (i: Inputs) => i.get('vpc', 'vpcId');
-  const inVpc = dep('vpc', 'created inside the VPC');
-
-  add('vpc', 'vpc', vpcKind, [], (_, tags) => ({ cidr: config.network.cidr, dnsSupport: true, dnsHostnames: true, tags }));
-  add('default-sg', 'default-sg', defaultSecurityGroupKind, [dep('vpc', 'AWS creates it with the VPC')], (i, tags) => ({ vpcId: vpcId(i), tags }));
-  add('igw', 'igw', internetGatewayKind, [dep('vpc', 'attached to the VPC')], (i, tags) => ({ vpcId: vpcId(i), tags }));
-
-  const subnetStep = (tier: SubnetTier, az: string) => `subnet-${tier}-${az}`;
-  for (const s of subnets) {
-    const az = azLetter(s.azIndex);
-    add(subnetStep(s.tier, az), `${s.tier}-${az}`, subnetKind, [inVpc], (i, tags) => ({ vpcId: vpcId(i), cidr: s.cidr, az: ctx.zones[s.azIndex]!, tags }));
-  }
-
-  for (const az of natAzs) {
-    add(`eip-nat-${az}`, `nat-${az}`, elasticIpKind, [], (_, tags) => ({ tags }));
-    add(`nat-${az}`, `nat-${az}`, natGatewayKind, [
-      dep(subnetStep('public', az), 'lives in the public subnet of its AZ'),
-      dep(`eip-nat-${az}`, 'needs its Elastic IP'),
-      dep('igw', 'a public NAT gateway fails without an internet gateway on the VPC'),
-    ], (i, tags) => ({ subnetId: i.get(subnetStep('public', az), 'subnetId'), allocationId: i.get(`eip-nat-${az}`, 'allocationId'), tags }));
-  }
-
-  const tierSubnets = (tier: SubnetTier) => azs.map((az) => subnetStep(tier, az));
-  add('rt-public', 'public', routeTableKind, [inVpc, dep('igw', 'its default route targets the internet gateway'), ...tierSubnets('public').map((s) => dep(s, 'associated with it'))],
-    (i, tags) => ({ vpcId: vpcId(i), routes: [{ destination: ANY, gatewayId: i.get('igw', 'internetGatewayId') }], subnetIds: tierSubnets('public').map((s) => i.get(s, 'subnetId')), tags }));
-  for (const az of azs) {
-    const nat = `nat-${natAzs.includes(az) ? az : natAzs[0]}`;
-    add(`rt-app-${az}`, `app-${az}`, routeTableKind, [inVpc, dep(nat, 'its default route targets the NAT gateway of its AZ'), dep(subnetStep('app', az), 'associated with it')],
-      (i, tags) => ({ vpcId: vpcId(i), routes: [{ destination: ANY, natGatewayId: i.get(nat, 'natGatewayId') }], subnetIds: [i.get(subnetStep('app', az), 'subnetId')], tags }));
-  }
-  add('rt-data', 'data', routeTableKind, [inVpc, ...tierSubnets('data').map((s) => dep(s, 'associated with it'))],
-    (i, tags) => ({ vpcId: vpcId(i), routes: [], subnetIds: tierSubnets('data').map((s) => i.get(s, 'subnetId')), tags }));
-
-  for (const tier of ['public', 'app', 'data'] as const) {
-    add(`nacl-${tier}`, tier, networkAclKind, [inVpc, ...tierSubnets(tier).map((s) => dep(s, 'associated with it'))],
-      (i, tags) => ({ vpcId: vpcId(i), rules: aclRules(tier, config.network.cidr), subnetIds: tierSubnets(tier).map((s) => i.get(s, 'subnetId')), tags }));
-  }
-
-  const groups = {
-    alb: 'load balancer: HTTP and HTTPS from the internet',
-    app: 'WordPress tasks: HTTP from the load balancer',
-    db: 'database: MySQL from the WordPress tasks',
-    efs: 'file system: NFS from the WordPress tasks',
-  } as const;
-  for (const [role, description] of Object.entries(groups)) {
-    add(`sg-${role}`, role, securityGroupKind, [inVpc], (i, tags) => ({ vpcId: vpcId(i), name: `${stack}-${role}`, description: `wpdeploy ${stack} ${description}`, tags }));
-  }
-  const g = (i: Inputs, role: keyof typeof groups) => i.get(`sg-${role}`, 'groupId');
-  const tcp = (port: number, src: { cidr?: string; sourceGroupId?: string }, description: string): SgRule => ({ protocol: 'tcp', fromPort: port, toPort: port, ...src, description });
-  const rules = (role: keyof typeof groups, peers: Array<keyof typeof groups>, spec: (i: Inputs) => { ingress: SgRule[]; egress: SgRule[] }) =>
-    add(`sg-${role}-rules`, `${role}-rules`, securityGroupRulesKind,
-      [dep(`sg-${role}`, 'the rules belong to the group'), ...peers.map((p) => dep(`sg-${p}`, 'a rule references this group'))],
-      (i) => ({ groupId: g(i, role), ...spec(i) }));
-  rules('alb', ['app'], (i) => ({
-    ingress: [tcp(80, { cidr: ANY }, 'HTTP from the internet'), tcp(443, { cidr: ANY }, 'HTTPS from the internet')],
-    egress: [tcp(80, { sourceGroupId: g(i, 'app') }, 'to the WordPress tasks')],
-  }));
-  rules('app', ['alb', 'db', 'efs'], (i) => ({
-    ingress: [tcp(80, { sourceGroupId: g(i, 'alb') }, 'HTTP from the load balancer')],
-    egress: [
-      tcp(443, { cidr: ANY }, 'HTTPS out: image pulls, AWS APIs, WordPress updates'),
-      tcp(3306, { sourceGroupId: g(i, 'db') }, 'MySQL to the database'),
-      tcp(2049, { sourceGroupId: g(i, 'efs') }, 'NFS to the file system'),
-    ],
-  }));
-  rules('db', ['app'], (i) => ({ ingress: [tcp(3306, { sourceGroupId: g(i, 'app') }, 'MySQL from the WordPress tasks')], egress: [] }));
-  rules('efs', ['app'], (i) => ({ ingress: [tcp(2049, { sourceGroupId: g(i, 'app') }, 'NFS from the WordPress tasks')], egress: [] }));
-
-  if (config.network.flowLogs) {
-    const groupName = logGroupName(stack, 'vpc-flow-logs');
-    add('flow-logs-group', 'vpc-flow-logs', logGroupKind, [], (_, tags) => ({ name: groupName, retentionDays: config.logs.retentionDays, tags }));
-    add('flow-logs-role', 'vpc-flow-logs', iamRoleKind, [dep('flow-logs-group', 'its policy names the log group')], (i, tags) => ({
-      name: roleName(stack, 'flow-logs', config.region),
-      description: `wpdeploy ${stack}: lets VPC Flow Logs write to ${groupName}`,
-      trustService: 'vpc-flow-logs.amazonaws.com',
-      sourceAccount: ctx.account,
-      inlinePolicies: {
-        'write-flow-logs': {
-          Version: '2012-10-17' as const,
-          Statement: [{
-            Effect: 'Allow' as const,
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-            Resource: [i.get('flow-logs-group', 'arn'), `${i.get('flow-logs-group', 'arn')}:*`],
-          }],
-        },
-      },
-      managedPolicyArns: [],
-      tags,
-    }));
-    add('flow-log', 'vpc-flow-log', flowLogKind, [inVpc, dep('flow-logs-group', 'writes to it'), dep('flow-logs-role', 'delivers with it')], (i, tags) => ({
-      vpcId: vpcId(i), logGroupName: groupName, roleArn: i.get('flow-logs-role', 'arn'), trafficType: 'ALL' as const, tags,
-    }));
-  }
-  return steps;
+  const b = new StepBuilder(config, ctx);
+  networkSteps(b);
+  dataSteps(b);
+  appSteps(b);
+  return b.steps;
 }
+
+export type { StackContext };

@@ -58,6 +58,8 @@ export interface ResourceContext {
   signal: AbortSignal;
   /** WPDEPLOY_TIME_SCALE: divides every wait. */
   scale: number;
+  /** `down --purge`: no final snapshot, no recovery window; delete what `down` otherwise keeps. */
+  purge: boolean;
 }
 
 export interface ResourceKind<S = unknown, A extends Actual = Actual> {
@@ -72,6 +74,11 @@ export interface ResourceKind<S = unknown, A extends Actual = Actual> {
    * spec rather than its own tags, so finding it is no adoption.
    */
   readonly attached?: boolean;
+  /**
+   * Holds data users cannot get back (file system, secrets): `down` keeps it, and records it so the
+   * next `up` reuses it; `down --purge` deletes it.
+   */
+  readonly retainOnDown?: boolean;
   /** What `up` does when `diff` says replace: refuse with the reason (default), or delete and create. */
   readonly onReplace?: 'refuse' | 'recreate';
   /**
