@@ -27,19 +27,23 @@ const TCP = '6';
 const ANY = '0.0.0.0/0';
 const EPHEMERAL = { fromPort: 1024, toPort: 65535 };
 
-/** Network ACL rules per tier: explicit, numbered; nothing opens 22 or 3389 to the world. */
+/**
+ * Network ACL rules per tier: explicit and numbered. Return traffic from the internet needs the
+ * ephemeral ports, split around 3389 so that nothing opens 22 or 3389 to the world (FSBP EC2.21).
+ */
 export function aclRules(tier: SubnetTier, vpcCidr: string): AclRule[] {
   const rule = (ruleNumber: number, egress: boolean, cidr: string, fromPort: number, toPort = fromPort): AclRule =>
     ({ ruleNumber, egress, protocol: TCP, cidr, fromPort, toPort, action: 'allow' });
+  const ephemeralFromWorld = (n: number) => [rule(n, false, ANY, 1024, 3388), rule(n + 5, false, ANY, 3390, 65535)];
   switch (tier) {
     case 'public': // the ALB and the NAT gateways
       return [
-        rule(100, false, ANY, 80), rule(110, false, ANY, 443), rule(120, false, ANY, EPHEMERAL.fromPort, EPHEMERAL.toPort),
+        rule(100, false, ANY, 80), rule(110, false, ANY, 443), ...ephemeralFromWorld(120),
         rule(100, true, ANY, 80), rule(110, true, ANY, 443), rule(120, true, ANY, EPHEMERAL.fromPort, EPHEMERAL.toPort),
       ];
     case 'app': // Fargate tasks (HTTP from the ALB) and EFS mount targets (NFS from the tasks)
       return [
-        rule(100, false, vpcCidr, 80), rule(110, false, vpcCidr, 2049), rule(120, false, ANY, EPHEMERAL.fromPort, EPHEMERAL.toPort),
+        rule(100, false, vpcCidr, 80), rule(110, false, vpcCidr, 2049), ...ephemeralFromWorld(120),
         rule(100, true, ANY, 443), rule(110, true, vpcCidr, 3306), rule(120, true, vpcCidr, 2049), rule(130, true, vpcCidr, EPHEMERAL.fromPort, EPHEMERAL.toPort),
       ];
     case 'data': // RDS: MySQL from inside the VPC, answers back into it; no internet either way
@@ -70,7 +74,9 @@ export function networkSteps(b: StepBuilder): void {
   }
 
   for (const az of natAzs) {
-    add(`eip-nat-${az}`, `nat-${az}`, elasticIpKind, [], (_, tags) => ({ tags }));
+    // Teardown runs this edge backwards: the address is released before the gateway is detached
+    // (AWS refuses to detach while public addresses are mapped in the VPC).
+    add(`eip-nat-${az}`, `nat-${az}`, elasticIpKind, [dep('igw', 'teardown: released before the internet gateway is detached')], (_, tags) => ({ tags }));
     add(`nat-${az}`, `nat-${az}`, natGatewayKind, [
       dep(subnetStep('public', az), 'lives in the public subnet of its AZ'),
       dep(`eip-nat-${az}`, 'needs its Elastic IP'),
