@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DescribeAddressesCommand, DescribeFlowLogsCommand, DescribeInternetGatewaysCommand, DescribeNatGatewaysCommand, DescribeNetworkAclsCommand,
+  AuthorizeSecurityGroupIngressCommand, DescribeAddressesCommand, DescribeFlowLogsCommand, DescribeInternetGatewaysCommand, DescribeNatGatewaysCommand, DescribeNetworkAclsCommand,
   DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type NetworkAcl, type Tag,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -175,6 +175,20 @@ describe('network tier', () => {
     proxy.reset();
     expect((await run('up')).code).toBe(0);
     expect(proxy.mutating()).toEqual([]);
+  });
+
+  it('a rule added out of band is shown as drift and converged back by up', async () => {
+    const h = await held();
+    const app = h.groups.find((g) => tagMap(g.Tags)['wpdeploy:step'] === 'sg-app')!;
+    await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: app.GroupId!, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    const status = await run('status', '--check');
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/sg-app-rules .*changed: ingress .*tcp 22-22 0\.0\.0\.0\/0/);
+    const r = await run('up');
+    expect(r.code, r.stderr).toBe(0);
+    const after = (await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [app.GroupId!] }))).SecurityGroups![0]!;
+    expect((after.IpPermissions ?? []).some((p) => p.FromPort === 22)).toBe(false);
+    expect((await run('status', '--check')).code).toBe(0);
   });
 
   it('refuses to change the VPC CIDR in place, and says why and what to do', async () => {
