@@ -56,7 +56,7 @@ install() {
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-answers() { "$PY" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$1/moto-api/data.json', timeout=2)" >/dev/null 2>&1; }
+answers() { "$PY" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$1/moto-api/', timeout=2)" >/dev/null 2>&1; }
 
 start() {
   port=""

@@ -21,7 +21,7 @@ interface EmulatorRecord {
 
 async function answers(endpoint: string): Promise<boolean> {
   try {
-    const r = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2000) });
+    const r = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) });
     return r.ok;
   } catch {
     return false;

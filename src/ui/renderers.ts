@@ -101,34 +101,52 @@ export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = f
   let header = '';
   let drawn = 0;
   let frame = 0;
-  const draw = () => {
-    frame++;
-    const lines = [header];
-    for (const r of rows.values()) {
-      const indent = '  '.repeat(depth.get(r.id) ?? 0);
-      let mark: string;
-      let time = '';
-      switch (r.status) {
-        case 'waiting': mark = st.dim('·'); break;
-        case 'reading': mark = st.cyan(SPINNER[frame % SPINNER.length]!); break;
-        case 'working': {
-          mark = st.cyan(SPINNER[frame % SPINNER.length]!);
-          const el = Date.now() - (r.startedAt ?? Date.now());
-          time = formatDuration(el) + (r.expectedMs ? st.dim(` / ~${formatDuration(r.expectedMs)}`) : '');
-          break;
-        }
-        case 'done': mark = r.op === 'same' ? st.dim('✓') : st.green('✓'); time = r.elapsedMs !== undefined && r.op !== 'same' ? formatDuration(r.elapsedMs) : ''; break;
-        case 'failed': mark = st.red('✗'); break;
-        case 'skipped': mark = st.yellow('-'); break;
+  const line = (r: Row) => {
+    const indent = '  '.repeat(depth.get(r.id) ?? 0);
+    let mark: string;
+    let time = '';
+    switch (r.status) {
+      case 'waiting': mark = st.dim('·'); break;
+      case 'reading': mark = st.cyan(SPINNER[frame % SPINNER.length]!); break;
+      case 'working': {
+        mark = st.cyan(SPINNER[frame % SPINNER.length]!);
+        const el = Date.now() - (r.startedAt ?? Date.now());
+        time = formatDuration(el) + (r.expectedMs ? st.dim(` / ~${formatDuration(r.expectedMs)}`) : '');
+        break;
       }
-      lines.push(`${indent}${mark} ${r.id.padEnd(28 - indent.length)} ${r.text}${time ? `  ${time}` : ''}`);
+      case 'done': mark = r.op === 'same' ? st.dim('✓') : st.green('✓'); time = r.elapsedMs !== undefined && r.op !== 'same' ? formatDuration(r.elapsedMs) : ''; break;
+      case 'failed': mark = st.red('✗'); break;
+      case 'skipped': mark = st.yellow('-'); break;
     }
-    if (drawn > 0) out.write(`\u001b[${drawn}A`);
+    return `${indent}${mark} ${r.id.padEnd(28 - indent.length)} ${r.text}${time ? `  ${time}` : ''}`;
+  };
+  /** The rows that fit: all of them, or (on a short terminal) a count and the ones that matter now. */
+  const body = (final: boolean): string[] => {
+    const all = [...rows.values()];
+    const room = Math.max(5, (out.rows || 40) - 3);
+    if (all.length <= room) return all.map(line);
+    const count = (st2: Row['status']) => all.filter((r) => r.status === st2).length;
+    const summary = st.dim(`${count('done')} done · ${count('working') + count('reading')} running · ${count('waiting')} waiting${count('failed') ? ` · ${count('failed')} failed` : ''}`);
+    const active = all.filter((r) => r.status === 'working' || r.status === 'reading' || r.status === 'failed' || r.status === 'skipped');
+    const changed = all.filter((r) => r.status === 'done' && r.op !== 'same');
+    const pick = final ? [...changed, ...active] : [...active, ...changed.slice(-Math.max(0, room - 1 - active.length))];
+    return [summary, ...pick.slice(0, room - 1).map(line)];
+  };
+  const width = () => Math.max(20, (out.columns || 120) - 1);
+  /** Cuts a line to the terminal's width (a wrapped line would break the redraw). */
+  const fit = (l: string) => {
+    const plain = l.replace(/\u001b\[[0-9;]*m/g, '');
+    return plain.length <= width() ? l : `${plain.slice(0, width() - 1)}…`;
+  };
+  const draw = (final = false) => {
+    frame++;
+    const lines = [header, ...body(final)].map(fit);
+    if (drawn > 0) out.write(`\u001b[${drawn}A\u001b[0J`);
     // Notes (warnings) are printed once above the block and scroll away; the block is redrawn in place.
-    out.write([...notes.splice(0), ...lines].map((l) => `\u001b[2K${l}\n`).join(''));
+    out.write([...notes.splice(0).map(fit), ...lines].map((l) => `${l}\n`).join(''));
     drawn = lines.length;
   };
-  const timer = setInterval(draw, 120);
+  const timer = setInterval(() => draw(), 120);
   timer.unref();
   return {
     onEvent(e) {
@@ -172,13 +190,13 @@ export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = f
           notes.push(st.yellow(`! ${e.step ? `${e.step}: ` : ''}${e.message}`));
           break;
         case 'run-done':
-          draw();
+          draw(true);
           break;
       }
     },
     close() {
       clearInterval(timer);
-      if (rows.size || header) draw();
+      if (rows.size || header) draw(true);
     },
   };
 }
