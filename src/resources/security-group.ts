@@ -145,9 +145,14 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
 
   async delete(ctx, actual) {
     // Its own rules may reference other groups (and theirs it): revoke them so each can be deleted.
+    // A rule naming a group that is already gone cannot be revoked by name: the delete takes it.
     const current = await describeGroup(ctx, actual.id);
     if (!current) return;
-    await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, { ingress: flatten(current.IpPermissions), egress: flatten(current.IpPermissionsEgress) });
+    try {
+      await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, { ingress: flatten(current.IpPermissions), egress: flatten(current.IpPermissionsEgress) });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
     await deleteTolerant(ctx, `security group ${actual.id}`, () => ec2(ctx).send(new DeleteSecurityGroupCommand({ GroupId: actual.id })),
       () => describeHolders(ctx, { Name: 'group-id', Values: [actual.id] }));
   },

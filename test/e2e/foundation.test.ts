@@ -40,7 +40,8 @@ describe('up, status, down on one stack', () => {
     expect(state.steps.vpc.id).toBe(vpc.VpcId);
     expect(state.steps.vpc.pending).toBeUndefined();
     expect(statSync(statePath).mode & 0o777).toBe(0o600);
-    expect(r.stdout).toContain('1 created');
+    expect(r.stdout).toMatch(/up to date after \d+s: \d+ created, \d+ updated, 0 replaced, 0 deleted, 0 unchanged/);
+    expect(Object.values(state.steps).every((st) => !(st as { pending?: unknown }).pending)).toBe(true);
   });
 
   it('a second up makes no mutating AWS call and says nothing changed', async () => {
@@ -62,7 +63,9 @@ describe('up, status, down on one stack', () => {
     expect(line).toContain('available');
     const j = await run('status', '--json');
     const doc = JSON.parse(j.stdout);
-    expect(doc.steps).toEqual([expect.objectContaining({ step: 'vpc', id: vpc!.VpcId, state: 'available', drift: null })]);
+    expect(doc).toMatchObject({ stack, region: 'us-east-1', account: '123456789012', healthy: true });
+    expect(doc.steps).toContainEqual(expect.objectContaining({ step: 'vpc', id: vpc!.VpcId, state: 'available', drift: null }));
+    expect(doc.steps.every((x: { drift: unknown }) => x.drift === null)).toBe(true);
   });
 
   it('status --check fails and plan shows the exact field after an out-of-band change', async () => {
@@ -78,14 +81,18 @@ describe('up, status, down on one stack', () => {
     expect(plan.stdout).toMatch(/update\s+vpc/);
     const fix = await run('up');
     expect(fix.code, fix.stderr).toBe(0);
-    expect(fix.stdout).toContain('1 updated');
+    expect(fix.stdout).toMatch(/ 1 updated/);
     expect((await run('plan', '--detailed-exitcode')).code).toBe(0);
   });
 
-  it('down --yes removes it and empties the state', async () => {
+  it('down --yes removes it, keeping only what holds data; down --purge --yes empties the state', async () => {
     const r = await run('down', '--yes');
     expect(r.code, r.stderr).toBe(0);
     expect(await stackVpcs(moto, stack)).toEqual([]);
+    const kept = existsSync(statePath) ? Object.keys(JSON.parse(readFileSync(statePath, 'utf8')).steps) : [];
+    expect(kept).not.toContain('vpc');
+    const purge = await run('down', '--purge', '--yes');
+    expect(purge.code, purge.stderr).toBe(0);
     expect(existsSync(statePath)).toBe(false);
     expect(existsSync(join(cwd, 'state', `${stack}.lock`))).toBe(false);
   });
@@ -195,8 +202,11 @@ describe('--json', () => {
     expect(r.code, r.stderr).toBe(0);
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events[0]).toMatchObject({ type: 'run-start', command: 'up', stack });
-    expect(events.at(-1)).toMatchObject({ type: 'run-done', ok: true, counts: { create: 1 } });
-    expect(events.find((e) => e.type === 'step-done')).toMatchObject({ step: 'vpc', op: 'create' });
+    const steps = events[0].steps.length;
+    expect(events.at(-1)).toMatchObject({ type: 'run-done', ok: true, counts: { create: expect.any(Number), same: 0 } });
+    const done = events.filter((e) => e.type === 'step-done');
+    expect(done).toHaveLength(steps);
+    expect(done.find((e) => e.step === 'vpc')).toMatchObject({ op: 'create', id: expect.stringMatching(/^vpc-/) });
     for (const e of events) expect(typeof e.time).toBe('string');
     await runCli(['down', '--yes', '--stack', stack], { cwd, endpoint: proxy.url });
   });
