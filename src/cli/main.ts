@@ -62,7 +62,7 @@ try {
     const ok = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code);
     process.exitCode = ok ? EXIT.ok : EXIT.usage;
   } else {
-    const { reportError } = await import('./commands.js');
+    const { reportError } = await import('./report-error.js');
     process.exitCode = reportError(err);
   }
 }
