@@ -29,7 +29,10 @@ Exit codes: 0 success · 1 failure · 2 bad usage or config (no AWS call made) �
 Examples:
   wpdeploy up --local            deploy to a local AWS emulator it starts itself
   wpdeploy status                show every resource, its live state and drift
-  wpdeploy down --yes            remove the stack`);
+  wpdeploy down --yes            remove the stack
+  wpdeploy init                  write wpdeploy.yml with every key at its default
+  wpdeploy cost                  what the stack costs a month, line by line
+  wpdeploy diagram -o stack.svg  draw the architecture`);
 
 program
   .command('up')
@@ -52,6 +55,12 @@ program
   .command('down')
   .description('remove the stack')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).down(cmd.optsWithGlobals()));
+
+program
+  .command('init')
+  .description('write a commented wpdeploy.yml with every key at its default')
+  .option('--force', 'overwrite the file if it exists')
+  .action(async (_opts, cmd: Command) => (await import('./init.js')).init(cmd.optsWithGlobals()));
 
 program.addOption(new Option('--no-color', 'no colors (also NO_COLOR)').hideHelp());
 
