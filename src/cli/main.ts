@@ -31,8 +31,7 @@ Examples:
   wpdeploy status                show every resource, its live state and drift
   wpdeploy down --yes            remove the stack
   wpdeploy init                  write wpdeploy.yml with every key at its default
-  wpdeploy cost                  what the stack costs a month, line by line
-  wpdeploy diagram -o stack.svg  draw the architecture`);
+  wpdeploy cost                  what the stack costs a month, line by line`);
 
 program
   .command('up')
@@ -61,6 +60,11 @@ program
   .description('write a commented wpdeploy.yml with every key at its default')
   .option('--force', 'overwrite the file if it exists')
   .action(async (_opts, cmd: Command) => (await import('./init.js')).init(cmd.optsWithGlobals()));
+
+program
+  .command('cost')
+  .description('estimate the monthly on-demand cost of the stack, line by line (no AWS call)')
+  .action(async (_opts, cmd: Command) => (await import('./cost.js')).cost(cmd.optsWithGlobals()));
 
 program.addOption(new Option('--no-color', 'no colors (also NO_COLOR)').hideHelp());
 
