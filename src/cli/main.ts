@@ -31,7 +31,8 @@ Examples:
   wpdeploy status                show every resource, its live state and drift
   wpdeploy down --yes            remove the stack
   wpdeploy init                  write wpdeploy.yml with every key at its default
-  wpdeploy cost                  what the stack costs a month, line by line`);
+  wpdeploy cost                  what the stack costs a month, line by line
+  wpdeploy diagram -o stack.svg  draw the architecture`);
 
 program
   .command('up')
@@ -65,6 +66,13 @@ program
   .command('cost')
   .description('estimate the monthly on-demand cost of the stack, line by line (no AWS call)')
   .action(async (_opts, cmd: Command) => (await import('./cost.js')).cost(cmd.optsWithGlobals()));
+
+program
+  .command('diagram')
+  .description('draw the architecture planned from the config (SVG or Mermaid), with recorded ids when deployed')
+  .option('-o, --output <file>', 'write to this file (default: stdout)')
+  .option('--format <format>', 'svg or mermaid (default: from the file extension, else svg)')
+  .action(async (_opts, cmd: Command) => (await import('./diagram.js')).diagram(cmd.optsWithGlobals()));
 
 program.addOption(new Option('--no-color', 'no colors (also NO_COLOR)').hideHelp());
 
