@@ -153,6 +153,16 @@ describe('the price file', () => {
   });
 });
 
+describe('the README', () => {
+  it('shows the default stack in us-east-1 as `wpdeploy cost` prints it now', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const printed = costText(estimate({ region: 'us-east-1' }), makeStyle(false)).split('\n');
+    const table = printed.slice(0, printed.findIndex((l) => l.startsWith('(not in the total')) + 1).join('\n');
+    expect(table).toMatch(/Total/);
+    expect(readme).toContain(table);
+  });
+});
+
 describe('wpdeploy cost', () => {
   let stdout = '';
   let stderr = '';
