@@ -18,7 +18,7 @@ program
   .option('--local', 'use a local AWS emulator (moto), started if needed, with dummy credentials')
   .option('--state <dir>', 'where state files live', 'state')
   .option('-y, --yes', 'do not ask for confirmation (needed for destructive commands without a terminal)')
-  .option('--json', 'print newline-delimited JSON events (status: one JSON document)')
+  .option('--json', 'print newline-delimited JSON events (status, cost: one JSON document)')
   .option('--concurrency <n>', 'how many steps may run at once (1-64)', '8')
   .showHelpAfterError('(run `wpdeploy --help` for usage)')
   // Usage errors throw (and exit 2) instead of exiting 1; set before the commands so they inherit it.
