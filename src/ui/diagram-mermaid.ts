@@ -3,7 +3,7 @@
  * render it): region and VPC subgraphs, one subgraph per AZ holding its three subnets. Pure.
  */
 import type { SubnetTier } from '../config/cidr.js';
-import { TIER_TITLE, engineLabel, type DiagramModel } from './diagram.js';
+import { TIER_TITLE, engineLabel, shortId, type DiagramModel } from './diagram.js';
 
 /** A quoted Mermaid label; `"` becomes #quot; and lines are joined with <br/>. */
 function label(...lines: string[]): string {
@@ -12,7 +12,7 @@ function label(...lines: string[]): string {
 
 export function diagramMermaid(m: DiagramModel): string {
   const id = (key: string) => m.ids[key];
-  const withId = (lines: string[], key: string) => (id(key) ? [...lines, id(key)!] : lines);
+  const withId = (lines: string[], key: string) => (id(key) ? [...lines, shortId(id(key)!)] : lines);
   const out: string[] = ['flowchart TB'];
   const o = (s: string, depth = 1) => out.push(`${'  '.repeat(depth)}${s}`);
   o(`users([${label('Users', 'internet')}])`);
@@ -25,22 +25,22 @@ export function diagramMermaid(m: DiagramModel): string {
   o(`s3[(${label(...withId(['S3', 'ALB access logs'], 'access-logs'))})]`, 2);
   if (m.imageSource === 'ECR') o(`image[${label('ECR', m.image)}]`, 2);
   o(`subgraph vpc[${label(...withId([`VPC ${m.vpcCidr}`], 'vpc'))}]`, 2);
-  o(`igw[${label(...withId(['Internet gateway'], 'internet-gateway'))}]`, 3);
+  o(`igw[${label(...withId(['Internet gateway'], 'igw'))}]`, 3);
   o(`alb[${label(...withId(['Application Load Balancer', m.domain ? 'HTTPS :443' : 'HTTP :80'], 'alb'))}]`, 3);
   o(`ecs[${label(...withId(['ECS service', `${m.service.desired} Fargate tasks, auto scaling ${m.service.min}-${m.service.max}`], 'ecs-service'))}]`, 3);
   o(`efs[(${label(...withId(['EFS file system', 'encrypted'], 'efs'))})]`, 3);
   if (m.database.proxy) o(`proxy[${label(...withId(['RDS Proxy'], 'rds-proxy'))}]`, 3);
   for (const az of m.azs) {
     const n = az.number;
-    o(`subgraph az${n}[${label(`Availability Zone ${n}`)}]`, 3);
+    o(`subgraph az${n}[${label(`Availability Zone ${n}${az.zone ? ` (${az.zone})` : ''}`)}]`, 3);
     o('direction TB', 4);
-    const sub = (tier: SubnetTier) => label(TIER_TITLE[tier], ...withId([az.subnets[tier]], `subnet-${tier}-${n}`));
+    const sub = (tier: SubnetTier) => label(TIER_TITLE[tier], ...withId([az.subnets[tier]], `subnet-${tier}-${az.letter}`));
     o(`subgraph az${n}_public[${sub('public')}]`, 4);
-    o(az.nat ? `nat${n}[${label(...withId(['NAT gateway', '+ Elastic IP'], `nat-${n}`))}]` : `nonat${n}[${label('outbound via the NAT in AZ 1')}]`, 5);
+    o(az.nat ? `nat${n}[${label(...withId(['NAT gateway', '+ Elastic IP'], `nat-${az.letter}`))}]` : `nonat${n}[${label('outbound via the NAT in AZ 1')}]`, 5);
     o('end', 4);
     o(`subgraph az${n}_app[${sub('app')}]`, 4);
     o(`task${n}[${label(az.tasks > 0 ? `Fargate tasks x${az.tasks}` : 'no task yet (scales out here)')}]`, 5);
-    o(`mount${n}[${label(...withId(['EFS mount target'], `efs-mount-${n}`))}]`, 5);
+    o(`mount${n}[${label(...withId(['EFS mount target'], `efs-mount-${az.letter}`))}]`, 5);
     o('end', 4);
     o(`subgraph az${n}_data[${sub('data')}]`, 4);
     if (az.rds === 'primary') o(`rds${n}[(${label('RDS primary', `${m.database.instanceClass} ${engineLabel(m)}`)})]`, 5);

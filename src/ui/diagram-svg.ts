@@ -6,7 +6,7 @@
  * can read the structure back. Pure: returns a string.
  */
 import type { SubnetTier } from '../config/cidr.js';
-import { engineLabel, type DiagramAz, type DiagramModel } from './diagram.js';
+import { engineLabel, shortId, type DiagramAz, type DiagramModel } from './diagram.js';
 
 const FONT = "Helvetica, Arial, 'DejaVu Sans', sans-serif";
 const MONO = "'DejaVu Sans Mono', Menlo, Consolas, monospace";
@@ -42,10 +42,6 @@ const SIDE_W = 240;
 /** Short subnet titles (the lock badge marks the private ones, as in AWS diagrams). */
 const SHORT_TITLE: Record<SubnetTier, string> = { public: 'Public subnet', app: 'App subnet', data: 'Data subnet' };
 
-/** An ARN shortened to its resource part (`loadbalancer/app/name/id`); other ids as they are. */
-export function shortId(id: string): string {
-  return id.startsWith('arn:') ? id.split(':').slice(5).join(':') : id;
-}
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -157,7 +153,7 @@ function layout(m: DiagramModel): Layout {
 function subnet(m: DiagramModel, L: Layout, az: DiagramAz, tier: SubnetTier, y: number, h: number): string {
   const x = L.colX(az.number - 1) + INSET;
   const c = COLOR.tier[tier];
-  const id = m.ids[`subnet-${tier}-${az.number}`];
+  const id = m.ids[`subnet-${tier}-${az.letter}`];
   return [
     `<g data-kind="subnet" data-tier="${tier}" data-az="${az.number}">`,
     rect(x, y, SUB_W, h, { fill: c.fill, stroke: c.stroke, width: 1.2 }),
@@ -177,7 +173,7 @@ function azColumn(m: DiagramModel, L: Layout, az: DiagramAz): string {
   const out: string[] = [];
   out.push(`<g data-kind="az" data-az="${az.number}">`);
   out.push(rect(x, L.azY, COL_W, L.azBottom - L.azY, { stroke: COLOR.az, dash: true, width: 1.3 }));
-  out.push(text(x + 10, L.azY + 20, `Availability Zone ${az.number}`, { size: 12.5, weight: 'bold', color: COLOR.az }));
+  out.push(text(x + 10, L.azY + 20, `Availability Zone ${az.number}${az.zone ? ` · ${az.zone}` : ''}`, { size: 12.5, weight: 'bold', color: COLOR.az }));
   out.push('</g>');
   out.push(subnet(m, L, az, 'public', L.pubY, L.pubH));
   out.push(subnet(m, L, az, 'app', L.appY, L.appH));
@@ -187,7 +183,7 @@ function azColumn(m: DiagramModel, L: Layout, az: DiagramAz): string {
   const natX = sx + 108;
   const natW = SUB_W - 108 - 10;
   if (az.nat) {
-    const natId = m.ids[`nat-${az.number}`];
+    const natId = m.ids[`nat-${az.letter}`];
     out.push(box('nat', natX, L.pubY + 98, natW, 42, COLOR.network, 'NAT gateway', natId ? [] : ['+ Elastic IP'], { id: natId, attrs: `data-az="${az.number}" data-tier="public"` }));
   } else {
     out.push(text(natX + natW / 2, L.pubY + 116, 'no NAT here: outbound', { size: 10.5, color: COLOR.muted, anchor: 'middle' }));
@@ -202,7 +198,7 @@ function azColumn(m: DiagramModel, L: Layout, az: DiagramAz): string {
   } else {
     out.push(box('task-slot', sx + 12, taskY, 118, 54, COLOR.compute, 'no task yet', ['scales out here'], { dash: true, attrs: `data-az="${az.number}" data-tier="app"` }));
   }
-  out.push(box('efs-mount', sx + 140, taskY, SUB_W - 150, 54, COLOR.storage, 'Mount target', ['EFS, NFS over TLS'], { id: m.ids[`efs-mount-${az.number}`], attrs: `data-az="${az.number}" data-tier="app"` }));
+  out.push(box('efs-mount', sx + 140, taskY, SUB_W - 150, 54, COLOR.storage, 'Mount target', ['EFS, NFS over TLS'], { id: m.ids[`efs-mount-${az.letter}`], attrs: `data-az="${az.number}" data-tier="app"` }));
 
   // Data subnet: RDS primary / standby.
   const rdsY = L.dataY + (m.database.proxy ? 94 : 44);
@@ -216,11 +212,17 @@ function azColumn(m: DiagramModel, L: Layout, az: DiagramAz): string {
   return out.join('\n');
 }
 
+/** The internet gateway's box, straddling the VPC's top edge: taller and wider with a recorded id. */
+function igwSize(m: DiagramModel): { w: number; h: number } {
+  return m.ids.igw ? { w: 200, h: 44 } : { w: 140, h: 34 };
+}
+
 /** Traffic: users -> IGW -> ALB -> tasks -> database (through the proxy when there is one). */
 function flows(m: DiagramModel, L: Layout): string {
   const out: string[] = [];
-  out.push(arrow([[L.spine, 70], [L.spine, L.vpcY - 17]]));
-  out.push(arrow([[L.spine, L.vpcY + 17], [L.spine, L.pubY + 44]]));
+  const igw = igwSize(m);
+  out.push(arrow([[L.spine, 70], [L.spine, L.vpcY - igw.h / 2]]));
+  out.push(arrow([[L.spine, L.vpcY + igw.h / 2], [L.spine, L.pubY + 44]]));
   const lane = (i: number) => L.colX(i) + INSET + LANE;
   const taskTop = L.appY + 44;
   const taskBottom = taskTop + 54;
@@ -323,7 +325,8 @@ export function diagramSvg(m: DiagramModel, opts: { source?: string } = {}): str
     const proxyLine = 'connection pooling, IAM auth to Secrets Manager';
     out.push(box('rds-proxy', bandX, L.dataY + 44, bandW, 38, COLOR.database, 'RDS Proxy', [m.ids['rds-proxy'] ? `${proxyLine} · ${shortId(m.ids['rds-proxy'])}` : proxyLine], { fill: '#fdf1fd', attrs: 'data-tier="data" data-span="true"' }));
   }
-  out.push(box('igw', L.spine - 70, L.vpcY - 17, 140, 34, COLOR.network, 'Internet gateway', [], { id: m.ids['internet-gateway'] }));
+  const igw = igwSize(m);
+  out.push(box('igw', L.spine - igw.w / 2, L.vpcY - igw.h / 2, igw.w, igw.h, COLOR.network, 'Internet gateway', [], { id: m.ids.igw }));
 
   out.push(flows(m, L));
   out.push(side.svg);

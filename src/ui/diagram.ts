@@ -11,6 +11,10 @@ import type { StackState } from '../engine/state.js';
 export interface DiagramAz {
   /** 1-based, as people count AZs. */
   number: number;
+  /** `a`, `b`, ...: how step ids name the AZ (`subnet-public-a`, `nat-b`). */
+  letter: string;
+  /** The zone's name (e.g. `eu-west-3a`) once a subnet of this AZ is recorded in the state. */
+  zone?: string;
   subnets: Record<SubnetTier, string>;
   /** A NAT gateway (with its Elastic IP) lives in this AZ's public subnet. */
   nat: boolean;
@@ -40,14 +44,16 @@ export interface DiagramModel {
 }
 
 /**
- * The node keys a recorded step id can attach to: a step whose id is one of these keys is drawn with
- * its recorded resource id. `{az}` is the 1-based AZ number.
+ * The step ids whose recorded resource id is drawn next to a node. `{az}` is the AZ letter (a, b, ...),
+ * as the network tier names its steps (`subnet-public-a`, `nat-b`).
  */
 export const NODE_KEYS = [
-  'vpc', 'internet-gateway', 'alb', 'ecs-cluster', 'ecs-service', 'efs', 'rds', 'rds-proxy', 'access-logs', 'log-group',
-  'db-secret', 'wp-secret', 'certificate', 'dns-record',
+  'vpc', 'igw', 'alb', 'ecs-service', 'efs', 'rds-proxy', 'access-logs', 'log-group', 'db-secret', 'certificate', 'dns-record',
   'subnet-public-{az}', 'subnet-app-{az}', 'subnet-data-{az}', 'nat-{az}', 'efs-mount-{az}',
 ] as const;
+
+/** `a`, `b`, `c`, ... for AZ index 0, 1, 2, ... */
+const azLetter = (i: number) => String.fromCharCode(97 + i);
 
 function imageSource(image: string): DiagramModel['imageSource'] {
   if (/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\//.test(image)) return 'ECR';
@@ -68,8 +74,12 @@ export function diagramModel(config: Config, state?: StackState): DiagramModel {
   const azs: DiagramAz[] = [];
   for (let i = 0; i < azCount; i++) {
     const cidr = (tier: SubnetTier) => plan.find((s) => s.tier === tier && s.azIndex === i)!.cidr;
+    const letter = azLetter(i);
+    const zone = ['public', 'app', 'data'].map((t) => state?.steps[`subnet-${t}-${letter}`]?.outputs?.az).find(Boolean);
     azs.push({
       number: i + 1,
+      letter,
+      ...(zone ? { zone } : {}),
       subnets: { public: cidr('public'), app: cidr('app'), data: cidr('data') },
       nat: config.network.natGateways === 'perAz' || i === 0,
       tasks: tasksIn(config.wordpress.desiredCount, azCount, i),
@@ -104,6 +114,11 @@ export function diagramModel(config: Config, state?: StackState): DiagramModel {
     ids,
     recorded,
   };
+}
+
+/** An ARN shortened to its resource part (`loadbalancer/app/name/id`); other ids as they are. */
+export function shortId(id: string): string {
+  return id.startsWith('arn:') ? id.split(':').slice(5).join(':') : id;
 }
 
 export const TIER_TITLE: Record<SubnetTier, string> = { public: 'Public subnet', app: 'App subnet (private)', data: 'Data subnet (private)' };

@@ -116,7 +116,8 @@ describe('SVG', () => {
       schemaVersion: 1, stack: 'wordpress', region: 'us-east-1', createdAt: '', updatedAt: '',
       steps: {
         vpc: { kind: 'vpc', id: 'vpc-0a1b2c3d4e5f60718', dependsOn: [], updatedAt: '' },
-        'nat-2': { kind: 'nat-gateway', id: 'nat-0fedcba9876543210', dependsOn: [], updatedAt: '' },
+        'nat-b': { kind: 'nat-gateway', id: 'nat-0fedcba9876543210', dependsOn: [], updatedAt: '' },
+        'subnet-app-b': { kind: 'subnet', id: 'subnet-0aa11bb22cc33dd44', outputs: { subnetId: 'subnet-0aa11bb22cc33dd44', az: 'us-east-1d', cidr: '10.20.96.0/19' }, dependsOn: [], updatedAt: '' },
       },
     };
     const { byKind } = parseSvg(diagramSvg(diagramModel(config(), state)));
@@ -124,6 +125,11 @@ describe('SVG', () => {
     const nat2 = byKind('nat').find((g) => g.getAttribute('data-az') === '2')!;
     expect(nat2.textContent).toContain('nat-0fedcba9876543210');
     expect(byKind('nat').find((g) => g.getAttribute('data-az') === '1')!.textContent).not.toContain('nat-0');
+    const app2 = byKind('subnet').find((g) => g.getAttribute('data-az') === '2' && g.getAttribute('data-tier') === 'app')!;
+    expect(app2.textContent).toContain('subnet-0aa11bb22cc33dd44');
+    // The AZ column is named after the zone its subnets were created in.
+    expect(byKind('az').find((g) => g.getAttribute('data-az') === '2')!.textContent).toContain('us-east-1d');
+    expect(byKind('az').find((g) => g.getAttribute('data-az') === '1')!.textContent).not.toMatch(/us-east-1[a-f]/);
   });
 });
 
