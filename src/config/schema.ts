@@ -96,7 +96,8 @@ export const LogsSchema = z.strictObject({
 
 /**
  * Assumptions of `wpdeploy cost` (usage AWS bills by volume). They change no resource; the estimate
- * prints them, so a reader knows what the figures rest on.
+ * prints them, so a reader knows what the figures rest on. The section is optional: without it the
+ * estimate assumes these defaults (costAssumptions).
  */
 export const CostSchema = z.strictObject({
   trafficGb: z.number().min(0).max(1_000_000).default(50).describe('GB a month served to visitors through the load balancer (ALB processed bytes, data transfer out).'),
@@ -130,10 +131,16 @@ export const ConfigSchema = z.strictObject({
   wordpress: WordpressSchema.prefault({}).describe('The WordPress tasks on ECS Fargate, in the app subnets.'),
   scaling: ScalingSchema.prefault({}).describe('Application Auto Scaling of the tasks: bounds and targets.'),
   logs: LogsSchema.prefault({}).describe('CloudWatch Logs of the tasks.'),
-  cost: CostSchema.prefault({}).describe('Assumptions of `wpdeploy cost` (traffic, storage, log volume); they change no resource.'),
+  cost: CostSchema.optional().describe('Assumptions of `wpdeploy cost` (traffic, storage, log volume), shown at the values it assumes when unset; they change no resource.'),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
+export type CostAssumptions = z.output<typeof CostSchema>;
+
+/** The cost assumptions of a config: its `cost:` section, or the defaults. */
+export function costAssumptions(config: Pick<Config, 'cost'>): CostAssumptions {
+  return config.cost ?? CostSchema.parse({});
+}
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** The JSON Schema of the config file (what a user writes: defaults shown, nothing required). */

@@ -2,7 +2,7 @@
  * The monthly on-demand estimate of a stack: pure arithmetic over the config (what is deployed and
  * the `cost:` assumptions) and the price book. No AWS call, no file access.
  */
-import type { Config } from '../config/schema.js';
+import { costAssumptions, type Config } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { PriceBook, RegionPrices } from './prices.js';
 
@@ -75,7 +75,7 @@ export function estimateCost(config: Config, book: PriceBook): CostEstimate {
   const p = regionPrices(book, config.region);
   const g = book.global;
   const H = book.hoursPerMonth;
-  const a = config.cost;
+  const a = costAssumptions(config);
   const azs = config.network.azCount;
   const nats = natGatewayCount(config);
   const db = config.database;

@@ -161,6 +161,13 @@ describe('the README', () => {
     expect(table).toMatch(/Total/);
     expect(readme).toContain(table);
   });
+
+  it('states in its config table the assumption the estimate makes for each cost: key', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const assumed = estimate().assumptions;
+    expect(assumed.length).toBe(7);
+    for (const a of assumed) expect(readme).toContain(`| \`${a.key}\` | none | the estimate assumes \`${a.value}\`.`);
+  });
 });
 
 describe('wpdeploy cost', () => {

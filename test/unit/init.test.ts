@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { init, schemaRefFor } from '../../src/cli/init.js';
 import { validateConfig } from '../../src/config/load.js';
-import { configJsonSchema } from '../../src/config/schema.js';
+import { configJsonSchema, costAssumptions } from '../../src/config/schema.js';
 import { configTemplate } from '../../src/config/template.js';
 
 const defaults = () => validateConfig({}, 'defaults', { env: {} });
@@ -45,6 +45,18 @@ describe('configTemplate', () => {
     const uncommented = text.replace(/^# (domain:|  name:|  hostedZone:)/gm, '$1');
     const config = validateConfig(parse(uncommented), 'wpdeploy.yml', { env: {} });
     expect(config.domain).toEqual({ name: 'blog.example.com', hostedZone: 'example.com' });
+  });
+
+  it('offers cost: commented out, at the values the estimate assumes without it', () => {
+    const lines = text.split('\n');
+    const start = lines.indexOf('# cost:');
+    expect(start).toBeGreaterThan(0);
+    let end = start;
+    while (end < lines.length && lines[end]!.startsWith('# ')) end++;
+    const uncommented = [...lines.slice(0, start), ...lines.slice(start, end).map((l) => l.slice(2)), ...lines.slice(end)].join('\n');
+    const config = validateConfig(parse(uncommented), 'wpdeploy.yml', { env: {} });
+    expect(config.cost).toEqual(costAssumptions(defaults()));
+    expect(defaults().cost).toBeUndefined();
   });
 
   it('uses --stack and --region values when given', () => {
