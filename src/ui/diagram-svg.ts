@@ -6,7 +6,7 @@
  * can read the structure back. Pure: returns a string.
  */
 import type { SubnetTier } from '../config/cidr.js';
-import { engineLabel, shortId, type DiagramAz, type DiagramModel } from './diagram.js';
+import { drawnStepIds, engineLabel, shortId, type DiagramAz, type DiagramModel } from './diagram.js';
 
 const FONT = "Helvetica, Arial, 'DejaVu Sans', sans-serif";
 const MONO = "'DejaVu Sans Mono', Menlo, Consolas, monospace";
@@ -272,6 +272,14 @@ function sideServices(m: DiagramModel, L: Layout): { svg: string; bottom: number
   return { svg: out.join('\n'), bottom: y - 14 };
 }
 
+/** How many recorded resources the drawing names, and where to see the rest. */
+function recordedNote(m: DiagramModel): string {
+  const drawn = drawnStepIds(m.azs.length);
+  const shown = m.recorded.filter((r) => drawn.has(r.step)).length;
+  const rest = m.recorded.length - shown;
+  return `Recorded in the state file: ${m.recorded.length} resources, ${shown} of them named above${rest ? ` (\`wpdeploy status\` lists all ${m.recorded.length})` : ''}.`;
+}
+
 /** The whole diagram. */
 export function diagramSvg(m: DiagramModel, opts: { source?: string } = {}): string {
   const L = layout(m);
@@ -281,9 +289,7 @@ export function diagramSvg(m: DiagramModel, opts: { source?: string } = {}): str
   const width = L.regionX + regionW + 20;
   const footer: string[] = [
     `Planned from ${opts.source ?? 'the config'}: stack ${m.stack}, ${m.azs.length} AZs, NAT ${m.natGateways === 'perAz' ? 'per AZ' : 'single'}, ${m.service.desired} tasks (${m.service.cpu / 1024} vCPU / ${m.service.memory / 1024} GB), ${engineLabel(m)} ${m.database.multiAz ? 'Multi-AZ' : 'Single-AZ'}${m.database.proxy ? ' + RDS Proxy' : ''}. App and data subnets are private: no route from the internet.`,
-    m.recorded.length
-      ? `Recorded in the state file: ${m.recorded.map((r) => `${r.step} ${shortId(r.id)}`).join(' · ')}.`
-      : 'Not deployed yet (no state file): no resource ids to show.',
+    m.recorded.length ? recordedNote(m) : 'Not deployed yet (no state file): no resource ids to show.',
   ];
   const footerLines = footer.flatMap((f) => wrap(f, width - 40, 11));
   const height = regionBottom + 24 + footerLines.length * 17 + 10;

@@ -55,6 +55,12 @@ export const NODE_KEYS = [
 /** `a`, `b`, `c`, ... for AZ index 0, 1, 2, ... */
 const azLetter = (i: number) => String.fromCharCode(97 + i);
 
+/** The step ids drawn next to a node for `azCount` AZs (NODE_KEYS with the AZ letters filled in). */
+export function drawnStepIds(azCount: number): Set<string> {
+  const letters = Array.from({ length: azCount }, (_, i) => azLetter(i));
+  return new Set(NODE_KEYS.flatMap((k) => (k.includes('{az}') ? letters.map((l) => k.replace('{az}', l)) : [k])));
+}
+
 function imageSource(image: string): DiagramModel['imageSource'] {
   if (/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\//.test(image)) return 'ECR';
   const first = image.split('/')[0] ?? '';

@@ -120,7 +120,8 @@ describe('SVG', () => {
         'subnet-app-b': { kind: 'subnet', id: 'subnet-0aa11bb22cc33dd44', outputs: { subnetId: 'subnet-0aa11bb22cc33dd44', az: 'us-east-1d', cidr: '10.20.96.0/19' }, dependsOn: [], updatedAt: '' },
       },
     };
-    const { byKind } = parseSvg(diagramSvg(diagramModel(config(), state)));
+    const svg = diagramSvg(diagramModel(config(), state));
+    const { byKind } = parseSvg(svg);
     expect(byKind('vpc')[0]!.textContent).toContain('vpc-0a1b2c3d4e5f60718');
     const nat2 = byKind('nat').find((g) => g.getAttribute('data-az') === '2')!;
     expect(nat2.textContent).toContain('nat-0fedcba9876543210');
@@ -130,6 +131,7 @@ describe('SVG', () => {
     // The AZ column is named after the zone its subnets were created in.
     expect(byKind('az').find((g) => g.getAttribute('data-az') === '2')!.textContent).toContain('us-east-1d');
     expect(byKind('az').find((g) => g.getAttribute('data-az') === '1')!.textContent).not.toMatch(/us-east-1[a-f]/);
+    expect(svg).toContain('Recorded in the state file: 3 resources, 3 of them named above.');
   });
 });
 
