@@ -4,13 +4,14 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { loadConfig } from '../config/load.js';
-import { EXIT, UsageError, WpdeployError, errorMessage } from '../errors.js';
+import { EXIT, UsageError, WpdeployError } from '../errors.js';
 import type { EngineResult } from '../engine/deployer.js';
 import { timed, type Emit, type TimedEvent } from '../engine/events.js';
 import { hasChanges } from '../engine/planner.js';
 import { openSession, runDown, runPlan, runStatus, runUp, type GlobalOptions, type Session } from '../engine/session.js';
 import { jsonRenderer, liveRenderer, plainRenderer, quietRenderer, type Renderer } from '../ui/renderers.js';
 import { planText, statusDocument, statusTable, summaryText } from '../ui/report.js';
+import { reportError } from './report-error.js';
 import { colorEnabled, makeStyle } from '../ui/style.js';
 
 type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean };
@@ -25,19 +26,7 @@ function renderer(o: Opts, dryRun: boolean, readOnly = false): Renderer {
   return plainRenderer(process.stderr, dryRun);
 }
 
-/** Prints an error with its hint; returns the exit code. */
-export function reportError(err: unknown, json = false): number {
-  const e = err instanceof WpdeployError ? err : undefined;
-  const code = e?.exitCode ?? EXIT.failure;
-  if (json) {
-    process.stdout.write(JSON.stringify({ type: 'error', time: new Date().toISOString(), error: errorMessage(err), hint: e?.hint, exitCode: code }) + '\n');
-  } else {
-    process.stderr.write(`wpdeploy: ${errorMessage(err)}\n`);
-    if (e?.hint) process.stderr.write(`${e.hint}\n`);
-    if (!e && process.env.WPDEPLOY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  }
-  return code;
-}
+export { reportError };
 
 /**
  * Runs one command: SIGINT once stops new work, lets in-flight calls finish and saves the state;

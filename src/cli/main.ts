@@ -18,7 +18,7 @@ program
   .option('--local', 'use a local AWS emulator (moto), started if needed, with dummy credentials')
   .option('--state <dir>', 'where state files live', 'state')
   .option('-y, --yes', 'do not ask for confirmation (needed for destructive commands without a terminal)')
-  .option('--json', 'print newline-delimited JSON events (status: one JSON document)')
+  .option('--json', 'print newline-delimited JSON events (status, cost: one JSON document)')
   .option('--concurrency <n>', 'how many steps may run at once (1-64)', '8')
   .showHelpAfterError('(run `wpdeploy --help` for usage)')
   // Usage errors throw (and exit 2) instead of exiting 1; set before the commands so they inherit it.
@@ -29,7 +29,10 @@ Exit codes: 0 success · 1 failure · 2 bad usage or config (no AWS call made) �
 Examples:
   wpdeploy up --local            deploy to a local AWS emulator it starts itself
   wpdeploy status                show every resource, its live state and drift
-  wpdeploy down --yes            remove the stack`);
+  wpdeploy down --yes            remove the stack
+  wpdeploy init                  write wpdeploy.yml with every key at its default
+  wpdeploy cost                  what the stack costs a month, line by line
+  wpdeploy diagram -o stack.svg  draw the architecture`);
 
 program
   .command('up')
@@ -54,6 +57,24 @@ program
   .option('--purge', 'also delete the data: no final snapshot, no recovery window (asks for confirmation; --yes in CI)')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).down(cmd.optsWithGlobals()));
 
+program
+  .command('init')
+  .description('write a commented wpdeploy.yml with every key at its default')
+  .option('--force', 'overwrite the file if it exists')
+  .action(async (_opts, cmd: Command) => (await import('./init.js')).init(cmd.optsWithGlobals()));
+
+program
+  .command('cost')
+  .description('estimate the monthly on-demand cost of the stack, line by line (no AWS call)')
+  .action(async (_opts, cmd: Command) => (await import('./cost.js')).cost(cmd.optsWithGlobals()));
+
+program
+  .command('diagram')
+  .description('draw the architecture planned from the config (SVG or Mermaid), with recorded ids when deployed')
+  .option('-o, --output <file>', 'write to this file (default: stdout)')
+  .option('--format <format>', 'svg or mermaid (default: from the file extension, else svg)')
+  .action(async (_opts, cmd: Command) => (await import('./diagram.js')).diagram(cmd.optsWithGlobals()));
+
 program.addOption(new Option('--no-color', 'no colors (also NO_COLOR)').hideHelp());
 
 try {
@@ -63,7 +84,7 @@ try {
     const ok = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code);
     process.exitCode = ok ? EXIT.ok : EXIT.usage;
   } else {
-    const { reportError } = await import('./commands.js');
+    const { reportError } = await import('./report-error.js');
     process.exitCode = reportError(err);
   }
 }

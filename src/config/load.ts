@@ -244,7 +244,7 @@ function fromZodIssue(zi: z.core.$ZodIssue, input: Record<string, unknown>): Con
 }
 
 function fixFor(path: string): string | undefined {
-  if (/^(network\.azCount|database\.storageGb|wordpress\.(cpu|memory|desiredCount)|scaling\.|logs\.)/.test(path)) return 'Write a number without quotes.';
+  if (/^(network\.azCount|database\.storageGb|wordpress\.(cpu|memory|desiredCount)|scaling\.|logs\.|cost\.)/.test(path)) return 'Write a number without quotes.';
   if (/engineVersion$/.test(path)) return 'Quote the version in YAML, e.g. "8.0".';
   return undefined;
 }

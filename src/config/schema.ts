@@ -54,14 +54,14 @@ export const NetworkSchema = z.strictObject({
 });
 
 export const DomainSchema = z.strictObject({
-  name: z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: 'must be a lowercase DNS name like blog.example.com.' }).describe('The site\'s DNS name.'),
-  hostedZone: z.string().regex(/^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/, { message: 'must be the name of an existing Route 53 public hosted zone, like example.com.' }).describe('An existing Route 53 public hosted zone that contains `name`.'),
+  name: z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: 'must be a lowercase DNS name like blog.example.com.' }).describe('The site\'s DNS name.').meta({ examples: ['blog.example.com'] }),
+  hostedZone: z.string().regex(/^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/, { message: 'must be the name of an existing Route 53 public hosted zone, like example.com.' }).describe('An existing Route 53 public hosted zone that contains `name`.').meta({ examples: ['example.com'] }),
 });
 
 export const DatabaseSchema = z.strictObject({
-  engine: z.enum(['mysql', 'mariadb']).default('mysql'),
-  engineVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be a version like "8.0" or "8.0.39" (quote it in YAML).' }).default('8.0'),
-  instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must be an RDS instance class like db.t4g.micro.' }).default('db.t4g.micro'),
+  engine: z.enum(['mysql', 'mariadb']).default('mysql').describe('Database engine: mysql or mariadb.'),
+  engineVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be a version like "8.0" or "8.0.39" (quote it in YAML).' }).default('8.0').describe('Engine version, quoted: mysql "8.0" or "8.4"; mariadb "10.5" to "11.8" (default "10.11").'),
+  instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must be an RDS instance class like db.t4g.micro.' }).default('db.t4g.micro').describe('RDS instance class.'),
   storageGb: z.number().int().min(20).max(65536).default(20).describe('gp3 storage in GiB (20 to 65536).'),
   multiAz: z.boolean().default(true).describe('A standby in another AZ (FSBP RDS.5).'),
   backupRetentionDays: z.number().int().min(7).max(35).default(7).describe('Automated backups kept, 7 to 35 days (FSBP RDS.11).'),
@@ -70,15 +70,15 @@ export const DatabaseSchema = z.strictObject({
 });
 
 export const WordpressSchema = z.strictObject({
-  image: z.string().min(1).default('wordpress:6-php8.3-apache'),
+  image: z.string().min(1).default('wordpress:6-php8.3-apache').describe('Container image of WordPress (Docker Hub by default; an ECR image works too).'),
   cpu: z.number().int().default(512).describe('Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).'),
   memory: z.number().int().default(1024).describe('Fargate task memory in MiB; must pair with cpu.'),
   desiredCount: z.number().int().min(1).max(100).default(2).describe('Tasks at creation; afterwards auto scaling owns the count.'),
 });
 
 export const ScalingSchema = z.strictObject({
-  min: z.number().int().min(1).max(100).default(2),
-  max: z.number().int().min(1).max(100).default(6),
+  min: z.number().int().min(1).max(100).default(2).describe('Fewest tasks auto scaling keeps (2 or more to survive an AZ loss).'),
+  max: z.number().int().min(1).max(100).default(6).describe('Most tasks auto scaling may run.'),
   cpuTarget: z.number().min(1).max(100).default(60).describe('Target average CPU percent.'),
   requestsPerTarget: z.number().int().min(1).max(100000).default(500).describe('Target ALB requests per task per minute.'),
 });
@@ -90,7 +90,23 @@ export const LogsSchema = z.strictObject({
     .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
       message: `is not a retention CloudWatch Logs accepts. Use one of ${LOG_RETENTION_DAYS.join(', ')}.`,
     })
-    .default(30),
+    .default(30)
+    .describe('Days CloudWatch Logs keeps the logs (FSBP CloudWatch.16).'),
+});
+
+/**
+ * Assumptions of `wpdeploy cost` (usage AWS bills by volume). They change no resource; the estimate
+ * prints them, so a reader knows what the figures rest on. The section is optional: without it the
+ * estimate assumes these defaults (costAssumptions).
+ */
+export const CostSchema = z.strictObject({
+  trafficGb: z.number().min(0).max(1_000_000).default(50).describe('GB a month served to visitors through the load balancer (ALB processed bytes, data transfer out).'),
+  requests: z.number().int().min(0).max(1e12).default(1_000_000).describe('HTTP requests a month (ALB new connections).'),
+  natGb: z.number().min(0).max(1_000_000).default(10).describe('GB a month the tasks exchange with the internet through NAT (image pulls, updates, plugins, outside APIs).'),
+  efsGb: z.number().min(0).max(1_000_000).default(5).describe('GB of WordPress content (uploads, plugins, themes) on EFS.'),
+  dbBackupGb: z.number().min(0).max(1_000_000).default(5).describe('GB of automated RDS backups kept over backupRetentionDays; free up to database.storageGb.'),
+  logsGb: z.number().min(0).max(1_000_000).default(5).describe('GB of logs ingested a month into CloudWatch Logs (containers, and VPC flow logs when on).'),
+  accessLogsGb: z.number().min(0).max(1_000_000).default(1).describe('GB of ALB access logs kept in S3 (gzip: about 0.1 GB per million requests, and they accumulate).'),
 });
 
 /** Top-level sections, parsed one by one so that every problem is reported at once. */
@@ -101,6 +117,7 @@ export const SECTIONS = {
   wordpress: WordpressSchema,
   scaling: ScalingSchema,
   logs: LogsSchema,
+  cost: CostSchema,
 } as const;
 
 export const ConfigSchema = z.strictObject({
@@ -108,15 +125,22 @@ export const ConfigSchema = z.strictObject({
   stack: stackName.default(DEFAULT_STACK).describe('Stack name: prefixes every resource name, and tags everything.'),
   region: region.default(DEFAULT_REGION).describe('AWS region. --region overrides it; when neither is set, AWS_REGION or AWS_DEFAULT_REGION, else us-east-1.'),
   tags: z.record(tagKey, z.string().max(256)).default({}).describe('Your tags, added to every resource.'),
-  network: NetworkSchema.prefault({}),
+  network: NetworkSchema.prefault({}).describe('The VPC: its address block, how many Availability Zones, NAT gateways, flow logs.'),
   domain: DomainSchema.optional().describe('Serve HTTPS on this name. Without it, the site is HTTP only.'),
-  database: DatabaseSchema.prefault({}),
-  wordpress: WordpressSchema.prefault({}),
-  scaling: ScalingSchema.prefault({}),
-  logs: LogsSchema.prefault({}),
+  database: DatabaseSchema.prefault({}).describe('RDS MySQL or MariaDB in the data subnets, encrypted, Multi-AZ by default.'),
+  wordpress: WordpressSchema.prefault({}).describe('The WordPress tasks on ECS Fargate, in the app subnets.'),
+  scaling: ScalingSchema.prefault({}).describe('Application Auto Scaling of the tasks: bounds and targets.'),
+  logs: LogsSchema.prefault({}).describe('CloudWatch Logs of the tasks.'),
+  cost: CostSchema.optional().describe('Assumptions of `wpdeploy cost` (traffic, storage, log volume), shown at the values it assumes when unset; they change no resource.'),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
+export type CostAssumptions = z.output<typeof CostSchema>;
+
+/** The cost assumptions of a config: its `cost:` section, or the defaults. */
+export function costAssumptions(config: Pick<Config, 'cost'>): CostAssumptions {
+  return config.cost ?? CostSchema.parse({});
+}
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** The JSON Schema of the config file (what a user writes: defaults shown, nothing required). */

@@ -1,0 +1,60 @@
+/**
+ * `wpdeploy diagram`: draws the architecture planned from the config, with the resource ids recorded
+ * in the state file when there is one. Reads files only: no AWS SDK is loaded, no AWS call made.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { StateStore, parseState, type StackState } from '../engine/state.js';
+import { EXIT, UsageError } from '../errors.js';
+import { diagramModel } from '../ui/diagram.js';
+import { diagramMermaid } from '../ui/diagram-mermaid.js';
+import { diagramSvg } from '../ui/diagram-svg.js';
+import { reportError } from './report-error.js';
+
+export interface DiagramOptions {
+  config?: string;
+  stack?: string;
+  region?: string;
+  state?: string;
+  output?: string;
+  format?: string;
+  json?: boolean;
+}
+
+const FORMATS = ['svg', 'mermaid'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** --format, else the output file's extension (.mmd, .mermaid and .md mean mermaid), else svg. */
+export function diagramFormat(format: string | undefined, output: string | undefined): Format {
+  if (format !== undefined) {
+    if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${format} is not a diagram format.`, 'Use --format svg or --format mermaid.');
+    return format as Format;
+  }
+  return output && ['.mmd', '.mermaid', '.md'].includes(extname(output).toLowerCase()) ? 'mermaid' : 'svg';
+}
+
+export async function diagram(o: DiagramOptions): Promise<void> {
+  try {
+    const format = diagramFormat(o.format, o.output);
+    const { config, source } = loadConfig({ file: o.config, stack: o.stack, region: o.region });
+    const statePath = StateStore.pathFor(resolve(o.state ?? 'state'), config.stack);
+    let state: StackState | undefined;
+    if (existsSync(statePath)) {
+      const s = parseState(readFileSync(statePath, 'utf8'), statePath);
+      if (s.region !== config.region) {
+        process.stderr.write(`warning: ${statePath} is for ${s.region}, not ${config.region}: its ids are left out.\n`);
+      } else state = s;
+    }
+    const model = diagramModel(config, state);
+    const body = format === 'svg' ? diagramSvg(model, { source }) : diagramMermaid(model);
+    if (o.output) {
+      writeFileSync(o.output, body);
+      const ids = state ? `, with the ids recorded in ${statePath}` : '';
+      process.stderr.write(`Wrote ${o.output} (${format === 'svg' ? 'SVG' : 'Mermaid flowchart'}, stack ${config.stack}, ${config.network.azCount} AZs${ids}).\n`);
+    } else process.stdout.write(body);
+    process.exitCode = EXIT.ok;
+  } catch (err) {
+    process.exitCode = reportError(err, o.json);
+  }
+}

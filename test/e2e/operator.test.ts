@@ -1,0 +1,80 @@
+/**
+ * init, cost and diagram as a user runs them (the built CLI, as subprocesses): they answer from local
+ * files only, so the recording proxy must see no AWS call at all, and no AWS SDK module is loaded.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+import { startProxy, type AwsProxy } from '../support/aws-proxy.js';
+import { runCli, workdir } from '../support/cli.js';
+
+const moto = inject('motoEndpoint');
+let proxy: AwsProxy;
+
+beforeAll(async () => {
+  proxy = await startProxy(moto);
+});
+afterAll(async () => {
+  await proxy.close();
+});
+
+/** A module hook that reports every @aws-sdk import on stderr. */
+function sdkHook(dir: string): string {
+  const path = join(dir, 'sdk-hook.mjs');
+  const hook = `export async function resolve(s, c, n) { if (s.includes('@aws-sdk')) process.stderr.write('AWS SDK loaded: ' + s + '\\n'); return n(s, c); }`;
+  writeFileSync(path, `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));\n`);
+  return path;
+}
+
+describe('init, cost and diagram reach no AWS', () => {
+  const cwd = workdir('wpdeploy-operator-');
+  const hook = sdkHook(cwd);
+  const run = (...args: string[]) => runCli(args, { cwd, endpoint: proxy.url, env: { NODE_OPTIONS: `--import ${hook}` } });
+
+  it('init writes wpdeploy.yml, then refuses to overwrite it (exit 2)', async () => {
+    proxy.reset();
+    const first = await run('init');
+    expect(first.code, first.stderr).toBe(0);
+    expect(parse(readFileSync(join(cwd, 'wpdeploy.yml'), 'utf8')).network.azCount).toBe(2);
+    const again = await run('init');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('--force');
+    expect(proxy.reads().length + proxy.mutating().length).toBe(0);
+    expect(first.stderr + again.stderr).not.toContain('AWS SDK loaded');
+  });
+
+  it('cost prints the lines and a total for the config just written, and --json the same', async () => {
+    proxy.reset();
+    const text = await run('cost');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/NAT gateway hours \(2 gateways\)/);
+    const json = await run('cost', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout);
+    expect(text.stdout).toContain(`$${doc.total.toFixed(2)}`);
+    const bad = await run('cost', '--region', 'sa-east-1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/no prices for sa-east-1/);
+    expect(proxy.reads().length + proxy.mutating().length).toBe(0);
+    expect(text.stderr + json.stderr + bad.stderr).not.toContain('AWS SDK loaded');
+  });
+
+  it('diagram writes an SVG file and a Mermaid flowchart', async () => {
+    proxy.reset();
+    const svg = await run('diagram', '-o', 'stack.svg');
+    expect(svg.code, svg.stderr).toBe(0);
+    expect(readFileSync(join(cwd, 'stack.svg'), 'utf8')).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    const mmd = await run('diagram', '--format', 'mermaid');
+    expect(mmd.code, mmd.stderr).toBe(0);
+    expect(mmd.stdout).toMatch(/^flowchart TB/);
+    expect(proxy.reads().length + proxy.mutating().length).toBe(0);
+    expect(svg.stderr + mmd.stderr).not.toContain('AWS SDK loaded');
+  });
+
+  it('(control) the hook does report the AWS SDK when a command needs it', async () => {
+    const plan = await run('plan', '--stack', 'opctl');
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stderr).toContain('AWS SDK loaded');
+  });
+});
