@@ -69,10 +69,11 @@ export class Engine {
 
   constructor(private readonly o: EngineOptions) {}
 
-  private context(step: string, role: string | undefined): ResourceContext {
+  private context(step: string, role: string | undefined, duplicates: Actual[] = []): ResourceContext {
     const o = this.o;
     const started = Date.now();
     return {
+      duplicate: (actual) => void duplicates.push(actual),
       aws: o.aws,
       stack: o.stack,
       region: o.region,
@@ -146,7 +147,8 @@ export class Engine {
     const o = this.o;
     const kind = def.kind as ResourceKind<unknown, Actual>;
     const started = Date.now();
-    const ctx = this.context(def.id, def.role);
+    const duplicates: Actual[] = [];
+    const ctx = this.context(def.id, def.role, duplicates);
     const recorded = o.store.steps[def.id];
     o.emit({ type: 'step-start', step: def.id, kind: kind.kind, phase: 'read' });
     try {
@@ -193,6 +195,11 @@ export class Engine {
           throw new WpdeployError(`internal: unexpected operation ${item.op}.`);
       }
       await this.record(def, final, kind);
+      // Twins left by a create whose response was lost: the step is settled on one; the rest go.
+      for (const twin of duplicates) {
+        o.emit({ type: 'warning', step: def.id, message: `deleting duplicate ${kind.noun} ${twin.id} (same tags as ${final.id}).` });
+        await this.call(`delete duplicate ${kind.noun} ${twin.id}`, ctx, () => kind.delete(ctx, twin));
+      }
       o.emit({ type: 'step-done', step: def.id, kind: kind.kind, op: item.op, id: final.id, elapsedMs: Date.now() - started });
     } catch (err) {
       this.fail(def.id, kind.kind, err, started);

@@ -1,10 +1,10 @@
 /** What the EC2 resource kinds share: lookup by id then tags, deletes that wait out dependencies. */
 import { DescribeNetworkInterfacesCommand, EC2Client, type Filter } from '@aws-sdk/client-ec2';
-import { isDependencyViolation, isNotFound } from '../aws/errors.js';
+import { isDependencyViolation, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
 import { TAG_STACK, TAG_STEP, ec2TagFilters, fromTagList, type TagMap, toTagList } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import type { ResourceContext } from './types.js';
+import type { Actual, ResourceContext } from './types.js';
 
 export const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2Client);
 
@@ -15,20 +15,22 @@ export function tagSpec(resourceType: string, tags: TagMap) {
 /**
  * Finds one resource: by the recorded id when there is one (a not-found error means gone), else by
  * the stack and step tags. The tags of what comes back are checked here too, so a filter the
- * endpoint ignores cannot hand over another step's resource. Several matches are reported, and the
- * first is used.
+ * endpoint ignores cannot hand over another step's resource. When the tags match several (a create
+ * whose response was lost, then retried), the first is kept and the others are handed to the
+ * engine as duplicates, which removes them.
  */
-export async function findByIdOrTags<T extends { Tags?: Array<{ Key?: string; Value?: string }> }>(
+export async function findByIdOrTags<T extends { Tags?: Array<{ Key?: string; Value?: string }> }, A extends Actual>(
   ctx: ResourceContext,
   noun: string,
   byId: (id: string) => Promise<T[]>,
   byFilters: (filters: Filter[]) => Promise<T[]>,
   idOf: (t: T) => string,
-): Promise<T | undefined> {
+  toActual: (t: T) => A | Promise<A>,
+): Promise<A | undefined> {
   if (ctx.recordedId) {
     try {
       const found = await byId(ctx.recordedId);
-      if (found[0]) return found[0];
+      if (found[0]) return toActual(found[0]);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -37,8 +39,12 @@ export async function findByIdOrTags<T extends { Tags?: Array<{ Key?: string; Va
     const tags = fromTagList(t.Tags);
     return tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
   });
-  if (found.length > 1) ctx.warn(`${found.length} ${noun}s carry the tags of step ${ctx.step}: ${found.map(idOf).join(', ')}; using ${idOf(found[0]!)}.`);
-  return found[0];
+  if (found.length === 0) return undefined;
+  if (found.length > 1) {
+    ctx.warn(`${found.length} ${noun}s carry the tags of step ${ctx.step} (${found.map(idOf).join(', ')}): keeping ${idOf(found[0]!)}, removing the others.`);
+    for (const extra of found.slice(1)) ctx.duplicate(await toActual(extra));
+  }
+  return toActual(found[0]!);
 }
 
 /** Network interfaces matching a filter, as `eni-… (description)`, to name what holds a resource. */
@@ -77,4 +83,13 @@ export async function deleteTolerant(
     }
     throw err;
   }
+}
+
+/**
+ * One call right after a create: EC2 is eventually consistent, so a resource just created may not be
+ * visible to the next call for a moment (`InvalidGroup.NotFound`, `InvalidNatGatewayID.NotFound`,
+ * ...). Such errors are retried briefly; any other is thrown at once.
+ */
+export function settle<T>(ctx: ResourceContext, call: () => Promise<T>): Promise<T> {
+  return retrying(call, { retryable: isEventuallyConsistentNotFound, attempts: 6, baseMs: 500, scale: ctx.scale });
 }

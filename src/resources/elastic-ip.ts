@@ -39,8 +39,9 @@ export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual> = {
       async (id) => (await client.send(new DescribeAddressesCommand({ AllocationIds: [id] }))).Addresses ?? [],
       async (Filters) => (await client.send(new DescribeAddressesCommand({ Filters }))).Addresses ?? [],
       (a) => a.AllocationId!,
+      toActual,
     );
-    return found && toActual(found);
+    return found;
   },
 
   diff(desired, actual) {

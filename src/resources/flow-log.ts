@@ -118,9 +118,10 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
       async (id) => { const f = await byId(ctx, id); return f ? [f] : []; },
       async (Filter) => (await ec2(ctx).send(new DescribeFlowLogsCommand({ Filter }))).FlowLogs ?? [],
       (f) => f.FlowLogId!,
+      (f) => toActual(ctx, f),
     );
     if (!found) return undefined;
-    const actual = toActual(ctx, found);
+    const actual = found;
     if (actual.deliverLogsStatus === 'FAILED') {
       ctx.warn(`flow log ${actual.id} cannot deliver to ${actual.logGroupName}: ${actual.deliverLogsError ?? 'no reason given'}; check that role ${actual.roleArn} may write to it.`);
     }

@@ -8,7 +8,7 @@ import {
   DescribeAddressesCommand, DescribeInternetGatewaysCommand, DescribeNetworkInterfacesCommand, DetachInternetGatewayCommand, type InternetGateway,
 } from '@aws-sdk/client-ec2';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { deleteTolerant, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface InternetGatewaySpec {
@@ -50,8 +50,9 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
       async (id) => (await client.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways ?? [],
       async (Filters) => (await client.send(new DescribeInternetGatewaysCommand({ Filters }))).InternetGateways ?? [],
       (g) => g.InternetGatewayId!,
+      toActual,
     );
-    return found && toActual(found);
+    return found;
   },
 
   diff(desired, actual) {
@@ -65,7 +66,7 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
     const r = await client.send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', desired.tags) }));
     const id = r.InternetGateway!.InternetGatewayId!;
     await ctx.recordId(id);
-    await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: desired.vpcId }));
+    await settle(ctx, () => client.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: desired.vpcId })));
     return { id, state: 'attached', attachedVpcId: desired.vpcId, tags: desired.tags };
   },
 
@@ -73,7 +74,7 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
     const client = ec2(ctx);
     if (actual.attachedVpcId !== desired.vpcId) {
       if (actual.attachedVpcId) await client.send(new DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: actual.attachedVpcId }));
-      await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: desired.vpcId }));
+      await settle(ctx, () => client.send(new AttachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: desired.vpcId })));
     }
     const toSet = tagsToSet(desired.tags, actual.tags);
     if (Object.keys(toSet).length) await client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));

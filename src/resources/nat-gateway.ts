@@ -92,8 +92,9 @@ export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
       async (id) => live((await client.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] }))).NatGateways),
       async (Filter) => live((await client.send(new DescribeNatGatewaysCommand({ Filter }))).NatGateways),
       (n) => n.NatGatewayId!,
+      toActual,
     );
-    return found && toActual(found);
+    return found;
   },
 
   diff(desired, actual) {

@@ -7,9 +7,10 @@ import {
   CreateNetworkAclCommand, CreateNetworkAclEntryCommand, CreateTagsCommand, DeleteNetworkAclCommand, DeleteNetworkAclEntryCommand,
   DescribeNetworkAclsCommand, ReplaceNetworkAclAssociationCommand, ReplaceNetworkAclEntryCommand, type NetworkAcl,
 } from '@aws-sdk/client-ec2';
+import { WpdeployError } from '../errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { deleteTolerant, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
-import type { Actual, FieldChange, ResourceContext, ResourceKind } from './types.js';
+import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
+import { known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface AclRule {
   ruleNumber: number;
@@ -68,10 +69,13 @@ function plan(desired: NetworkAclSpec, actual: NetworkAclActual) {
 /** Moves a subnet to the given ACL (every subnet is associated with exactly one). */
 async function moveSubnet(ctx: ResourceContext, subnetId: string, aclId: string): Promise<void> {
   const client = ec2(ctx);
-  const r = await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }));
+  const r = await settle(ctx, () => client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] })));
   const assoc = r.NetworkAcls?.flatMap((a) => a.Associations ?? []).find((x) => x.SubnetId === subnetId);
-  if (assoc?.NetworkAclAssociationId && assoc.NetworkAclId !== aclId) {
-    await client.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: assoc.NetworkAclAssociationId, NetworkAclId: aclId }));
+  if (!assoc?.NetworkAclAssociationId) {
+    throw new WpdeployError(`subnet ${subnetId} has no network ACL association to move (every subnet has one).`, { hint: 'Check that the subnet still exists, then run the command again.' });
+  }
+  if (assoc.NetworkAclId !== aclId) {
+    await settle(ctx, () => client.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: assoc.NetworkAclAssociationId, NetworkAclId: aclId })));
   }
 }
 
@@ -82,11 +86,11 @@ async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: N
     NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress, Protocol: r.protocol, CidrBlock: r.cidr, RuleAction: r.action,
     PortRange: r.fromPort !== undefined ? { From: r.fromPort, To: r.toPort } : undefined,
   });
-  for (const r of p.create) await client.send(new CreateNetworkAclEntryCommand(args(r)));
-  for (const r of p.replace) await client.send(new ReplaceNetworkAclEntryCommand(args(r)));
-  for (const r of p.remove) await client.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress }));
+  for (const r of p.create) await settle(ctx, () => client.send(new CreateNetworkAclEntryCommand(args(r))));
+  for (const r of p.replace) await settle(ctx, () => client.send(new ReplaceNetworkAclEntryCommand(args(r))));
+  for (const r of p.remove) await settle(ctx, () => client.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress })));
   for (const s of p.associate) await moveSubnet(ctx, s, actual.id);
-  if (Object.keys(p.tags).length) await client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) }));
+  if (Object.keys(p.tags).length) await settle(ctx, () => client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) })));
   return { ...actual, rules: desired.rules, subnetIds: [...new Set([...actual.subnetIds, ...desired.subnetIds])], tags: { ...actual.tags, ...p.tags } };
 }
 
@@ -102,8 +106,9 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
       async (id) => (await client.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [id] }))).NetworkAcls ?? [],
       async (Filters) => (await client.send(new DescribeNetworkAclsCommand({ Filters }))).NetworkAcls ?? [],
       (a) => a.NetworkAclId!,
+      toActual,
     );
-    return found && toActual(found);
+    return found;
   },
 
   diff(desired, actual) {
@@ -115,7 +120,7 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
       ...Object.entries(p.tags).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v })),
     ];
     if (p.associate.length) changes.push({ field: 'subnets', from: [...actual.subnetIds].sort(), to: [...desired.subnetIds].sort() });
-    if (actual.vpcId !== desired.vpcId) return { changes, replace: 'a network ACL cannot move to another VPC' };
+    if (known(desired.vpcId) && actual.vpcId !== desired.vpcId) return { changes, replace: 'a network ACL cannot move to another VPC' };
     return { changes };
   },
 

@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { isNotFound } from '../aws/errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { deleteTolerant, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
-import type { Actual, FieldChange, ResourceContext, ResourceKind } from './types.js';
+import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
+import { known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface RouteSpec {
   destination: string;
@@ -63,12 +63,12 @@ function plan(desired: RouteTableSpec, actual: RouteTableActual) {
 async function associate(ctx: ResourceContext, tableId: string, subnetId: string): Promise<void> {
   const client = ec2(ctx);
   // A subnet belongs to one table: move it when another (non-main) table holds it.
-  const current = await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }));
+  const current = await settle(ctx, () => client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] })));
   const assoc = current.RouteTables?.flatMap((t) => t.Associations ?? []).find((a) => a.SubnetId === subnetId);
   if (assoc?.RouteTableAssociationId) {
-    await client.send(new ReplaceRouteTableAssociationCommand({ AssociationId: assoc.RouteTableAssociationId, RouteTableId: tableId }));
+    await settle(ctx, () => client.send(new ReplaceRouteTableAssociationCommand({ AssociationId: assoc.RouteTableAssociationId, RouteTableId: tableId })));
   } else {
-    await client.send(new AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId }));
+    await settle(ctx, () => client.send(new AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId })));
   }
 }
 
@@ -76,13 +76,13 @@ async function converge(ctx: ResourceContext, desired: RouteTableSpec, actual: R
   const client = ec2(ctx);
   const p = plan(desired, actual);
   const args = (r: RouteSpec) => ({ RouteTableId: actual.id, DestinationCidrBlock: r.destination, GatewayId: r.gatewayId, NatGatewayId: r.natGatewayId });
-  for (const r of p.createRoutes) await client.send(new CreateRouteCommand(args(r)));
-  for (const r of p.replaceRoutes) await client.send(new ReplaceRouteCommand(args(r)));
-  for (const r of p.deleteRoutes) await client.send(new DeleteRouteCommand({ RouteTableId: actual.id, DestinationCidrBlock: r.destination }));
+  for (const r of p.createRoutes) await settle(ctx, () => client.send(new CreateRouteCommand(args(r))));
+  for (const r of p.replaceRoutes) await settle(ctx, () => client.send(new ReplaceRouteCommand(args(r))));
+  for (const r of p.deleteRoutes) await settle(ctx, () => client.send(new DeleteRouteCommand({ RouteTableId: actual.id, DestinationCidrBlock: r.destination })));
   for (const s of p.associate) await associate(ctx, actual.id, s);
-  for (const a of p.disassociate) await client.send(new DisassociateRouteTableCommand({ AssociationId: a.id }));
-  if (Object.keys(p.tags).length) await client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) }));
-  const after = await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [actual.id] }));
+  for (const a of p.disassociate) await settle(ctx, () => client.send(new DisassociateRouteTableCommand({ AssociationId: a.id })));
+  if (Object.keys(p.tags).length) await settle(ctx, () => client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) })));
+  const after = await settle(ctx, () => client.send(new DescribeRouteTablesCommand({ RouteTableIds: [actual.id] })));
   return toActual(after.RouteTables![0]!);
 }
 
@@ -98,8 +98,9 @@ export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
       async (id) => (await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [id] }))).RouteTables ?? [],
       async (Filters) => (await client.send(new DescribeRouteTablesCommand({ Filters }))).RouteTables ?? [],
       (t) => t.RouteTableId!,
+      toActual,
     );
-    return found && toActual(found);
+    return found;
   },
 
   diff(desired, actual) {
@@ -113,7 +114,7 @@ export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
       changes.push({ field: 'subnets', from: actual.associations.map((a) => a.subnetId).sort(), to: [...desired.subnetIds].sort() });
     }
     for (const [k, v] of Object.entries(p.tags)) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
-    if (actual.vpcId !== desired.vpcId) return { changes: [{ field: 'vpcId', from: actual.vpcId, to: desired.vpcId }, ...changes], replace: 'a route table cannot move to another VPC' };
+    if (known(desired.vpcId) && actual.vpcId !== desired.vpcId) return { changes: [{ field: 'vpcId', from: actual.vpcId, to: desired.vpcId }, ...changes], replace: 'a route table cannot move to another VPC' };
     return { changes };
   },
 

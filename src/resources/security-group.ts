@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { isNotFound } from '../aws/errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
 import { changesOf, known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface SgRule {
@@ -22,17 +22,21 @@ export interface SgRule {
   fromPort: number;
   toPort: number;
   cidr?: string;
+  cidrIpv6?: string;
+  prefixListId?: string;
   sourceGroupId?: string;
   description?: string;
 }
 
-const ruleKey = (r: SgRule) => `${r.protocol} ${r.fromPort}-${r.toPort} ${r.cidr ?? r.sourceGroupId}`;
+const ruleKey = (r: SgRule) => `${r.protocol} ${r.fromPort}-${r.toPort} ${r.cidr ?? r.cidrIpv6 ?? r.prefixListId ?? r.sourceGroupId}`;
 
 function flatten(perms: IpPermission[] | undefined): SgRule[] {
   const out: SgRule[] = [];
   for (const p of perms ?? []) {
     const base = { protocol: p.IpProtocol ?? '-1', fromPort: p.FromPort ?? -1, toPort: p.ToPort ?? -1 };
     for (const r of p.IpRanges ?? []) out.push({ ...base, cidr: r.CidrIp, description: r.Description });
+    for (const r of p.Ipv6Ranges ?? []) out.push({ ...base, cidrIpv6: r.CidrIpv6, description: r.Description });
+    for (const r of p.PrefixListIds ?? []) out.push({ ...base, prefixListId: r.PrefixListId, description: r.Description });
     for (const g of p.UserIdGroupPairs ?? []) out.push({ ...base, sourceGroupId: g.GroupId, description: g.Description });
   }
   return out;
@@ -43,6 +47,8 @@ function toPermission(r: SgRule): IpPermission {
     IpProtocol: r.protocol,
     ...(r.protocol === '-1' ? {} : { FromPort: r.fromPort, ToPort: r.toPort }),
     ...(r.cidr ? { IpRanges: [{ CidrIp: r.cidr, Description: r.description }] } : {}),
+    ...(r.cidrIpv6 ? { Ipv6Ranges: [{ CidrIpv6: r.cidrIpv6, Description: r.description }] } : {}),
+    ...(r.prefixListId ? { PrefixListIds: [{ PrefixListId: r.prefixListId, Description: r.description }] } : {}),
     ...(r.sourceGroupId ? { UserIdGroupPairs: [{ GroupId: r.sourceGroupId, Description: r.description }] } : {}),
   };
 }
@@ -57,17 +63,19 @@ async function describeGroup(ctx: ResourceContext, id: string): Promise<Security
 }
 
 /** Authorizes the missing rules and revokes the extra ones, ingress and egress. */
-async function convergeRules(ctx: ResourceContext, groupId: string, want: { ingress: SgRule[]; egress: SgRule[] }, have: { ingress: SgRule[]; egress: SgRule[] }): Promise<void> {
+async function convergeRules(ctx: ResourceContext, groupId: string, want: { ingress: SgRule[]; egress: SgRule[] }, have: { ingress: SgRule[]; egress: SgRule[] }, fresh = true): Promise<void> {
   const client = ec2(ctx);
+  // Right after a create the groups named may not be visible yet; on teardown, not-found is final.
+  const send = <T>(call: () => Promise<T>) => (fresh ? settle(ctx, call) : call());
   const missing = (a: SgRule[], b: SgRule[]) => a.filter((r) => !b.some((x) => ruleKey(x) === ruleKey(r)));
   const addIn = missing(want.ingress, have.ingress);
   const addOut = missing(want.egress, have.egress);
   const delIn = missing(have.ingress, want.ingress);
   const delOut = missing(have.egress, want.egress);
-  if (addIn.length) await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: addIn.map(toPermission) }));
-  if (addOut.length) await client.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: addOut.map(toPermission) }));
-  if (delIn.length) await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: delIn.map(toPermission) }));
-  if (delOut.length) await client.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: delOut.map(toPermission) }));
+  if (addIn.length) await send(() => client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: addIn.map(toPermission) })));
+  if (addOut.length) await send(() => client.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: addOut.map(toPermission) })));
+  if (delIn.length) await send(() => client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: delIn.map(toPermission) })));
+  if (delOut.length) await send(() => client.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: delOut.map(toPermission) })));
 }
 
 function ruleChanges(want: { ingress: SgRule[]; egress: SgRule[] }, have: { ingress: SgRule[]; egress: SgRule[] }): FieldChange[] {
@@ -112,8 +120,9 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
       async (id) => (await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups ?? [],
       async (Filters) => (await client.send(new DescribeSecurityGroupsCommand({ Filters }))).SecurityGroups ?? [],
       (g) => g.GroupId!,
+      toGroup,
     );
-    return found && toGroup(found);
+    return found;
   },
 
   diff(desired, actual) {
@@ -149,7 +158,7 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
     const current = await describeGroup(ctx, actual.id);
     if (!current) return;
     try {
-      await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, { ingress: flatten(current.IpPermissions), egress: flatten(current.IpPermissionsEgress) });
+      await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, { ingress: flatten(current.IpPermissions), egress: flatten(current.IpPermissionsEgress) }, false);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -202,7 +211,7 @@ export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, Securi
 
   async delete(ctx, actual) {
     try {
-      await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, actual);
+      await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, actual, false);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -29,7 +29,9 @@ const EPHEMERAL = { fromPort: 1024, toPort: 65535 };
 
 /**
  * Network ACL rules per tier: explicit and numbered. Return traffic from the internet needs the
- * ephemeral ports, split around 3389 so that nothing opens 22 or 3389 to the world (FSBP EC2.21).
+ * ephemeral ports: the NAT gateways and the ALB use 1024-65535 (split around 3389, so nothing opens
+ * 22 or 3389 to the world, FSBP EC2.21); the tasks are Linux, whose ephemeral ports start at 32768,
+ * so the app tier admits the internet only there (not on 2049 or 3306 either).
  */
 export function aclRules(tier: SubnetTier, vpcCidr: string): AclRule[] {
   const rule = (ruleNumber: number, egress: boolean, cidr: string, fromPort: number, toPort = fromPort): AclRule =>
@@ -43,7 +45,7 @@ export function aclRules(tier: SubnetTier, vpcCidr: string): AclRule[] {
       ];
     case 'app': // Fargate tasks (HTTP from the ALB) and EFS mount targets (NFS from the tasks)
       return [
-        rule(100, false, vpcCidr, 80), rule(110, false, vpcCidr, 2049), ...ephemeralFromWorld(120),
+        rule(100, false, vpcCidr, 80), rule(110, false, vpcCidr, 2049), rule(120, false, ANY, 32768, 65535),
         rule(100, true, ANY, 443), rule(110, true, vpcCidr, 3306), rule(120, true, vpcCidr, 2049), rule(130, true, vpcCidr, EPHEMERAL.fromPort, EPHEMERAL.toPort),
       ];
     case 'data': // RDS: MySQL from inside the VPC, answers back into it; no internet either way

@@ -41,8 +41,9 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
       async (id) => (await client.send(new DescribeSubnetsCommand({ SubnetIds: [id] }))).Subnets ?? [],
       async (Filters) => (await client.send(new DescribeSubnetsCommand({ Filters }))).Subnets ?? [],
       (s) => s.SubnetId!,
+      toActual,
     );
-    return found && toActual(found);
+    return found;
   },
 
   diff(desired, actual) {

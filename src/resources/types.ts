@@ -55,6 +55,11 @@ export interface ResourceContext {
   recordId(id: string, arn?: string): Promise<void>;
   progress(message: string): void;
   warn(message: string): void;
+  /**
+   * Hands over a second resource carrying this step's tags (left by a create whose response was
+   * lost): the engine deletes it once the step is settled, and says so. `find` keeps the other.
+   */
+  duplicate(actual: Actual): void;
   signal: AbortSignal;
   /** WPDEPLOY_TIME_SCALE: divides every wait. */
   scale: number;

@@ -56,8 +56,9 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
       async (id) => (await client.send(new DescribeVpcsCommand({ VpcIds: [id] }))).Vpcs ?? [],
       async (Filters) => (await client.send(new DescribeVpcsCommand({ Filters }))).Vpcs ?? [],
       (v) => v.VpcId!,
+      (v) => describe(ctx, v),
     );
-    return found && describe(ctx, found);
+    return found;
   },
 
   diff(desired, actual): Diff {

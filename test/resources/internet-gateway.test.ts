@@ -1,0 +1,248 @@
+import {
+  AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateTagsCommand, DeleteInternetGatewayCommand, DescribeAddressesCommand,
+  DescribeInternetGatewaysCommand, DescribeNetworkInterfacesCommand, DetachInternetGatewayCommand, EC2Client, type AttachmentStatus, type InternetGateway,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AwsClients } from '../../src/aws/clients.js';
+import { stackTags, TAG_STACK, TAG_STEP, toTagList } from '../../src/aws/tags.js';
+import { WpdeployError } from '../../src/errors.js';
+import { internetGatewayKind, type InternetGatewayActual, type InternetGatewaySpec } from '../../src/resources/internet-gateway.js';
+import { UNKNOWN, type ResourceContext } from '../../src/resources/types.js';
+
+const ec2 = mockClient(EC2Client);
+
+function awsError(name: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(`${name}: from the mock`), { name, $fault: 'client', $metadata: { httpStatusCode } });
+}
+
+let aws: AwsClients;
+let log: string[];
+
+type Ctx = ResourceContext & { recordId: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn>; progress: ReturnType<typeof vi.fn> };
+function context(over: Partial<ResourceContext> = {}): Ctx {
+  return {
+    aws,
+    stack: 'blog',
+    region: 'us-east-1',
+    account: '123456789012',
+    step: 'igw',
+    tags: ownTags,
+    clientToken: () => 'token-igw',
+    recordId: vi.fn(async (id: string) => void log.push(`recordId:${id}`)),
+    progress: vi.fn(),
+    warn: vi.fn(),
+    signal: new AbortController().signal,
+    scale: 1000,
+    purge: false,
+    ...over,
+  } as never;
+}
+
+const ownTags = stackTags({ stack: 'blog', step: 'igw', role: 'igw' });
+/** What AWS really reports for an attached internet gateway, outside the SDK's AttachmentStatus type. */
+const AVAILABLE = 'available' as unknown as AttachmentStatus;
+const igw = (id: string, over: Partial<InternetGateway> = {}): InternetGateway => ({
+  InternetGatewayId: id,
+  Attachments: [{ VpcId: 'vpc-1', State: AVAILABLE }],
+  Tags: toTagList(ownTags),
+  ...over,
+});
+const desired: InternetGatewaySpec = { vpcId: 'vpc-1', tags: ownTags };
+const attached: InternetGatewayActual = { id: 'igw-1', state: 'attached', attachedVpcId: 'vpc-1', tags: ownTags };
+const detached: InternetGatewayActual = { id: 'igw-1', state: 'detached', tags: ownTags };
+
+/** Every EC2 call in order, by command name. */
+const callNames = () => ec2.calls().map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''));
+
+beforeEach(() => {
+  ec2.reset();
+  aws = new AwsClients({ region: 'us-east-1', local: true });
+  log = [];
+});
+afterEach(() => aws.destroy());
+
+describe('internet gateway find', () => {
+  it.each<[string, InternetGateway['Attachments'], string, string | undefined]>([
+    ['attached (AWS reports "available")', [{ VpcId: 'vpc-1', State: AVAILABLE }], 'attached', 'vpc-1'],
+    ['attached (as moto reports it)', [{ VpcId: 'vpc-1', State: 'attached' }], 'attached', 'vpc-1'],
+    ['detached', [], 'detached', undefined],
+    ['detaching', [{ VpcId: 'vpc-1', State: 'detaching' }], 'detached', undefined],
+  ])('by recorded id: %s', async (_what, Attachments, state, attachedVpcId) => {
+    ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-rec'] }).resolves({ InternetGateways: [igw('igw-rec', { Attachments })] });
+    const found = await internetGatewayKind.find(context({ recordedId: 'igw-rec' }));
+    expect(found).toEqual({ id: 'igw-rec', state, attachedVpcId, tags: ownTags });
+  });
+
+  it.each([
+    ['not found', () => ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-gone'] }).rejects(awsError('InvalidInternetGatewayID.NotFound'))],
+    ['empty', () => ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-gone'] }).resolves({ InternetGateways: [] })],
+  ])('a recorded id that is %s falls back to the tags', async (_what, arrange) => {
+    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [igw('igw-tag')] });
+    arrange();
+    expect((await internetGatewayKind.find(context({ recordedId: 'igw-gone' })))?.id).toBe('igw-tag');
+    expect(ec2.commandCalls(DescribeInternetGatewaysCommand)[1]!.args[0].input.Filters).toEqual([
+      { Name: `tag:${TAG_STACK}`, Values: ['blog'] },
+      { Name: `tag:${TAG_STEP}`, Values: ['igw'] },
+    ]);
+  });
+
+  it('returns undefined when none exists', async () => {
+    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
+    expect(await internetGatewayKind.find(context())).toBeUndefined();
+  });
+});
+
+describe('internet gateway create', () => {
+  it('creates it tagged, records the id, then attaches it to the VPC', async () => {
+    ec2.on(CreateInternetGatewayCommand).callsFake(async () => { log.push('CreateInternetGateway'); return { InternetGateway: igw('igw-new', { Attachments: [] }) }; });
+    ec2.on(AttachInternetGatewayCommand).callsFake(async () => { log.push('AttachInternetGateway'); return {}; });
+    const ctx = context();
+    const created = await internetGatewayKind.create(ctx, desired);
+    expect(ec2.commandCalls(CreateInternetGatewayCommand)[0]!.args[0].input).toEqual({
+      TagSpecifications: [{ ResourceType: 'internet-gateway', Tags: toTagList(ownTags) }],
+    });
+    expect(ec2.commandCalls(AttachInternetGatewayCommand).map((c) => c.args[0].input)).toEqual([{ InternetGatewayId: 'igw-new', VpcId: 'vpc-1' }]);
+    expect(log).toEqual(['CreateInternetGateway', 'recordId:igw-new', 'AttachInternetGateway']);
+    expect(ec2.commandCalls(CreateTagsCommand)).toHaveLength(0);
+    expect(created).toEqual({ id: 'igw-new', state: 'attached', attachedVpcId: 'vpc-1', tags: ownTags });
+  });
+
+  it('an attach that fails leaves the gateway recorded, so the next run finds it', async () => {
+    ec2.on(CreateInternetGatewayCommand).resolves({ InternetGateway: igw('igw-new', { Attachments: [] }) });
+    ec2.on(AttachInternetGatewayCommand).rejects(awsError('Resource.AlreadyAssociated'));
+    const ctx = context();
+    await expect(internetGatewayKind.create(ctx, desired)).rejects.toMatchObject({ name: 'Resource.AlreadyAssociated' });
+    expect(ctx.recordId).toHaveBeenCalledWith('igw-new');
+  });
+});
+
+describe('internet gateway diff', () => {
+  it.each<[string, InternetGatewayActual, InternetGatewaySpec, Array<{ field: string; from: unknown; to: unknown }>]>([
+    ['attached to the VPC, same tags', attached, desired, []],
+    ['detached', detached, desired, [{ field: 'attachedVpcId', from: undefined, to: 'vpc-1' }]],
+    ['attached to another VPC', { ...attached, attachedVpcId: 'vpc-9' }, desired, [{ field: 'attachedVpcId', from: 'vpc-9', to: 'vpc-1' }]],
+    ['a tag missing', attached, { ...desired, tags: { ...ownTags, team: 'web' } }, [{ field: 'tags.team', from: undefined, to: 'web' }]],
+    ['the VPC not known yet', attached, { ...desired, vpcId: UNKNOWN }, []],
+  ])('%s', (_what, a, d, changes) => {
+    const diff = internetGatewayKind.diff(d, a);
+    expect(diff.changes).toEqual(changes);
+    expect(diff.replace).toBeUndefined();
+  });
+});
+
+describe('internet gateway update', () => {
+  it('attaches a detached gateway, without a detach', async () => {
+    ec2.on(AttachInternetGatewayCommand).resolves({});
+    const updated = await internetGatewayKind.update!(context(), desired, detached, internetGatewayKind.diff(desired, detached));
+    expect(callNames()).toEqual(['AttachInternetGateway']);
+    expect(ec2.commandCalls(AttachInternetGatewayCommand)[0]!.args[0].input).toEqual({ InternetGatewayId: 'igw-1', VpcId: 'vpc-1' });
+    expect(updated).toMatchObject({ state: 'attached', attachedVpcId: 'vpc-1' });
+  });
+
+  it('moves a gateway attached to another VPC: detach from it, then attach', async () => {
+    ec2.on(DetachInternetGatewayCommand).resolves({});
+    ec2.on(AttachInternetGatewayCommand).resolves({});
+    const other = { ...attached, attachedVpcId: 'vpc-9' };
+    await internetGatewayKind.update!(context(), desired, other, internetGatewayKind.diff(desired, other));
+    expect(callNames()).toEqual(['DetachInternetGateway', 'AttachInternetGateway']);
+    expect(ec2.commandCalls(DetachInternetGatewayCommand)[0]!.args[0].input).toEqual({ InternetGatewayId: 'igw-1', VpcId: 'vpc-9' });
+  });
+
+  it('sets only the missing tags', async () => {
+    ec2.on(CreateTagsCommand).resolves({});
+    const want = { ...desired, tags: { ...ownTags, team: 'web' } };
+    await internetGatewayKind.update!(context(), want, attached, internetGatewayKind.diff(want, attached));
+    expect(callNames()).toEqual(['CreateTags']);
+    expect(ec2.commandCalls(CreateTagsCommand)[0]!.args[0].input).toEqual({ Resources: ['igw-1'], Tags: [{ Key: 'team', Value: 'web' }] });
+  });
+});
+
+describe('internet gateway delete', () => {
+  it('detaches it from the VPC, then deletes it', async () => {
+    ec2.on(DetachInternetGatewayCommand).resolves({});
+    ec2.on(DeleteInternetGatewayCommand).resolves({});
+    await internetGatewayKind.delete(context(), attached);
+    expect(callNames()).toEqual(['DetachInternetGateway', 'DeleteInternetGateway']);
+    expect(ec2.commandCalls(DetachInternetGatewayCommand)[0]!.args[0].input).toEqual({ InternetGatewayId: 'igw-1', VpcId: 'vpc-1' });
+    expect(ec2.commandCalls(DeleteInternetGatewayCommand)[0]!.args[0].input).toEqual({ InternetGatewayId: 'igw-1' });
+  });
+
+  it('a detached gateway is only deleted', async () => {
+    ec2.on(DeleteInternetGatewayCommand).resolves({});
+    await internetGatewayKind.delete(context(), detached);
+    expect(callNames()).toEqual(['DeleteInternetGateway']);
+  });
+
+  it.each([
+    ['gone before the detach', () => {
+      ec2.on(DetachInternetGatewayCommand).rejects(awsError('InvalidInternetGatewayID.NotFound'));
+      ec2.on(DeleteInternetGatewayCommand).rejects(awsError('InvalidInternetGatewayID.NotFound'));
+    }],
+    ['gone between detach and delete', () => {
+      ec2.on(DetachInternetGatewayCommand).resolves({});
+      ec2.on(DeleteInternetGatewayCommand).rejects(awsError('InvalidInternetGatewayID.NotFound'));
+    }],
+  ])('already %s is success', async (_what, arrange) => {
+    arrange();
+    await expect(internetGatewayKind.delete(context(), attached)).resolves.toBeUndefined();
+  });
+
+  it('retries the detach while public addresses are still mapped in the VPC, then deletes', async () => {
+    ec2.on(DetachInternetGatewayCommand).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).resolves({});
+    ec2.on(DeleteInternetGatewayCommand).resolves({});
+    const ctx = context();
+    await internetGatewayKind.delete(ctx, attached);
+    expect(callNames()).toEqual(['DetachInternetGateway', 'DetachInternetGateway', 'DetachInternetGateway', 'DeleteInternetGateway']);
+    expect(ctx.progress).toHaveBeenCalledTimes(2);
+    expect(ec2.commandCalls(DescribeAddressesCommand)).toHaveLength(0);
+  });
+
+  it('a detach that stays refused gives up, naming the public addresses mapped in the VPC (and only those), and never deletes', async () => {
+    ec2.on(DetachInternetGatewayCommand).rejects(awsError('DependencyViolation'));
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [{ NetworkInterfaceId: 'eni-nat-a', InterfaceType: 'natGateway' }, { NetworkInterfaceId: 'eni-alb' }],
+    });
+    ec2.on(DescribeAddressesCommand).resolves({
+      Addresses: [
+        { PublicIp: '203.0.113.10', AllocationId: 'eipalloc-a', NetworkInterfaceId: 'eni-nat-a', AssociationId: 'eipassoc-a' },
+        { PublicIp: '198.51.100.7', AllocationId: 'eipalloc-elsewhere', NetworkInterfaceId: 'eni-other-vpc' },
+        { PublicIp: '198.51.100.8', AllocationId: 'eipalloc-free' },
+      ],
+    });
+    const err = await internetGatewayKind.delete(context(), attached).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WpdeployError);
+    const e = err as WpdeployError;
+    expect(e.message).toContain('igw-1');
+    expect(e.message).toContain('vpc-1');
+    expect(e.message).toContain('203.0.113.10 (eipalloc-a on eni-nat-a)');
+    expect(e.message).not.toContain('198.51.100.7');
+    expect(e.message).not.toContain('198.51.100.8');
+    expect(e.hint).toContain('wpdeploy down');
+    expect((e.cause as Error).name).toBe('DependencyViolation');
+    expect(ec2.commandCalls(DescribeNetworkInterfacesCommand)[0]!.args[0].input).toEqual({ Filters: [{ Name: 'vpc-id', Values: ['vpc-1'] }] });
+    const attempts = ec2.commandCalls(DetachInternetGatewayCommand).length;
+    expect(attempts).toBeGreaterThan(1);
+    expect(attempts).toBeLessThanOrEqual(10);
+    expect(ec2.commandCalls(DeleteInternetGatewayCommand)).toHaveLength(0);
+  });
+
+  it('retries a DependencyViolation on the delete itself', async () => {
+    ec2.on(DeleteInternetGatewayCommand).rejectsOnce(awsError('DependencyViolation')).resolves({});
+    await internetGatewayKind.delete(context(), detached);
+    expect(ec2.commandCalls(DeleteInternetGatewayCommand)).toHaveLength(2);
+  });
+
+  it('does not swallow another error on the detach', async () => {
+    ec2.on(DetachInternetGatewayCommand).rejects(awsError('UnauthorizedOperation', 403));
+    await expect(internetGatewayKind.delete(context(), attached)).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+    expect(ec2.commandCalls(DetachInternetGatewayCommand)).toHaveLength(1);
+    expect(ec2.commandCalls(DeleteInternetGatewayCommand)).toHaveLength(0);
+  });
+});
+
+describe('internet gateway outputs', () => {
+  it('the id', () => {
+    expect(internetGatewayKind.outputs(attached)).toEqual({ internetGatewayId: 'igw-1' });
+  });
+});
