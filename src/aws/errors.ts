@@ -21,19 +21,27 @@ const NOT_FOUND = new Set([
   'DBSnapshotNotFound', 'DBSnapshotNotFoundFault', 'DBProxyNotFoundFault', 'DBProxyTargetGroupNotFoundFault', 'LoadBalancerNotFound',
   'TargetGroupNotFound', 'ListenerNotFound', 'ClusterNotFoundException', 'ServiceNotFoundException', 'FileSystemNotFound',
   'MountTargetNotFound', 'AccessPointNotFound', 'ObjectNotFoundException', 'ParameterNotFound',
+  // ECS: UpdateService/DeleteService on a service already deleted (INACTIVE)
+  'ServiceNotActiveException',
 ]);
 const ALREADY_EXISTS = new Set([
   'AlreadyExistsException', 'ResourceAlreadyExistsException', 'EntityAlreadyExists', 'EntityAlreadyExistsException',
   'BucketAlreadyOwnedByYou', 'DBInstanceAlreadyExists', 'DBInstanceAlreadyExistsFault', 'DBSubnetGroupAlreadyExists',
   'DBSubnetGroupAlreadyExistsFault', 'DuplicateLoadBalancerName', 'DuplicateTargetGroupName', 'FileSystemAlreadyExists',
   'AccessPointAlreadyExists', 'ResourceExistsException', 'InvalidGroup.Duplicate', 'InvalidPermission.Duplicate',
-  'RouteAlreadyExists', 'HostedZoneAlreadyExists', 'DBProxyAlreadyExistsFault',
+  'RouteAlreadyExists', 'HostedZoneAlreadyExists', 'DBProxyAlreadyExistsFault', 'InvalidSubnet.Conflict',
+  // ELBv2 as SDK v3 names them
+  'DuplicateLoadBalancerNameException', 'DuplicateTargetGroupNameException', 'DuplicateListenerException',
+  // EFS: a mount target already exists in that subnet's Availability Zone
+  'MountTargetConflict',
 ]);
 const DEPENDENCY = new Set([
   'DependencyViolation', 'ResourceInUse', 'ResourceInUseException', 'FileSystemInUse', 'InvalidDBSubnetGroupStateFault',
   'DeleteConflict', 'DeleteConflictException', 'ClusterContainsServicesException', 'ClusterContainsTasksException',
   'InvalidDBInstanceState', 'InvalidDBInstanceStateFault', 'OperationNotPermitted', 'BucketNotEmpty', 'IncorrectState',
-  'InvalidIPAddress.InUse', 'AuthFailure.AddressInUse',
+  'InvalidIPAddress.InUse', 'AuthFailure.AddressInUse', 'OperationNotPermittedException',
+  'InvalidDBSnapshotState', 'InvalidDBSnapshotStateFault', 'InvalidDBProxyStateFault', 'IncorrectFileSystemLifeCycleState',
+  'IncorrectMountTargetState',
 ]);
 const THROTTLING = new Set([
   'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException',
@@ -49,7 +57,14 @@ const CREDENTIALS = new Set(['CredentialsProviderError', 'TokenProviderError']);
 const EVENTUAL = new Set([
   'InvalidGroup.NotFound', 'InvalidNatGatewayID.NotFound', 'InvalidRouteTableID.NotFound', 'InvalidSubnetID.NotFound',
   'InvalidVpcID.NotFound', 'InvalidInternetGatewayID.NotFound', 'InvalidAllocationID.NotFound', 'InvalidNetworkAclID.NotFound',
-  'LoadBalancerNotFound',
+  'LoadBalancerNotFound', 'LoadBalancerNotFoundException', 'TargetGroupNotFoundException',
+  // ELBv2 CreateListener/ModifyListener right after ACM issued the certificate
+  'CertificateNotFound', 'CertificateNotFoundException',
+]);
+
+/** The endpoint does not implement the operation (an emulator): by name, or an HTML error page instead of an AWS answer. */
+const NOT_IMPLEMENTED = new Set([
+  'NotImplemented', 'NotImplementedException', 'NotImplementedError', 'InvalidAction', 'UnknownOperationException', 'UnsupportedOperation',
 ]);
 
 /** The resource (or a parent named in the call) does not exist. */
@@ -94,6 +109,55 @@ export function isIamPropagation(err: unknown): boolean {
   if (!ROLE_NOT_ASSUMABLE_NAMES.has(awsErrorName(err))) return false;
   const message = (err as { message?: unknown }).message;
   return typeof message === 'string' && /\b(unable to|could not|cannot|can't|can not) assume\b|permission to assume/i.test(message);
+}
+/**
+ * The endpoint does not implement this operation: an error name that says so, HTTP 501, or an HTML
+ * error page (404/405/500/501) where AWS always answers in its protocol (moto 5.1.1 answers EFS
+ * PutBackupPolicy so). Callers may warn and go on only for an optional setting.
+ */
+export function isNotImplemented(err: unknown): boolean {
+  if (NOT_IMPLEMENTED.has(awsErrorName(err))) return true;
+  const status = httpStatus(err);
+  if (status === 501) return true;
+  const response = (err as { $response?: { headers?: Record<string, string | undefined> } } | null)?.$response;
+  const type = response?.headers?.['content-type'] ?? response?.headers?.['Content-Type'] ?? '';
+  return /^text\/html/i.test(type) && status !== undefined && [404, 405, 500, 501].includes(status);
+}
+/** S3: the bucket name is taken by another account (names are global); never adopt it. */
+export function isBucketNameTaken(err: unknown): boolean {
+  return awsErrorName(err) === 'BucketAlreadyExists';
+}
+/** S3 bucket sub-resources that are simply not set (no policy, no tags, no lifecycle, ...): not an error when reading. */
+const NOT_CONFIGURED = new Set([
+  'NoSuchBucketPolicy', 'NoSuchTagSet', 'NoSuchTagSetError', 'NoSuchPublicAccessBlockConfiguration', 'NoSuchLifecycleConfiguration',
+  'ServerSideEncryptionConfigurationNotFoundError', 'OwnershipControlsNotFoundError',
+]);
+export function isNotConfigured(err: unknown): boolean {
+  return NOT_CONFIGURED.has(awsErrorName(err));
+}
+/** Route 53 refused a CREATE because a record of that name and type exists (InvalidChangeBatch says which). */
+export function isRecordConflict(err: unknown): boolean {
+  const message = (err as { message?: unknown } | null)?.message;
+  return awsErrorName(err) === 'InvalidChangeBatch' && typeof message === 'string' && /already exists/i.test(message);
+}
+/** Route 53 refused a DELETE because the record (with those values) is not there. */
+export function isRecordGone(err: unknown): boolean {
+  const message = (err as { message?: unknown } | null)?.message;
+  return awsErrorName(err) === 'InvalidChangeBatch' && typeof message === 'string' && /not found|does not exist/i.test(message);
+}
+/**
+ * ECS CreateService/UpdateService right after the listener that attaches the target group to the
+ * load balancer was created: `InvalidParameterException: The target group ... does not have an
+ * associated load balancer`. Eventual consistency between ELB and ECS, worth a brief retry.
+ */
+export function isTargetGroupNotAttachedYet(err: unknown): boolean {
+  const message = (err as { message?: unknown } | null)?.message;
+  return awsErrorName(err) === 'InvalidParameterException' && typeof message === 'string' && /target ?group.*does not have an associated load balancer/i.test(message);
+}
+/** ECS DescribeTaskDefinition of a family or revision that does not exist: `ClientException: Unable to describe task definition`. */
+export function isTaskDefinitionMissing(err: unknown): boolean {
+  const message = (err as { message?: unknown } | null)?.message;
+  return awsErrorName(err) === 'ClientException' && typeof message === 'string' && /unable to describe task definition/i.test(message);
 }
 /** Worth retrying as is: throttling, 5xx, a dropped connection. */
 export function isTransient(err: unknown): boolean {

@@ -195,6 +195,12 @@ export class Engine {
           throw new WpdeployError(`internal: unexpected operation ${item.op}.`);
       }
       await this.record(def, final, kind);
+      if (item.op === 'create' || item.op === 'replace') {
+        // A create whose response was lost and retried leaves a twin carrying the same tags: look once.
+        const again = await this.call(`read ${kind.noun}`, ctx, () => kind.find({ ...ctx, recordedId: undefined }, desired));
+        for (const a of again ? [again] : []) if (a.id !== final.id && !duplicates.some((d) => d.id === a.id)) duplicates.push(a);
+        duplicates.splice(0, duplicates.length, ...duplicates.filter((d) => d.id !== final.id));
+      }
       // Twins left by a create whose response was lost: the step is settled on one; the rest go.
       for (const twin of duplicates) {
         o.emit({ type: 'warning', step: def.id, message: `deleting duplicate ${kind.noun} ${twin.id} (same tags as ${final.id}).` });

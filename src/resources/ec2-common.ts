@@ -41,7 +41,7 @@ export async function findByIdOrTags<T extends { Tags?: Array<{ Key?: string; Va
   });
   if (found.length === 0) return undefined;
   if (found.length > 1) {
-    ctx.warn(`${found.length} ${noun}s carry the tags of step ${ctx.step} (${found.map(idOf).join(', ')}): keeping ${idOf(found[0]!)}, removing the others.`);
+    ctx.warn(`${found.length} ${noun}s carry the tags of step ${ctx.step} (${found.map(idOf).join(', ')}): one is kept, the others removed.`);
     for (const extra of found.slice(1)) ctx.duplicate(await toActual(extra));
   }
   return toActual(found[0]!);

@@ -4,9 +4,10 @@
  * then names what still holds it.
  */
 import { CreateSubnetCommand, CreateTagsCommand, DeleteSubnetCommand, DescribeSubnetsCommand, type Subnet } from '@aws-sdk/client-ec2';
-import { isNotFound } from '../aws/errors.js';
+import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { WpdeployError } from '../errors.js';
 import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
 import { changesOf, type Actual, type ResourceKind } from './types.js';
 
@@ -60,11 +61,28 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
 
   async create(ctx, desired) {
     const client = ec2(ctx);
-    const r = await client.send(new CreateSubnetCommand({
-      VpcId: desired.vpcId, CidrBlock: desired.cidr, AvailabilityZone: desired.az, TagSpecifications: tagSpec('subnet', desired.tags),
-    }));
-    const id = r.Subnet!.SubnetId!;
-    await ctx.recordId(id, r.Subnet!.SubnetArn);
+    let created: Subnet;
+    try {
+      const r = await client.send(new CreateSubnetCommand({
+        VpcId: desired.vpcId, CidrBlock: desired.cidr, AvailabilityZone: desired.az, TagSpecifications: tagSpec('subnet', desired.tags),
+      }));
+      created = r.Subnet!;
+    } catch (err) {
+      // A retried create whose first response was lost meets the subnet it made: take it if it is ours.
+      if (!isAlreadyExists(err)) throw err;
+      const r = await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'cidr-block', Values: [desired.cidr] }] }));
+      const same = r.Subnets?.[0];
+      const tags = fromTagList(same?.Tags);
+      if (!same || tags[TAG_STACK] !== ctx.stack || tags[TAG_STEP] !== ctx.step) {
+        throw new WpdeployError(`${desired.cidr} is already used by subnet ${same?.SubnetId ?? '(unknown)'} in ${desired.vpcId}, which wpdeploy did not create for this step.`, {
+          hint: 'Remove that subnet, or choose another network.cidr.', cause: err,
+        });
+      }
+      ctx.warn(`subnet ${same.SubnetId} already existed with this step's tags (a create whose answer was lost); using it.`);
+      created = same;
+    }
+    const id = created.SubnetId!;
+    await ctx.recordId(id, created.SubnetArn);
     const s = await waitFor({
       what: `subnet ${id} to be available`, expectedMs: 2_000, scale: ctx.scale, signal: ctx.signal,
       check: () => client.send(new DescribeSubnetsCommand({ SubnetIds: [id] })).then((x) => x.Subnets?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),

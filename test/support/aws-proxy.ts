@@ -25,6 +25,8 @@ export interface Reply {
 }
 
 export type Interceptor = (call: AwsCall) => Reply | undefined | Promise<Reply | undefined>;
+/** Sees the emulator's answer to a forwarded call, and may send another instead (a lost response, say). */
+export type Rewriter = (call: AwsCall, upstream: Reply) => Reply | undefined | Promise<Reply | undefined>;
 
 export interface AwsProxy {
   url: string;
@@ -33,6 +35,7 @@ export interface AwsProxy {
   reads(): AwsCall[];
   reset(): void;
   intercept(fn: Interceptor | undefined): void;
+  rewrite(fn: Rewriter | undefined): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +60,7 @@ export function classify(method: string, path: string, headers: IncomingHttpHead
 export async function startProxy(target: string): Promise<AwsProxy> {
   const calls: AwsCall[] = [];
   let interceptor: Interceptor | undefined;
+  let rewriter: Rewriter | undefined;
   const upstream = new URL(target);
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -81,8 +85,23 @@ export async function startProxy(target: string): Promise<AwsProxy> {
       const fwd = request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
         (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
+          if (!rewriter) {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            up.pipe(res);
+            return;
+          }
+          const parts: Buffer[] = [];
+          up.on('data', (c: Buffer) => parts.push(c));
+          up.on('end', async () => {
+            const upstream: Reply = { status: up.statusCode ?? 502, body: Buffer.concat(parts).toString('utf8'), headers: up.headers as Record<string, string> };
+            const replaced = await rewriter?.(call, upstream);
+            const out = replaced ?? upstream;
+            const headers = { ...(replaced ? { 'content-type': 'text/xml' } : upstream.headers), ...replaced?.headers };
+            delete (headers as Record<string, unknown>)['content-length'];
+            delete (headers as Record<string, unknown>)['transfer-encoding'];
+            res.writeHead(out.status, headers);
+            res.end(out.body);
+          });
         },
       );
       fwd.on('error', (err) => {
@@ -101,6 +120,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
     reads: () => calls.filter((c) => !c.mutating),
     reset: () => void calls.splice(0),
     intercept: (fn) => void (interceptor = fn),
+    rewrite: (fn) => void (rewriter = fn),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

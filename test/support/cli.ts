@@ -1,5 +1,5 @@
 /** Runs the built CLI (bin/wpdeploy.js) as a subprocess, as a user would. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,43 @@ export function uniqueStack(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`.slice(0, 20);
 }
 
-export function runCli(args: string[], o: CliOptions): Promise<CliResult> {
+export interface RunningCli {
+  child: ChildProcessWithoutNullStreams;
+  /** Calls `fn` with each line the CLI prints on stdout, as it comes. */
+  onLine(fn: (line: string) => void): void;
+  /** Calls `fn` with all of stderr so far, each time more arrives. */
+  onStderr(fn: (all: string) => void): void;
+  done: Promise<CliResult>;
+}
+
+/** Starts the CLI and returns at once, so a test can signal or kill it mid-run. */
+export function startCli(args: string[], o: CliOptions): RunningCli {
+  const listeners: Array<(line: string) => void> = [];
+  const errListeners: Array<(all: string) => void> = [];
+  let pending = '';
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd, env: cliEnv(o), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    pending += d.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const l of lines) for (const fn of listeners) fn(l);
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    for (const fn of errListeners) fn(stderr);
+  });
+  child.stdin.end(o.input ?? '');
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 2) : null), stdout, stderr }));
+  });
+  return { child, onLine: (fn) => void listeners.push(fn), onStderr: (fn) => void errListeners.push(fn), done };
+}
+
+function cliEnv(o: CliOptions): NodeJS.ProcessEnv {
   const env: Record<string, string | undefined> = {
     ...process.env,
     AWS_ACCESS_KEY_ID: 'test',
@@ -44,8 +80,12 @@ export function runCli(args: string[], o: CliOptions): Promise<CliResult> {
     ...o.env,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  return env as NodeJS.ProcessEnv;
+}
+
+export function runCli(args: string[], o: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd, env: cliEnv(o), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

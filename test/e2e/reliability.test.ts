@@ -1,0 +1,174 @@
+/**
+ * What wpdeploy does when things go wrong: a killed process, a lost response, Ctrl-C, flaky AWS.
+ * Each case ends by counting what the emulator holds per step: never two of anything.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startStrictProxy } from '../support/aws-rules.js';
+import { runCli, startCli, uniqueStack, workdir } from '../support/cli.js';
+import { duplicates, inventory } from '../support/inventory.js';
+import type { AwsCall } from '../support/aws-proxy.js';
+
+const moto = inject('motoEndpoint');
+let proxy: Awaited<ReturnType<typeof startStrictProxy>>;
+beforeAll(async () => {
+  proxy = await startStrictProxy(moto);
+});
+afterAll(async () => {
+  proxy.rewrite(undefined);
+  await proxy.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A small deterministic random sequence, so a failing run can be replayed. */
+function prng(seed: number) {
+  let x = seed;
+  return () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+}
+
+async function purge(stack: string, cwd: string) {
+  proxy.intercept(undefined);
+  const r = await runCli(['down', '--purge', '--yes', '--stack', stack], { cwd, endpoint: proxy.url });
+  expect(r.code, r.stderr + r.stdout).toBe(0);
+  expect([...(await inventory(moto, stack)).keys()]).toEqual([]);
+}
+
+describe('a killed process', () => {
+  it.each([4, 17, 33])('up killed with SIGKILL after %i steps converges on the next run, with one of each resource', async (k) => {
+    const stack = uniqueStack(`kill${k}`);
+    const cwd = workdir();
+    const cli = startCli(['up', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
+    let done = 0;
+    cli.onLine((l) => {
+      if (l.includes('"type":"step-done"') && ++done === k) cli.child.kill('SIGKILL');
+    });
+    const killed = await cli.done;
+    expect(killed.code, 'the first run was killed mid-way').toBe(137);
+    const state = JSON.parse(readFileSync(join(cwd, 'state', `${stack}.json`), 'utf8'));
+    expect(Object.keys(state.steps).length).toBeGreaterThanOrEqual(k);
+
+    const again = await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+    expect(duplicates(await inventory(moto, stack))).toEqual({});
+    proxy.reset();
+    expect((await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url })).code).toBe(0);
+    expect(proxy.mutating()).toEqual([]);
+    await purge(stack, cwd);
+  });
+
+  it('down killed with SIGKILL mid-way is finished by the next down', async () => {
+    const stack = uniqueStack('killdown');
+    const cwd = workdir();
+    expect((await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url })).code).toBe(0);
+    const cli = startCli(['down', '--purge', '--yes', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
+    let done = 0;
+    cli.onLine((l) => {
+      if (l.includes('"type":"step-done"') && ++done === 12) cli.child.kill('SIGKILL');
+    });
+    expect((await cli.done).code).toBe(137);
+    await purge(stack, cwd);
+  });
+});
+
+describe('a lost response', () => {
+  it('a create whose response never arrives leaves no duplicate: the twin is found by its tags and removed', async () => {
+    const stack = uniqueStack('lost');
+    const cwd = workdir();
+    const lostOps = new Set<string>();
+    // The emulator creates the VPC and the first subnet, but the CLI is told the call failed: it retries.
+    proxy.rewrite((call: AwsCall) => {
+      if ((call.operation === 'CreateVpc' || call.operation === 'CreateSubnet') && call.body.includes(encodeURIComponent(stack)) && !lostOps.has(call.operation)) {
+        lostOps.add(call.operation);
+        return { status: 503, body: '<Response><Errors><Error><Code>ServiceUnavailable</Code><Message>lost</Message></Error></Errors></Response>' };
+      }
+      return undefined;
+    });
+    const r = await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
+    proxy.rewrite(undefined);
+    expect([...lostOps].sort()).toEqual(['CreateSubnet', 'CreateVpc']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stderr).toMatch(/deleting duplicate vpc vpc-/);
+    expect(r.stderr, 'a subnet cannot be made twice: the retry meets it, and it is taken').toMatch(/subnet subnet-\S+ already existed with this step's tags/);
+    expect(duplicates(await inventory(moto, stack))).toEqual({});
+    await purge(stack, cwd);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('the first SIGINT finishes the calls in flight, saves the state and exits 130 with the command to resume', async () => {
+    const stack = uniqueStack('sigint');
+    const cwd = workdir();
+    proxy.intercept(async () => {
+      await sleep(40); // a slower AWS, so there is a "mid-way"
+      return undefined;
+    });
+    const cli = startCli(['up', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
+    let done = 0;
+    cli.onLine((l) => {
+      if (l.includes('"type":"step-done"') && ++done === 5) cli.child.kill('SIGINT');
+    });
+    const r = await cli.done;
+    proxy.intercept(undefined);
+    expect(r.code).toBe(130);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.at(-1)).toMatchObject({ type: 'run-done', ok: false, interrupted: true });
+    expect(events.some((e) => e.type === 'step-skipped' && e.reason === 'interrupted')).toBe(true);
+    const state = JSON.parse(readFileSync(join(cwd, 'state', `${stack}.json`), 'utf8'));
+    for (const [id, st] of Object.entries(state.steps)) expect((st as { pending?: unknown }).pending, `${id} settled`).toBeUndefined();
+
+    const plain = await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(duplicates(await inventory(moto, stack))).toEqual({});
+    await purge(stack, cwd);
+  });
+
+  it('in plain mode it prints the command to resume', async () => {
+    const stack = uniqueStack('sigint2');
+    const cwd = workdir();
+    proxy.intercept(async () => {
+      await sleep(40);
+      return undefined;
+    });
+    const cli = startCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
+    let sent = false;
+    cli.onStderr((all) => {
+      if (!sent && (all.match(/: created /g) ?? []).length >= 3) {
+        sent = true;
+        cli.child.kill('SIGINT');
+      }
+    });
+    const r = await cli.done;
+    proxy.intercept(undefined);
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain(`Run \`wpdeploy up --stack ${stack}\` again to resume.`);
+    await purge(stack, cwd);
+  });
+});
+
+describe('flaky AWS', () => {
+  it('with 15% of calls throttled or failing with 5xx, up and down still converge with no duplicates and no leftovers', async () => {
+    const stack = uniqueStack('flaky');
+    const cwd = workdir();
+    const random = prng(42);
+    let injected = 0;
+    proxy.intercept((call) => {
+      if (random() >= 0.15) return undefined;
+      injected++;
+      if (call.service === 'ec2') {
+        return random() < 0.5
+          ? { status: 503, body: '<Response><Errors><Error><Code>Unavailable</Code><Message>injected</Message></Error></Errors></Response>' }
+          : { status: 503, body: '<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>injected</Message></Error></Errors></Response>' };
+      }
+      return { status: 500, body: '{"__type":"InternalFailure","message":"injected"}', headers: { 'content-type': 'application/x-amz-json-1.1' } };
+    });
+    const up = await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(duplicates(await inventory(moto, stack))).toEqual({});
+    const down = await runCli(['down', '--purge', '--yes', '--stack', stack], { cwd, endpoint: proxy.url });
+    proxy.intercept(undefined);
+    expect(injected).toBeGreaterThan(10);
+    expect(down.code, down.stderr + down.stdout).toBe(0);
+    expect([...(await inventory(moto, stack)).keys()]).toEqual([]);
+  });
+});
