@@ -131,14 +131,29 @@ describe('subnet create', () => {
     expect(created).toMatchObject({ id: 'subnet-new', state: 'available', az: 'us-east-1a', cidr: '10.20.32.0/20', vpcId: 'vpc-1' });
   });
 
-  it.each([
-    ['the CIDR overlaps another subnet', 'InvalidSubnet.Conflict'],
-    ['the zone does not exist', 'InvalidParameterValue'],
-  ])('when %s, the error is raised and nothing is recorded', async (_what, name) => {
-    ec2.on(CreateSubnetCommand).rejects(awsError(name));
+  it('when the zone does not exist, the error is raised and nothing is recorded', async () => {
+    ec2.on(CreateSubnetCommand).rejects(awsError('InvalidParameterValue'));
     const ctx = context();
-    await expect(subnetKind.create(ctx, desired)).rejects.toMatchObject({ name });
+    await expect(subnetKind.create(ctx, desired)).rejects.toMatchObject({ name: 'InvalidParameterValue' });
     expect(ctx.recordId).not.toHaveBeenCalled();
+  });
+
+  it('when the CIDR is taken by a subnet that is not this step\'s, the error names it and nothing is recorded', async () => {
+    ec2.on(CreateSubnetCommand).rejects(awsError('InvalidSubnet.Conflict'));
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-other', VpcId: 'vpc-1', CidrBlock: desired.cidr, Tags: [] }] });
+    const ctx = context();
+    await expect(subnetKind.create(ctx, desired)).rejects.toThrow(/already used by subnet subnet-other/);
+    expect(ctx.recordId).not.toHaveBeenCalled();
+  });
+
+  it('when a retried create meets the subnet its lost first attempt made, it takes that subnet', async () => {
+    ec2.on(CreateSubnetCommand).rejects(awsError('InvalidSubnet.Conflict'));
+    const mine = { SubnetId: 'subnet-mine', VpcId: 'vpc-1', CidrBlock: desired.cidr, AvailabilityZone: desired.az, State: 'available' as const, Tags: Object.entries(desired.tags).map(([Key, Value]) => ({ Key, Value })) };
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [mine] });
+    const ctx = context();
+    expect((await subnetKind.create(ctx, desired)).id).toBe('subnet-mine');
+    expect(ctx.recordId).toHaveBeenCalledWith('subnet-mine', undefined);
+    expect(ctx.warn).toHaveBeenCalledWith(expect.stringContaining('already existed'));
   });
 });
 

@@ -31,6 +31,7 @@ function context(over: Partial<ResourceContext> = {}): ResourceContext & { recor
     recordId: vi.fn(async (id: string) => void log.push(`recordId:${id}`)),
     progress: vi.fn(),
     warn: vi.fn(),
+    duplicate: vi.fn(),
     signal: new AbortController().signal,
     scale: 1000,
     ...over,
@@ -133,13 +134,14 @@ describe('vpc find', () => {
     expect(ec2.commandCalls(DescribeVpcsCommand)).toHaveLength(1);
   });
 
-  it('warns when several VPCs carry the step tags, and uses the first', async () => {
+  it('when several VPCs carry the step tags, keeps the first and hands the others over as duplicates', async () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [vpc('vpc-0one'), vpc('vpc-0two')] });
     dnsAttributes(true, true);
     const ctx = context();
     expect((await vpcKind.find(ctx))?.id).toBe('vpc-0one');
     expect(ctx.warn).toHaveBeenCalledTimes(1);
     expect(ctx.warn.mock.calls[0]![0]).toContain('vpc-0two');
+    expect((ctx.duplicate as ReturnType<typeof vi.fn>).mock.calls.map((c) => c[0].id)).toEqual(['vpc-0two']);
   });
 });
 
