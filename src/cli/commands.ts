@@ -136,10 +136,12 @@ export async function down(o: Opts): Promise<void> {
     return;
   }
   await withSession('down', o, false, true, async (s) => {
-    const result = await runDown(s, !!o.purge);
+    const { result, kept } = await runDown(s, !!o.purge);
     printSummary('down', o, s, result, started);
-    if (!o.json && result.ok && result.kept.length) {
-      process.stdout.write(`Kept (it holds your data; the next \`up\` reuses it):\n${result.kept.map((k) => `  ${k.step}  ${k.id}`).join('\n')}\n`);
+    if (!o.json && kept) {
+      const lines = kept.items.map((i) => `  ${i.kind.padEnd(12)} ${i.id}  ~$${i.monthlyUsd.toFixed(2)}/month (${i.basis})`);
+      process.stdout.write(`Kept, because it holds your data (the next \`up\` brings the site back with it):\n${lines.join('\n')}\n`);
+      process.stdout.write(`About $${kept.totalUsd.toFixed(2)} a month (${kept.assumptions.join('; ')}).\n`);
       process.stdout.write(`Remove it too with: wpdeploy down --purge${s.config.stack !== 'wordpress' ? ` --stack ${s.config.stack}` : ''}\n`);
     }
     return finalCode(result);

@@ -66,6 +66,7 @@ export const DatabaseSchema = z.strictObject({
   multiAz: z.boolean().default(true).describe('A standby in another AZ (FSBP RDS.5).'),
   backupRetentionDays: z.number().int().min(7).max(35).default(7).describe('Automated backups kept, 7 to 35 days (FSBP RDS.11).'),
   deletionProtection: z.boolean().default(true).describe('`down` lifts it, and says so.'),
+  applyImmediately: z.boolean().default(false).describe('Apply class, storage and Multi-AZ changes now (a short outage for single-AZ) rather than in the maintenance window.'),
   proxy: z.boolean().default(false).describe('Put an RDS Proxy between WordPress and the database.'),
 });
 

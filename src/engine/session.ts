@@ -12,6 +12,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { UsageError, WpdeployError, errorMessage } from '../errors.js';
 import { chooseZones } from '../resources/availability-zones.js';
+import { describeKeptData, keptMonthlyCost, type KeptCost } from '../resources/kept-data.js';
 import { KINDS, buildSteps } from '../resources/stack.js';
 import type { StepDef } from '../resources/types.js';
 import { Engine, type EngineResult } from './deployer.js';
@@ -158,11 +159,15 @@ export async function runPlan(s: Session): Promise<EngineResult> {
 /** Live state and drift of every step (a read-only plan). */
 export const runStatus = runPlan;
 
-/** Removes the stack, keeping its data unless `purge`; the state file goes once nothing is left. */
-export async function runDown(s: Session, purge = false): Promise<EngineResult> {
+/**
+ * Removes the stack, keeping its data unless `purge`; the state file goes once nothing is left.
+ * With data kept, also says what it is and what it costs a month.
+ */
+export async function runDown(s: Session, purge = false): Promise<{ result: EngineResult; kept?: KeptCost }> {
   const started = Date.now();
   announce(s);
   const result = await engineFor(s, purge).destroy();
   if (result.ok) await s.store.removeIfEmpty();
-  return conclude(s, result, started);
+  const kept = result.ok && !purge ? keptMonthlyCost(await describeKeptData({ aws: s.aws, stack: s.config.stack })) : undefined;
+  return { result: await conclude(s, result, started), kept: kept?.items.length ? kept : undefined };
 }

@@ -1,7 +1,216 @@
-/** The data tier: database credentials, RDS MySQL, EFS. (Added by the data tier issue.) */
-import type { StepBuilder } from './step-builder.js';
-import type { ResourceKind } from './types.js';
+/**
+ * The data tier: the database credentials and the WordPress keys and salts in Secrets Manager, the
+ * DB subnet group over the data subnets, RDS MySQL/MariaDB (Multi-AZ by default), an optional RDS
+ * Proxy, and EFS (file system, one mount target per app subnet, an access point for WordPress).
+ *
+ * The secrets and the file system hold data users cannot get back: `down` keeps them (and a final
+ * snapshot of the instance); the next `up` reuses them and restores the instance from the snapshot.
+ *
+ * What the app tier reads (see DATA_STEPS): the database host (`dbHost(config)`: the proxy endpoint
+ * when `database.proxy`, else the instance endpoint) and port, the database name, the database
+ * secret's ARN (JSON keys DB_SECRET_KEYS), the salts secret's ARN (JSON keys WORDPRESS_SALT_KEYS), the
+ * file system id and the access point id and ARN.
+ */
+import type { Config } from '../config/schema.js';
+import { accessPointKind, WWW_DATA } from './efs-access-point.js';
+import { fileSystemKind } from './efs-file-system.js';
+import { mountTargetKind } from './efs-mount-target.js';
+import { dbSubnetGroupKind } from './db-subnet-group.js';
+import { iamRoleKind, roleName } from './iam-role.js';
+import { dbInstanceKind } from './rds-instance.js';
+import { dbProxyKind } from './rds-proxy.js';
+import { dbSecretEndpointKind, secretKind, secretName } from './secret.js';
+import { securityGroupKind, securityGroupRulesKind, type SgRule } from './security-group.js';
+import { dep, type StepBuilder } from './step-builder.js';
+import type { Inputs, ResourceKind } from './types.js';
 
-export const DATA_KINDS: ResourceKind[] = [];
+export { DB_SECRET_KEYS, WORDPRESS_SALT_KEYS } from './secret.js';
 
-export function dataSteps(_b: StepBuilder): void {}
+export const DATA_KINDS: ResourceKind[] = [
+  secretKind, dbSecretEndpointKind, dbSubnetGroupKind, dbInstanceKind, dbProxyKind, fileSystemKind, mountTargetKind, accessPointKind,
+] as ResourceKind[];
+
+/** Step ids of the data tier, and the outputs each gives. */
+export const DATA_STEPS = {
+  /** outputs: arn, name. JSON keys: username, password, engine, host, port, dbname (+ dbInstanceIdentifier). */
+  dbSecret: 'db-secret',
+  /** outputs: secretArn, host, port. Done when the secret holds the instance's host and port. */
+  dbSecretEndpoint: 'db-secret-endpoint',
+  /** outputs: arn, name. JSON keys: AUTH_KEY, SECURE_AUTH_KEY, LOGGED_IN_KEY, NONCE_KEY, AUTH_SALT, SECURE_AUTH_SALT, LOGGED_IN_SALT, NONCE_SALT. */
+  saltsSecret: 'wp-salts-secret',
+  /** outputs: name, arn. */
+  dbSubnetGroup: 'db-subnet-group',
+  /** outputs: endpoint, port, identifier, arn, dbName. */
+  db: 'db',
+  /** `database.proxy` only. outputs: endpoint, name, arn. */
+  dbProxy: 'db-proxy',
+  /** `database.proxy` only: the proxy's security group (outputs: groupId) and its rules. */
+  dbProxySecurityGroup: 'sg-db-proxy',
+  dbProxySecurityGroupRules: 'sg-db-proxy-rules',
+  /** `database.proxy` only. outputs: name, arn. */
+  dbProxyRole: 'db-proxy-role',
+  /** outputs: fileSystemId, arn. */
+  efs: 'efs',
+  /** outputs: accessPointId, arn, fileSystemId. */
+  efsAccessPoint: 'efs-ap',
+} as const;
+
+/** Step id of the mount target in the app subnet of AZ `az` (a letter). outputs: mountTargetId, az, ipAddress. */
+export const efsMountStep = (az: string) => `efs-mount-${az}`;
+
+/** The database name WordPress uses. */
+export const DB_NAME = 'wordpress';
+/** The master user; its password is generated into the secret. */
+export const DB_USERNAME = 'wpadmin';
+export const DB_PORT = 3306;
+/** The root directory of the WordPress access point. */
+export const EFS_WORDPRESS_PATH = '/wordpress';
+
+/** The step and output that hold the host WordPress connects to: the proxy when enabled, else the instance. */
+export function dbHost(config: Pick<Config, 'database'>): { step: string; key: 'endpoint' } {
+  return { step: config.database.proxy ? DATA_STEPS.dbProxy : DATA_STEPS.db, key: 'endpoint' };
+}
+
+const subnetStep = (tier: 'app' | 'data', az: string) => `subnet-${tier}-${az}`;
+
+export function dataSteps(b: StepBuilder): void {
+  const { config, ctx } = b;
+  const { stack, database } = config;
+  const add = b.add.bind(b);
+  const azs = b.azs;
+  const dataSubnets = azs.map((az) => subnetStep('data', az));
+  const group = (i: Inputs, role: string) => i.get(`sg-${role}`, 'groupId');
+
+  // Secrets: kept by `down`, generated once.
+  add(DATA_STEPS.dbSecret, 'db-secret', secretKind, [], (_, tags) => ({
+    name: secretName(stack, 'db'),
+    description: `wpdeploy ${stack}: WordPress database credentials (username, password, engine, host, port, dbname)`,
+    content: { type: 'db-credentials' as const, username: DB_USERNAME, engine: database.engine, dbname: DB_NAME, port: DB_PORT },
+    tags,
+  }));
+  add(DATA_STEPS.saltsSecret, 'wp-salts', secretKind, [], (_, tags) => ({
+    name: secretName(stack, 'wp-salts'),
+    description: `wpdeploy ${stack}: WordPress authentication keys and salts, shared by every task`,
+    content: { type: 'wordpress-salts' as const },
+    tags,
+  }));
+
+  // RDS
+  add(DATA_STEPS.dbSubnetGroup, 'data', dbSubnetGroupKind, dataSubnets.map((s) => dep(s, 'the group lists the data subnets')), (i, tags) => ({
+    name: `${stack}-data`,
+    description: `wpdeploy ${stack}: the data subnets, one per AZ`,
+    subnetIds: dataSubnets.map((s) => i.get(s, 'subnetId')),
+    tags,
+  }));
+  add(DATA_STEPS.db, 'db', dbInstanceKind, [
+    dep(DATA_STEPS.dbSubnetGroup, 'the instance lives in the data subnets'),
+    dep('sg-db', 'the instance is behind the db security group'),
+    dep(DATA_STEPS.dbSecret, 'the master password is read from the secret at creation'),
+  ], (i, tags) => ({
+    identifier: `${stack}-db`,
+    engine: database.engine,
+    engineVersion: database.engineVersion,
+    instanceClass: database.instanceClass,
+    storageGb: database.storageGb,
+    multiAz: database.multiAz,
+    backupRetentionDays: database.backupRetentionDays,
+    deletionProtection: database.deletionProtection,
+    dbName: DB_NAME,
+    port: DB_PORT,
+    subnetGroupName: i.get(DATA_STEPS.dbSubnetGroup, 'name'),
+    securityGroupIds: [group(i, 'db')],
+    secretArn: i.get(DATA_STEPS.dbSecret, 'arn'),
+    logExports: ['error', 'slowquery'],
+    // Class, storage and Multi-AZ changes wait for the maintenance window (the plan says so).
+    applyImmediately: config.database.applyImmediately,
+    tags,
+  }));
+  add(DATA_STEPS.dbSecretEndpoint, 'db-secret', dbSecretEndpointKind, [
+    dep(DATA_STEPS.dbSecret, 'writes into the secret'),
+    dep(DATA_STEPS.db, 'the host and port exist once the instance does'),
+  ], (i) => ({
+    secretArn: i.get(DATA_STEPS.dbSecret, 'arn'),
+    host: i.get(DATA_STEPS.db, 'endpoint'),
+    port: DB_PORT,
+    engine: database.engine,
+    dbname: DB_NAME,
+    dbInstanceIdentifier: `${stack}-db`,
+  }));
+
+  if (database.proxy) {
+    const tcp = (port: number, sourceGroupId: string, description: string): SgRule => ({ protocol: 'tcp', fromPort: port, toPort: port, sourceGroupId, description });
+    add(DATA_STEPS.dbProxySecurityGroup, 'db-proxy', securityGroupKind, [dep('vpc', 'created inside the VPC')], (i, tags) => ({
+      vpcId: i.get('vpc', 'vpcId'), name: `${stack}-db-proxy`, description: `wpdeploy ${stack} database proxy: MySQL from the WordPress tasks`, tags,
+    }));
+    add(DATA_STEPS.dbProxySecurityGroupRules, 'db-proxy-rules', securityGroupRulesKind, [
+      dep(DATA_STEPS.dbProxySecurityGroup, 'the rules belong to the group'),
+      dep('sg-app', 'a rule references this group'),
+      dep('sg-db', 'a rule references this group'),
+    ], (i) => ({
+      groupId: group(i, 'db-proxy'),
+      ingress: [tcp(DB_PORT, group(i, 'app'), 'MySQL from the WordPress tasks')],
+      egress: [tcp(DB_PORT, group(i, 'db'), 'MySQL to the database')],
+    }));
+    add(DATA_STEPS.dbProxyRole, 'db-proxy', iamRoleKind, [dep(DATA_STEPS.dbSecret, 'its policy names the secret')], (i, tags) => ({
+      name: roleName(stack, 'db-proxy', config.region),
+      description: `wpdeploy ${stack}: lets RDS Proxy read the database secret`,
+      trustService: 'rds.amazonaws.com',
+      sourceAccount: ctx.account,
+      inlinePolicies: {
+        'read-db-secret': {
+          Version: '2012-10-17' as const,
+          Statement: [{ Effect: 'Allow' as const, Action: ['secretsmanager:GetSecretValue'], Resource: [i.get(DATA_STEPS.dbSecret, 'arn')] }],
+        },
+      },
+      managedPolicyArns: [],
+      tags,
+    }));
+    add(DATA_STEPS.dbProxy, 'db-proxy', dbProxyKind, [
+      dep(DATA_STEPS.db, 'the instance is its target'),
+      dep(DATA_STEPS.dbSecret, 'it logs in with the secret'),
+      dep(DATA_STEPS.dbProxyRole, 'it reads the secret with this role'),
+      dep(DATA_STEPS.dbProxySecurityGroup, 'it is behind its own security group'),
+      ...dataSubnets.map((s) => dep(s, 'it lives in the data subnets')),
+    ], (i, tags) => ({
+      name: `${stack}-db-proxy`,
+      engineFamily: 'MYSQL' as const,
+      secretArn: i.get(DATA_STEPS.dbSecret, 'arn'),
+      roleArn: i.get(DATA_STEPS.dbProxyRole, 'arn'),
+      subnetIds: dataSubnets.map((s) => i.get(s, 'subnetId')),
+      securityGroupIds: [group(i, 'db-proxy')],
+      requireTls: true,
+      idleClientTimeoutSeconds: 1800,
+      dbInstanceIdentifier: i.get(DATA_STEPS.db, 'identifier'),
+      tags,
+    }));
+  }
+
+  // EFS
+  add(DATA_STEPS.efs, 'efs', fileSystemKind, [], (_, tags) => ({
+    performanceMode: 'generalPurpose' as const,
+    throughputMode: 'elastic' as const,
+    encrypted: true,
+    transitionToIA: 'AFTER_30_DAYS',
+    backup: true,
+    tags,
+  }));
+  for (const az of azs) {
+    add(efsMountStep(az), `efs-${az}`, mountTargetKind, [
+      dep(DATA_STEPS.efs, 'a mount target of the file system'),
+      dep(subnetStep('app', az), 'in the app subnet of its AZ, next to the tasks'),
+      dep('sg-efs', 'behind the efs security group'),
+    ], (i) => ({
+      fileSystemId: i.get(DATA_STEPS.efs, 'fileSystemId'),
+      subnetId: i.get(subnetStep('app', az), 'subnetId'),
+      securityGroupIds: [group(i, 'efs')],
+    }));
+  }
+  add(DATA_STEPS.efsAccessPoint, 'efs-wordpress', accessPointKind, [dep(DATA_STEPS.efs, 'an access point of the file system')], (i, tags) => ({
+    fileSystemId: i.get(DATA_STEPS.efs, 'fileSystemId'),
+    path: EFS_WORDPRESS_PATH,
+    uid: WWW_DATA,
+    gid: WWW_DATA,
+    permissions: '0755',
+    tags,
+  }));
+}

@@ -33,7 +33,7 @@ const EPHEMERAL = { fromPort: 1024, toPort: 65535 };
  * 22 or 3389 to the world, FSBP EC2.21); the tasks are Linux, whose ephemeral ports start at 32768,
  * so the app tier admits the internet only there (not on 2049 or 3306 either).
  */
-export function aclRules(tier: SubnetTier, vpcCidr: string): AclRule[] {
+export function aclRules(tier: SubnetTier, vpcCidr: string, proxy = false): AclRule[] {
   const rule = (ruleNumber: number, egress: boolean, cidr: string, fromPort: number, toPort = fromPort): AclRule =>
     ({ ruleNumber, egress, protocol: TCP, cidr, fromPort, toPort, action: 'allow' });
   const ephemeralFromWorld = (n: number) => [rule(n, false, ANY, 1024, 3388), rule(n + 5, false, ANY, 3390, 65535)];
@@ -49,7 +49,11 @@ export function aclRules(tier: SubnetTier, vpcCidr: string): AclRule[] {
         rule(100, true, ANY, 443), rule(110, true, vpcCidr, 3306), rule(120, true, vpcCidr, 2049), rule(130, true, vpcCidr, EPHEMERAL.fromPort, EPHEMERAL.toPort),
       ];
     case 'data': // RDS: MySQL from inside the VPC, answers back into it; no internet either way
-      return [rule(100, false, vpcCidr, 3306), rule(100, true, vpcCidr, EPHEMERAL.fromPort, EPHEMERAL.toPort)];
+      return [
+        rule(100, false, vpcCidr, 3306), rule(100, true, vpcCidr, EPHEMERAL.fromPort, EPHEMERAL.toPort),
+        // The RDS Proxy lives in the data subnets too, and reaches the database across AZs.
+        ...(proxy ? [rule(110, false, vpcCidr, EPHEMERAL.fromPort, EPHEMERAL.toPort), rule(110, true, vpcCidr, 3306)] : []),
+      ];
   }
 }
 
@@ -99,7 +103,7 @@ export function networkSteps(b: StepBuilder): void {
 
   for (const tier of ['public', 'app', 'data'] as const) {
     add(`nacl-${tier}`, tier, networkAclKind, [inVpc, ...tierSubnets(tier).map((s) => dep(s, 'associated with it'))],
-      (i, tags) => ({ vpcId: vpcId(i), rules: aclRules(tier, config.network.cidr), subnetIds: tierSubnets(tier).map((s) => i.get(s, 'subnetId')), tags }));
+      (i, tags) => ({ vpcId: vpcId(i), rules: aclRules(tier, config.network.cidr, config.database.proxy), subnetIds: tierSubnets(tier).map((s) => i.get(s, 'subnetId')), tags }));
   }
 
   const groups = {
@@ -113,7 +117,12 @@ export function networkSteps(b: StepBuilder): void {
   }
   const g = (i: Inputs, role: keyof typeof groups) => i.get(`sg-${role}`, 'groupId');
   const tcp = (port: number, src: { cidr?: string; sourceGroupId?: string }, description: string): SgRule => ({ protocol: 'tcp', fromPort: port, toPort: port, ...src, description });
-  const rules = (role: keyof typeof groups, peers: Array<keyof typeof groups>, spec: (i: Inputs) => { ingress: SgRule[]; egress: SgRule[] }) =>
+  // With database.proxy, WordPress reaches MySQL through the RDS Proxy (its group, `sg-db-proxy`, is
+  // the data tier's): the app sends 3306 to the proxy, and the database admits only the proxy.
+  const PROXY = 'db-proxy';
+  const viaProxy = config.database.proxy;
+  const mysqlPeer = (i: Inputs) => (viaProxy ? i.get(`sg-${PROXY}`, 'groupId') : g(i, 'db'));
+  const rules = (role: keyof typeof groups, peers: string[], spec: (i: Inputs) => { ingress: SgRule[]; egress: SgRule[] }) =>
     add(`sg-${role}-rules`, `${role}-rules`, securityGroupRulesKind,
       [dep(`sg-${role}`, 'the rules belong to the group'), ...peers.map((p) => dep(`sg-${p}`, 'a rule references this group'))],
       (i) => ({ groupId: g(i, role), ...spec(i) }));
@@ -121,15 +130,18 @@ export function networkSteps(b: StepBuilder): void {
     ingress: [tcp(80, { cidr: ANY }, 'HTTP from the internet'), tcp(443, { cidr: ANY }, 'HTTPS from the internet')],
     egress: [tcp(80, { sourceGroupId: g(i, 'app') }, 'to the WordPress tasks')],
   }));
-  rules('app', ['alb', 'db', 'efs'], (i) => ({
+  rules('app', ['alb', viaProxy ? PROXY : 'db', 'efs'], (i) => ({
     ingress: [tcp(80, { sourceGroupId: g(i, 'alb') }, 'HTTP from the load balancer')],
     egress: [
       tcp(443, { cidr: ANY }, 'HTTPS out: image pulls, AWS APIs, WordPress updates'),
-      tcp(3306, { sourceGroupId: g(i, 'db') }, 'MySQL to the database'),
+      tcp(3306, { sourceGroupId: mysqlPeer(i) }, viaProxy ? 'MySQL to the RDS Proxy' : 'MySQL to the database'),
       tcp(2049, { sourceGroupId: g(i, 'efs') }, 'NFS to the file system'),
     ],
   }));
-  rules('db', ['app'], (i) => ({ ingress: [tcp(3306, { sourceGroupId: g(i, 'app') }, 'MySQL from the WordPress tasks')], egress: [] }));
+  rules('db', [viaProxy ? PROXY : 'app'], (i) => ({
+    ingress: [viaProxy ? tcp(3306, { sourceGroupId: i.get(`sg-${PROXY}`, 'groupId') }, 'MySQL from the RDS Proxy') : tcp(3306, { sourceGroupId: g(i, 'app') }, 'MySQL from the WordPress tasks')],
+    egress: [],
+  }));
   rules('efs', ['app'], (i) => ({ ingress: [tcp(2049, { sourceGroupId: g(i, 'app') }, 'NFS from the WordPress tasks')], egress: [] }));
 
   if (config.network.flowLogs) {

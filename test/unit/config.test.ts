@@ -46,6 +46,7 @@ describe('defaults', () => {
       multiAz: true,
       backupRetentionDays: 7,
       deletionProtection: true,
+      applyImmediately: false,
       proxy: false,
     },
     wordpress: { image: 'wordpress:6-php8.3-apache', cpu: 512, memory: 1024, desiredCount: 2 },

@@ -1,0 +1,140 @@
+/**
+ * The DB subnet group the instance (and the RDS Proxy) lives in: the data subnets, one per AZ. Its
+ * name is fixed by the spec (`<stack>-data`); a group of that name that does not carry this step's
+ * tags is refused, never adopted. The subnets and description converge in place
+ * (ModifyDBSubnetGroup). Deleting waits while the instance that uses it is still being deleted.
+ */
+import {
+  AddTagsToResourceCommand, CreateDBSubnetGroupCommand, DeleteDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand,
+  ModifyDBSubnetGroupCommand, type DBSubnetGroup,
+} from '@aws-sdk/client-rds';
+import { isAlreadyExists, isNotFound } from '../aws/errors.js';
+import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
+import { WpdeployError } from '../errors.js';
+import { deleteTolerant } from './ec2-common.js';
+import { ownedBy, rds, rdsTags } from './rds-common.js';
+import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
+
+export interface DbSubnetGroupSpec {
+  /** Lowercase: RDS stores subnet group names in lowercase. */
+  name: string;
+  description: string;
+  subnetIds: string[];
+  tags: TagMap;
+}
+
+export interface DbSubnetGroupActual extends Actual {
+  /** The group name. */
+  id: string;
+  arn: string;
+  description: string;
+  vpcId: string;
+  subnetIds: string[];
+  tags: TagMap;
+}
+
+async function describe(ctx: ResourceContext, name: string): Promise<DBSubnetGroup | undefined> {
+  try {
+    return (await rds(ctx).send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }))).DBSubnetGroups?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function toActual(ctx: ResourceContext, g: DBSubnetGroup, tags?: TagMap): Promise<DbSubnetGroupActual> {
+  return {
+    id: g.DBSubnetGroupName!,
+    arn: g.DBSubnetGroupArn ?? '',
+    state: g.SubnetGroupStatus ?? 'Complete',
+    description: g.DBSubnetGroupDescription ?? '',
+    vpcId: g.VpcId ?? '',
+    subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier!).sort(),
+    tags: tags ?? (g.DBSubnetGroupArn ? await rdsTags(ctx, g.DBSubnetGroupArn) : {}),
+  };
+}
+
+const sorted = (ids: string[]) => [...ids].sort();
+
+export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupActual> = {
+  kind: 'rds:db-subnet-group',
+  noun: 'db subnet group',
+  timing: { createMs: 2_000, deleteMs: 2_000 },
+  onReplace: 'refuse',
+
+  /** By the recorded name, then by the name the spec fixes (or `<stack>-<role>`) when it carries this step's tags. */
+  async find(ctx, desired) {
+    const names = [ctx.recordedId, desired && known(desired.name) ? desired.name : ctx.tags[TAG_NAME]?.toLowerCase()].filter((n): n is string => !!n);
+    for (const name of [...new Set(names)]) {
+      const g = await describe(ctx, name);
+      if (!g) continue;
+      const a = await toActual(ctx, g);
+      if (name === ctx.recordedId || ownedBy(ctx, a.tags)) return a;
+    }
+    return undefined;
+  },
+
+  diff(desired, actual): Diff {
+    const changes = changesOf(['description', actual.description, desired.description]);
+    if (!desired.subnetIds.some((s) => !known(s))) changes.push(...changesOf(['subnetIds', actual.subnetIds, sorted(desired.subnetIds)]));
+    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    if (desired.name.toLowerCase() !== actual.id.toLowerCase()) {
+      return {
+        changes: [{ field: 'name', from: actual.id, to: desired.name }, ...changes],
+        replace: `a DB subnet group cannot be renamed (${actual.id} -> ${desired.name}), and the instance would have to move to the new one`,
+      };
+    }
+    return { changes };
+  },
+
+  /**
+   * Creates the group with its tags in the same call and records its name. A group of that name
+   * that carries this step's tags (a create that crashed before the name was recorded) is adopted
+   * and converged; one owned by anything else is refused.
+   */
+  async create(ctx, desired) {
+    let g: DBSubnetGroup;
+    try {
+      g = (await rds(ctx).send(new CreateDBSubnetGroupCommand({
+        DBSubnetGroupName: desired.name, DBSubnetGroupDescription: desired.description, SubnetIds: desired.subnetIds, Tags: toTagList(desired.tags),
+      }))).DBSubnetGroup!;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await describe(ctx, desired.name);
+      const actual = existing && (await toActual(ctx, existing));
+      if (!actual || !ownedBy(ctx, actual.tags)) {
+        throw new WpdeployError(`a DB subnet group named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}${actual?.tags[TAG_STACK] ? ` (it belongs to stack ${actual.tags[TAG_STACK]})` : ''}.`, {
+          hint: `Delete it if nothing uses it (\`aws rds delete-db-subnet-group --db-subnet-group-name ${desired.name}\`), or deploy under another stack name.`,
+          cause: err,
+        });
+      }
+      ctx.warn(`db subnet group ${desired.name} already existed with this step's tags; adopted it.`);
+      await ctx.recordId(actual.id, actual.arn);
+      return dbSubnetGroupKind.update!(ctx, desired, actual, dbSubnetGroupKind.diff(desired, actual));
+    }
+    await ctx.recordId(g.DBSubnetGroupName!, g.DBSubnetGroupArn);
+    return toActual(ctx, g, { ...desired.tags });
+  },
+
+  /** Sets the subnets and description (ModifyDBSubnetGroup) and the tags that differ. */
+  async update(ctx, desired, actual) {
+    let a = actual;
+    if (desired.description !== a.description || JSON.stringify(sorted(desired.subnetIds)) !== JSON.stringify(a.subnetIds)) {
+      const r = await rds(ctx).send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: a.id, DBSubnetGroupDescription: desired.description, SubnetIds: desired.subnetIds }));
+      a = r.DBSubnetGroup ? await toActual(ctx, r.DBSubnetGroup, a.tags) : { ...a, description: desired.description, subnetIds: sorted(desired.subnetIds) };
+    }
+    const toSet = tagsToSet(desired.tags, a.tags);
+    if (Object.keys(toSet).length > 0) {
+      await rds(ctx).send(new AddTagsToResourceCommand({ ResourceName: a.arn, Tags: toTagList(toSet) }));
+      a = { ...a, tags: { ...a.tags, ...toSet } };
+    }
+    return a;
+  },
+
+  /** Deletes the group; while an instance still uses it (it is being deleted), retried for a bounded time. Already gone is success. */
+  async delete(ctx, actual) {
+    await deleteTolerant(ctx, `db subnet group ${actual.id}`, () => rds(ctx).send(new DeleteDBSubnetGroupCommand({ DBSubnetGroupName: actual.id })), undefined, { attempts: 8, baseMs: 5_000 });
+  },
+
+  outputs: (a) => ({ name: a.id, arn: a.arn }),
+};

@@ -1,0 +1,145 @@
+/**
+ * An EFS mount target: the file system's NFS endpoint in one app subnet, behind the efs security
+ * group. Mount targets carry no tags, so one is found through its spec (file system and subnet), as
+ * part of the file system (`attached`). `up` waits until it is available (about 1.5 minutes on AWS);
+ * a change of subnet or file system deletes and creates it again (it holds no data); its security
+ * groups change in place. Deleting waits until it is gone, so the subnet and the file system can go.
+ */
+import {
+  CreateMountTargetCommand, DeleteMountTargetCommand, DescribeMountTargetsCommand, DescribeMountTargetSecurityGroupsCommand,
+  ModifyMountTargetSecurityGroupsCommand, type MountTargetDescription,
+} from '@aws-sdk/client-efs';
+import { isAlreadyExists, isNotFound } from '../aws/errors.js';
+import { waitFor } from '../aws/poll.js';
+import { efs } from './efs-file-system.js';
+import { changesOf, known, type Actual, type ResourceContext, type ResourceKind } from './types.js';
+
+export interface MountTargetSpec {
+  fileSystemId: string;
+  subnetId: string;
+  securityGroupIds: string[];
+}
+
+export interface MountTargetActual extends Actual {
+  /** `fsmt-...`. */
+  id: string;
+  state: string;
+  fileSystemId: string;
+  subnetId: string;
+  az: string;
+  ipAddress: string;
+  securityGroupIds: string[];
+}
+
+export const MOUNT_TARGET_CREATE_MS = 90_000;
+export const MOUNT_TARGET_DELETE_MS = 60_000;
+const GONE = new Set(['deleting', 'deleted']);
+
+async function byId(ctx: ResourceContext, id: string): Promise<MountTargetDescription | undefined> {
+  try {
+    return (await efs(ctx).send(new DescribeMountTargetsCommand({ MountTargetId: id }))).MountTargets?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function inSubnet(ctx: ResourceContext, fileSystemId: string, subnetId: string): Promise<MountTargetDescription | undefined> {
+  try {
+    const r = await efs(ctx).send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId }));
+    return (r.MountTargets ?? []).find((m) => m.SubnetId === subnetId && !GONE.has(m.LifeCycleState ?? ''));
+  } catch (err) {
+    if (isNotFound(err)) return undefined; // the file system is gone
+    throw err;
+  }
+}
+
+async function toActual(ctx: ResourceContext, m: MountTargetDescription): Promise<MountTargetActual> {
+  const groups = (await efs(ctx).send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: m.MountTargetId! }))).SecurityGroups ?? [];
+  return {
+    id: m.MountTargetId!,
+    state: m.LifeCycleState ?? 'unknown',
+    fileSystemId: m.FileSystemId ?? '',
+    subnetId: m.SubnetId ?? '',
+    az: m.AvailabilityZoneName ?? '',
+    ipAddress: m.IpAddress ?? '',
+    securityGroupIds: [...groups].sort(),
+  };
+}
+
+export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> = {
+  kind: 'efs:mount-target',
+  noun: 'mount target',
+  attached: true,
+  timing: { createMs: MOUNT_TARGET_CREATE_MS, deleteMs: MOUNT_TARGET_DELETE_MS },
+  onReplace: 'recreate',
+
+  /** By the recorded id, then the file system's mount target in the spec's subnet. */
+  async find(ctx, desired) {
+    if (ctx.recordedId) {
+      const m = await byId(ctx, ctx.recordedId);
+      if (m && !GONE.has(m.LifeCycleState ?? '')) return toActual(ctx, m);
+    }
+    if (!desired || !known(desired.fileSystemId) || !known(desired.subnetId)) return undefined;
+    const m = await inSubnet(ctx, desired.fileSystemId, desired.subnetId);
+    return m && toActual(ctx, m);
+  },
+
+  diff(desired, actual) {
+    const changes = desired.securityGroupIds.every((g) => known(g)) ? changesOf(['securityGroupIds', actual.securityGroupIds, [...desired.securityGroupIds].sort()]) : [];
+    const fixed = changesOf(['fileSystemId', actual.fileSystemId, desired.fileSystemId], ['subnetId', actual.subnetId, desired.subnetId]);
+    if (fixed.length) return { changes: [...fixed, ...changes], replace: `a mount target's ${fixed.map((c) => c.field).join(' and ')} cannot change; it holds no data, so it is created again` };
+    return { changes };
+  },
+
+  /**
+   * Creates the mount target (EFS takes no token here; one per AZ is the limit, so a retried create
+   * finds the first one through MountTargetConflict and adopts it), records its id, waits until available.
+   */
+  async create(ctx, desired) {
+    let m: MountTargetDescription;
+    try {
+      m = await efs(ctx).send(new CreateMountTargetCommand({ FileSystemId: desired.fileSystemId, SubnetId: desired.subnetId, SecurityGroups: desired.securityGroupIds }));
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await inSubnet(ctx, desired.fileSystemId, desired.subnetId);
+      if (!existing) throw err;
+      m = existing;
+    }
+    const id = m.MountTargetId!;
+    await ctx.recordId(id);
+    const ready = await waitFor({
+      what: `mount target ${id} to be available`, expectedMs: MOUNT_TARGET_CREATE_MS, minIntervalMs: 3_000, scale: ctx.scale, signal: ctx.signal,
+      check: () => byId(ctx, id),
+      done: (x) => x?.LifeCycleState === 'available',
+      failed: (x) => (x?.LifeCycleState === 'error' ? 'it is in state error' : undefined),
+      onProgress: (x) => ctx.progress(`${id} in ${desired.subnetId} is ${x?.LifeCycleState ?? 'not visible yet'} (usually about 1.5 min)`),
+    });
+    const actual = await toActual(ctx, ready ?? m);
+    return changesOf(['securityGroupIds', actual.securityGroupIds, [...desired.securityGroupIds].sort()]).length ? mountTargetKind.update!(ctx, desired, actual, { changes: [] }) : actual;
+  },
+
+  /** Sets the security groups (ModifyMountTargetSecurityGroups). */
+  async update(ctx, desired, actual) {
+    await efs(ctx).send(new ModifyMountTargetSecurityGroupsCommand({ MountTargetId: actual.id, SecurityGroups: desired.securityGroupIds }));
+    return { ...actual, securityGroupIds: [...desired.securityGroupIds].sort() };
+  },
+
+  /** Deletes it and waits until it is gone (its network interface goes with it). Already gone is success. */
+  async delete(ctx, actual) {
+    try {
+      await efs(ctx).send(new DeleteMountTargetCommand({ MountTargetId: actual.id }));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    await waitFor({
+      what: `mount target ${actual.id} to be deleted`, expectedMs: MOUNT_TARGET_DELETE_MS, minIntervalMs: 3_000, scale: ctx.scale, signal: ctx.signal,
+      check: () => byId(ctx, actual.id),
+      done: (x) => !x || x.LifeCycleState === 'deleted',
+      onProgress: (x) => ctx.progress(`${actual.id} is ${x?.LifeCycleState}`),
+    });
+  },
+
+  outputs: (a) => ({ mountTargetId: a.id, az: a.az, ipAddress: a.ipAddress }),
+};

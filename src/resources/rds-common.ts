@@ -1,0 +1,15 @@
+/** What the RDS kinds share: the client, tags by ARN, ownership. */
+import { ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { fromTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import type { ResourceContext } from './types.js';
+
+export const rds = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(RDSClient);
+
+/** The tags of an RDS resource; `list` when the describe call already returned them (TagList). */
+export async function rdsTags(ctx: Pick<ResourceContext, 'aws'>, arn: string, list?: ReadonlyArray<{ Key?: string; Value?: string }>): Promise<TagMap> {
+  if (list) return fromTagList(list);
+  return fromTagList((await rds(ctx).send(new ListTagsForResourceCommand({ ResourceName: arn }))).TagList);
+}
+
+/** Carries this stack's and this step's tags. */
+export const ownedBy = (ctx: Pick<ResourceContext, 'stack' | 'step'>, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;

@@ -1,0 +1,255 @@
+/**
+ * An RDS Proxy in front of the instance (`database.proxy: true`): it logs in with the database
+ * secret through an IAM role that may read only that secret, requires TLS from clients, has its own
+ * security group, and registers the instance in its default target group. WordPress connects to its
+ * endpoint. The proxy holds no data: a change AWS cannot make in place (its subnets, its engine
+ * family) deletes and creates it again. Deleting waits until it is gone.
+ */
+import {
+  AddTagsToResourceCommand, CreateDBProxyCommand, DeleteDBProxyCommand, DeregisterDBProxyTargetsCommand, DescribeDBProxiesCommand,
+  DescribeDBProxyTargetsCommand, ModifyDBProxyCommand, RegisterDBProxyTargetsCommand, type DBProxy, type DBProxyTarget,
+} from '@aws-sdk/client-rds';
+import { isAlreadyExists, isIamPropagation, isNotFound } from '../aws/errors.js';
+import { retrying, waitFor } from '../aws/poll.js';
+import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
+import { WpdeployError } from '../errors.js';
+import { ownedBy, rds, rdsTags } from './rds-common.js';
+import { changesOf, known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
+
+export interface DbProxySpec {
+  /** `<stack>-db-proxy`. */
+  name: string;
+  engineFamily: 'MYSQL';
+  secretArn: string;
+  roleArn: string;
+  subnetIds: string[];
+  securityGroupIds: string[];
+  requireTls: boolean;
+  idleClientTimeoutSeconds: number;
+  /** The instance to register in the default target group. */
+  dbInstanceIdentifier: string;
+  tags: TagMap;
+}
+
+export interface DbProxyActual extends Actual {
+  /** The proxy name. */
+  id: string;
+  arn: string;
+  state: string;
+  endpoint: string;
+  engineFamily: string;
+  secretArns: string[];
+  roleArn: string;
+  subnetIds: string[];
+  securityGroupIds: string[];
+  requireTls: boolean;
+  idleClientTimeoutSeconds: number;
+  /** Instance identifiers registered in the default target group. */
+  targets: string[];
+  tags: TagMap;
+}
+
+export const PROXY_CREATE_MS = 5 * 60_000;
+export const PROXY_DELETE_MS = 3 * 60_000;
+const TARGET_GROUP = 'default';
+
+async function describe(ctx: ResourceContext, name: string): Promise<DBProxy | undefined> {
+  try {
+    return (await rds(ctx).send(new DescribeDBProxiesCommand({ DBProxyName: name }))).DBProxies?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function targetsOf(ctx: ResourceContext, name: string): Promise<DBProxyTarget[]> {
+  const out: DBProxyTarget[] = [];
+  let Marker: string | undefined;
+  try {
+    do {
+      const r = await rds(ctx).send(new DescribeDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, Marker }));
+      out.push(...(r.Targets ?? []));
+      Marker = r.Marker;
+    } while (Marker);
+  } catch (err) {
+    if (isNotFound(err)) return out;
+    throw err;
+  }
+  return out;
+}
+
+const instanceTargets = (targets: DBProxyTarget[]) => targets.filter((t) => t.Type === 'RDS_INSTANCE' && t.RdsResourceId).map((t) => t.RdsResourceId!).sort();
+
+async function toActual(ctx: ResourceContext, p: DBProxy, tags?: TagMap): Promise<DbProxyActual> {
+  return {
+    id: p.DBProxyName!,
+    arn: p.DBProxyArn ?? '',
+    state: p.Status ?? 'unknown',
+    endpoint: p.Endpoint ?? '',
+    engineFamily: p.EngineFamily ?? '',
+    secretArns: (p.Auth ?? []).map((a) => a.SecretArn ?? '').filter(Boolean).sort(),
+    roleArn: p.RoleArn ?? '',
+    subnetIds: [...(p.VpcSubnetIds ?? [])].sort(),
+    securityGroupIds: [...(p.VpcSecurityGroupIds ?? [])].sort(),
+    requireTls: p.RequireTLS ?? false,
+    idleClientTimeoutSeconds: p.IdleClientTimeout ?? 1800,
+    targets: instanceTargets(await targetsOf(ctx, p.DBProxyName!)),
+    tags: tags ?? (p.DBProxyArn ? await rdsTags(ctx, p.DBProxyArn) : {}),
+  };
+}
+
+const sorted = (xs: string[]) => [...xs].sort();
+const allKnown = (xs: string[]) => xs.every((x) => known(x));
+
+function waitAvailable(ctx: ResourceContext, name: string): Promise<DBProxy | undefined> {
+  return waitFor({
+    what: `db proxy ${name} to be available`, expectedMs: PROXY_CREATE_MS, minIntervalMs: 10_000, scale: ctx.scale, signal: ctx.signal,
+    check: () => describe(ctx, name),
+    done: (p) => p?.Status === 'available',
+    failed: (p) => (p && ['incompatible-network', 'insufficient-resource-limits', 'suspended'].includes(p.Status ?? '') ? `it is ${p.Status}` : undefined),
+    onProgress: (p) => ctx.progress(`${name} is ${p?.Status ?? 'not visible yet'} (usually about 5 min)`),
+  });
+}
+
+/** Registers the instance, then waits until the proxy reaches it (target health AVAILABLE); says why when it cannot. */
+async function registerTarget(ctx: ResourceContext, name: string, instance: string): Promise<void> {
+  await rds(ctx).send(new RegisterDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: [instance] }));
+  const target = (ts: DBProxyTarget[]) => ts.find((t) => t.Type === 'RDS_INSTANCE' && t.RdsResourceId === instance);
+  const t = await waitFor({
+    what: `db proxy ${name} to reach ${instance}`, expectedMs: 2 * 60_000, minIntervalMs: 5_000, scale: ctx.scale, signal: ctx.signal,
+    check: () => targetsOf(ctx, name),
+    done: (ts) => ['AVAILABLE', 'UNAVAILABLE'].includes(target(ts)?.TargetHealth?.State ?? ''),
+    onProgress: (ts) => ctx.progress(`${name} target ${instance} is ${target(ts)?.TargetHealth?.State ?? 'not registered yet'}`),
+  });
+  const health = target(t)?.TargetHealth;
+  if (health?.State === 'UNAVAILABLE') {
+    const why = health.Reason === 'AUTH_FAILURE'
+      ? 'it cannot log in with the database secret (check the secret\'s username and password, and that the proxy role may read the secret)'
+      : health.Reason === 'CONNECTION_FAILED'
+        ? 'it cannot connect (the database security group must admit the proxy\'s security group on 3306)'
+        : (health.Description ?? health.Reason ?? 'no reason given');
+    throw new WpdeployError(`db proxy ${name} cannot reach db instance ${instance}: ${why}.`, {
+      hint: 'Fix the cause above and run `wpdeploy up` again; the proxy retries on its own.',
+    });
+  }
+}
+
+export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
+  kind: 'rds:db-proxy',
+  noun: 'db proxy',
+  timing: { createMs: PROXY_CREATE_MS, deleteMs: PROXY_DELETE_MS },
+  onReplace: 'recreate',
+
+  /** By the recorded name, then the name the spec fixes when it carries this step's tags. */
+  async find(ctx, desired) {
+    const names = [ctx.recordedId, desired && known(desired.name) ? desired.name : ctx.tags[TAG_NAME]?.toLowerCase()].filter((n): n is string => !!n);
+    for (const name of [...new Set(names)]) {
+      const p = await describe(ctx, name);
+      if (!p || p.Status === 'deleting') continue;
+      const a = await toActual(ctx, p);
+      if (name === ctx.recordedId || ownedBy(ctx, a.tags)) return a;
+    }
+    return undefined;
+  },
+
+  diff(desired, actual): Diff {
+    const changes: FieldChange[] = changesOf(
+      ['roleArn', actual.roleArn, desired.roleArn],
+      ['requireTls', actual.requireTls, desired.requireTls],
+      ['idleClientTimeoutSeconds', actual.idleClientTimeoutSeconds, desired.idleClientTimeoutSeconds],
+    );
+    if (known(desired.secretArn)) changes.unshift(...changesOf(['secretArns', actual.secretArns, [desired.secretArn]]));
+    if (allKnown(desired.securityGroupIds)) changes.push(...changesOf(['securityGroupIds', actual.securityGroupIds, sorted(desired.securityGroupIds)]));
+    if (known(desired.dbInstanceIdentifier)) changes.push(...changesOf(['targets', actual.targets, [desired.dbInstanceIdentifier]]));
+    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    const fixed = changesOf(['engineFamily', actual.engineFamily, desired.engineFamily]);
+    if (allKnown(desired.subnetIds)) fixed.push(...changesOf(['subnetIds', actual.subnetIds, sorted(desired.subnetIds)]));
+    if (fixed.length) {
+      return { changes: [...fixed, ...changes], replace: `a proxy's ${fixed.map((c) => c.field).join(' and ')} cannot change in place; it holds no data, so it is created again` };
+    }
+    return { changes };
+  },
+
+  /**
+   * Creates the proxy with its tags in the same call (retried briefly while its new IAM role is not
+   * yet assumable), records its name, waits until available (about 5 minutes), then registers the
+   * instance. A proxy of that name with this step's tags (a create that crashed) is adopted.
+   */
+  async create(ctx, desired) {
+    let created: DBProxy | undefined;
+    try {
+      created = (await retrying(() => rds(ctx).send(new CreateDBProxyCommand({
+        DBProxyName: desired.name,
+        EngineFamily: desired.engineFamily,
+        Auth: [{ AuthScheme: 'SECRETS', SecretArn: desired.secretArn, IAMAuth: 'DISABLED', Description: 'the WordPress database user' }],
+        RoleArn: desired.roleArn,
+        VpcSubnetIds: desired.subnetIds,
+        VpcSecurityGroupIds: desired.securityGroupIds,
+        RequireTLS: desired.requireTls,
+        IdleClientTimeout: desired.idleClientTimeoutSeconds,
+        Tags: toTagList(desired.tags),
+      })), { retryable: isIamPropagation, attempts: 6, baseMs: 2_000, scale: ctx.scale, onRetry: () => ctx.progress('waiting for the new IAM role to become assumable') })).DBProxy;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await describe(ctx, desired.name);
+      const actual = existing && (await toActual(ctx, existing));
+      if (!actual || !ownedBy(ctx, actual.tags)) {
+        throw new WpdeployError(`a DB proxy named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}${actual?.tags[TAG_STACK] ? ` (it belongs to stack ${actual.tags[TAG_STACK]})` : ''}.`, {
+          hint: `Delete it if nothing uses it (\`aws rds delete-db-proxy --db-proxy-name ${desired.name}\`), or deploy under another stack name.`,
+          cause: err,
+        });
+      }
+      ctx.warn(`db proxy ${desired.name} already existed with this step's tags; adopted it.`);
+      await ctx.recordId(actual.id, actual.arn);
+      await waitAvailable(ctx, desired.name);
+      return dbProxyKind.update!(ctx, desired, actual, dbProxyKind.diff(desired, actual));
+    }
+    await ctx.recordId(desired.name, created?.DBProxyArn);
+    await waitAvailable(ctx, desired.name);
+    await registerTarget(ctx, desired.name, desired.dbInstanceIdentifier);
+    const p = await describe(ctx, desired.name);
+    return toActual(ctx, p!, { ...desired.tags });
+  },
+
+  /** ModifyDBProxy for auth, role, security groups, TLS and timeout; registers the instance when missing, deregisters others; tags. */
+  async update(ctx, desired, actual) {
+    const client = rds(ctx);
+    const modify = {
+      ...(JSON.stringify(actual.secretArns) !== JSON.stringify([desired.secretArn])
+        ? { Auth: [{ AuthScheme: 'SECRETS' as const, SecretArn: desired.secretArn, IAMAuth: 'DISABLED' as const, Description: 'the WordPress database user' }] } : {}),
+      ...(actual.roleArn !== desired.roleArn ? { RoleArn: desired.roleArn } : {}),
+      ...(JSON.stringify(actual.securityGroupIds) !== JSON.stringify(sorted(desired.securityGroupIds)) ? { SecurityGroups: desired.securityGroupIds } : {}),
+      ...(actual.requireTls !== desired.requireTls ? { RequireTLS: desired.requireTls } : {}),
+      ...(actual.idleClientTimeoutSeconds !== desired.idleClientTimeoutSeconds ? { IdleClientTimeout: desired.idleClientTimeoutSeconds } : {}),
+    };
+    if (Object.keys(modify).length) {
+      await client.send(new ModifyDBProxyCommand({ DBProxyName: actual.id, ...modify }));
+      await waitAvailable(ctx, actual.id);
+    }
+    const extra = actual.targets.filter((t) => t !== desired.dbInstanceIdentifier);
+    if (extra.length) await client.send(new DeregisterDBProxyTargetsCommand({ DBProxyName: actual.id, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: extra }));
+    if (!actual.targets.includes(desired.dbInstanceIdentifier)) await registerTarget(ctx, actual.id, desired.dbInstanceIdentifier);
+    const toSet = tagsToSet(desired.tags, actual.tags);
+    if (Object.keys(toSet).length) await client.send(new AddTagsToResourceCommand({ ResourceName: actual.arn, Tags: toTagList(toSet) }));
+    const p = await describe(ctx, actual.id);
+    return p ? toActual(ctx, p, { ...actual.tags, ...toSet }) : actual;
+  },
+
+  /** Deletes the proxy (its targets go with it) and waits until it is gone. Already gone is success. */
+  async delete(ctx, actual) {
+    try {
+      await rds(ctx).send(new DeleteDBProxyCommand({ DBProxyName: actual.id }));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    await waitFor({
+      what: `db proxy ${actual.id} to be deleted`, expectedMs: PROXY_DELETE_MS, minIntervalMs: 10_000, scale: ctx.scale, signal: ctx.signal,
+      check: () => describe(ctx, actual.id),
+      done: (p) => !p,
+      onProgress: (p) => ctx.progress(`${actual.id} is ${p?.Status ?? 'going'}`),
+    });
+  },
+
+  outputs: (a) => ({ endpoint: a.endpoint, name: a.id, arn: a.arn }),
+};

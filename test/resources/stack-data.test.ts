@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigSchema } from '../../src/config/schema.js';
+import { keptItemsOf, keptMonthlyCost, KEPT_PRICES_US_EAST_1 } from '../../src/resources/kept-data.js';
+import { DATA_KINDS, DATA_STEPS, dataSteps, dbHost, efsMountStep } from '../../src/resources/stack-data.js';
+import { StepBuilder } from '../../src/resources/step-builder.js';
+import { UNKNOWN, type Inputs, type StepDef } from '../../src/resources/types.js';
+
+function build(input: Record<string, unknown> = {}): StepDef[] {
+  const b = new StepBuilder(ConfigSchema.parse({ stack: 'blog', ...input }), { zones: ['us-east-1a', 'us-east-1b'], account: '123456789012' });
+  dataSteps(b);
+  return b.steps;
+}
+/** Every output is `<step>.<key>`, so a spec shows where each value comes from. */
+const inputs: Inputs = { get: (step, key) => `${step}.${key}` };
+const byId = (steps: StepDef[], id: string) => steps.find((s) => s.id === id)!;
+
+describe('data tier steps', () => {
+  it('without the proxy', () => {
+    expect(build().map((s) => s.id)).toEqual([
+      'db-secret', 'wp-salts-secret', 'db-subnet-group', 'db', 'db-secret-endpoint', 'efs', 'efs-mount-a', 'efs-mount-b', 'efs-ap',
+    ]);
+  });
+
+  it('with the proxy: its security group, rules, role and the proxy', () => {
+    const steps = build({ database: { proxy: true } });
+    expect(steps.map((s) => s.id)).toEqual(expect.arrayContaining(['sg-db-proxy', 'sg-db-proxy-rules', 'db-proxy-role', 'db-proxy']));
+    const rules = byId(steps, 'sg-db-proxy-rules').desired(inputs) as { ingress: Array<{ sourceGroupId: string; fromPort: number }>; egress: Array<{ sourceGroupId: string }> };
+    expect(rules.ingress).toEqual([expect.objectContaining({ fromPort: 3306, sourceGroupId: 'sg-app.groupId' })]);
+    expect(rules.egress).toEqual([expect.objectContaining({ sourceGroupId: 'sg-db.groupId' })]);
+    const role = byId(steps, 'db-proxy-role').desired(inputs) as { trustService: string; inlinePolicies: Record<string, { Statement: unknown[] }> };
+    expect(role.trustService).toBe('rds.amazonaws.com');
+    expect(role.inlinePolicies['read-db-secret']!.Statement).toEqual([{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: ['db-secret.arn'] }]);
+    expect(dbHost({ database: { proxy: true } } as never)).toEqual({ step: 'db-proxy', key: 'endpoint' });
+    expect(dbHost({ database: { proxy: false } } as never)).toEqual({ step: 'db', key: 'endpoint' });
+  });
+
+  it('the instance follows the config and reads its dependencies', () => {
+    const steps = build({ database: { engine: 'mariadb', engineVersion: '10.11', instanceClass: 'db.t4g.small', storageGb: 50, multiAz: false, backupRetentionDays: 14 } });
+    const db = byId(steps, 'db');
+    expect(db.dependsOn.map((d) => d.step)).toEqual(['db-subnet-group', 'sg-db', 'db-secret']);
+    expect(db.desired(inputs)).toMatchObject({
+      identifier: 'blog-db', engine: 'mariadb', engineVersion: '10.11', instanceClass: 'db.t4g.small', storageGb: 50, multiAz: false,
+      backupRetentionDays: 14, deletionProtection: true, dbName: 'wordpress', subnetGroupName: 'db-subnet-group.name', securityGroupIds: ['sg-db.groupId'],
+      secretArn: 'db-secret.arn', logExports: ['error', 'slowquery'], applyImmediately: false,
+      tags: { 'wpdeploy:stack': 'blog', 'wpdeploy:step': 'db', Name: 'blog-db' },
+    });
+  });
+
+  it('the subnet group holds the data subnets; the mount targets the app subnets, behind sg-efs', () => {
+    const steps = build();
+    expect(byId(steps, 'db-subnet-group').desired(inputs)).toMatchObject({ name: 'blog-data', subnetIds: ['subnet-data-a.subnetId', 'subnet-data-b.subnetId'] });
+    expect(byId(steps, efsMountStep('b')).desired(inputs)).toEqual({ fileSystemId: 'efs.fileSystemId', subnetId: 'subnet-app-b.subnetId', securityGroupIds: ['sg-efs.groupId'] });
+    expect(byId(steps, DATA_STEPS.efsAccessPoint).desired(inputs)).toMatchObject({ path: '/wordpress', uid: 33, gid: 33, permissions: '0755' });
+  });
+
+  it('the endpoint step writes the instance endpoint into the secret once the instance exists', () => {
+    const s = byId(build(), 'db-secret-endpoint');
+    expect(s.dependsOn.map((d) => d.step)).toEqual(['db-secret', 'db']);
+    expect(s.desired(inputs)).toEqual({ secretArn: 'db-secret.arn', host: 'db.endpoint', port: 3306, engine: 'mysql', dbname: 'wordpress', dbInstanceIdentifier: 'blog-db' });
+    const plan = s.desired({ get: () => UNKNOWN }) as { host: string };
+    expect(plan.host).toBe(UNKNOWN);
+  });
+
+  it('every kind is registered, the data holders kept by down', () => {
+    const kept = DATA_KINDS.filter((k) => k.retainOnDown).map((k) => k.kind).sort();
+    expect(kept).toEqual(['efs:file-system', 'secretsmanager:secret']);
+  });
+});
+
+describe('keptMonthlyCost', () => {
+  it('prices each kept item, with its basis', () => {
+    const cost = keptMonthlyCost([
+      { kind: 'db-snapshot', id: 'blog-final-20260101000000', sizeGb: 20 },
+      { kind: 'file-system', id: 'fs-1', sizeGb: 2 },
+      { kind: 'secret', id: 'arn:db' },
+      { kind: 'secret', id: 'arn:salts' },
+    ]);
+    expect(cost.items.map((i) => i.monthlyUsd)).toEqual([1.9, 0.7, 0.4, 0.4]);
+    expect(cost.totalUsd).toBe(3.4);
+    expect(cost.items[0]!.basis).toBe('at most 20 GB x $0.095/GB');
+    expect(cost.assumptions.join(' ')).toMatch(/us-east-1/);
+  });
+  it('other prices can be given', () => {
+    expect(keptMonthlyCost([{ kind: 'secret', id: 'a' }], { ...KEPT_PRICES_US_EAST_1, secretPerMonth: 0.5 }).totalUsd).toBe(0.5);
+  });
+  it('nothing kept costs nothing', () => expect(keptMonthlyCost([]).totalUsd).toBe(0));
+  it('maps the engine\'s kept steps', () => {
+    expect(keptItemsOf([{ kind: 'efs:file-system', id: 'fs-1' }, { kind: 'secretsmanager:secret', id: 'arn:s' }, { kind: 'ec2:vpc', id: 'vpc-1' }])).toEqual([
+      { kind: 'file-system', id: 'fs-1' }, { kind: 'secret', id: 'arn:s' },
+    ]);
+  });
+});
