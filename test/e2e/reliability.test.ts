@@ -35,13 +35,16 @@ async function purge(stack: string, cwd: string) {
 }
 
 describe('a killed process', () => {
-  it.each([4, 17, 33])('up killed with SIGKILL after %i steps converges on the next run, with one of each resource', async (k) => {
-    const stack = uniqueStack(`kill${k}`);
+  it.each([0.1, 0.5, 0.9])('up killed with SIGKILL after %s of its steps converges on the next run, with one of each resource', async (share) => {
+    const stack = uniqueStack(`kill${share * 10}`);
     const cwd = workdir();
     const cli = startCli(['up', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
     let done = 0;
+    let k = Infinity;
     cli.onLine((l) => {
-      if (l.includes('"type":"step-done"') && ++done === k) cli.child.kill('SIGKILL');
+      const e = JSON.parse(l);
+      if (e.type === 'run-start') k = Math.max(1, Math.floor(e.steps.length * share));
+      if (e.type === 'step-done' && ++done === k) cli.child.kill('SIGKILL');
     });
     const killed = await cli.done;
     expect(killed.code, 'the first run was killed mid-way').toBe(137);
