@@ -13,7 +13,7 @@ export type EngineEvent =
   | { type: 'step-failed'; step: string; kind: string; error: string; hint?: string; elapsedMs: number }
   | { type: 'step-skipped'; step: string; reason: string }
   | { type: 'warning'; message: string; step?: string }
-  | { type: 'run-done'; command: string; ok: boolean; interrupted: boolean; counts: Record<Operation, number>; calls: { read: number; mutating: number }; elapsedMs: number };
+  | { type: 'run-done'; command: string; ok: boolean; interrupted: boolean; counts: Record<Operation, number>; calls: { read: number; mutating: number; byOperation: Record<string, number> }; elapsedMs: number };
 
 export type Emit = (event: EngineEvent) => void;
 

@@ -136,7 +136,7 @@ function announce(s: Session): void {
 async function conclude(s: Session, result: EngineResult, started: number): Promise<EngineResult> {
   s.emit({
     type: 'run-done', command: s.command, ok: result.ok, interrupted: result.interrupted, counts: summarize(result.items),
-    calls: { read: s.aws.calls.read, mutating: s.aws.calls.mutating }, elapsedMs: Date.now() - started,
+    calls: { read: s.aws.calls.read, mutating: s.aws.calls.mutating, byOperation: { ...s.aws.calls.byOperation } }, elapsedMs: Date.now() - started,
   });
   return result;
 }
