@@ -208,6 +208,25 @@ describe('--json', () => {
     expect(done).toHaveLength(steps);
     expect(done.find((e) => e.step === 'vpc')).toMatchObject({ op: 'create', id: expect.stringMatching(/^vpc-/) });
     for (const e of events) expect(typeof e.time).toBe('string');
-    await runCli(['down', '--yes', '--stack', stack], { cwd, endpoint: proxy.url });
+    const down = await runCli(['down', '--purge', '--yes', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
+    expect(down.code, down.stderr).toBe(0);
+
+    // Every call of the run is allowed by the policy the README tells users to attach.
+    const policy = JSON.parse(readFileSync(new URL('../../iam/wpdeploy-policy.json', import.meta.url), 'utf8'));
+    const allowed = new Set(policy.Statement.flatMap((st: { Action: string[] }) => st.Action));
+    const prefix: Record<string, string> = {
+      EC2: 'ec2', RDS: 'rds', ECS: 'ecs', ElasticLoadBalancingV2: 'elasticloadbalancing', EFS: 'elasticfilesystem', SecretsManager: 'secretsmanager',
+      IAM: 'iam', CloudWatchLogs: 'logs', S3: 's3', ACM: 'acm', Route53: 'route53', ApplicationAutoScaling: 'application-autoscaling', STS: 'sts',
+      ResourceGroupsTaggingAPI: 'tag',
+    };
+    const ops = [r, down].flatMap((x) => Object.keys(x.stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1).calls.byOperation));
+    expect(ops.length).toBeGreaterThan(10);
+    // @ts-expect-error: a plain .mjs script, without types
+    const { RENAMED } = await import('../../scripts/iam-policy.mjs');
+    const missing = ops
+      .map((op) => { const [client, name] = op.split('.'); return `${prefix[client!] ?? client}:${name}`; })
+      .flatMap((a) => (RENAMED as Record<string, string[]>)[a] ?? [a])
+      .filter((a) => !allowed.has(a));
+    expect(missing).toEqual([]);
   });
 });
