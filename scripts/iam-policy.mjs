@@ -33,6 +33,8 @@ export const RENAMED = {
 
 /** Permissions AWS checks on the caller's behalf, which no API call names. */
 export const IMPLIED = [
+  // RegisterScalableTarget is called with Tags, which AWS authorizes as a separate action.
+  { Sid: 'TagScalableTargets', Effect: 'Allow', Action: ['application-autoscaling:TagResource'], Resource: '*' },
   // Handing roles to ECS (task roles), VPC Flow Logs and RDS Proxy: only wpdeploy's own roles.
   { Sid: 'PassOnlyWpdeployRoles', Effect: 'Allow', Action: ['iam:PassRole'], Resource: 'arn:aws:iam::*:role/wpdeploy/*' },
   // ECS, ELB, RDS and Application Auto Scaling create their service-linked roles on first use in an account.

@@ -8,7 +8,7 @@ import { EXIT, UsageError, WpdeployError } from '../errors.js';
 import type { EngineResult } from '../engine/deployer.js';
 import { timed, type Emit, type TimedEvent } from '../engine/events.js';
 import { hasChanges } from '../engine/planner.js';
-import { openSession, runDown, runPlan, runStatus, runUp, type GlobalOptions, type Session } from '../engine/session.js';
+import { health, openSession, runDown, runPlan, runStatus, runUp, type GlobalOptions, type Health, type Session } from '../engine/session.js';
 import { jsonRenderer, liveRenderer, plainRenderer, quietRenderer, type Renderer } from '../ui/renderers.js';
 import { planText, statusDocument, statusTable, summaryText } from '../ui/report.js';
 import { reportError } from './report-error.js';
@@ -84,6 +84,11 @@ export async function up(o: Opts): Promise<void> {
   await withSession('up', o, false, true, async (s) => {
     const result = await runUp(s);
     printSummary('up', o, s, result, started);
+    if (!o.json && result.ok) {
+      const h = health(s, result);
+      if (h.url) process.stdout.write(`Site: ${h.url}\n`);
+      if (!h.encrypted) process.stdout.write('Warning: no domain is configured, so the site is served over plain HTTP and its traffic is unencrypted. Set `domain` in the config to serve HTTPS.\n');
+    }
     return finalCode(result);
   });
 }
@@ -104,10 +109,11 @@ export async function status(o: Opts): Promise<void> {
   await withSession('status', o, true, false, async (s) => {
     const result = await runStatus(s);
     const meta = { stack: s.config.stack, region: s.config.region, account: s.account };
-    if (o.json) process.stdout.write(JSON.stringify(statusDocument(meta, result), null, 2) + '\n');
+    const h = health(s, result);
+    if (o.json) process.stdout.write(JSON.stringify({ ...statusDocument(meta, result), health: h }, null, 2) + '\n');
     else {
       process.stdout.write(`Stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
-      process.stdout.write(statusTable(result) + '\n');
+      process.stdout.write(statusTable(result) + '\n\n' + healthText(h) + '\n');
     }
     if (!result.ok) return finalCode(result);
     return o.check && hasChanges(result.items) ? EXIT.failure : EXIT.ok;
@@ -146,4 +152,14 @@ export async function down(o: Opts): Promise<void> {
     }
     return finalCode(result);
   });
+}
+
+function healthText(h: Health): string {
+  return [
+    `Site:        ${h.url ?? 'not deployed'}${h.url && !h.encrypted ? ' (plain HTTP: no domain configured)' : ''}`,
+    `Service:     ${h.service ? `${h.service.running}/${h.service.desired} tasks running` : 'not deployed'}`,
+    `Targets:     ${h.targets ?? 'none'}`,
+    `Database:    ${h.database ?? 'not deployed'}`,
+    ...(h.certificate ? [`Certificate: ${h.certificate}`] : []),
+  ].join('\n');
 }

@@ -268,6 +268,14 @@ export class Engine {
       try {
         const desired = def ? desiredOrUndefined(def, new StepInputs(this.outputs)) : undefined;
         const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx, desired));
+        if (kind.lookup) {
+          // Not wpdeploy's to delete: forget it, say so.
+          this.reports.set(id, { ...orphan(id, kind.kind, actual?.id), op: 'same', reason: 'left in place (wpdeploy only looks it up)', state: actual?.state });
+          o.emit({ type: 'step-plan', step: id, kind: kind.kind, op: 'same', id: actual?.id, changes: [], reason: 'left in place' });
+          if (!dryRun && o.store.steps[id]) await o.store.update((s) => void delete s.steps[id]);
+          o.emit({ type: 'step-done', step: id, kind: kind.kind, op: 'same', id: actual?.id, elapsedMs: Date.now() - started, message: 'left in place' });
+          return;
+        }
         const keep = why === 'down' && !!actual && !!kind.retainOnDown && !o.purge;
         const item = actual && !keep ? orphan(id, kind.kind, actual.id) : { ...orphan(id, kind.kind, actual?.id), op: 'same' as const, reason: 'already gone' };
         if (why === 'down') item.reason = keep ? 'kept: it holds data (`down --purge` removes it)' : actual ? 'removing the stack' : 'already gone';

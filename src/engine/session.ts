@@ -13,6 +13,7 @@ import type { Config } from '../config/schema.js';
 import { UsageError, WpdeployError, errorMessage } from '../errors.js';
 import { chooseZones } from '../resources/availability-zones.js';
 import { describeKeptData, keptMonthlyCost, type KeptCost } from '../resources/kept-data.js';
+import { appSummary, type AppSummary } from '../resources/stack-app.js';
 import { KINDS, buildSteps } from '../resources/stack.js';
 import type { StepDef } from '../resources/types.js';
 import { Engine, type EngineResult } from './deployer.js';
@@ -170,4 +171,15 @@ export async function runDown(s: Session, purge = false): Promise<{ result: Engi
   if (result.ok) await s.store.removeIfEmpty();
   const kept = result.ok && !purge ? keptMonthlyCost(await describeKeptData({ aws: s.aws, stack: s.config.stack })) : undefined;
   return { result: await conclude(s, result, started), kept: kept?.items.length ? kept : undefined };
+}
+
+export interface Health extends AppSummary {
+  /** The database instance's status, as RDS reports it. */
+  database?: string;
+}
+
+/** What the site looks like after a run: URL, tasks, targets, certificate, database. */
+export function health(s: Session, result: EngineResult): Health {
+  const db = result.items.find((i) => i.step === 'db');
+  return { ...appSummary(s.config, result.outputs), ...(db?.state ? { database: db.state } : {}) };
 }

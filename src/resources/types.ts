@@ -80,6 +80,11 @@ export interface ResourceKind<S = unknown, A extends Actual = Actual> {
    */
   readonly attached?: boolean;
   /**
+   * Only looks something up that the user owns (a hosted zone) or that another step owns (a
+   * certificate's issued state): teardown never deletes it, and reports it as left in place.
+   */
+  readonly lookup?: boolean;
+  /**
    * Holds data users cannot get back (file system, secrets): `down` keeps it, and records it so the
    * next `up` reuses it; `down --purge` deletes it.
    */

@@ -5,6 +5,7 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ecsShim } from './ecs-shim.js';
 
 export interface AwsCall {
   service: string;
@@ -62,6 +63,8 @@ export async function startProxy(target: string): Promise<AwsProxy> {
   let interceptor: Interceptor | undefined;
   let rewriter: Rewriter | undefined;
   const upstream = new URL(target);
+  // moto drops some ECS service settings: the shim answers as AWS would (see ecs-shim.ts).
+  const shim = ecsShim(target);
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -71,7 +74,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
       const call: AwsCall = { ...classify(req.method ?? 'GET', req.url ?? '/', req.headers, body), body, method: req.method ?? 'GET', path: req.url ?? '/' };
       calls.push(call);
       try {
-        const reply = interceptor ? await interceptor(call) : undefined;
+        const reply = (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined);
         if (reply) {
           res.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers });
           res.end(reply.body);

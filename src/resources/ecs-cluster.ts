@@ -1,0 +1,130 @@
+/**
+ * The ECS cluster, `<stack>-cluster`, with Container Insights on (FSBP ECS.12), tagged in the create
+ * call (the emulator's tagging API also crashes on untagged clusters). CreateCluster is idempotent
+ * by name; an ACTIVE cluster of that name with this step's tags is the one. The Container Insights
+ * setting and tags are converged. Deleting waits while services drain (ClusterContainsServices),
+ * then until the cluster is INACTIVE; already gone (or INACTIVE) is success.
+ */
+import {
+  CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, ECSClient, TagResourceCommand, UpdateClusterSettingsCommand, type Cluster,
+} from '@aws-sdk/client-ecs';
+import { isNotFound } from '../aws/errors.js';
+import { waitFor } from '../aws/poll.js';
+import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { WpdeployError } from '../errors.js';
+import { deleteTolerant } from './ec2-common.js';
+import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
+
+export const ecs = (ctx: ResourceContext) => ctx.aws.get(ECSClient);
+
+/** ECS tags are `{key, value}`, lowercase. */
+export const toEcsTags = (tags: TagMap) => Object.keys(tags).sort().map((key) => ({ key, value: tags[key]! }));
+export const fromEcsTags = (list: ReadonlyArray<{ key?: string; value?: string }> | undefined): TagMap =>
+  Object.fromEntries((list ?? []).filter((t) => t.key !== undefined).map((t) => [t.key!, t.value ?? '']));
+
+export interface EcsClusterSpec {
+  name: string;
+  /** `enabled` (or `enhanced`): Container Insights. */
+  containerInsights: 'enabled' | 'enhanced';
+  tags: TagMap;
+}
+
+export interface EcsClusterActual extends Actual {
+  /** The cluster name. */
+  id: string;
+  arn: string;
+  state: string;
+  containerInsights: string;
+  activeServices: number;
+  tags: TagMap;
+}
+
+async function describe(ctx: ResourceContext, name: string): Promise<Cluster | undefined> {
+  try {
+    const r = await ecs(ctx).send(new DescribeClustersCommand({ clusters: [name], include: ['TAGS', 'SETTINGS'] }));
+    return r.clusters?.find((c) => c.clusterName === name || c.clusterArn === name);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function toActual(c: Cluster): EcsClusterActual {
+  return {
+    id: c.clusterName!,
+    arn: c.clusterArn!,
+    state: c.status ?? 'UNKNOWN',
+    containerInsights: c.settings?.find((s) => s.name === 'containerInsights')?.value ?? 'disabled',
+    activeServices: c.activeServicesCount ?? 0,
+    tags: fromEcsTags(c.tags),
+  };
+}
+
+const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
+
+export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
+  kind: 'ecs:cluster',
+  noun: 'ecs cluster',
+  timing: { createMs: 2_000, deleteMs: 5_000 },
+  onReplace: 'refuse',
+
+  /** The ACTIVE cluster of the recorded (or wanted) name that carries this step's tags. */
+  async find(ctx, desired) {
+    for (const name of new Set([ctx.recordedId, desired?.name].filter((x): x is string => !!x))) {
+      const c = await describe(ctx, name);
+      if (c && c.status === 'ACTIVE' && (owned(ctx, fromEcsTags(c.tags)) || name === ctx.recordedId)) return toActual(c);
+    }
+    return undefined;
+  },
+
+  diff(desired, actual): Diff {
+    const changes = changesOf(['containerInsights', actual.containerInsights, desired.containerInsights]);
+    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    if (desired.name !== actual.id) return { changes: [{ field: 'name', from: actual.id, to: desired.name }, ...changes], replace: 'an ECS cluster cannot be renamed' };
+    return { changes };
+  },
+
+  /**
+   * Creates the cluster with Container Insights and its tags. CreateCluster returns the existing
+   * cluster of that name: one tagged for anything else is refused.
+   */
+  async create(ctx, desired) {
+    const r = await ecs(ctx).send(new CreateClusterCommand({
+      clusterName: desired.name,
+      settings: [{ name: 'containerInsights', value: desired.containerInsights }],
+      tags: toEcsTags(desired.tags),
+    }));
+    const c = r.cluster!;
+    const tags = fromEcsTags(c.tags);
+    if (Object.keys(tags).length && !owned(ctx, tags)) {
+      throw new WpdeployError(`an ECS cluster named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}.`, {
+        hint: 'Deploy under another stack name, or delete that cluster if nothing uses it.',
+      });
+    }
+    await ctx.recordId(c.clusterName!, c.clusterArn!);
+    const actual = toActual(c);
+    const d = ecsClusterKind.diff(desired, actual);
+    return d.changes.length ? ecsClusterKind.update!(ctx, desired, actual, d) : actual;
+  },
+
+  async update(ctx, desired, actual) {
+    if (actual.containerInsights !== desired.containerInsights) {
+      await ecs(ctx).send(new UpdateClusterSettingsCommand({ cluster: actual.id, settings: [{ name: 'containerInsights', value: desired.containerInsights }] }));
+    }
+    const toSet = tagsToSet(desired.tags, actual.tags);
+    if (Object.keys(toSet).length) await ecs(ctx).send(new TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
+    return { ...actual, containerInsights: desired.containerInsights, tags: { ...actual.tags, ...toSet } };
+  },
+
+  /** Deletes the cluster once its services are gone (waiting a bounded time), then waits for INACTIVE. */
+  async delete(ctx, actual) {
+    await deleteTolerant(ctx, `ecs cluster ${actual.id}`, () => ecs(ctx).send(new DeleteClusterCommand({ cluster: actual.id })));
+    await waitFor({
+      what: `ecs cluster ${actual.id} to be inactive`, expectedMs: 5_000, scale: ctx.scale, signal: ctx.signal,
+      check: () => describe(ctx, actual.id),
+      done: (c) => !c || c.status === 'INACTIVE',
+    });
+  },
+
+  outputs: (a) => ({ name: a.id, arn: a.arn }),
+};

@@ -1,0 +1,47 @@
+/** A ResourceContext for the app tier's per-kind tests (aws-sdk-client-mock answers the calls). */
+import { vi } from 'vitest';
+import { AwsClients } from '../../src/aws/clients.js';
+import { stackTags } from '../../src/aws/tags.js';
+import type { ResourceContext } from '../../src/resources/types.js';
+
+export type Ctx = ResourceContext & {
+  recordId: ReturnType<typeof vi.fn>;
+  warn: ReturnType<typeof vi.fn>;
+  progress: ReturnType<typeof vi.fn>;
+  duplicate: ReturnType<typeof vi.fn>;
+};
+
+export const STACK = 'blog';
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+export const TOKEN = '0123456789abcdef0123456789abcdef';
+
+/** Shaped like an AWS SDK v3 service exception. */
+export function awsError(name: string, message = `${name}: from the mock`, httpStatusCode = 400): Error {
+  return Object.assign(new Error(message), { name, $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode } });
+}
+
+export const tagsOf = (step: string, role = step) => stackTags({ stack: STACK, step, role });
+
+/** `scale` 1000: waits and back-offs take milliseconds (a 60 s bound is 60 ms). */
+export function context(aws: AwsClients, step: string, over: Partial<ResourceContext> = {}): Ctx {
+  return {
+    aws,
+    stack: STACK,
+    region: REGION,
+    account: ACCOUNT,
+    step,
+    tags: tagsOf(step),
+    clientToken: () => TOKEN,
+    recordId: vi.fn(async () => {}),
+    progress: vi.fn(),
+    warn: vi.fn(),
+    duplicate: vi.fn(),
+    signal: new AbortController().signal,
+    scale: 1000,
+    purge: false,
+    ...over,
+  } as never;
+}
+
+export const newClients = (endpoint?: string) => new AwsClients({ region: REGION, local: true, maxAttempts: 1, endpoint });
