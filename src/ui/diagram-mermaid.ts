@@ -16,20 +16,20 @@ export function diagramMermaid(m: DiagramModel): string {
   const out: string[] = ['flowchart TB'];
   const o = (s: string, depth = 1) => out.push(`${'  '.repeat(depth)}${s}`);
   o(`users([${label('Users', 'internet')}])`);
-  if (m.domain) o(`route53[${label(...withId(['Route 53', `${m.domain.name} → ALB (alias)`], 'dns-record'))}]`);
+  if (m.domain) o(`route53[${label(...withId(['Route 53', `${m.domain.name} → ALB (alias)`], 'alias-record'))}]`);
   if (m.imageSource !== 'ECR') o(`image[${label(m.imageSource === 'Docker Hub' ? 'Docker Hub' : 'Image registry', m.image)}]`);
   o(`subgraph region[${label(`Region ${m.region}`)}]`);
   if (m.domain) o(`acm[${label('Certificate Manager', `certificate ${m.domain.name}`)}]`, 2);
   o(`secrets[${label(...withId(['Secrets Manager', 'database credentials, WordPress salts'], 'db-secret'))}]`, 2);
-  o(`cloudwatch[${label(...withId(['CloudWatch', `logs ${m.logRetentionDays} days, Container Insights, alarms`], 'log-group'))}]`, 2);
-  o(`s3[(${label(...withId(['S3', 'ALB access logs'], 'access-logs'))})]`, 2);
+  o(`cloudwatch[${label(...withId(['CloudWatch', `logs ${m.logRetentionDays} days, Container Insights, alarms`], 'app-log-group'))}]`, 2);
+  o(`s3[(${label(...withId(['S3', 'ALB access logs'], 'alb-logs-bucket'))})]`, 2);
   if (m.imageSource === 'ECR') o(`image[${label('ECR', m.image)}]`, 2);
   o(`subgraph vpc[${label(...withId([`VPC ${m.vpcCidr}`], 'vpc'))}]`, 2);
   o(`igw[${label(...withId(['Internet gateway'], 'igw'))}]`, 3);
   o(`alb[${label(...withId(['Application Load Balancer', m.domain ? 'HTTPS :443' : 'HTTP :80'], 'alb'))}]`, 3);
   o(`ecs[${label(...withId(['ECS service', `${m.service.desired} Fargate tasks, auto scaling ${m.service.min}-${m.service.max}`], 'ecs-service'))}]`, 3);
   o(`efs[(${label(...withId(['EFS file system', 'encrypted'], 'efs'))})]`, 3);
-  if (m.database.proxy) o(`proxy[${label(...withId(['RDS Proxy'], 'rds-proxy'))}]`, 3);
+  if (m.database.proxy) o(`proxy[${label(...withId(['RDS Proxy'], 'db-proxy'))}]`, 3);
   for (const az of m.azs) {
     const n = az.number;
     o(`subgraph az${n}[${label(`Availability Zone ${n}${az.zone ? ` (${az.zone})` : ''}`)}]`, 3);

@@ -204,7 +204,7 @@ function azColumn(m: DiagramModel, L: Layout, az: DiagramAz): string {
   const rdsY = L.dataY + (m.database.proxy ? 94 : 44);
   if (az.rds) {
     const lines = az.rds === 'primary' ? [`${m.database.instanceClass} · ${engineLabel(m)}`, `${m.database.storageGb} GB gp3, encrypted`] : ['Multi-AZ standby', 'synchronous copy'];
-    out.push(box(`rds-${az.rds}`, sx + 12, rdsY, 200, 56, COLOR.database, az.rds === 'primary' ? 'RDS primary' : 'RDS standby', lines, { attrs: `data-az="${az.number}" data-tier="data"` }));
+    out.push(box(`rds-${az.rds}`, sx + 12, rdsY, 200, 56, COLOR.database, az.rds === 'primary' ? 'RDS primary' : 'RDS standby', lines, { id: az.rds === 'primary' ? m.ids['db'] : undefined, attrs: `data-az="${az.number}" data-tier="data"` }));
   } else {
     const note = az.number === 2 && !m.database.multiAz ? '(no standby: multiAz is false)' : '(in the DB subnet group)';
     out.push(text(sx + 12 + 100, rdsY + 30, note, { size: 10.5, color: COLOR.muted, anchor: 'middle' }));
@@ -261,7 +261,7 @@ function sideServices(m: DiagramModel, L: Layout): { svg: string; bottom: number
   items.push(['cloudwatch', COLOR.monitoring, 'CloudWatch', [`task logs, ${m.logRetentionDays} days${m.flowLogs ? ' · VPC flow logs' : ''}`, 'Container Insights · scaling alarms']]);
   items.push(['s3', COLOR.storage, 'S3 bucket', ['ALB access logs', 'SSE-S3, no public access']]);
   if (m.imageSource === 'ECR') items.push(['ecr', COLOR.compute, 'ECR', [m.image.split('/').slice(1).join('/')]]);
-  const ids: Record<string, string | undefined> = { acm: m.ids.certificate, secrets: m.ids['db-secret'], cloudwatch: m.ids['log-group'], s3: m.ids['access-logs'] };
+  const ids: Record<string, string | undefined> = { acm: m.ids.certificate, secrets: m.ids['db-secret'], cloudwatch: m.ids['app-log-group'], s3: m.ids['alb-logs-bucket'] };
   let y = L.vpcY;
   const out: string[] = [];
   for (const [kind, color, title, lines] of items) {
@@ -303,7 +303,7 @@ export function diagramSvg(m: DiagramModel, opts: { source?: string } = {}): str
   // Outside the region: users, Route 53 (global), the public image registry.
   out.push(box('users', L.spine - 80, 22, 160, 48, '#545b64', 'Users', ['internet'], { attrs: 'data-side="true"' }));
   if (m.domain) {
-    out.push(box('route53', L.regionX, 14, Math.min(250, L.spine - 100 - L.regionX), 64, COLOR.network, 'Route 53', [`${m.domain.name} → ALB (alias)`, `hosted zone ${m.domain.hostedZone}`], { id: m.ids['dns-record'], attrs: 'data-side="true"' }));
+    out.push(box('route53', L.regionX, 14, Math.min(250, L.spine - 100 - L.regionX), 64, COLOR.network, 'Route 53', [`${m.domain.name} → ALB (alias)`, `hosted zone ${m.domain.hostedZone}`], { id: m.ids['alias-record'], attrs: 'data-side="true"' }));
   }
   if (m.imageSource !== 'ECR') {
     const x = L.spine + 110;
@@ -329,7 +329,7 @@ export function diagramSvg(m: DiagramModel, opts: { source?: string } = {}): str
   out.push(box('alb', bandX, L.pubY + 44, bandW, 42, COLOR.network, 'Application Load Balancer', [m.ids.alb ? `${listener} · ${shortId(m.ids.alb)}` : listener], { fill: '#f6f1ff', attrs: 'data-tier="public" data-span="true"' }));
   if (m.database.proxy) {
     const proxyLine = 'connection pooling, IAM auth to Secrets Manager';
-    out.push(box('rds-proxy', bandX, L.dataY + 44, bandW, 38, COLOR.database, 'RDS Proxy', [m.ids['rds-proxy'] ? `${proxyLine} · ${shortId(m.ids['rds-proxy'])}` : proxyLine], { fill: '#fdf1fd', attrs: 'data-tier="data" data-span="true"' }));
+    out.push(box('rds-proxy', bandX, L.dataY + 44, bandW, 38, COLOR.database, 'RDS Proxy', [m.ids['db-proxy'] ? `${proxyLine} · ${shortId(m.ids['db-proxy'])}` : proxyLine], { fill: '#fdf1fd', attrs: 'data-tier="data" data-span="true"' }));
   }
   const igw = igwSize(m);
   out.push(box('igw', L.spine - igw.w / 2, L.vpcY - igw.h / 2, igw.w, igw.h, COLOR.network, 'Internet gateway', [], { id: m.ids.igw }));

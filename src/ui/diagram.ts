@@ -48,7 +48,7 @@ export interface DiagramModel {
  * as the network tier names its steps (`subnet-public-a`, `nat-b`).
  */
 export const NODE_KEYS = [
-  'vpc', 'igw', 'alb', 'ecs-service', 'efs', 'rds-proxy', 'access-logs', 'log-group', 'db-secret', 'certificate', 'dns-record',
+  'vpc', 'igw', 'alb', 'ecs-service', 'efs', 'db', 'db-proxy', 'alb-logs-bucket', 'app-log-group', 'db-secret', 'certificate', 'alias-record',
   'subnet-public-{az}', 'subnet-app-{az}', 'subnet-data-{az}', 'nat-{az}', 'efs-mount-{az}',
 ] as const;
 
