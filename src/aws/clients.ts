@@ -28,7 +28,7 @@ export interface CallCounts {
 
 /** Operations that only read. Everything else counts as mutating. */
 export function isReadOperation(commandName: string): boolean {
-  return /^(Describe|List|Get|Head|Lookup|Search|Select|Batch[GD]et|Check|Validate)/.test(commandName.replace(/Command$/, ''));
+  return /^(Describe|List|Get|Head|Lookup|Search|Select|Filter|Batch[GD]et|Check|Validate)/.test(commandName.replace(/Command$/, ''));
 }
 
 type AnyClientCtor<T> = new (config: Record<string, unknown>) => T;

@@ -18,7 +18,7 @@ program
   .option('--local', 'use a local AWS emulator (moto), started if needed, with dummy credentials')
   .option('--state <dir>', 'where state files live', 'state')
   .option('-y, --yes', 'do not ask for confirmation (needed for destructive commands without a terminal)')
-  .option('--json', 'print newline-delimited JSON events (status, cost: one JSON document)')
+  .option('--json', 'print newline-delimited JSON events (status, cost: one JSON document; logs: one object per line)')
   .option('--concurrency <n>', 'how many steps may run at once (1-64)', '8')
   .showHelpAfterError('(run `wpdeploy --help` for usage)')
   // Usage errors throw (and exit 2) instead of exiting 1; set before the commands so they inherit it.
@@ -29,6 +29,7 @@ Exit codes: 0 success · 1 failure · 2 bad usage or config (no AWS call made) �
 Examples:
   wpdeploy up --local            deploy to a local AWS emulator it starts itself
   wpdeploy status                show every resource, its live state and drift
+  wpdeploy logs --follow         print the WordPress containers' log lines as they come
   wpdeploy down --yes            remove the stack
   wpdeploy init                  write wpdeploy.yml with every key at its default
   wpdeploy cost                  what the stack costs a month, line by line
@@ -56,6 +57,13 @@ program
   .description('remove the stack; its data (database snapshot, file system, secrets) is kept unless --purge')
   .option('--purge', 'also delete the data: no final snapshot, no recovery window (asks for confirmation; --yes in CI)')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).down(cmd.optsWithGlobals()));
+
+program
+  .command('logs')
+  .description('print the WordPress containers\' log lines from CloudWatch, each with its task id')
+  .option('--since <duration>', 'how far back to start: 30s, 10m, 2h, 1d (default: 10m)')
+  .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+  .action(async (_opts, cmd: Command) => (await import('./logs.js')).logs(cmd.optsWithGlobals()));
 
 program
   .command('init')

@@ -1,6 +1,7 @@
 /**
  * One command's session: the config, the AWS clients, the account, the state and its lock, and the
- * steps. Every command (up, down, status, plan) opens one, runs the engine and closes it.
+ * steps. Every command (up, down, status, plan) opens one, runs the engine and closes it; `logs`
+ * opens one without the lock and reads the app log group.
  */
 import { resolve } from 'node:path';
 import { AwsClients } from '../aws/clients.js';
@@ -13,7 +14,8 @@ import type { Config } from '../config/schema.js';
 import { UsageError, WpdeployError, errorMessage } from '../errors.js';
 import { chooseZones } from '../resources/availability-zones.js';
 import { describeKeptData, keptMonthlyCost, type KeptCost } from '../resources/kept-data.js';
-import { appSummary, type AppSummary } from '../resources/stack-app.js';
+import { readLogEvents, type LogLine } from '../resources/log-events.js';
+import { appNames, appSummary, type AppSummary } from '../resources/stack-app.js';
 import { KINDS, buildSteps } from '../resources/stack.js';
 import type { StepDef } from '../resources/types.js';
 import { Engine, type EngineResult } from './deployer.js';
@@ -182,4 +184,25 @@ export interface Health extends AppSummary {
 export function health(s: Session, result: EngineResult): Health {
   const db = result.items.find((i) => i.step === 'db');
   return { ...appSummary(s.config, result.outputs), ...(db?.state ? { database: db.state } : {}) };
+}
+
+export { DEFAULT_SINCE, formatLogLine, parseDuration, type LogLine } from '../resources/log-events.js';
+
+export interface LogsOptions {
+  /** How far back to start, in milliseconds (from --since). */
+  sinceMs: number;
+  /** Keep polling for new lines until the session's signal aborts (Ctrl-C). */
+  follow?: boolean;
+}
+
+/**
+ * The WordPress containers' log lines from the stack's app log group (the recorded name, else the
+ * one `up` gives it), each handed to `onEvent`. Takes no lock and writes no state; a stack never
+ * deployed is an error that says to run `wpdeploy up`.
+ */
+export async function readLogs(s: Session, o: LogsOptions, onEvent: (line: LogLine) => void): Promise<void> {
+  const logGroup = s.store.steps['app-log-group']?.id ?? appNames(s.config).logGroup;
+  await readLogEvents({
+    aws: s.aws, stack: s.config.stack, logGroup, startTime: Date.now() - o.sinceMs, follow: o.follow, signal: s.signal, scale: timeScale(),
+  }, onEvent);
 }

@@ -213,7 +213,7 @@ async function waitIssued(ctx: ResourceContext, desired: CertificateValidationSp
     check: () => describe(ctx, arn),
     done: (v) => v?.Status === 'ISSUED',
     failed: (v) => (!v ? 'the certificate was deleted' : DEAD.has(v.Status ?? '') ? `it is ${v.Status}: ${v.FailureReason ?? 'ACM gives no reason'}` : undefined),
-    onProgress: (v, ms) => ctx.progress(`certificate is ${v?.Status ?? 'missing'} (${Math.round(ms / 1000)}s); ACM validates it once the CNAME resolves`),
+    onProgress: (v) => ctx.progress(`certificate is ${v?.Status ?? 'missing'}; ACM validates it once the CNAME resolves`),
   });
   return { id: arn, arn, state: c!.Status! };
 }

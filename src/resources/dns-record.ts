@@ -122,7 +122,7 @@ async function change(ctx: ResourceContext, zoneId: string, changes: Change[], c
     what: `route 53 change ${id} to be in sync`, expectedMs: CHANGE_MS, minIntervalMs: 2_000, scale: ctx.scale, signal: ctx.signal,
     check: () => route53(ctx).send(new GetChangeCommand({ Id: id })).then((x) => x.ChangeInfo?.Status),
     done: (s) => s === 'INSYNC',
-    onProgress: (s, ms) => ctx.progress(`route 53 change ${id} is ${s} (${Math.round(ms / 1000)}s)`),
+    onProgress: (s) => ctx.progress(`route 53 change ${id} is ${s}`),
   });
 }
 

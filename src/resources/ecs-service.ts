@@ -211,9 +211,9 @@ export async function waitSteady(ctx: ResourceContext, cluster: string, name: st
         if (failedDeployment) return `the deployment of ${failedDeployment.taskDefinition} failed${failedDeployment.rolloutStateReason ? `: ${failedDeployment.rolloutStateReason}` : ''}`;
         return undefined;
       },
-      onProgress: (v, ms) => {
+      onProgress: (v) => {
         const primary = v?.deployments?.find((d) => d.status === 'PRIMARY');
-        ctx.progress(`${v?.runningCount ?? 0}/${v?.desiredCount ?? 0} tasks running, ${v?.pendingCount ?? 0} pending${primary?.rolloutState ? `, rollout ${primary.rolloutState}` : ''} (${Math.round(ms / 1000)}s)`);
+        ctx.progress(`${v?.runningCount ?? 0}/${v?.desiredCount ?? 0} tasks running, ${v?.pendingCount ?? 0} pending${primary?.rolloutState ? `, rollout ${primary.rolloutState}` : ''}`);
       },
     });
     return s!;
@@ -354,6 +354,6 @@ async function waitInactive(ctx: ResourceContext, cluster: string, name: string)
     what: `ecs service ${name} to be deleted`, expectedMs: DRAIN_MS, timeoutMs: 15 * 60_000, minIntervalMs: 3_000, scale: ctx.scale, signal: ctx.signal,
     check: () => describe(ctx, cluster, name),
     done: (s) => !s || s.status === 'INACTIVE',
-    onProgress: (s, ms) => ctx.progress(`service ${name} is ${s?.status} with ${s?.runningCount ?? 0} tasks still running (${Math.round(ms / 1000)}s)`),
+    onProgress: (s) => ctx.progress(`service ${name} is ${s?.status} with ${s?.runningCount ?? 0} tasks still running`),
   });
 }

@@ -107,7 +107,7 @@ async function waitActive(ctx: ResourceContext, arn: string): Promise<LoadBalanc
     check: () => describeOne(ctx, { arn }),
     done: (v) => v?.State?.Code === 'active' || v?.State?.Code === 'active_impaired',
     failed: (v) => (v?.State?.Code === 'failed' ? `it failed: ${v.State.Reason ?? 'no reason given'}` : undefined),
-    onProgress: (v, ms) => ctx.progress(`load balancer is ${v?.State?.Code ?? 'not visible yet'} (${Math.round(ms / 1000)}s)${ms > CREATE_MS ? '; an ALB stays provisioning when its VPC has no internet gateway' : ''}`),
+    onProgress: (v, ms) => ctx.progress(`load balancer is ${v?.State?.Code ?? 'not visible yet'}${ms > CREATE_MS ? '; an ALB stays provisioning when its VPC has no internet gateway' : ''}`),
   });
   return lb!;
 }
@@ -227,7 +227,7 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
       what: `load balancer ${actual.name} to be deleted`, expectedMs: DELETE_MS, minIntervalMs: 2_000, scale: ctx.scale, signal: ctx.signal,
       check: () => describeOne(ctx, { arn }),
       done: (v) => !v,
-      onProgress: (_v, ms) => ctx.progress(`load balancer ${actual.name} is being deleted (${Math.round(ms / 1000)}s)`),
+      onProgress: (_v) => ctx.progress(`load balancer ${actual.name} is being deleted`),
     });
   },
 

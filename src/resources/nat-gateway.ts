@@ -58,7 +58,7 @@ async function createOnce(ctx: ResourceContext, desired: NatGatewaySpec, token: 
     what: `nat gateway ${id} to be available`, expectedMs: CREATE_MS, minIntervalMs: 1_000, scale: ctx.scale, signal: ctx.signal,
     check: () => describe(ctx, id),
     done: (v) => v?.State === 'available' || v?.State === 'failed',
-    onProgress: (v, ms) => ctx.progress(`${id} is ${v?.State ?? 'not visible yet'} (${Math.round(ms / 1000)}s)`),
+    onProgress: (v) => ctx.progress(`${id} is ${v?.State ?? 'not visible yet'}`),
   });
   return toActual(n!);
 }
@@ -74,7 +74,7 @@ async function deleteAndWait(ctx: ResourceContext, id: string): Promise<void> {
     what: `nat gateway ${id} to be deleted`, expectedMs: DELETE_MS, minIntervalMs: 1_000, scale: ctx.scale, signal: ctx.signal,
     check: () => describe(ctx, id),
     done: (v) => !v || v.State === 'deleted',
-    onProgress: (v, ms) => ctx.progress(`${id} is ${v?.State} (${Math.round(ms / 1000)}s)`),
+    onProgress: (v) => ctx.progress(`${id} is ${v?.State}`),
   });
 }
 

@@ -7,6 +7,7 @@ import {
   CreateNetworkAclCommand, CreateNetworkAclEntryCommand, CreateTagsCommand, DeleteNetworkAclCommand, DeleteNetworkAclEntryCommand,
   DescribeNetworkAclsCommand, ReplaceNetworkAclAssociationCommand, ReplaceNetworkAclEntryCommand, type NetworkAcl,
 } from '@aws-sdk/client-ec2';
+import { isNotFound } from '../aws/errors.js';
 import { WpdeployError } from '../errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
@@ -142,6 +143,59 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
     }
     await deleteTolerant(ctx, `network acl ${actual.id}`, () => client.send(new DeleteNetworkAclCommand({ NetworkAclId: actual.id })));
   },
+
+  outputs: (a) => ({ networkAclId: a.id }),
+};
+
+export interface DefaultNetworkAclSpec {
+  vpcId: string;
+  tags: TagMap;
+}
+
+/**
+ * The VPC's default network ACL: AWS creates it (allowing everything) and deletes it with the VPC.
+ * No subnet of the stack uses it, but it still admits the world, 22 and 3389 included (FSBP EC2.21
+ * checks every ACL): wpdeploy removes its rules, leaving AWS's final deny.
+ */
+export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkAclActual> = {
+  kind: 'ec2:default-network-acl',
+  noun: 'default network acl',
+  attached: true,
+  timing: { createMs: 1_000, deleteMs: 0 },
+
+  async find(ctx, desired) {
+    if (!desired || !known(desired.vpcId)) {
+      if (!ctx.recordedId) return undefined;
+      const r = await ec2(ctx).send(new DescribeNetworkAclsCommand({ NetworkAclIds: [ctx.recordedId] })).catch((err) => { if (isNotFound(err)) return { NetworkAcls: [] }; throw err; });
+      return r.NetworkAcls?.[0] && toActual(r.NetworkAcls[0]);
+    }
+    const r = await ec2(ctx).send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'default', Values: ['true'] }] }));
+    return r.NetworkAcls?.[0] && toActual(r.NetworkAcls[0]);
+  },
+
+  diff(desired, actual) {
+    const changes: FieldChange[] = actual.rules.map((r) => ({ field: `rules.${key(r)}`, from: show(r), to: undefined }));
+    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    return { changes };
+  },
+
+  async create(ctx, desired) {
+    const found = await defaultNetworkAclKind.find(ctx, desired);
+    if (!found) throw new WpdeployError(`the default network ACL of ${desired.vpcId} was not found.`);
+    await ctx.recordId(found.id);
+    return defaultNetworkAclKind.update!(ctx, desired, found, { changes: [] });
+  },
+
+  async update(ctx, desired, actual) {
+    const client = ec2(ctx);
+    for (const r of actual.rules) await settle(ctx, () => client.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress })));
+    const toSet = tagsToSet(desired.tags, actual.tags);
+    if (Object.keys(toSet).length) await client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    return { ...actual, rules: [], tags: { ...actual.tags, ...toSet } };
+  },
+
+  /** Goes with its VPC: nothing to do. */
+  async delete() {},
 
   outputs: (a) => ({ networkAclId: a.id }),
 };

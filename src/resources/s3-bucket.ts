@@ -1,7 +1,7 @@
 /**
  * The S3 bucket the load balancer writes its access logs to (FSBP ELB.5), named
  * `<stack>-alb-logs-<account>-<region>` (bucket names are global; account and region make it unique
- * and let a lost state find it again). It blocks public access (S3.1/S3.8), encrypts with SSE-S3
+ * and let a lost state find it again). It blocks public access on the bucket (S3.8), encrypts with SSE-S3
  * (AES256: ALB log delivery cannot write to a KMS-encrypted bucket), disables ACLs (bucket owner
  * enforced), expires objects after the log retention, and has a policy that denies any request not
  * made over TLS (S3.5) and lets the region's Elastic Load Balancing log delivery write under

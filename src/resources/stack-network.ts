@@ -10,7 +10,7 @@ import { iamRoleKind, roleName } from './iam-role.js';
 import { internetGatewayKind } from './internet-gateway.js';
 import { logGroupKind, logGroupName } from './log-group.js';
 import { natGatewayKind } from './nat-gateway.js';
-import { networkAclKind, type AclRule } from './network-acl.js';
+import { defaultNetworkAclKind, networkAclKind, type AclRule } from './network-acl.js';
 import { routeTableKind } from './route-table.js';
 import { defaultSecurityGroupKind, securityGroupKind, securityGroupRulesKind, type SgRule } from './security-group.js';
 import { azLetter, dep, type StepBuilder } from './step-builder.js';
@@ -19,7 +19,7 @@ import type { Inputs, ResourceKind } from './types.js';
 import { vpcKind } from './vpc.js';
 
 export const NETWORK_KINDS: ResourceKind[] = [
-  vpcKind, defaultSecurityGroupKind, internetGatewayKind, subnetKind, elasticIpKind, natGatewayKind, routeTableKind, networkAclKind,
+  vpcKind, defaultSecurityGroupKind, defaultNetworkAclKind, internetGatewayKind, subnetKind, elasticIpKind, natGatewayKind, routeTableKind, networkAclKind,
   securityGroupKind, securityGroupRulesKind, logGroupKind, iamRoleKind, flowLogKind,
 ] as ResourceKind[];
 
@@ -72,6 +72,7 @@ export function networkSteps(b: StepBuilder): void {
 
   add('vpc', 'vpc', vpcKind, [], (_, tags) => ({ cidr: config.network.cidr, dnsSupport: true, dnsHostnames: true, tags }));
   add('default-sg', 'default-sg', defaultSecurityGroupKind, [dep('vpc', 'AWS creates it with the VPC')], (i, tags) => ({ vpcId: vpcId(i), tags }));
+  add('default-nacl', 'default-nacl', defaultNetworkAclKind, [dep('vpc', 'AWS creates it with the VPC')], (i, tags) => ({ vpcId: vpcId(i), tags }));
   add('igw', 'igw', internetGatewayKind, [dep('vpc', 'attached to the VPC')], (i, tags) => ({ vpcId: vpcId(i), tags }));
 
   for (const s of subnets) {

@@ -46,7 +46,8 @@ async function held() {
     nats: mine((await client.send(new DescribeNatGatewaysCommand({}))).NatGateways).filter((n) => n.State !== 'deleted'),
     eips: mine((await client.send(new DescribeAddressesCommand({ Filters: byStack }))).Addresses),
     routeTables: mine((await client.send(new DescribeRouteTablesCommand({ Filters: byStack }))).RouteTables),
-    acls: mine((await client.send(new DescribeNetworkAclsCommand({ Filters: byStack }))).NetworkAcls),
+    acls: mine((await client.send(new DescribeNetworkAclsCommand({ Filters: byStack }))).NetworkAcls).filter((a) => !a.IsDefault),
+    defaultAcls: inVpc ? ((await client.send(new DescribeNetworkAclsCommand({ Filters: [...inVpc, { Name: 'default', Values: ['true'] }] }))).NetworkAcls ?? []) : [],
     groups: mine((await client.send(new DescribeSecurityGroupsCommand({ Filters: byStack }))).SecurityGroups),
     defaultGroups: inVpc ? (await client.send(new DescribeSecurityGroupsCommand({ Filters: [...inVpc, { Name: 'group-name', Values: ['default'] }] }))).SecurityGroups ?? [] : [],
     flowLogs: mine((await client.send(new DescribeFlowLogsCommand({ Filter: byStack }))).FlowLogs),
@@ -112,10 +113,11 @@ describe('network tier', () => {
       expect(served.length).toBeGreaterThan(0);
       for (const e of served) expect(e.CidrBlock, 'served ports only from inside the VPC').toBe(CIDR);
     }
-    for (const a of h.acls) {
+    for (const a of [...h.acls, ...h.defaultAcls]) {
       expect(opensToWorld(a, 22)).toBe(false);
       expect(opensToWorld(a, 3389)).toBe(false);
     }
+    expect(h.defaultAcls).toHaveLength(1);
 
     // security groups chained by reference
     const group = (role: string) => h.groups.find((g) => tagMap(g.Tags)['wpdeploy:step'] === `sg-${role}`)!;

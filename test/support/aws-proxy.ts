@@ -40,7 +40,7 @@ export interface AwsProxy {
   close(): Promise<void>;
 }
 
-const READ = /^(Describe|List|Get|Head|Lookup|Search|Select|Batch[GD]et|Check|Validate)/;
+const READ = /^(Describe|List|Get|Head|Lookup|Search|Select|Filter|Batch[GD]et|Check|Validate)/;
 
 export function classify(method: string, path: string, headers: IncomingHttpHeaders, body: string): Omit<AwsCall, 'body' | 'method' | 'path'> {
   const auth = String(headers.authorization ?? '');

@@ -7,6 +7,7 @@ import {
   DescribeAddressesCommand, DescribeFlowLogsCommand, DescribeInternetGatewaysCommand, DescribeNatGatewaysCommand, DescribeNetworkAclsCommand,
   DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type Tag,
 } from '@aws-sdk/client-ec2';
+import { DescribeClustersCommand, DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { IAMClient, ListRoleTagsCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { ec2 } from './aws.js';
@@ -34,7 +35,9 @@ export async function inventory(endpoint: string, stack: string): Promise<Map<st
   each(((await c.send(new DescribeNatGatewaysCommand({}))).NatGateways ?? []).filter((n) => n.State !== 'deleted' && n.State !== 'deleting'), (x) => x.NatGatewayId);
   each((await c.send(new DescribeAddressesCommand({ Filters }))).Addresses, (x) => x.AllocationId);
   each((await c.send(new DescribeRouteTablesCommand({ Filters }))).RouteTables, (x) => x.RouteTableId);
-  each((await c.send(new DescribeNetworkAclsCommand({ Filters }))).NetworkAcls, (x) => x.NetworkAclId);
+  // AWS deletes a VPC's default ACL with the VPC; moto keeps it: such an orphan is not counted.
+  const liveVpcs = new Set(((await c.send(new DescribeVpcsCommand({}))).Vpcs ?? []).map((v) => v.VpcId));
+  each(((await c.send(new DescribeNetworkAclsCommand({ Filters }))).NetworkAcls ?? []).filter((a) => !a.IsDefault || liveVpcs.has(a.VpcId)), (x) => x.NetworkAclId);
   each((await c.send(new DescribeSecurityGroupsCommand({ Filters }))).SecurityGroups, (x) => x.GroupId);
   each((await c.send(new DescribeFlowLogsCommand({ Filter: Filters }))).FlowLogs, (x) => x.FlowLogId);
 
@@ -44,8 +47,10 @@ export async function inventory(endpoint: string, stack: string): Promise<Map<st
     const r = await tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'wpdeploy:stack', Values: [stack] }], PaginationToken: token }));
     for (const m of r.ResourceTagMappingList ?? []) {
       const arn = m.ResourceARN ?? '';
-      // EC2 is counted above; task definition revisions and kept snapshots are many by design.
+      // EC2 is counted above; task definition revisions and kept snapshots are many by design;
+      // moto keeps deleted (INACTIVE) ECS clusters and services in this API.
       if (/:ec2:|:task-definition\/|:snapshot:/.test(arn)) continue;
+      if (/:ecs:.*:(cluster|service)\//.test(arn) && !(await ecsActive(endpoint, arn))) continue;
       add(m.Tags, arn);
     }
     token = r.PaginationToken || undefined;
@@ -55,6 +60,17 @@ export async function inventory(endpoint: string, stack: string): Promise<Map<st
   const roles = (await iam.send(new ListRolesCommand({ PathPrefix: '/wpdeploy/' }))).Roles ?? [];
   for (const role of roles) add((await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName! }))).Tags, role.Arn!);
   return out;
+}
+
+async function ecsActive(endpoint: string, arn: string): Promise<boolean> {
+  const ecs = new ECSClient(base(endpoint));
+  if (arn.includes(':cluster/')) {
+    const r = await ecs.send(new DescribeClustersCommand({ clusters: [arn] }));
+    return r.clusters?.[0]?.status === 'ACTIVE';
+  }
+  const cluster = arn.split('/').slice(-2, -1)[0];
+  const r = await ecs.send(new DescribeServicesCommand({ cluster, services: [arn] }));
+  return ['ACTIVE', 'DRAINING'].includes(r.services?.[0]?.status ?? '');
 }
 
 /** The steps that hold more than one resource. */

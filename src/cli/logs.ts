@@ -1,0 +1,45 @@
+/**
+ * `wpdeploy logs`: the WordPress containers' log lines, `<ISO time> <task id> <message>` (or one JSON
+ * object per line with --json). --since is checked before anything reaches AWS; --follow runs until
+ * Ctrl-C, which ends it with exit 0. No lock is taken and no state is written.
+ */
+import { EXIT } from '../errors.js';
+import { timed } from '../engine/events.js';
+import { DEFAULT_SINCE, formatLogLine, openSession, parseDuration, readLogs, type GlobalOptions, type Session } from '../engine/session.js';
+import { quietRenderer } from '../ui/renderers.js';
+import { reportError } from './report-error.js';
+
+type Opts = GlobalOptions & { follow?: boolean; since?: string };
+
+export async function logs(o: Opts): Promise<void> {
+  let sinceMs: number;
+  try {
+    sinceMs = parseDuration(o.since ?? DEFAULT_SINCE, '--since');
+  } catch (err) {
+    process.exitCode = reportError(err, o.json);
+    return;
+  }
+  const r = quietRenderer(process.stderr); // warnings only: stdout holds the log lines
+  const emit = timed((e) => r.onEvent(e));
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(EXIT.ok);
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let session: Session | undefined;
+  try {
+    session = await openSession('logs', o, emit, abort.signal, false);
+    await readLogs(session, { sinceMs, follow: !!o.follow }, (line) => {
+      process.stdout.write((o.json ? JSON.stringify(line) : formatLogLine(line)) + '\n');
+    });
+    process.exitCode = EXIT.ok;
+  } catch (err) {
+    process.exitCode = reportError(err, o.json);
+  } finally {
+    session?.close();
+    r.close();
+    process.off('SIGINT', onSigint);
+  }
+}
