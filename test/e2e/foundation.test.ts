@@ -98,6 +98,23 @@ describe('up, status, down on one stack', () => {
   });
 });
 
+describe('plan', () => {
+  it('on an empty account lists every step as create and exits 2 with --detailed-exitcode, changing nothing', async () => {
+    const cwd = workdir();
+    const stack = uniqueStack('plan');
+    proxy.reset();
+    const r = await runCli(['plan', '--detailed-exitcode', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
+    expect(r.code, r.stderr).toBe(2);
+    expect(proxy.mutating()).toEqual([]);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const steps = events[0].steps.map((x: { id: string }) => x.id);
+    const planned = events.filter((e) => e.type === 'step-plan');
+    expect(planned.map((e) => e.step).sort()).toEqual([...steps].sort());
+    expect(planned.filter((e) => e.op !== 'create')).toEqual([]);
+    expect(existsSync(join(cwd, 'state', `${stack}.json`))).toBe(false);
+  });
+});
+
 describe('bad input makes no AWS call', () => {
   it('a config with several mistakes gets one error listing all of them, exit 2', async () => {
     const cwd = workdir();

@@ -175,3 +175,74 @@ describe('flaky AWS', () => {
     expect([...(await inventory(moto, stack)).keys()]).toEqual([]);
   });
 });
+
+describe('lost state and drift', () => {
+  it('with the state file lost, up adopts the stack by its tags instead of creating twins', async () => {
+    const stack = uniqueStack('adopt');
+    const cwd = workdir();
+    expect((await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url })).code).toBe(0);
+    const elsewhere = workdir();
+    proxy.reset();
+    const r = await runCli(['up', '--stack', stack], { cwd: elsewhere, endpoint: proxy.url });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(proxy.mutating().filter((c) => /^(Create|Allocate|Run|Register|Request)/.test(c.operation)).map((c) => c.operation)).toEqual([]);
+    expect(r.stderr).toMatch(/adopted vpc vpc-/);
+    expect(duplicates(await inventory(moto, stack))).toEqual({});
+    await purge(stack, elsewhere);
+  });
+
+  it('a NAT gateway deleted outside wpdeploy is shown as missing, and up recreates it and repoints its route', async () => {
+    const stack = uniqueStack('natgone');
+    const cwd = workdir();
+    expect((await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url })).code).toBe(0);
+    const state = JSON.parse(readFileSync(join(cwd, 'state', `${stack}.json`), 'utf8'));
+    const natId = state.steps['nat-a'].id as string;
+    const { DeleteNatGatewayCommand, DescribeAddressesCommand, DescribeRouteTablesCommand, DisassociateAddressCommand } = await import('@aws-sdk/client-ec2');
+    const { ec2 } = await import('../support/aws.js');
+    await ec2(moto).send(new DeleteNatGatewayCommand({ NatGatewayId: natId }));
+    // AWS frees the NAT's Elastic IP when the NAT is deleted; moto keeps the association: free it here.
+    const eip = (await ec2(moto).send(new DescribeAddressesCommand({ AllocationIds: [state.steps['eip-nat-a'].id] }))).Addresses![0]!;
+    if (eip.AssociationId) await ec2(moto).send(new DisassociateAddressCommand({ AssociationId: eip.AssociationId }));
+    const status = await runCli(['status', '--check', '--stack', stack], { cwd, endpoint: proxy.url });
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(new RegExp(`nat-a .*missing \\(${natId} was deleted outside wpdeploy\\)`));
+    const r = await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const after = JSON.parse(readFileSync(join(cwd, 'state', `${stack}.json`), 'utf8'));
+    const newNat = after.steps['nat-a'].id as string;
+    expect(newNat).not.toBe(natId);
+    const rt = (await ec2(moto).send(new DescribeRouteTablesCommand({ RouteTableIds: [after.steps['rt-app-a'].id] }))).RouteTables![0]!;
+    expect(rt.Routes?.find((x) => x.DestinationCidrBlock === '0.0.0.0/0')?.NatGatewayId).toBe(newNat);
+    expect((await runCli(['status', '--check', '--stack', stack], { cwd, endpoint: proxy.url })).code).toBe(0);
+    await purge(stack, cwd);
+  });
+});
+
+describe('a second Ctrl-C', () => {
+  it('exits at once, and the state file is still whole', async () => {
+    const stack = uniqueStack('sigint3');
+    const cwd = workdir();
+    proxy.intercept(async () => {
+      await sleep(60);
+      return undefined;
+    });
+    const cli = startCli(['up', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
+    let done = 0;
+    cli.onLine((l) => {
+      if (l.includes('"type":"step-done"') && ++done === 3) {
+        cli.child.kill('SIGINT');
+        setTimeout(() => cli.child.kill('SIGINT'), 30);
+      }
+    });
+    const r = await cli.done;
+    proxy.intercept(undefined);
+    expect(r.code).toBe(130);
+    expect(r.stdout).not.toMatch(/"type":"run-done"/);
+    const state = JSON.parse(readFileSync(join(cwd, 'state', `${stack}.json`), 'utf8'));
+    expect(state.stack).toBe(stack);
+    const again = await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
+    expect(again.code, again.stderr).toBe(0);
+    expect(duplicates(await inventory(moto, stack))).toEqual({});
+    await purge(stack, cwd);
+  });
+});
