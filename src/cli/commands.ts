@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { loadConfig } from '../config/load.js';
-import { EXIT, UsageError, WpdeployError } from '../errors.js';
+import { EXIT, UsageError, WpdeployError, errorMessage } from '../errors.js';
 import type { EngineResult } from '../engine/deployer.js';
 import { timed, type Emit, type TimedEvent } from '../engine/events.js';
 import { hasChanges } from '../engine/planner.js';
@@ -14,7 +14,7 @@ import { planText, statusDocument, statusTable, summaryText } from '../ui/report
 import { reportError } from './report-error.js';
 import { colorEnabled, makeStyle } from '../ui/style.js';
 
-type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean };
+type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean; cost?: boolean };
 
 const useColor = (o: Opts) => o.color !== false && colorEnabled(process.stdout);
 const isLive = (o: Opts) => !o.json && !!process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
@@ -81,6 +81,7 @@ function printSummary(name: string, o: Opts, s: Session, result: EngineResult, s
 
 export async function up(o: Opts): Promise<void> {
   const started = Date.now();
+  if (o.cost && !o.json) await printCostBrief(o);
   await withSession('up', o, false, true, async (s) => {
     const result = await runUp(s);
     printSummary('up', o, s, result, started);
@@ -162,4 +163,17 @@ function healthText(h: Health): string {
     `Database:    ${h.database ?? 'not deployed'}`,
     ...(h.certificate ? [`Certificate: ${h.certificate}`] : []),
   ].join('\n');
+}
+
+/** `up --cost`: the monthly estimate in one line before the run (no AWS call). */
+async function printCostBrief(o: Opts): Promise<void> {
+  const { estimateCost } = await import('../cost/estimate.js');
+  const { loadPriceBook } = await import('../cost/prices.js');
+  try {
+    const { config } = loadConfig({ file: o.config, stack: o.stack, region: o.region });
+    const e = estimateCost(config, loadPriceBook());
+    process.stdout.write(`Estimated cost: about $${e.total.toFixed(2)} a month on demand in ${e.region} ($${e.totalAtScalingMax.toFixed(2)} at scaling.max); \`wpdeploy cost\` lists the lines.\n`);
+  } catch (err) {
+    process.stdout.write(`No cost estimate: ${errorMessage(err)}\n`);
+  }
 }

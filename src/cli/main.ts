@@ -38,6 +38,7 @@ Examples:
 program
   .command('up')
   .description('create or update the stack so that it matches the config (safe to rerun)')
+  .option('--cost', 'print the monthly cost estimate before starting (see `wpdeploy cost`)')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).up(cmd.optsWithGlobals()));
 
 program

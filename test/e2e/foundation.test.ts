@@ -44,9 +44,10 @@ describe('up, status, down on one stack', () => {
     expect(Object.values(state.steps).every((st) => !(st as { pending?: unknown }).pending)).toBe(true);
   });
 
-  it('a second up makes no mutating AWS call and says nothing changed', async () => {
+  it('a second up makes no mutating AWS call and says nothing changed (and --cost shows the estimate first)', async () => {
     proxy.reset();
-    const r = await run('up');
+    const r = await run('up', '--cost');
+    expect(r.stdout.split('\n')[0]).toMatch(/^Estimated cost: about \$\d+\.\d\d a month on demand in us-east-1/);
     expect(r.code, r.stderr).toBe(0);
     expect(proxy.mutating()).toEqual([]);
     expect(proxy.reads().length).toBeGreaterThan(0);
