@@ -60,6 +60,61 @@ describe('a killed process', () => {
     await purge(stack, cwd);
   });
 
+  it('up killed at every step boundary in turn (one step at a time, each rerun one step further) ends with exactly one of each resource', async () => {
+    const stack = uniqueStack('everykill');
+    const cwd = workdir();
+    let kills = 0;
+    let changing = 0;
+    for (let run = 0; run < 200; run++) {
+      const cli = startCli(['up', '--json', '--concurrency', '1', '--stack', stack], { cwd, endpoint: proxy.url });
+      let killed = false;
+      cli.onLine((l) => {
+        const e = JSON.parse(l);
+        // the first step this run changes: kill right after it is recorded
+        if (!killed && e.type === 'step-done' && e.op !== 'same') {
+          killed = true;
+          cli.child.kill('SIGKILL');
+        }
+      });
+      const r = await cli.done;
+      if (run === 0) changing = JSON.parse(r.stdout.split('\n')[0]!).steps.length; // a fresh stack: every step changes
+      if (!killed) {
+        expect(r.code, r.stderr).toBe(0);
+        break;
+      }
+      kills++;
+    }
+    // about one kill per step (a step may slip through while the signal is delivered)
+    expect(kills, `${kills} kills for ${changing} steps`).toBeGreaterThanOrEqual(Math.floor(changing * 0.8));
+    expect(duplicates(await inventory(moto, stack))).toEqual({});
+    proxy.reset();
+    expect((await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url })).code).toBe(0);
+    expect(proxy.mutating()).toEqual([]);
+    await purge(stack, cwd);
+  }, 900_000);
+
+  it('up killed at random moments while AWS is slow still converges', async () => {
+    const stack = uniqueStack('randkill');
+    const cwd = workdir();
+    const random = prng(7);
+    proxy.intercept(async () => {
+      await sleep(30);
+      return undefined;
+    });
+    for (let i = 0; i < 4; i++) {
+      const cli = startCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
+      const at = 1500 + Math.floor(random() * 4000);
+      const timer = setTimeout(() => cli.child.kill('SIGKILL'), at);
+      await cli.done;
+      clearTimeout(timer);
+    }
+    proxy.intercept(undefined);
+    const r = await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(duplicates(await inventory(moto, stack))).toEqual({});
+    await purge(stack, cwd);
+  }, 600_000);
+
   it('down killed with SIGKILL mid-way is finished by the next down', async () => {
     const stack = uniqueStack('killdown');
     const cwd = workdir();
