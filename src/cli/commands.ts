@@ -117,7 +117,7 @@ export async function status(o: Opts): Promise<void> {
       process.stdout.write(statusTable(result) + '\n\n' + healthText(h) + '\n');
     }
     if (!result.ok) return finalCode(result);
-    return o.check && hasChanges(result.items) ? EXIT.failure : EXIT.ok;
+    return o.check && (hasChanges(result.items) || unhealthy(h)) ? EXIT.failure : EXIT.ok;
   });
 }
 
@@ -176,4 +176,9 @@ async function printCostBrief(o: Opts): Promise<void> {
   } catch (err) {
     process.stdout.write(`No cost estimate: ${errorMessage(err)}\n`);
   }
+}
+
+/** For `status --check`: fewer tasks running than wanted, or a database that is not available. */
+function unhealthy(h: Health): boolean {
+  return (!!h.service && h.service.running < h.service.desired) || (h.database !== undefined && h.database !== 'available');
 }
