@@ -239,9 +239,9 @@ export class Engine {
     this.outputs.set(def.id, outputs);
     const prev = this.o.store.steps[def.id];
     const next = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs, dependsOn: def.dependsOn.map((d) => d.step) };
-    if (prev && !prev.pending && JSON.stringify({ ...prev, updatedAt: undefined }) === JSON.stringify({ ...next, updatedAt: undefined, pending: undefined })) {
-      return Promise.resolve(); // nothing new to write
-    }
+    const unchanged = !!prev && !prev.pending && prev.kind === next.kind && prev.id === next.id && prev.arn === next.arn &&
+      JSON.stringify(prev.outputs ?? {}) === JSON.stringify(next.outputs) && prev.dependsOn.join() === next.dependsOn.join();
+    if (unchanged) return Promise.resolve(); // nothing new to write: a no-op run leaves the file alone
     return this.o.store.update((s) => {
       s.steps[def.id] = { ...next, updatedAt: new Date().toISOString() };
     });
