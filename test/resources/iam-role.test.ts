@@ -13,12 +13,10 @@ import {
   assertNoWildcardActions, canonicalPolicy, iamRoleKind, roleName, trustPolicy, type IamRoleActual, type IamRoleSpec, type PolicyDocument,
 } from '../../src/resources/iam-role.js';
 import { UNKNOWN, type ResourceContext } from '../../src/resources/types.js';
+import { awsError } from './data-context.js';
 
 const iam = mockClient(IAMClient);
 
-function awsError(name: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(`${name}: from the mock`), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
 
 let aws: AwsClients;
 let log: string[];

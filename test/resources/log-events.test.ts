@@ -6,13 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
 import { WpdeployError } from '../../src/errors.js';
 import { formatLogLine, readLogEvents, type LogLine, type ReadLogEventsOptions } from '../../src/resources/log-events.js';
+import { awsError } from './data-context.js';
 
 const logs = mockClient(CloudWatchLogsClient);
 const GROUP = '/wpdeploy/blog/wordpress';
 
-function awsError(name: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(`${name}: from the mock`), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
 
 const event = (id: string, timestamp: number, task = 'task1', message = `line ${id}`): FilteredLogEvent => ({
   eventId: id, timestamp, logStreamName: `wordpress/wordpress/${task}`, message, ingestionTime: timestamp + 5,

@@ -9,12 +9,10 @@ import { stackTags, TAG_STACK, TAG_STEP } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import { logGroupKind, logGroupName, logGroupPrefix, type LogGroupActual, type LogGroupSpec } from '../../src/resources/log-group.js';
 import type { ResourceContext } from '../../src/resources/types.js';
+import { awsError } from './data-context.js';
 
 const logs = mockClient(CloudWatchLogsClient);
 
-function awsError(name: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(`${name}: from the mock`), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
 
 let aws: AwsClients;
 let log: string[];

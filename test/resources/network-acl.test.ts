@@ -9,12 +9,10 @@ import { stackTags, TAG_STACK, TAG_STEP, toTagList } from '../../src/aws/tags.js
 import { WpdeployError } from '../../src/errors.js';
 import { networkAclKind, type AclRule, type NetworkAclActual, type NetworkAclSpec } from '../../src/resources/network-acl.js';
 import type { ResourceContext } from '../../src/resources/types.js';
+import { awsError } from './data-context.js';
 
 const ec2 = mockClient(EC2Client);
 
-function awsError(name: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(`${name}: from the mock`), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
 
 let aws: AwsClients;
 let log: string[];

@@ -13,12 +13,10 @@ import {
   type SecurityGroupRulesSpec, type SecurityGroupSpec, type SgRule,
 } from '../../src/resources/security-group.js';
 import { UNKNOWN, type ResourceContext } from '../../src/resources/types.js';
+import { awsError } from './data-context.js';
 
 const ec2 = mockClient(EC2Client);
 
-function awsError(name: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(`${name}: from the mock`), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
 
 let aws: AwsClients;
 let log: string[];

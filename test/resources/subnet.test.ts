@@ -8,13 +8,11 @@ import { stackTags, TAG_STACK, TAG_STEP, toTagList } from '../../src/aws/tags.js
 import { WpdeployError } from '../../src/errors.js';
 import { subnetKind, type SubnetActual, type SubnetSpec } from '../../src/resources/subnet.js';
 import { UNKNOWN, type ResourceContext } from '../../src/resources/types.js';
+import { awsError } from './data-context.js';
 
 const ec2 = mockClient(EC2Client);
 
 /** Shaped like an AWS SDK v3 service exception. */
-function awsError(name: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(`${name}: from the mock`), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
 
 let aws: AwsClients;
 let log: string[];

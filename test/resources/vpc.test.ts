@@ -9,13 +9,11 @@ import { stackTags, TAG_STACK, TAG_STEP } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import type { ResourceContext } from '../../src/resources/types.js';
 import { vpcKind, type VpcActual, type VpcSpec } from '../../src/resources/vpc.js';
+import { awsError } from './data-context.js';
 
 const ec2 = mockClient(EC2Client);
 
 /** Shaped like an AWS SDK v3 service exception. */
-function awsError(name: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(`${name}: from the mock`), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
 
 let aws: AwsClients;
 let log: string[];
