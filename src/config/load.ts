@@ -83,14 +83,91 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 
 /** Validates a parsed document; throws ConfigError with every problem found. */
 export function validateConfig(raw: unknown, source = 'config', opts: LoadOptions = {}): Config {
-  const env = opts.env ?? {};
-  const issues: ConfigIssue[] = [];
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(source, [{ path: '', message: 'must be a mapping of keys (stack:, region:, network:, ...).', fix: 'See the configuration reference in the README.' }]);
   }
-  const input: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  const doc = raw as Record<string, unknown>;
+  if (doc.stacks === undefined) {
+    const r = checkDocument(doc, opts.stack, opts);
+    if (r.issues.length || !r.config) throw new ConfigError(source, r.issues);
+    return r.config;
+  }
+  return selectStack(doc, source, opts);
+}
+
+/**
+ * A document with a `stacks:` map: each entry overrides the keys above it for one stack, named
+ * `<stack>-<key>`. Every entry is checked (a typo in `prod` is reported while working on `dev`);
+ * --stack chooses the one returned, by its key or its full name.
+ */
+function selectStack(doc: Record<string, unknown>, source: string, opts: LoadOptions): Config {
+  const { stacks, ...base } = doc;
+  if (!isMapping(stacks) || Object.keys(stacks).length === 0) {
+    throw new ConfigError(source, [{ path: 'stacks', message: 'must map stack keys to their overrides.', fix: 'For example: stacks: { dev: { network: { natGateways: single } }, prod: {} }.' }]);
+  }
+  const baseName = typeof base.stack === 'string' ? base.stack : DEFAULT_STACK;
+  const keys = Object.keys(stacks);
+  const issues: ConfigIssue[] = [];
+  let selected: Config | undefined;
+  const wanted = opts.stack;
+  const key = keys.find((k) => k === wanted || `${baseName}-${k}` === wanted);
+  for (const k of keys) {
+    const override = stacks[k];
+    const at = `stacks.${k}`;
+    if (!STACK_NAME_RE.test(`${baseName}-${k}`)) {
+      issues.push({ path: at, message: `makes the stack name "${baseName}-${k}", which is not a valid stack name (1-20 characters: lowercase letters, digits and single hyphens).`, fix: 'Use a shorter key or a shorter top-level stack.' });
+      continue;
+    }
+    if (!isMapping(override)) {
+      issues.push({ path: at, message: 'must be a mapping of the keys it overrides (or {} for none).' });
+      continue;
+    }
+    for (const reserved of ['stack', 'stacks']) {
+      if (override[reserved] !== undefined) issues.push({ path: `${at}.${reserved}`, message: reserved === 'stack' ? `cannot be set here: this stack is named ${baseName}-${k} after its key.` : 'cannot be nested.' });
+    }
+    const { stack: _ignored, stacks: _nested, ...rest } = override;
+    const r = checkDocument(deepMerge(base, rest), `${baseName}-${k}`, opts);
+    // A problem in a value the entry sets is the entry's; the others are the base document's.
+    issues.push(...r.issues.map((i) => (i.path && hasValueAt(rest, i.path) ? { ...i, path: `${at}.${i.path}` } : i)));
+    if (k === key) selected = r.config;
+  }
+  if (issues.length) throw new ConfigError(source, dedupe(issues));
+  if (wanted === undefined) {
+    throw new UsageError(`${source} defines ${keys.length === 1 ? 'the stack' : `${keys.length} stacks`} ${keys.join(', ')}: choose one with --stack.`, `For example: wpdeploy plan --stack ${keys[0]} (the stack is named ${baseName}-${keys[0]}).`);
+  }
+  if (!selected) {
+    throw new UsageError(`--stack ${wanted} is not one of the stacks ${source} defines (${keys.join(', ')}).`, `Pass --stack ${didYouMean(wanted, keys) ?? keys[0]}, or add ${wanted} under stacks:.`);
+  }
+  return selected;
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** `over` laid on `base`: mappings merge key by key; anything else replaces. */
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isMapping(b) && isMapping(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+function hasValueAt(obj: Record<string, unknown>, path: string): boolean {
+  const parts = path.split('.');
+  for (let n = parts.length; n > 0; n--) if (valueAt(obj, parts.slice(0, n)) !== undefined) return true;
+  return false;
+}
+
+/** One document (no `stacks:`), with the stack name and flags applied: its config, or every problem. */
+function checkDocument(raw: Record<string, unknown>, stack: string | undefined, opts: LoadOptions): { config?: Config; issues: ConfigIssue[] } {
+  const env = opts.env ?? {};
+  const issues: ConfigIssue[] = [];
+  const input: Record<string, unknown> = { ...raw };
   // Flags and environment fill in before validation, so their values are checked like the file's.
-  if (opts.stack !== undefined) input.stack = opts.stack;
+  if (stack !== undefined) input.stack = stack;
   if (opts.region !== undefined) input.region = opts.region;
   else if (input.region === undefined) {
     const fromEnv = env.AWS_REGION || env.AWS_DEFAULT_REGION;
@@ -107,14 +184,13 @@ export function validateConfig(raw: unknown, source = 'config', opts: LoadOption
   const result = ConfigSchema.safeParse(input);
   if (result.success) {
     issues.push(...crossFieldIssues(result.data));
-    if (issues.length) throw new ConfigError(source, issues);
-    return result.data;
+    return issues.length ? { issues } : { config: result.data, issues };
   }
   for (const zi of result.error.issues) issues.push(...fromZodIssue(zi, input));
   // Cross-field checks still run on the sections that parsed, so one run reports everything.
   const partial = partialParse(input);
   issues.push(...crossFieldIssues(partial));
-  throw new ConfigError(source, dedupe(issues));
+  return { issues: dedupe(issues) };
 }
 
 type Section<K extends keyof Config> = Partial<NonNullable<Config[K]>>;

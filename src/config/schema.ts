@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isNetworkAddress, parseCidr } from './cidr.js';
 import { KNOWN_REGIONS } from './regions.js';
+import { s3LocationProblem } from './state-location.js';
 
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -23,6 +24,15 @@ const stackName = z
     message:
       'must be 1-20 characters: lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it prefixes RDS, ALB, S3 and IAM names).',
   });
+
+const stateLocation = z.string().min(1).superRefine((value, ctx) => {
+  if (!value.startsWith('s3://')) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) ctx.addIssue({ code: 'custom', message: `"${value}": only a local directory or s3://BUCKET/PREFIX can hold the state.` });
+    return;
+  }
+  const problem = s3LocationProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem.message} ${problem.fix}` });
+});
 
 const region = z.enum(KNOWN_REGIONS as [string, ...string[]]);
 
@@ -125,6 +135,9 @@ export const ConfigSchema = z.strictObject({
   $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editor completion.'),
   stack: stackName.default(DEFAULT_STACK).describe('Stack name: prefixes every resource name, and tags everything.'),
   region: region.default(DEFAULT_REGION).describe('AWS region. --region overrides it; when neither is set, AWS_REGION or AWS_DEFAULT_REGION, else us-east-1.'),
+  accountId: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id, quoted in YAML (e.g. "123456789012").' }).optional().describe('The AWS account the stack belongs to. When set, a run with credentials of another account is refused before any change.').meta({ examples: ['123456789012'] }),
+  state: stateLocation.optional().describe('Where the state and its lock live: a local directory (default state/) or s3://BUCKET/PREFIX for a team or CI. --state overrides it.').meta({ examples: ['s3://acme-wpdeploy-state/wordpress'] }),
+  lockLeaseMinutes: z.number().int().min(1).max(1440).default(15).describe('Minutes a remote lock stays valid without renewal (a run renews it every third of that). Past it, `wpdeploy unlock <lock-id>` may break it.'),
   tags: z.record(tagKey, z.string().max(256)).default({}).describe('Your tags, added to every resource.'),
   network: NetworkSchema.prefault({}).describe('The VPC: its address block, how many Availability Zones, NAT gateways, flow logs.'),
   domain: DomainSchema.optional().describe('Serve HTTPS on this name. Without it, the site is HTTP only.'),
@@ -132,6 +145,7 @@ export const ConfigSchema = z.strictObject({
   wordpress: WordpressSchema.prefault({}).describe('The WordPress tasks on ECS Fargate, in the app subnets.'),
   scaling: ScalingSchema.prefault({}).describe('Application Auto Scaling of the tasks: bounds and targets.'),
   logs: LogsSchema.prefault({}).describe('CloudWatch Logs of the tasks.'),
+  stacks: z.record(stackName, z.record(z.string(), z.unknown())).optional().describe('Several stacks from one file: per-stack overrides of the keys above (e.g. a small single-AZ `dev` and a Multi-AZ `prod`), chosen with --stack KEY. Stack KEY is named <stack>-KEY.').meta({ examples: [{ dev: { network: { natGateways: 'single' }, database: { multiAz: false } }, prod: { accountId: '123456789012' } }] }),
   cost: CostSchema.optional().describe('Assumptions of `wpdeploy cost` (traffic, storage, log volume), shown at the values it assumes when unset; they change no resource.'),
 });
 

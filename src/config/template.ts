@@ -26,7 +26,7 @@ const WIDTH = 100;
 
 /** A YAML scalar or flow collection for one value, quoted only where YAML needs it ("8.0"). */
 function yamlValue(value: unknown): string {
-  return stringify(value, { collectionStyle: 'flow' }).trimEnd();
+  return stringify(value, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
 }
 
 /** A description as `#` lines no wider than WIDTH, with allowed values when the schema lists a few. */
@@ -62,7 +62,9 @@ export function configTemplate(opts: TemplateOptions): string {
     lines.push(...commentLines(node, ''));
     if (!node.properties) {
       const value = opts.values?.[key as 'stack' | 'region'] ?? node.default;
-      lines.push(`${key}: ${yamlValue(value)}`);
+      // An optional key without a default (accountId, state, stacks): commented out, with an example.
+      if (value === undefined) lines.push(`# ${key}: ${yamlValue(node.examples?.[0] ?? '')}`);
+      else lines.push(`${key}: ${yamlValue(value)}`);
       continue;
     }
     // A section without a default (domain) is optional: shown commented out, with example values.

@@ -36,6 +36,7 @@ describe('defaults', () => {
   const documented = {
     stack: 'wordpress',
     region: 'us-east-1',
+    lockLeaseMinutes: 15,
     tags: {},
     network: { cidr: '10.20.0.0/16', azCount: 2, natGateways: 'perAz', flowLogs: true },
     database: {
@@ -288,5 +289,89 @@ describe('reported together, whatever else is wrong', () => {
     expect(net.issues.map((i) => i.path).sort()).toEqual(['network.azCount', 'network.cidr']);
     const wp = configError(() => validateConfig({ wordpress: { image: '', cpu: 256, memory: 4096 } }));
     expect(wp.issues.map((i) => i.path).sort()).toEqual(['wordpress.image', 'wordpress.memory']);
+  });
+});
+
+describe('several stacks from one file (stacks:)', () => {
+  const doc = {
+    stack: 'blog',
+    accountId: '123456789012',
+    database: { instanceClass: 'db.t4g.small' },
+    stacks: {
+      dev: { network: { azCount: 2, natGateways: 'single' }, database: { multiAz: false }, accountId: '111111111111' },
+      prod: { database: { instanceClass: 'db.m7g.large' } },
+    },
+  };
+
+  it('--stack KEY picks the entry, named <stack>-KEY, its overrides laid on the rest', () => {
+    const dev = validateConfig(doc, 'wpdeploy.yml', { stack: 'dev' });
+    expect(dev.stack).toBe('blog-dev');
+    expect(dev.network.natGateways).toBe('single');
+    expect(dev.database.multiAz).toBe(false);
+    expect(dev.database.instanceClass).toBe('db.t4g.small'); // from the top level
+    expect(dev.accountId).toBe('111111111111');
+    const prod = validateConfig(doc, 'wpdeploy.yml', { stack: 'prod' });
+    expect(prod.stack).toBe('blog-prod');
+    expect(prod.network.natGateways).toBe('perAz');
+    expect(prod.database.multiAz).toBe(true);
+    expect(prod.database.instanceClass).toBe('db.m7g.large');
+    expect(prod.accountId).toBe('123456789012');
+  });
+
+  it('accepts the full name too', () => {
+    expect(validateConfig(doc, 'wpdeploy.yml', { stack: 'blog-prod' }).stack).toBe('blog-prod');
+  });
+
+  it('without --stack, refuses and lists the stacks (exit 2)', () => {
+    try {
+      validateConfig(doc, 'wpdeploy.yml', {});
+      throw new Error('expected a refusal');
+    } catch (err) {
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).message).toContain('dev, prod');
+      expect((err as UsageError).hint).toContain('--stack dev');
+      expect((err as UsageError).exitCode).toBe(EXIT.usage);
+    }
+  });
+
+  it('an unknown --stack is refused with the closest key', () => {
+    try {
+      validateConfig(doc, 'wpdeploy.yml', { stack: 'prd' });
+      throw new Error('expected a refusal');
+    } catch (err) {
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).message).toContain('prd');
+      expect((err as UsageError).hint).toContain('--stack prod');
+    }
+  });
+
+  it('a mistake in another entry is reported under its own path, while working on one', () => {
+    const bad = { ...doc, stacks: { ...doc.stacks, prod: { network: { natGateway: 'single' }, database: { storageGb: 5 } } } };
+    const err = configError(() => validateConfig(bad, 'wpdeploy.yml', { stack: 'dev' }));
+    expect(issueAt(err, 'stacks.prod.network.natGateway').fix).toContain('natGateways');
+    issueAt(err, 'stacks.prod.database.storageGb');
+  });
+
+  it('an entry cannot rename its stack or nest stacks, and its name must fit', () => {
+    const bad = { stack: 'blog', stacks: { dev: { stack: 'x', stacks: {} }, 'production-eu-west': {} } };
+    const err = configError(() => validateConfig(bad, 'wpdeploy.yml', { stack: 'dev' }));
+    expect(issueAt(err, 'stacks.dev.stack').message).toContain('blog-dev');
+    issueAt(err, 'stacks.dev.stacks');
+    expect(issueAt(err, 'stacks.production-eu-west').message).toContain('blog-production-eu-west');
+  });
+});
+
+describe('accountId and state', () => {
+  it('accountId must be 12 digits', () => {
+    const err = configError(() => validateConfig({ accountId: 12345 }));
+    issueAt(err, 'accountId');
+    expect(issueAt(configError(() => validateConfig({ accountId: '1234' })), 'accountId').message).toMatch(/12-digit/);
+  });
+
+  it('state takes a directory or a well-formed s3:// location', () => {
+    expect(validateConfig({ state: 's3://acme-state/wordpress' }).state).toBe('s3://acme-state/wordpress');
+    expect(validateConfig({ state: 'ops/state' }).state).toBe('ops/state');
+    expect(issueAt(configError(() => validateConfig({ state: 's3://Bad_Bucket/x' })), 'state').message).toContain('bucket name');
+    expect(issueAt(configError(() => validateConfig({ state: 'gs://bucket/x' })), 'state').message).toContain('s3://');
   });
 });

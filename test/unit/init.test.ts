@@ -31,7 +31,7 @@ describe('configTemplate', () => {
     const lines = text.split('\n');
     for (const [section, node] of Object.entries(schema.properties)) {
       if (section === '$schema') continue;
-      const keys = node.properties ? Object.keys(node.properties).map((k) => new RegExp(`^(# )?  ${k}: `)) : [new RegExp(`^${section}: `)];
+      const keys = node.properties ? Object.keys(node.properties).map((k) => new RegExp(`^(# )?  ${k}: `)) : [new RegExp(`^(# )?${section}: `)];
       for (const re of keys) {
         const at = lines.findIndex((l) => re.test(l));
         expect(at, `${section}: ${re}`).toBeGreaterThan(0);
