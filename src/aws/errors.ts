@@ -135,6 +135,15 @@ const NOT_CONFIGURED = new Set([
 export function isNotConfigured(err: unknown): boolean {
   return NOT_CONFIGURED.has(awsErrorName(err));
 }
+/** S3 conditional write refused: the object changed (If-Match) or exists (If-None-Match), or a concurrent conditional write won. */
+export function isPreconditionFailed(err: unknown): boolean {
+  const n = awsErrorName(err);
+  return n === 'PreconditionFailed' || n === 'ConditionalRequestConflict' || httpStatus(err) === 412 || httpStatus(err) === 409;
+}
+/** A HEAD or GET of an object or bucket that is not there (S3 answers HEAD with a bare 404). */
+export function isObjectMissing(err: unknown): boolean {
+  return isNotFound(err) || httpStatus(err) === 404;
+}
 /** Route 53 refused a CREATE because a record of that name and type exists (InvalidChangeBatch says which). */
 export function isRecordConflict(err: unknown): boolean {
   const message = (err as { message?: unknown } | null)?.message;

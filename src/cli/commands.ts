@@ -8,7 +8,7 @@ import { EXIT, UsageError, WpdeployError, errorMessage } from '../errors.js';
 import type { EngineResult } from '../engine/deployer.js';
 import { timed, type Emit, type TimedEvent } from '../engine/events.js';
 import { hasChanges } from '../engine/planner.js';
-import { health, openSession, runDown, runPlan, runStatus, runUp, type GlobalOptions, type Health, type Session } from '../engine/session.js';
+import { describeHolder, health, openSession, runDown, runMigrate, runPlan, runStatus, runUnlock, runUp, type GlobalOptions, type Health, type Session } from '../engine/session.js';
 import { jsonRenderer, liveRenderer, plainRenderer, quietRenderer, type Renderer } from '../ui/renderers.js';
 import { planText, statusDocument, statusTable, summaryText } from '../ui/report.js';
 import { reportError } from './report-error.js';
@@ -49,17 +49,21 @@ async function withSession(name: string, o: Opts, dryRun: boolean, lock: boolean
     }
   };
   process.on('SIGINT', onSigint);
+  // CI runners cancel a job with SIGINT, then SIGTERM: both stop the run cleanly (state saved, lock released).
+  process.on('SIGTERM', onSigint);
   let session: Session | undefined;
   try {
     session = await openSession(name, o, emit, abort.signal, lock);
     process.exitCode = await body(session);
+    if (session.lockLost) throw session.lockLost;
   } catch (err) {
     r.close();
     process.exitCode = reportError(err, o.json);
   } finally {
-    session?.close();
+    await session?.close().catch((err) => reportError(err, o.json));
     r.close();
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }
 
@@ -95,7 +99,9 @@ export async function up(o: Opts): Promise<void> {
 }
 
 export async function plan(o: Opts): Promise<void> {
+  let planned = false;
   await withSession('plan', o, true, false, async (s) => {
+    planned = true;
     const result = await runPlan(s);
     if (!o.json) {
       process.stdout.write(`Plan for stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
@@ -104,6 +110,8 @@ export async function plan(o: Opts): Promise<void> {
     if (!result.ok) return finalCode(result);
     return o.detailedExitcode && hasChanges(result.items) ? 2 : EXIT.ok;
   });
+  // With --detailed-exitcode, 2 means "changes": bad usage or config is then 1, so CI can tell them apart.
+  if (o.detailedExitcode && !planned && process.exitCode === EXIT.usage) process.exitCode = EXIT.failure;
 }
 
 export async function status(o: Opts): Promise<void> {
@@ -181,4 +189,36 @@ async function printCostBrief(o: Opts): Promise<void> {
 /** For `status --check`: fewer tasks running than wanted, or a database that is not available. */
 function unhealthy(h: Health): boolean {
   return (!!h.service && h.service.running < h.service.desired) || (h.database !== undefined && h.database !== 'available');
+}
+
+/** A renderer for the commands that only manage state: warnings on stderr, nothing else. */
+function quietEmit(o: Opts): Emit {
+  const r = quietRenderer(process.stderr);
+  void o;
+  return timed((e: TimedEvent) => r.onEvent(e));
+}
+
+export async function unlock(lockId: string, o: Opts): Promise<void> {
+  try {
+    const { stack, location, holder } = await runUnlock(o, lockId, quietEmit(o));
+    if (o.json) process.stdout.write(JSON.stringify({ unlocked: true, stack, lock: location, holder }) + '\n');
+    else process.stdout.write(`Broke the lock of stack ${stack} (${location}), held by ${describeHolder(holder)}.\n`);
+    process.exitCode = EXIT.ok;
+  } catch (err) {
+    process.exitCode = reportError(err, o.json);
+  }
+}
+
+export async function migrateState(o: Opts & { to: string }): Promise<void> {
+  try {
+    const r = await runMigrate(o, o.to, quietEmit(o));
+    if (o.json) process.stdout.write(JSON.stringify({ migrated: true, ...r }) + '\n');
+    else {
+      process.stdout.write(`Moved the state of stack ${r.stack} (${r.steps} steps) from ${r.from} to ${r.to}.\n`);
+      process.stdout.write(`From now on pass --state ${o.to} (or set state: ${o.to} in the config).\n`);
+    }
+    process.exitCode = EXIT.ok;
+  } catch (err) {
+    process.exitCode = reportError(err, o.json);
+  }
 }

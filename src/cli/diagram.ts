@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { StateStore, parseState, type StackState } from '../engine/state.js';
+import { DEFAULT_STATE_DIR, parseStateLocation } from '../config/state-location.js';
 import { EXIT, UsageError } from '../errors.js';
 import { diagramModel } from '../ui/diagram.js';
 import { diagramMermaid } from '../ui/diagram-mermaid.js';
@@ -38,9 +39,12 @@ export async function diagram(o: DiagramOptions): Promise<void> {
   try {
     const format = diagramFormat(o.format, o.output);
     const { config, source } = loadConfig({ file: o.config, stack: o.stack, region: o.region });
-    const statePath = StateStore.pathFor(resolve(o.state ?? 'state'), config.stack);
+    const where = o.state !== undefined ? parseStateLocation(o.state, '--state') : parseStateLocation(config.state ?? DEFAULT_STATE_DIR, 'state (in the config)');
+    // The diagram makes no AWS call: ids recorded in S3 are left out.
+    const statePath = where.kind === 'local' ? StateStore.pathFor(resolve(where.dir), config.stack) : undefined;
+    if (!statePath) process.stderr.write(`note: the state is in S3 (${where.text}); the diagram makes no AWS call, so it shows no recorded ids.\n`);
     let state: StackState | undefined;
-    if (existsSync(statePath)) {
+    if (statePath && existsSync(statePath)) {
       const s = parseState(readFileSync(statePath, 'utf8'), statePath);
       if (s.region !== config.region) {
         process.stderr.write(`warning: ${statePath} is for ${s.region}, not ${config.region}: its ids are left out.\n`);

@@ -16,7 +16,7 @@ program
   .option('--profile <name>', 'AWS profile from ~/.aws/config (SSO profiles too)')
   .option('--endpoint-url <url>', 'send every AWS call to this endpoint (also AWS_ENDPOINT_URL), e.g. LocalStack')
   .option('--local', 'use a local AWS emulator (moto), started if needed, with dummy credentials')
-  .option('--state <dir>', 'where state files live', 'state')
+  .option('--state <where>', 'where the state and its lock live: a directory (default: the config\'s state, else state/) or s3://BUCKET/PREFIX')
   .option('-y, --yes', 'do not ask for confirmation (needed for destructive commands without a terminal)')
   .option('--json', 'print newline-delimited JSON events (status, cost: one JSON document; logs: one object per line)')
   .option('--concurrency <n>', 'how many steps may run at once (1-64)', '8')
@@ -58,6 +58,19 @@ program
   .description('remove the stack; its data (database snapshot, file system, secrets) is kept unless --purge')
   .option('--purge', 'also delete the data: no final snapshot, no recovery window (asks for confirmation; --yes in CI)')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).down(cmd.optsWithGlobals()));
+
+program
+  .command('unlock')
+  .description('break the lock of a run that is gone (its lease has run out), naming what it breaks')
+  .argument('<lock-id>', 'the lock id the refusal message names')
+  .action(async (lockId: string, _opts, cmd: Command) => (await import('./commands.js')).unlock(lockId, cmd.optsWithGlobals()));
+
+const state = program.command('state').description('manage where the state lives');
+state
+  .command('migrate')
+  .description('move the stack\'s state from --state (or the config\'s state) to another directory or S3 location, and back')
+  .requiredOption('--to <where>', 'the destination: a directory or s3://BUCKET/PREFIX')
+  .action(async (_opts, cmd: Command) => (await import('./commands.js')).migrateState(cmd.optsWithGlobals()));
 
 program
   .command('logs')

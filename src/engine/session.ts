@@ -20,9 +20,12 @@ import { KINDS, buildSteps } from '../resources/stack.js';
 import type { StepDef } from '../resources/types.js';
 import { Engine, type EngineResult } from './deployer.js';
 import type { Emit } from './events.js';
-import { StackLock } from './lock.js';
+import { StackLock, breakLock, describeHolder, type LockInfo } from './lock.js';
 import { summarize } from './planner.js';
-import { StateStore } from './state.js';
+import { StateStore, parseState, type StateBackend } from './state.js';
+import { LocalStateBackend } from './state-local.js';
+import { DEFAULT_STATE_DIR, parseStateLocation, type StateLocation } from '../config/state-location.js';
+import { S3StateBackend } from '../aws/s3-state.js';
 
 export interface GlobalOptions {
   stack?: string;
@@ -53,7 +56,9 @@ export interface Session {
   concurrency: number;
   emit: Emit;
   signal: AbortSignal;
-  close(): void;
+  /** Set when the lock was broken or lost during the run: the run stops and fails with it. */
+  lockLost?: WpdeployError;
+  close(): Promise<void>;
 }
 
 /** Checks the flags that need no AWS call. Throws UsageError (exit 2). */
@@ -66,21 +71,48 @@ export function parseConcurrency(value: string | number | undefined): number {
   return n;
 }
 
-/** Loads and validates everything local first (config, flags), then reaches AWS. */
-export async function openSession(command: string, opts: GlobalOptions, emit: Emit, signal: AbortSignal, lock = true): Promise<Session> {
-  const concurrency = parseConcurrency(opts.concurrency);
-  const { config, source } = loadConfig({ file: opts.config, stack: opts.stack, region: opts.region });
-  const stateDir = resolve(opts.state ?? 'state');
-  if (/^[a-z0-9]+:\/\//i.test(opts.state ?? '')) {
-    throw new UsageError(`--state ${opts.state}: only a local directory is supported by this version.`, 'Pass a directory, e.g. --state state/.');
+/** Where the state lives: --state, else the config's `state:`, else state/. */
+export function stateLocation(opts: GlobalOptions, config: Config): StateLocation {
+  if (opts.state !== undefined) return parseStateLocation(opts.state, '--state');
+  if (config.state !== undefined) return parseStateLocation(config.state, 'state (in the config)');
+  return parseStateLocation(DEFAULT_STATE_DIR);
+}
+
+/** The state backend of a location (S3: the bucket is checked first; its warnings are emitted). */
+export async function openBackend(where: StateLocation, aws: AwsClients, stack: string, emit: Emit): Promise<StateBackend & { destroy?(): void }> {
+  if (where.kind === 'local') return new LocalStateBackend(resolve(where.dir), stack);
+  const backend = new S3StateBackend(aws, where, stack);
+  try {
+    for (const message of await backend.prepare()) emit({ type: 'warning', message });
+  } catch (err) {
+    backend.destroy();
+    throw err;
   }
+  return backend;
+}
+
+interface Reached {
+  config: Config;
+  source: string;
+  where: StateLocation;
+  aws: AwsClients;
+  account: string;
+  endpoint?: string;
+  /** How the endpoint is recorded in state ("local" for the emulator, whose port may change). */
+  recordedEndpoint?: string;
+}
+
+/** Loads and validates everything local (config, flags), then reaches AWS and checks the account. */
+async function reachAws(opts: GlobalOptions, emit: Emit): Promise<Reached> {
+  const { config, source } = loadConfig({ file: opts.config, stack: opts.stack, region: opts.region });
+  const where = stateLocation(opts, config);
   if (opts.local && opts.endpointUrl) throw new UsageError('--local and --endpoint-url both choose the endpoint.', 'Pass one of them.');
   const endpointFlag = opts.endpointUrl ?? (opts.local ? undefined : process.env.AWS_ENDPOINT_URL || undefined);
   if (endpointFlag && !/^https?:\/\/[^\s/]+/.test(endpointFlag)) {
     throw new UsageError(`endpoint ${endpointFlag} is not a URL.`, 'Use a URL like http://localhost:4566.');
   }
-
-  const endpoint = opts.local ? await ensureLocalEmulator(stateDir, (message) => emit({ type: 'warning', message })) : endpointFlag;
+  const emulatorDir = resolve(where.kind === 'local' ? where.dir : DEFAULT_STATE_DIR);
+  const endpoint = opts.local ? await ensureLocalEmulator(emulatorDir, (message) => emit({ type: 'warning', message })) : endpointFlag;
   const aws = new AwsClients({ region: config.region, profile: opts.profile, endpoint, local: opts.local });
   let account: string;
   try {
@@ -92,33 +124,130 @@ export async function openSession(command: string, opts: GlobalOptions, emit: Em
       cause: err,
     });
   }
-  const identity = { stack: config.stack, region: config.region, account, endpoint: opts.local ? LOCAL_ENDPOINT : endpoint };
-  let store: StateStore;
-  let stackLock: StackLock | undefined;
-  try {
-    stackLock = lock ? StackLock.acquire(stateDir, config.stack, command, (message) => emit({ type: 'warning', message })) : undefined;
-    store = StateStore.open(stateDir, identity);
-    store.bindAccount(account);
-  } catch (err) {
-    stackLock?.release();
+  if (config.accountId && config.accountId !== account) {
     aws.destroy();
-    throw err;
+    throw new WpdeployError(`stack ${config.stack} belongs to AWS account ${config.accountId} (accountId in ${source}), but the credentials are for account ${account}: nothing was done.`, {
+      hint: `Use the credentials of account ${config.accountId} (e.g. --profile), or correct accountId.`,
+      exitCode: 2,
+    });
   }
+  return { config, source, where, aws, account, endpoint, recordedEndpoint: opts.local ? LOCAL_ENDPOINT : endpoint };
+}
+
+/** Loads and validates everything local first (config, flags), then reaches AWS. */
+export async function openSession(command: string, opts: GlobalOptions, emit: Emit, signal: AbortSignal, lock = true): Promise<Session> {
+  const concurrency = parseConcurrency(opts.concurrency);
+  const { config, source, where, aws, account, endpoint, recordedEndpoint } = await reachAws(opts, emit);
+  const identity = { stack: config.stack, region: config.region, account, endpoint: recordedEndpoint };
+  // The run stops on Ctrl-C, and also when its lock is broken under it.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let lost: WpdeployError | undefined;
+  let backend: (StateBackend & { destroy?(): void }) | undefined;
+  let stackLock: StackLock | undefined;
+  const cleanup = async () => {
+    signal.removeEventListener('abort', onAbort);
+    try {
+      await stackLock?.release();
+    } finally {
+      backend?.destroy?.();
+      aws.destroy();
+    }
+  };
+  let store: StateStore;
   let zones: string[];
   try {
+    backend = await openBackend(where, aws, config.stack, emit);
+    stackLock = lock
+      ? await StackLock.acquire(backend, config.stack, {
+        command, leaseMinutes: config.lockLeaseMinutes, scale: timeScale(), onWarning: (message) => emit({ type: 'warning', message }),
+        onLost: (err) => {
+          lost = err;
+          emit({ type: 'warning', message: `${err.message} Stopping.` });
+          stop.abort();
+        },
+      })
+      : undefined;
+    store = await StateStore.open(backend, identity);
+    store.bindAccount(account);
     zones = await chooseZones(aws, config.region, config.network.azCount);
   } catch (err) {
-    stackLock?.release();
-    aws.destroy();
+    await cleanup();
     throw err;
   }
   return {
-    command, config, configSource: source, aws, account, endpoint, store, steps: buildSteps(config, { zones, account }), concurrency, emit, signal,
-    close() {
-      stackLock?.release();
-      aws.destroy();
+    command, config, configSource: source, aws, account, endpoint, store, steps: buildSteps(config, { zones, account }), concurrency, emit, signal: stop.signal,
+    get lockLost() {
+      return lost;
     },
+    close: cleanup,
   };
+}
+
+/** `wpdeploy unlock <lock-id>`: breaks the stack's lock once its holder is gone; returns what it broke. */
+export async function runUnlock(opts: GlobalOptions, lockId: string, emit: Emit): Promise<{ stack: string; location: string; holder: LockInfo }> {
+  const { config, where, aws } = await reachAws(opts, emit);
+  let backend: (StateBackend & { destroy?(): void }) | undefined;
+  try {
+    backend = await openBackend(where, aws, config.stack, emit);
+    const holder = await breakLock(backend, config.stack, lockId, config.lockLeaseMinutes);
+    return { stack: config.stack, location: backend.lockLocation, holder };
+  } finally {
+    backend?.destroy?.();
+    aws.destroy();
+  }
+}
+
+export { describeHolder };
+
+/**
+ * `wpdeploy state migrate --to <location>`: moves the stack's state, byte for byte, from where it is
+ * (--state / the config's state:) to another local directory or S3 location. Both are locked; a
+ * destination that already holds a different state is refused; the copy is read back and compared
+ * before the source is removed.
+ */
+export async function runMigrate(opts: GlobalOptions, to: string, emit: Emit): Promise<{ stack: string; from: string; to: string; steps: number }> {
+  const dest = parseStateLocation(to, '--to');
+  const { config, where, aws } = await reachAws(opts, emit);
+  const backends: Array<StateBackend & { destroy?(): void }> = [];
+  const locks: StackLock[] = [];
+  try {
+    const source = await openBackend(where, aws, config.stack, emit);
+    backends.push(source);
+    const target = await openBackend(dest, aws, config.stack, emit);
+    backends.push(target);
+    if (source.location === target.location) {
+      throw new UsageError(`--to ${to} is where the state of stack ${config.stack} already is (${source.location}).`, 'Name another directory or S3 location.');
+    }
+    const lockOptions = { command: `state migrate --to ${to}`, leaseMinutes: config.lockLeaseMinutes, onWarning: (message: string) => emit({ type: 'warning', message }) };
+    locks.push(await StackLock.acquire(source, config.stack, lockOptions));
+    locks.push(await StackLock.acquire(target, config.stack, lockOptions));
+    const stored = await source.read();
+    if (!stored) {
+      throw new WpdeployError(`there is no state of stack ${config.stack} at ${source.location}: nothing to migrate.`, {
+        hint: 'Pass the --state (or --stack) the stack was deployed with.', exitCode: 2,
+      });
+    }
+    // Validated before it goes anywhere.
+    const state = parseState(stored.text, source.location);
+    if (state.stack !== config.stack) throw new WpdeployError(`${source.location} holds the state of stack ${state.stack}, not ${config.stack}: nothing was moved.`, { exitCode: 2 });
+    const existing = await target.read();
+    if (existing && existing.text !== stored.text) {
+      throw new WpdeployError(`${target.location} already holds a different state of stack ${config.stack}: nothing was moved.`, {
+        hint: `Check which one is current (\`wpdeploy status --state ${to}\`); remove the stale one by hand, then migrate again.`, exitCode: 2,
+      });
+    }
+    if (!existing) await target.write(stored.text, null);
+    const copy = await target.read();
+    if (copy?.text !== stored.text) throw new WpdeployError(`the copy at ${target.location} does not read back as written: the source ${source.location} was kept.`);
+    await source.remove(stored.version);
+    return { stack: config.stack, from: source.location, to: target.location, steps: Object.keys(state.steps).length };
+  } finally {
+    for (const l of locks.reverse()) await l.release().catch(() => undefined);
+    for (const b of backends) b.destroy?.();
+    aws.destroy();
+  }
 }
 
 function engineFor(s: Session, purge = false): Engine {

@@ -1,14 +1,14 @@
 /**
- * The local state store: `<dir>/<stack>.json`, mode 0600, written atomically (temp file + rename)
- * after every step. It records ids, ARNs and non-secret outputs per step, and the intent of a
- * mutation before it starts (`pending`), so that a crash leaves nothing unfindable. A file that fails
- * validation is refused: nothing is ever deleted on the strength of it.
+ * The state store: one JSON document per stack, kept by a backend (a local directory, or an S3
+ * bucket for teams and CI). It records ids, ARNs and non-secret outputs per step, and the intent of a
+ * mutation before it starts (`pending`), so that a crash leaves nothing unfindable. Every write is
+ * conditional on the version this run last read or wrote, so a stale writer fails instead of
+ * overwriting another's record. A document that fails validation is refused: nothing is ever deleted
+ * on the strength of it.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { WpdeployError } from '../errors.js';
 import type { Operation, Outputs } from '../resources/types.js';
-
+import { LocalStateBackend } from './state-local.js';
 export const STATE_SCHEMA_VERSION = 1;
 
 export interface StepState {
@@ -41,48 +41,96 @@ export interface StateIdentity {
   endpoint?: string;
 }
 
+/** A stored document and its version (an S3 ETag, or a digest of a local file). */
+export interface StoredObject {
+  text: string;
+  version?: string;
+}
+
+/** A write refused because the stored document changed since this run read it. */
+export class StaleStateError extends WpdeployError {
+  constructor(location: string) {
+    super(`the state at ${location} was changed by another writer since this run read it, so this run stopped rather than overwrite it.`, {
+      hint: 'Another wpdeploy run (or a person) changed it. Check who holds the lock (`wpdeploy status`), then run the command again: it starts from the current state.',
+    });
+    this.name = 'StaleStateError';
+  }
+}
+
+/** Where a stack's state and lock live. Implementations: state-local.ts (a directory), src/aws/s3-state.ts (S3). */
+export interface StateBackend {
+  /** The state document, for messages: a path or an s3:// URL. */
+  readonly location: string;
+  /** The lock, for messages. */
+  readonly lockLocation: string;
+  readonly remote: boolean;
+  read(): Promise<StoredObject | undefined>;
+  /**
+   * Writes `text` if the stored version is still `expected` (null: only if nothing is stored);
+   * resolves to the new version. Throws StaleStateError when the condition fails.
+   */
+  write(text: string, expected: string | null): Promise<string | undefined>;
+  /** Removes the document if its version is still `expected`. */
+  remove(expected: string | undefined): Promise<void>;
+  /** Creates the lock only if none exists; false when one does. */
+  createLock(text: string): Promise<{ created: boolean; version?: string }>;
+  readLock(): Promise<StoredObject | undefined>;
+  /** Rewrites the lock if it is still at `expected` (renewal); throws StaleStateError otherwise. */
+  replaceLock(text: string, expected: string | undefined): Promise<string | undefined>;
+  deleteLock(): Promise<void>;
+}
+
 export class StateStore {
-  readonly dir: string;
+  readonly backend: StateBackend;
   readonly stack: string;
   private writes: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | undefined;
+  /** The version last read or written; null while nothing is stored. */
+  private version: string | null;
   state: StackState;
 
-  private constructor(dir: string, stack: string, state: StackState) {
-    this.dir = dir;
+  private constructor(backend: StateBackend, stack: string, state: StackState, version: string | null) {
+    this.backend = backend;
     this.stack = stack;
     this.state = state;
+    this.version = version;
   }
 
   static pathFor(dir: string, stack: string): string {
-    return join(dir, `${stack}.json`);
+    return LocalStateBackend.pathFor(dir, stack);
   }
 
+  /** Where the state lives, for messages. */
   get path(): string {
-    return StateStore.pathFor(this.dir, this.stack);
+    return this.backend.location;
   }
 
-  /** Opens the stack's state, or an empty one; refuses a file that is corrupt or belongs elsewhere. */
-  static open(dir: string, id: StateIdentity): StateStore {
-    const path = StateStore.pathFor(dir, id.stack);
+  /**
+   * Opens the stack's state (a directory is a local backend), or an empty one; refuses a document that
+   * is corrupt or belongs elsewhere.
+   */
+  static async open(where: string | StateBackend, id: StateIdentity): Promise<StateStore> {
+    const backend = typeof where === 'string' ? new LocalStateBackend(where, id.stack) : where;
     const now = new Date().toISOString();
-    if (!existsSync(path)) {
-      return new StateStore(dir, id.stack, {
+    const stored = await backend.read();
+    if (!stored) {
+      return new StateStore(backend, id.stack, {
         schemaVersion: STATE_SCHEMA_VERSION, stack: id.stack, region: id.region, account: id.account, endpoint: id.endpoint,
         createdAt: now, updatedAt: now, steps: {},
-      });
+      }, null);
     }
-    const state = parseState(readFileSync(path, 'utf8'), path);
-    checkIdentity(state, id, path);
+    const state = parseState(stored.text, backend.location);
+    checkIdentity(state, id, backend.location);
     if (Object.keys(state.steps).length === 0) {
-      // Nothing recorded yet: the file takes the identity of this run.
+      // Nothing recorded yet: the document takes the identity of this run.
       state.endpoint = id.endpoint;
       if (id.account) state.account = id.account;
     }
-    return new StateStore(dir, id.stack, state);
+    return new StateStore(backend, id.stack, state, stored.version ?? '');
   }
 
   exists(): boolean {
-    return existsSync(this.path);
+    return this.version !== null;
   }
 
   get steps(): Record<string, StepState> {
@@ -93,8 +141,8 @@ export class StateStore {
   bindAccount(account: string): void {
     if (this.state.account && this.state.account !== account && Object.keys(this.state.steps).length > 0) {
       throw new WpdeployError(
-        `state file ${this.path} belongs to AWS account ${this.state.account}, but the credentials are for account ${account}.`,
-        { hint: 'Use the credentials (or --profile) of the account that owns the stack, or a different --state directory.', exitCode: 2 },
+        `the state at ${this.path} belongs to AWS account ${this.state.account}, but the credentials are for account ${account}.`,
+        { hint: 'Use the credentials (or --profile) of the account that owns the stack, or a different --state location.', exitCode: 2 },
       );
     }
     this.state.account = account;
@@ -106,24 +154,31 @@ export class StateStore {
     await this.save();
   }
 
-  /** Writes the whole state atomically; writes are serialized. */
+  /**
+   * Writes the whole state. Writes are serialized, each conditional on the version of the one before;
+   * calls made while a write is in flight share the next write, which carries all their changes (one
+   * round trip to S3 instead of one each). Resolves once a write that includes the caller's changes is
+   * stored.
+   */
   save(): Promise<void> {
-    const snapshot = JSON.stringify(this.state, null, 2) + '\n';
-    this.writes = this.writes.then(() => {
-      mkdirSync(this.dir, { recursive: true });
-      const tmp = `${this.path}.tmp-${process.pid}`;
-      writeFileSync(tmp, snapshot, { mode: 0o600 });
-      chmodSync(tmp, 0o600);
-      renameSync(tmp, this.path);
+    if (this.queued) return this.queued;
+    const next = this.writes.then(async () => {
+      this.queued = undefined;
+      const snapshot = JSON.stringify(this.state, null, 2) + '\n';
+      this.version = (await this.backend.write(snapshot, this.version)) ?? '';
     });
-    return this.writes;
+    this.queued = next;
+    // A failed write fails its callers; the chain itself stays usable for the error to surface once.
+    this.writes = next.catch(() => undefined);
+    return next;
   }
 
-  /** Removes the file once nothing is left to record. */
+  /** Removes the document once nothing is left to record. */
   async removeIfEmpty(): Promise<boolean> {
     await this.writes;
     if (Object.keys(this.state.steps).length > 0) return false;
-    rmSync(this.path, { force: true });
+    if (this.version !== null) await this.backend.remove(this.version || undefined);
+    this.version = null;
     return true;
   }
 }
@@ -134,7 +189,7 @@ export function parseState(text: string, path: string): StackState {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new WpdeployError(`state file ${path} is not valid JSON (${(err as Error).message}).`, { hint: repair, exitCode: 2 });
+    throw new WpdeployError(`state ${path} is not valid JSON (${(err as Error).message}).`, { hint: repair, exitCode: 2 });
   }
   const s = data as Partial<StackState>;
   const problems: string[] = [];
@@ -155,14 +210,14 @@ export function parseState(text: string, path: string): StackState {
     }
   }
   if (problems.length) {
-    throw new WpdeployError(`state file ${path} is not a wpdeploy state file this version can use: ${problems.join('; ')}.`, { hint: repair, exitCode: 2 });
+    throw new WpdeployError(`state ${path} is not a wpdeploy state this version can use: ${problems.join('; ')}.`, { hint: repair, exitCode: 2 });
   }
   return s as StackState;
 }
 
 function checkIdentity(state: StackState, id: StateIdentity, path: string): void {
   if (state.stack !== id.stack) {
-    throw new WpdeployError(`state file ${path} is for stack ${state.stack}, not ${id.stack}.`, {
+    throw new WpdeployError(`state ${path} is for stack ${state.stack}, not ${id.stack}.`, {
       hint: `Rename it back to ${state.stack}.json, or pass --stack ${state.stack}.`, exitCode: 2,
     });
   }

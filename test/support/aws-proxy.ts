@@ -17,6 +17,7 @@ export interface AwsCall {
   body: string;
   method: string;
   path: string;
+  headers: IncomingHttpHeaders;
 }
 
 export interface Reply {
@@ -42,7 +43,7 @@ export interface AwsProxy {
 
 const READ = /^(Describe|List|Get|Head|Lookup|Search|Select|Filter|Batch[GD]et|Check|Validate)/;
 
-export function classify(method: string, path: string, headers: IncomingHttpHeaders, body: string): Omit<AwsCall, 'body' | 'method' | 'path'> {
+export function classify(method: string, path: string, headers: IncomingHttpHeaders, body: string): Omit<AwsCall, 'body' | 'method' | 'path' | 'headers'> {
   const auth = String(headers.authorization ?? '');
   const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'unknown';
   const region = /Credential=[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'us-east-1';
@@ -71,7 +72,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
     req.on('end', async () => {
       const raw = Buffer.concat(chunks);
       const body = raw.toString('utf8');
-      const call: AwsCall = { ...classify(req.method ?? 'GET', req.url ?? '/', req.headers, body), body, method: req.method ?? 'GET', path: req.url ?? '/' };
+      const call: AwsCall = { ...classify(req.method ?? 'GET', req.url ?? '/', req.headers, body), body, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers };
       calls.push(call);
       try {
         const reply = (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined);

@@ -4,6 +4,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -24,3 +25,5 @@ export async function stackVpcs(endpoint: string, stack: string) {
   const r = await ec2(endpoint).send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:wpdeploy:stack', Values: [stack] }] }));
   return r.Vpcs ?? [];
 }
+
+export const s3 = (endpoint: string) => new S3Client({ ...base(endpoint), forcePathStyle: true });

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { STATE_SCHEMA_VERSION, StateStore, type StackState, type StateIdentity } from '../../src/engine/state.js';
+import { STATE_SCHEMA_VERSION, StaleStateError, StateStore, type StackState, type StateBackend, type StateIdentity } from '../../src/engine/state.js';
 import { WpdeployError } from '../../src/errors.js';
 
 let dir: string;
@@ -29,9 +29,9 @@ function stateFile(over: Partial<StackState> = {}): StackState {
 }
 const writeState = (name: string, content: string) => writeFileSync(join(dir, name), content);
 
-function refusal(fn: () => unknown): WpdeployError {
+async function refusal(fn: () => unknown): Promise<WpdeployError> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     expect(err).toBeInstanceOf(WpdeployError);
     return err as WpdeployError;
@@ -40,8 +40,8 @@ function refusal(fn: () => unknown): WpdeployError {
 }
 
 describe('writing', () => {
-  it('opening a stack without a file gives an empty state and writes nothing', () => {
-    const store = StateStore.open(dir, id);
+  it('opening a stack without a file gives an empty state and writes nothing', async () => {
+    const store = await StateStore.open(dir, id);
     expect(store.steps).toEqual({});
     expect(store.exists()).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
@@ -49,7 +49,7 @@ describe('writing', () => {
   });
 
   it('writes <stack>.json readable by the owner only (0600)', async () => {
-    const store = StateStore.open(dir, id);
+    const store = await StateStore.open(dir, id);
     await store.update((s) => {
       s.steps.vpc = vpcStep;
     });
@@ -57,15 +57,15 @@ describe('writing', () => {
   });
 
   it('keeps 0600 when the file was loosened by hand', async () => {
-    const store = StateStore.open(dir, id);
+    const store = await StateStore.open(dir, id);
     await store.save();
     chmodSync(store.path, 0o644);
-    await StateStore.open(dir, id).save();
+    await (await StateStore.open(dir, id)).save();
     expect(statSync(store.path).mode & 0o777).toBe(0o600);
   });
 
   it('writes atomically: no temporary file is left beside the state', async () => {
-    const store = StateStore.open(dir, id);
+    const store = await StateStore.open(dir, id);
     await store.save();
     await store.update((s) => {
       s.steps.vpc = vpcStep;
@@ -75,18 +75,18 @@ describe('writing', () => {
 
   it('creates the state directory when missing', async () => {
     const nested = join(dir, 'a', 'b');
-    const store = StateStore.open(nested, id);
+    const store = await StateStore.open(nested, id);
     await store.save();
     expect(existsSync(join(nested, 'blog.json'))).toBe(true);
   });
 
   it('round-trips: what one run records, the next run reads', async () => {
-    const store = StateStore.open(dir, { ...id, endpoint: 'http://127.0.0.1:5000' });
+    const store = await StateStore.open(dir, { ...id, endpoint: 'http://127.0.0.1:5000' });
     store.bindAccount('123456789012');
     await store.update((s) => {
       s.steps.vpc = { ...vpcStep, pending: { op: 'create', startedAt: '2026-01-01T00:00:01.000Z' } };
     });
-    const again = StateStore.open(dir, { ...id, endpoint: 'http://127.0.0.1:5000' });
+    const again = await StateStore.open(dir, { ...id, endpoint: 'http://127.0.0.1:5000' });
     expect(again.state).toEqual(store.state);
     expect(again.steps.vpc?.pending?.op).toBe('create');
     expect(again.state.account).toBe('123456789012');
@@ -94,7 +94,7 @@ describe('writing', () => {
   });
 
   it('serializes concurrent updates: the file ends with every update', async () => {
-    const store = StateStore.open(dir, id);
+    const store = await StateStore.open(dir, id);
     await Promise.all(
       ['a', 'b', 'c', 'd'].map((step) =>
         store.update((s) => {
@@ -116,17 +116,17 @@ describe('refusing a state file it cannot trust', () => {
     expect(err.exitCode).toBe(2);
   };
 
-  it('corrupt JSON', () => {
+  it('corrupt JSON', async () => {
     writeState('blog.json', '{"schemaVersion": 1, "stack": "blog",');
-    const err = refusal(() => StateStore.open(dir, id));
+    const err = await refusal(() => StateStore.open(dir, id));
     expect(err.message).toContain(join(dir, 'blog.json'));
     expect(err.message).toMatch(/not valid JSON/);
     expectRepairHint(err);
   });
 
-  it('a schemaVersion this wpdeploy does not read', () => {
+  it('a schemaVersion this wpdeploy does not read', async () => {
     writeState('blog.json', JSON.stringify(stateFile({ schemaVersion: STATE_SCHEMA_VERSION + 1 })));
-    const err = refusal(() => StateStore.open(dir, id));
+    const err = await refusal(() => StateStore.open(dir, id));
     expect(err.message).toContain(`schemaVersion is ${STATE_SCHEMA_VERSION + 1}`);
     expectRepairHint(err);
   });
@@ -136,64 +136,64 @@ describe('refusing a state file it cannot trust', () => {
     ['an array', '[]'],
     ['no steps map', JSON.stringify({ ...stateFile(), steps: undefined })],
     ['a malformed step', JSON.stringify(stateFile({ steps: { vpc: { id: 'vpc-1' } as never } }))],
-  ])('%s', (_what, text) => {
+  ])('%s', async (_what, text) => {
     writeState('blog.json', text);
-    expectRepairHint(refusal(() => StateStore.open(dir, id)));
+    expectRepairHint(await refusal(() => StateStore.open(dir, id)));
   });
 
-  it('a file that belongs to another stack', () => {
+  it('a file that belongs to another stack', async () => {
     writeState('blog.json', JSON.stringify(stateFile({ stack: 'shop' })));
-    const err = refusal(() => StateStore.open(dir, id));
+    const err = await refusal(() => StateStore.open(dir, id));
     expect(err.message).toContain('shop');
     expect(err.hint).toContain('shop.json');
     expect(err.hint).toContain('--stack shop');
   });
 
-  it('a stack deployed in another region', () => {
+  it('a stack deployed in another region', async () => {
     writeState('blog.json', JSON.stringify(stateFile({ region: 'us-east-1' })));
-    const err = refusal(() => StateStore.open(dir, id));
+    const err = await refusal(() => StateStore.open(dir, id));
     expect(err.message).toContain('us-east-1');
     expect(err.message).toContain('eu-west-3');
     expect(err.hint).toContain('--region us-east-1');
   });
 
-  it('a stack deployed to another endpoint', () => {
+  it('a stack deployed to another endpoint', async () => {
     writeState('blog.json', JSON.stringify(stateFile({ endpoint: 'http://127.0.0.1:5000' })));
-    const toAws = refusal(() => StateStore.open(dir, id));
+    const toAws = await refusal(() => StateStore.open(dir, id));
     expect(toAws.message).toContain('http://127.0.0.1:5000');
     expect(toAws.hint).toContain('--endpoint-url http://127.0.0.1:5000');
     writeState('blog.json', JSON.stringify(stateFile()));
-    const toLocal = refusal(() => StateStore.open(dir, { ...id, endpoint: 'http://127.0.0.1:5000' }));
+    const toLocal = await refusal(() => StateStore.open(dir, { ...id, endpoint: 'http://127.0.0.1:5000' }));
     expect(toLocal.message).toContain('AWS');
     expect(toLocal.hint).toMatch(/--endpoint-url|--local/);
   });
 
-  it('nothing is changed on disk by a refusal', () => {
+  it('nothing is changed on disk by a refusal', async () => {
     const text = JSON.stringify(stateFile({ region: 'us-east-1' }));
     writeState('blog.json', text);
-    refusal(() => StateStore.open(dir, id));
+    await refusal(() => StateStore.open(dir, id));
     expect(readFileSync(join(dir, 'blog.json'), 'utf8')).toBe(text);
   });
 });
 
 describe('bindAccount', () => {
   it('records the account of a new state', async () => {
-    const store = StateStore.open(dir, id);
+    const store = await StateStore.open(dir, id);
     store.bindAccount('111111111111');
     await store.save();
-    expect(StateStore.open(dir, id).state.account).toBe('111111111111');
+    expect((await StateStore.open(dir, id)).state.account).toBe('111111111111');
   });
 
-  it('accepts the same account again', () => {
+  it('accepts the same account again', async () => {
     writeState('blog.json', JSON.stringify(stateFile({ account: '111111111111' })));
-    const store = StateStore.open(dir, id);
+    const store = await StateStore.open(dir, id);
     expect(() => store.bindAccount('111111111111')).not.toThrow();
   });
 
-  it('refuses credentials of another account, naming both', () => {
+  it('refuses credentials of another account, naming both', async () => {
     writeState('blog.json', JSON.stringify(stateFile({ account: '111111111111' })));
-    const store = StateStore.open(dir, id);
-    const err = refusal(() => store.bindAccount('222222222222'));
+    const store = await StateStore.open(dir, id);
+    const err = await refusal(() => store.bindAccount('222222222222'));
     expect(err.message).toContain('111111111111');
     expect(err.message).toContain('222222222222');
     expect(err.hint).toBeTruthy();
@@ -203,7 +203,7 @@ describe('bindAccount', () => {
 
 describe('removeIfEmpty', () => {
   it('keeps the file while steps remain', async () => {
-    const store = StateStore.open(dir, id);
+    const store = await StateStore.open(dir, id);
     await store.update((s) => {
       s.steps.vpc = vpcStep;
     });
@@ -212,7 +212,7 @@ describe('removeIfEmpty', () => {
   });
 
   it('removes the file once the last step is gone, after pending writes land', async () => {
-    const store = StateStore.open(dir, id);
+    const store = await StateStore.open(dir, id);
     await store.update((s) => {
       s.steps.vpc = vpcStep;
     });
@@ -225,21 +225,78 @@ describe('removeIfEmpty', () => {
   });
 
   it('is fine when there was never a file', async () => {
-    expect(await StateStore.open(dir, id).removeIfEmpty()).toBe(true);
+    expect(await (await StateStore.open(dir, id)).removeIfEmpty()).toBe(true);
   });
 });
 
 describe('a state file with nothing recorded yet', () => {
   it('takes the endpoint of the run that uses it, so a later run is not refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wpd-state-ep-'));
-    const local = StateStore.open(dir, { stack: 'blog', region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' });
+    const local = await StateStore.open(dir, { stack: 'blog', region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' });
     await local.save();
-    const real = StateStore.open(dir, { stack: 'blog', region: 'us-east-1' });
+    const real = await StateStore.open(dir, { stack: 'blog', region: 'us-east-1' });
     await real.update((s) => {
       s.steps.vpc = { kind: 'ec2:vpc', id: 'vpc-real', dependsOn: [], updatedAt: 'now' };
     });
-    expect(StateStore.open(dir, { stack: 'blog', region: 'us-east-1' }).steps.vpc?.id).toBe('vpc-real');
-    expect(() => StateStore.open(dir, { stack: 'blog', region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' })).toThrow(WpdeployError);
+    expect((await StateStore.open(dir, { stack: 'blog', region: 'us-east-1' })).steps.vpc?.id).toBe('vpc-real');
+    await expect(StateStore.open(dir, { stack: 'blog', region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' })).rejects.toThrow(WpdeployError);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('a stale writer', () => {
+  it('is refused: a run whose state was changed by another writer cannot overwrite it', async () => {
+    const first = await StateStore.open(dir, id);
+    await first.update((s) => {
+      s.steps.vpc = vpcStep;
+    });
+    const a = await StateStore.open(dir, id);
+    const b = await StateStore.open(dir, id);
+    await b.update((s) => {
+      s.steps.igw = { kind: 'ec2:igw', id: 'igw-b', dependsOn: ['vpc'], updatedAt: 'now' };
+    });
+    const err = await a.update((s) => {
+      s.steps.igw = { kind: 'ec2:igw', id: 'igw-a', dependsOn: ['vpc'], updatedAt: 'now' };
+    }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(StaleStateError);
+    expect((err as StaleStateError).message).toContain(join(dir, 'blog.json'));
+    expect((err as StaleStateError).hint).toMatch(/run the command again/);
+    // b's record stands
+    expect((JSON.parse(readFileSync(join(dir, 'blog.json'), 'utf8')) as StackState).steps.igw?.id).toBe('igw-b');
+  });
+
+  it('is refused when the state it never saw was created meanwhile', async () => {
+    const a = await StateStore.open(dir, id);
+    const b = await StateStore.open(dir, id);
+    await b.save();
+    await expect(a.save()).rejects.toBeInstanceOf(StaleStateError);
+  });
+});
+
+describe('writes to a slow backend', () => {
+  it('share one write when they come while another is in flight, and the stored document has them all', async () => {
+    let stored: string | undefined;
+    let writes = 0;
+    const backend: StateBackend = {
+      location: 'mem://blog.json', lockLocation: 'mem://blog.lock', remote: true,
+      read: async () => (stored === undefined ? undefined : { text: stored, version: String(writes) }),
+      write: async (text) => {
+        writes++;
+        await new Promise((r) => setTimeout(r, 20));
+        stored = text;
+        return String(writes);
+      },
+      remove: async () => undefined,
+      createLock: async () => ({ created: true }),
+      readLock: async () => undefined,
+      replaceLock: async () => undefined,
+      deleteLock: async () => undefined,
+    };
+    const store = await StateStore.open(backend, id);
+    await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((step) => store.update((s) => {
+      s.steps[step] = { kind: 'k', dependsOn: [], updatedAt: 'now' };
+    })));
+    expect(writes).toBeLessThanOrEqual(2);
+    expect(Object.keys((JSON.parse(stored!) as StackState).steps).sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 });

@@ -1,0 +1,166 @@
+/**
+ * State in S3, for teams and CI: `s3://bucket/prefix/<stack>.json` and `<stack>.lock`, with nothing but
+ * what AWS provides (no DynamoDB table, no server). The state is written with a conditional write on
+ * the ETag this run last saw (`If-Match`), or `If-None-Match: *` when there was none, so a stale writer
+ * fails instead of overwriting; the lock is created with `If-None-Match: *`, so exactly one run gets it.
+ * Every object is encrypted at rest (the bucket's default encryption, else SSE-S3 on each write).
+ * Bucket versioning is recommended: every write of the state can then be recovered.
+ */
+import {
+  DeleteObjectCommand,
+  GetBucketEncryptionCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { WpdeployError, errorMessage } from '../errors.js';
+import { StaleStateError, type StateBackend, type StoredObject } from '../engine/state.js';
+import type { AwsClients } from './clients.js';
+import { isAccessDenied, isNotConfigured, isObjectMissing, isPreconditionFailed } from './errors.js';
+
+export interface S3Location {
+  bucket: string;
+  prefix: string;
+}
+
+const isPrecondition = isPreconditionFailed;
+const isMissing = isObjectMissing;
+
+export class S3StateBackend implements StateBackend {
+  readonly remote = true;
+  readonly location: string;
+  readonly lockLocation: string;
+  private readonly stateKey: string;
+  private readonly lockKey: string;
+  private readonly s3: S3Client;
+  /** Sent with each write when the bucket has no default encryption. */
+  private sse: 'AES256' | undefined;
+
+  constructor(aws: AwsClients, readonly where: S3Location, stack: string) {
+    const base = where.prefix ? `${where.prefix}/` : '';
+    this.stateKey = `${base}${stack}.json`;
+    this.lockKey = `${base}${stack}.lock`;
+    this.location = `s3://${where.bucket}/${this.stateKey}`;
+    this.lockLocation = `s3://${where.bucket}/${this.lockKey}`;
+    // Its own client: state calls are not the stack's AWS calls, and the bucket may be in another region.
+    this.s3 = new S3Client({ ...aws.clientConfig(), followRegionRedirects: true });
+  }
+
+  /**
+   * Checks the bucket before any use: it exists and is reachable (else a clear error), its objects are
+   * encrypted, and versioning is on (a warning when off). Returns the warnings.
+   */
+  async prepare(): Promise<string[]> {
+    const { bucket } = this.where;
+    const warnings: string[] = [];
+    try {
+      const v = await this.s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+      if (v.Status !== 'Enabled') {
+        warnings.push(`state bucket ${bucket} has versioning ${v.Status === 'Suspended' ? 'suspended' : 'off'}: turn it on (aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled) so every earlier state can be recovered.`);
+      }
+    } catch (err) {
+      if (isObjectMissing(err)) {
+        throw new WpdeployError(`the state bucket ${bucket} does not exist.`, {
+          hint: `Create it once, with versioning and encryption: aws s3api create-bucket --bucket ${bucket} (add --create-bucket-configuration LocationConstraint=REGION outside us-east-1), then aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled. The README's "Remote state" section has the steps.`,
+          exitCode: 2,
+        });
+      }
+      if (isAccessDenied(err)) {
+        throw new WpdeployError(`access to the state bucket ${bucket} was denied: ${errorMessage(err)}`, {
+          hint: `The credentials need s3:GetBucketVersioning, s3:GetEncryptionConfiguration, and s3:GetObject, s3:PutObject, s3:DeleteObject on arn:aws:s3:::${bucket}/${this.where.prefix ? `${this.where.prefix}/` : ''}* (examples/iam/state-bucket-policy.json).`,
+          exitCode: 2,
+        });
+      }
+      throw err;
+    }
+    try {
+      const e = await this.s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+      this.sse = e.ServerSideEncryptionConfiguration?.Rules?.length ? undefined : 'AES256';
+    } catch (err) {
+      if (!isNotConfigured(err)) throw err;
+      this.sse = 'AES256'; // no default encryption: every write asks for SSE-S3 itself
+    }
+    return warnings;
+  }
+
+  async read(): Promise<StoredObject | undefined> {
+    return this.get(this.stateKey);
+  }
+
+  async write(text: string, expected: string | null): Promise<string | undefined> {
+    try {
+      const r = await this.s3.send(new PutObjectCommand({
+        Bucket: this.where.bucket, Key: this.stateKey, Body: text, ContentType: 'application/json', ServerSideEncryption: this.sse,
+        ...(expected === null ? { IfNoneMatch: '*' } : expected ? { IfMatch: expected } : {}),
+      }));
+      return r.ETag;
+    } catch (err) {
+      if (isPrecondition(err)) throw new StaleStateError(this.location);
+      throw err;
+    }
+  }
+
+  async remove(expected: string | undefined): Promise<void> {
+    try {
+      if (expected) {
+        const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.stateKey }));
+        if (head.ETag !== expected) throw new StaleStateError(this.location);
+      }
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.stateKey, ...(expected ? { IfMatch: expected } : {}) }));
+    } catch (err) {
+      if (err instanceof StaleStateError) throw err;
+      if (isMissing(err)) return;
+      if (isPrecondition(err)) throw new StaleStateError(this.location);
+      throw err;
+    }
+  }
+
+  async createLock(text: string): Promise<{ created: boolean; version?: string }> {
+    try {
+      const r = await this.s3.send(new PutObjectCommand({
+        Bucket: this.where.bucket, Key: this.lockKey, Body: text, ContentType: 'application/json', ServerSideEncryption: this.sse, IfNoneMatch: '*',
+      }));
+      return { created: true, version: r.ETag };
+    } catch (err) {
+      if (isPrecondition(err)) return { created: false };
+      throw err;
+    }
+  }
+
+  async readLock(): Promise<StoredObject | undefined> {
+    return this.get(this.lockKey);
+  }
+
+  async replaceLock(text: string, expected: string | undefined): Promise<string | undefined> {
+    try {
+      const r = await this.s3.send(new PutObjectCommand({
+        Bucket: this.where.bucket, Key: this.lockKey, Body: text, ContentType: 'application/json', ServerSideEncryption: this.sse,
+        ...(expected ? { IfMatch: expected } : { IfNoneMatch: '*' }),
+      }));
+      return r.ETag;
+    } catch (err) {
+      if (isPrecondition(err) || isMissing(err)) throw new StaleStateError(this.lockLocation);
+      throw err;
+    }
+  }
+
+  async deleteLock(): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.lockKey }));
+  }
+
+  destroy(): void {
+    this.s3.destroy();
+  }
+
+  private async get(key: string): Promise<StoredObject | undefined> {
+    try {
+      const r = await this.s3.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: key }));
+      return { text: (await r.Body?.transformToString('utf8')) ?? '', version: r.ETag };
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+}
