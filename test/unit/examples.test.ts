@@ -1,5 +1,5 @@
 /**
- * examples/: the GitHub Actions workflow and the IAM documents of docs/ci.md. What a user copies
+ * examples/: the GitHub Actions workflow and the IAM documents of the README's CI section. What a user copies
  * must keep working: the workflow calls only commands and flags the CLI has, gets its credentials
  * from OIDC (never from stored keys), and the roles trust only what the workflow needs.
  */
@@ -263,13 +263,19 @@ describe('examples/iam', () => {
     const size = (p: Policy) => JSON.stringify(p).replace(/\s/g, '').length;
     expect(size(deploy) + size(state)).toBeLessThanOrEqual(10_240);
     expect(size(plan)).toBeLessThanOrEqual(10_240);
-    // docs/ci.md says to use put-role-policy because of this; drop that sentence if it ever fits.
+    // The README's CI section says to use put-role-policy because of this; drop that sentence if it ever fits.
     expect(size(deploy)).toBeGreaterThan(6_144);
   });
 });
 
-describe('docs/ci.md', () => {
-  const doc = read('docs/ci.md');
+describe("the README's CI section", () => {
+  const readme = read('README.md');
+  const start = readme.indexOf('\n## Running wpdeploy in CI (GitHub Actions)');
+  const doc = readme.slice(start, readme.indexOf('\n## ', start + 1));
+
+  it('is there', () => {
+    expect(start).toBeGreaterThan(0);
+  });
 
   it('names files that exist', () => {
     const paths = [...doc.matchAll(/((?:examples|iam)\/[\w./-]+\.(?:json|yml))/g)].map((m) => m[1]!);
@@ -281,6 +287,6 @@ describe('docs/ci.md', () => {
     for (const v of new Set([...text.matchAll(/vars\.(\w+)/g)].map((m) => m[1]!))) expect(doc, v).toContain(v);
     expect(doc).toContain('wpdeploy-plan-');
     expect(doc).toContain('wpdeploy-up-');
-    expect(doc).toContain('wpdeploy unlock <lock-id> --state s3://');
+    expect(doc).toContain('wpdeploy unlock <lock-id> --stack prod --state s3://');
   });
 });
