@@ -51,7 +51,7 @@ async function withSession(name: string, o: Opts, dryRun: boolean, lock: boolean
   process.on('SIGINT', onSigint);
   let session: Session | undefined;
   try {
-    session = await openSession(name, o, emit, abort.signal, lock);
+    session = await openSession(name, o, emit, abort.signal, { lock });
     process.exitCode = await body(session);
   } catch (err) {
     r.close();

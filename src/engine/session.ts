@@ -49,6 +49,7 @@ export interface Session {
   account: string;
   endpoint?: string;
   store: StateStore;
+  /** The stack's steps; none when the session was opened without them (`logs`). */
   steps: StepDef[];
   concurrency: number;
   emit: Emit;
@@ -66,8 +67,16 @@ export function parseConcurrency(value: string | number | undefined): number {
   return n;
 }
 
+export interface SessionOptions {
+  /** Take the stack's lock (commands that may change the stack or its state). Default true. */
+  lock?: boolean;
+  /** Choose the zones and build the steps (commands that run the engine). Default true; `logs` needs neither, nor the EC2 client. */
+  steps?: boolean;
+}
+
 /** Loads and validates everything local first (config, flags), then reaches AWS. */
-export async function openSession(command: string, opts: GlobalOptions, emit: Emit, signal: AbortSignal, lock = true): Promise<Session> {
+export async function openSession(command: string, opts: GlobalOptions, emit: Emit, signal: AbortSignal, o: SessionOptions = {}): Promise<Session> {
+  const { lock = true, steps: withSteps = true } = o;
   const concurrency = parseConcurrency(opts.concurrency);
   const { config, source } = loadConfig({ file: opts.config, stack: opts.stack, region: opts.region });
   const stateDir = resolve(opts.state ?? 'state');
@@ -104,16 +113,16 @@ export async function openSession(command: string, opts: GlobalOptions, emit: Em
     aws.destroy();
     throw err;
   }
-  let zones: string[];
+  let zones: string[] = [];
   try {
-    zones = await chooseZones(aws, config.region, config.network.azCount);
+    if (withSteps) zones = await chooseZones(aws, config.region, config.network.azCount);
   } catch (err) {
     stackLock?.release();
     aws.destroy();
     throw err;
   }
   return {
-    command, config, configSource: source, aws, account, endpoint, store, steps: buildSteps(config, { zones, account }), concurrency, emit, signal,
+    command, config, configSource: source, aws, account, endpoint, store, steps: withSteps ? buildSteps(config, { zones, account }) : [], concurrency, emit, signal,
     close() {
       stackLock?.release();
       aws.destroy();
