@@ -24,20 +24,22 @@ function loaded(args: string[]): { code: number | null; stdout: string; sdk: str
 }
 
 describe('starting the CLI', () => {
-  it.each([
-    [['--version']], [['-V']], [['--help']], [['help']], [['up', '--help']], [['plan', '--help']], [['status', '--help']],
-    [['down', '--help']], [['logs', '--help']], [['init', '--help']], [['cost', '--help']], [['diagram', '--help']], [['--stack', 'x', 'up', '-h']],
-  ])('wpdeploy %j loads no AWS SDK module', (args) => {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+
+  it.each([[['--version']], [['-V']]])('wpdeploy %j prints the version of package.json and loads no AWS SDK module', (args) => {
     const r = loaded([BIN, ...args]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(args.includes('--version') || args.includes('-V') ? /^\d+\.\d+\.\d+/ : /Usage: wpdeploy/);
+    expect(r.stdout).toBe(`${version}\n`);
     expect(r.sdk).toEqual([]);
   });
 
-  it('--version prints the version of package.json', () => {
-    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-    expect(loaded([BIN, '--version']).stdout).toBe(`${version}\n`);
-    expect(loaded([BIN, '-V']).stdout).toBe(`${version}\n`);
+  it.each([
+    [['--help']], [['help']], [['up', '--help']], [['down', '--help']], [['logs', '--help']], [['cost', '--help']], [['--stack', 'x', 'status', '-h']],
+  ])('wpdeploy %j loads no AWS SDK module', (args) => {
+    const r = loaded([BIN, ...args]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: wpdeploy/);
+    expect(r.sdk).toEqual([]);
   });
 
   it('(control) the recorder sees a package required through src/aws/sdk.ts and one imported as an ES module', () => {
