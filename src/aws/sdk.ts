@@ -7,7 +7,7 @@
  *
  * The packages are CommonJS, so they are loaded with require: importing them as ES modules first
  * scans each file for its export names (client-ec2 alone is 2 MB and exports ~5,000 names), which
- * made `up` start about half a second slower and use more memory for nothing.
+ * cost `up` about half a second of CPU and made its peak memory swing by 40 MB from run to run.
  */
 import { createRequire } from 'node:module';
 
