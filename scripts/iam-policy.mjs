@@ -1,5 +1,6 @@
 // The least-privilege IAM policy wpdeploy needs, derived from the AWS calls its source can make:
-// every `XCommand` imported from an `@aws-sdk/client-*` package under src/, mapped to its IAM action.
+// every `XCommand` that src/ constructs through a namespace of src/aws/sdk.ts (`new EC2.DescribeVpcsCommand`),
+// mapped to its IAM action.
 // `node scripts/iam-policy.mjs` writes iam/wpdeploy-policy.json; test/unit/iam-policy.test.ts checks it.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,21 +53,33 @@ function sources(dir) {
     e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !STATE_ONLY.has(e.name) ? [join(dir, e.name)] : []);
 }
 
+/** The namespaces of src/aws/sdk.ts and the SDK package each one loads: `EC2` -> `client-ec2`. */
+export function sdkNamespaces(srcDir = join(root, 'src')) {
+  const text = readFileSync(join(srcDir, 'aws', 'sdk.ts'), 'utf8');
+  const namespaces = {};
+  for (const m of text.matchAll(/export const (\w+) = lazy<[^>]*>\('@aws-sdk\/(client-[a-z0-9-]+)'\)/g)) namespaces[m[1]] = m[2];
+  if (Object.keys(namespaces).length === 0) throw new Error('src/aws/sdk.ts: no SDK namespace found');
+  return namespaces;
+}
+
 /** Every IAM action the source can need, sorted. */
 export function requiredActions(srcDir = join(root, 'src')) {
+  const namespaces = sdkNamespaces(srcDir);
   const actions = new Set();
   for (const file of sources(srcDir)) {
     const text = readFileSync(file, 'utf8');
+    // Commands come from the lazy namespaces only; a value import would load the package eagerly and hide its calls from here.
     for (const m of text.matchAll(/import\s*(type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/(client-[a-z0-9-]+)'/g)) {
-      if (m[1]) continue; // type-only import
-      const prefix = PREFIX[m[3]];
-      if (!prefix) throw new Error(`${file}: no IAM prefix known for @aws-sdk/${m[3]}`);
-      for (const raw of m[2].split(',')) {
-        const name = raw.trim().replace(/^type\s+/, '');
-        if (raw.trim().startsWith('type ') || !/Command$/.test(name)) continue;
-        const action = `${prefix}:${name.replace(/Command$/, '')}`;
-        for (const a of RENAMED[action] ?? [action]) actions.add(a);
-      }
+      const values = m[1] ? [] : m[2].split(',').map((s) => s.trim()).filter((s) => s && !s.startsWith('type '));
+      if (values.length) throw new Error(`${file}: imports ${values.join(', ')} from @aws-sdk/${m[3]} as values; use the namespaces of src/aws/sdk.ts`);
+    }
+    for (const m of text.matchAll(/\b([A-Za-z0-9]+)\.([A-Za-z0-9]+)Command\b/g)) {
+      const pkg = namespaces[m[1]];
+      if (!pkg) continue;
+      const prefix = PREFIX[pkg];
+      if (!prefix) throw new Error(`${file}: no IAM prefix known for @aws-sdk/${pkg}`);
+      const action = `${prefix}:${m[2]}`;
+      for (const a of RENAMED[action] ?? [action]) actions.add(a);
     }
   }
   return [...actions].sort();

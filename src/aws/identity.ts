@@ -1,8 +1,8 @@
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { STS } from './sdk.js';
 import type { AwsClients } from './clients.js';
 
 /** The account the credentials belong to (one STS call). */
 export async function callerAccount(aws: AwsClients): Promise<string> {
-  const r = await aws.get(STSClient).send(new GetCallerIdentityCommand({}));
+  const r = await aws.get(STS.STSClient).send(new STS.GetCallerIdentityCommand({}));
   return r.Account ?? 'unknown';
 }

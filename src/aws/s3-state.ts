@@ -6,18 +6,11 @@
  * Every object is encrypted at rest (the bucket's default encryption, else SSE-S3 on each write).
  * Bucket versioning is recommended: every write of the state can then be recovered.
  */
-import {
-  DeleteObjectCommand,
-  GetBucketEncryptionCommand,
-  GetBucketVersioningCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { WpdeployError, errorMessage } from '../errors.js';
 import { StaleStateError, type StateBackend, type StoredObject } from '../engine/state.js';
 import type { AwsClients } from './clients.js';
+import { S3 } from './sdk.js';
 import { isAccessDenied, isNotConfigured, isObjectMissing, isPreconditionFailed } from './errors.js';
 
 export interface S3Location {
@@ -45,7 +38,7 @@ export class S3StateBackend implements StateBackend {
     this.location = `s3://${where.bucket}/${this.stateKey}`;
     this.lockLocation = `s3://${where.bucket}/${this.lockKey}`;
     // Its own client: state calls are not the stack's AWS calls, and the bucket may be in another region.
-    this.s3 = new S3Client({ ...aws.clientConfig(), followRegionRedirects: true });
+    this.s3 = new S3.S3Client({ ...aws.clientConfig(), followRegionRedirects: true });
   }
 
   /**
@@ -56,7 +49,7 @@ export class S3StateBackend implements StateBackend {
     const { bucket } = this.where;
     const warnings: string[] = [];
     try {
-      const v = await this.s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+      const v = await this.s3.send(new S3.GetBucketVersioningCommand({ Bucket: bucket }));
       if (v.Status !== 'Enabled') {
         warnings.push(`state bucket ${bucket} has versioning ${v.Status === 'Suspended' ? 'suspended' : 'off'}: turn it on (aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled) so every earlier state can be recovered.`);
       }
@@ -76,7 +69,7 @@ export class S3StateBackend implements StateBackend {
       throw err;
     }
     try {
-      const e = await this.s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+      const e = await this.s3.send(new S3.GetBucketEncryptionCommand({ Bucket: bucket }));
       this.sse = e.ServerSideEncryptionConfiguration?.Rules?.length ? undefined : 'AES256';
     } catch (err) {
       if (!isNotConfigured(err)) throw err;
@@ -91,7 +84,7 @@ export class S3StateBackend implements StateBackend {
 
   async write(text: string, expected: string | null): Promise<string | undefined> {
     try {
-      const r = await this.s3.send(new PutObjectCommand({
+      const r = await this.s3.send(new S3.PutObjectCommand({
         Bucket: this.where.bucket, Key: this.stateKey, Body: text, ContentType: 'application/json', ServerSideEncryption: this.sse,
         ...(expected === null ? { IfNoneMatch: '*' } : expected ? { IfMatch: expected } : {}),
       }));
@@ -105,10 +98,10 @@ export class S3StateBackend implements StateBackend {
   async remove(expected: string | undefined): Promise<void> {
     try {
       if (expected) {
-        const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.stateKey }));
+        const head = await this.s3.send(new S3.HeadObjectCommand({ Bucket: this.where.bucket, Key: this.stateKey }));
         if (head.ETag !== expected) throw new StaleStateError(this.location);
       }
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.stateKey, ...(expected ? { IfMatch: expected } : {}) }));
+      await this.s3.send(new S3.DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.stateKey, ...(expected ? { IfMatch: expected } : {}) }));
     } catch (err) {
       if (err instanceof StaleStateError) throw err;
       if (isMissing(err)) return;
@@ -119,7 +112,7 @@ export class S3StateBackend implements StateBackend {
 
   async createLock(text: string): Promise<{ created: boolean; version?: string }> {
     try {
-      const r = await this.s3.send(new PutObjectCommand({
+      const r = await this.s3.send(new S3.PutObjectCommand({
         Bucket: this.where.bucket, Key: this.lockKey, Body: text, ContentType: 'application/json', ServerSideEncryption: this.sse, IfNoneMatch: '*',
       }));
       return { created: true, version: r.ETag };
@@ -135,7 +128,7 @@ export class S3StateBackend implements StateBackend {
 
   async replaceLock(text: string, expected: string | undefined): Promise<string | undefined> {
     try {
-      const r = await this.s3.send(new PutObjectCommand({
+      const r = await this.s3.send(new S3.PutObjectCommand({
         Bucket: this.where.bucket, Key: this.lockKey, Body: text, ContentType: 'application/json', ServerSideEncryption: this.sse,
         ...(expected ? { IfMatch: expected } : { IfNoneMatch: '*' }),
       }));
@@ -147,7 +140,7 @@ export class S3StateBackend implements StateBackend {
   }
 
   async deleteLock(): Promise<void> {
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.lockKey }));
+    await this.s3.send(new S3.DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.lockKey }));
   }
 
   destroy(): void {
@@ -156,7 +149,7 @@ export class S3StateBackend implements StateBackend {
 
   private async get(key: string): Promise<StoredObject | undefined> {
     try {
-      const r = await this.s3.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: key }));
+      const r = await this.s3.send(new S3.GetObjectCommand({ Bucket: this.where.bucket, Key: key }));
       return { text: (await r.Body?.transformToString('utf8')) ?? '', version: r.ETag };
     } catch (err) {
       if (isMissing(err)) return undefined;

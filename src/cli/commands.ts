@@ -53,7 +53,7 @@ async function withSession(name: string, o: Opts, dryRun: boolean, lock: boolean
   process.on('SIGTERM', onSigint);
   let session: Session | undefined;
   try {
-    session = await openSession(name, o, emit, abort.signal, lock);
+    session = await openSession(name, o, emit, abort.signal, { lock });
     process.exitCode = await body(session);
     if (session.lockLost) throw session.lockLost;
   } catch (err) {

@@ -30,7 +30,7 @@ export async function logs(o: Opts): Promise<void> {
   process.on('SIGINT', onSigint);
   let session: Session | undefined;
   try {
-    session = await openSession('logs', o, emit, abort.signal, false);
+    session = await openSession('logs', o, emit, abort.signal, { lock: false, steps: false });
     await readLogs(session, { sinceMs, follow: !!o.follow }, (line) => {
       process.stdout.write((o.json ? JSON.stringify(line) : formatLogLine(line)) + '\n');
     });
@@ -38,7 +38,7 @@ export async function logs(o: Opts): Promise<void> {
   } catch (err) {
     process.exitCode = reportError(err, o.json);
   } finally {
-    session?.close();
+    await session?.close();
     r.close();
     process.off('SIGINT', onSigint);
   }

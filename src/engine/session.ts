@@ -52,6 +52,7 @@ export interface Session {
   account: string;
   endpoint?: string;
   store: StateStore;
+  /** The stack's steps; none when the session was opened without them (`logs`). */
   steps: StepDef[];
   concurrency: number;
   emit: Emit;
@@ -134,8 +135,16 @@ async function reachAws(opts: GlobalOptions, emit: Emit): Promise<Reached> {
   return { config, source, where, aws, account, endpoint, recordedEndpoint: opts.local ? LOCAL_ENDPOINT : endpoint };
 }
 
+export interface SessionOptions {
+  /** Take the stack's lock (commands that may change the stack or its state). Default true. */
+  lock?: boolean;
+  /** Choose the zones and build the steps (commands that run the engine). Default true; `logs` needs neither, nor the EC2 client. */
+  steps?: boolean;
+}
+
 /** Loads and validates everything local first (config, flags), then reaches AWS. */
-export async function openSession(command: string, opts: GlobalOptions, emit: Emit, signal: AbortSignal, lock = true): Promise<Session> {
+export async function openSession(command: string, opts: GlobalOptions, emit: Emit, signal: AbortSignal, o: SessionOptions = {}): Promise<Session> {
+  const { lock = true, steps: withSteps = true } = o;
   const concurrency = parseConcurrency(opts.concurrency);
   const { config, source, where, aws, account, endpoint, recordedEndpoint } = await reachAws(opts, emit);
   const identity = { stack: config.stack, region: config.region, account, endpoint: recordedEndpoint };
@@ -156,7 +165,7 @@ export async function openSession(command: string, opts: GlobalOptions, emit: Em
     }
   };
   let store: StateStore;
-  let zones: string[];
+  let zones: string[] = [];
   try {
     backend = await openBackend(where, aws, config.stack, emit);
     stackLock = lock
@@ -171,13 +180,13 @@ export async function openSession(command: string, opts: GlobalOptions, emit: Em
       : undefined;
     store = await StateStore.open(backend, identity);
     store.bindAccount(account);
-    zones = await chooseZones(aws, config.region, config.network.azCount);
+    if (withSteps) zones = await chooseZones(aws, config.region, config.network.azCount);
   } catch (err) {
     await cleanup();
     throw err;
   }
   return {
-    command, config, configSource: source, aws, account, endpoint, store, steps: buildSteps(config, { zones, account }), concurrency, emit, signal: stop.signal,
+    command, config, configSource: source, aws, account, endpoint, store, steps: withSteps ? buildSteps(config, { zones, account }) : [], concurrency, emit, signal: stop.signal,
     get lockLost() {
       return lost;
     },

@@ -3,7 +3,7 @@
  * to the account, in name order, skipping zones AWS documents as constrained for new capacity.
  * Asked of EC2 once per command, before any change is made.
  */
-import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import type { AwsClients } from '../aws/clients.js';
 import { WpdeployError } from '../errors.js';
 
@@ -11,7 +11,7 @@ import { WpdeployError } from '../errors.js';
 const CONSTRAINED_ZONE_IDS = new Set(['use1-az3']);
 
 export async function chooseZones(aws: AwsClients, region: string, azCount: number): Promise<string[]> {
-  const r = await aws.get(EC2Client).send(new DescribeAvailabilityZonesCommand({
+  const r = await aws.get(EC2.EC2Client).send(new EC2.DescribeAvailabilityZonesCommand({
     Filters: [{ Name: 'state', Values: ['available'] }, { Name: 'zone-type', Values: ['availability-zone'] }],
   }));
   const zones = (r.AvailabilityZones ?? [])

@@ -10,10 +10,8 @@
  *   after the CNAME exists on AWS; the emulator issues after MOTO_ACM_VALIDATION_WAIT seconds). It
  *   owns nothing: deleting it does nothing.
  */
-import {
-  ACMClient, AddTagsToCertificateCommand, DeleteCertificateCommand, DescribeCertificateCommand, ListCertificatesCommand,
-  ListTagsForCertificateCommand, RequestCertificateCommand, type CertificateDetail, type CertificateStatus,
-} from '@aws-sdk/client-acm';
+import type { CertificateDetail, CertificateStatus } from '@aws-sdk/client-acm';
+import { ACM } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
@@ -49,11 +47,11 @@ const DEAD = new Set(['FAILED', 'VALIDATION_TIMED_OUT', 'REVOKED', 'EXPIRED', 'I
 const ALL_STATUSES: CertificateStatus[] = ['PENDING_VALIDATION', 'ISSUED', 'INACTIVE', 'EXPIRED', 'VALIDATION_TIMED_OUT', 'REVOKED', 'FAILED'];
 const VALIDATION_MS = 180_000;
 
-export const acm = (ctx: ResourceContext) => ctx.aws.get(ACMClient);
+export const acm = (ctx: ResourceContext) => ctx.aws.get(ACM.ACMClient);
 
 async function describe(ctx: ResourceContext, arn: string): Promise<CertificateDetail | undefined> {
   try {
-    return (await acm(ctx).send(new DescribeCertificateCommand({ CertificateArn: arn }))).Certificate;
+    return (await acm(ctx).send(new ACM.DescribeCertificateCommand({ CertificateArn: arn }))).Certificate;
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -61,7 +59,7 @@ async function describe(ctx: ResourceContext, arn: string): Promise<CertificateD
 }
 
 async function tagsOf(ctx: ResourceContext, arn: string): Promise<TagMap> {
-  return fromTagList((await acm(ctx).send(new ListTagsForCertificateCommand({ CertificateArn: arn }))).Tags);
+  return fromTagList((await acm(ctx).send(new ACM.ListTagsForCertificateCommand({ CertificateArn: arn }))).Tags);
 }
 
 function validationOf(c: CertificateDetail): ValidationRecord | undefined {
@@ -92,7 +90,7 @@ async function findByTags(ctx: ResourceContext, domainName: string): Promise<Cer
   const mine: CertificateActual[] = [];
   let NextToken: string | undefined;
   do {
-    const r = await acm(ctx).send(new ListCertificatesCommand({ CertificateStatuses: ALL_STATUSES, NextToken }));
+    const r = await acm(ctx).send(new ACM.ListCertificatesCommand({ CertificateStatuses: ALL_STATUSES, NextToken }));
     for (const s of r.CertificateSummaryList ?? []) {
       if (s.DomainName !== domainName || !s.CertificateArn) continue;
       let tags: TagMap;
@@ -148,7 +146,7 @@ export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> =
 
   /** Requests the certificate (DNS validation, idempotency token, tags) and waits for its validation record. */
   async create(ctx, desired) {
-    const r = await acm(ctx).send(new RequestCertificateCommand({
+    const r = await acm(ctx).send(new ACM.RequestCertificateCommand({
       DomainName: desired.domainName,
       ValidationMethod: 'DNS',
       IdempotencyToken: ctx.clientToken(),
@@ -168,13 +166,13 @@ export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> =
 
   async update(ctx, desired, actual) {
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await acm(ctx).send(new AddTagsToCertificateCommand({ CertificateArn: actual.arn, Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length) await acm(ctx).send(new ACM.AddTagsToCertificateCommand({ CertificateArn: actual.arn, Tags: toTagList(toSet) }));
     return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
   /** Deletes the certificate, waiting while a listener still uses it; already gone is success. */
   async delete(ctx, actual) {
-    await deleteTolerant(ctx, `certificate ${actual.arn}`, () => acm(ctx).send(new DeleteCertificateCommand({ CertificateArn: actual.arn })),
+    await deleteTolerant(ctx, `certificate ${actual.arn}`, () => acm(ctx).send(new ACM.DeleteCertificateCommand({ CertificateArn: actual.arn })),
       async () => (await describe(ctx, actual.arn))?.InUseBy ?? []);
   },
 

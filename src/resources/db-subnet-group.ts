@@ -4,10 +4,8 @@
  * tags is refused, never adopted. The subnets and description converge in place
  * (ModifyDBSubnetGroup). Deleting waits while the instance that uses it is still being deleted.
  */
-import {
-  AddTagsToResourceCommand, CreateDBSubnetGroupCommand, DeleteDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand,
-  ModifyDBSubnetGroupCommand, type DBSubnetGroup,
-} from '@aws-sdk/client-rds';
+import type { DBSubnetGroup } from '@aws-sdk/client-rds';
+import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
@@ -35,7 +33,7 @@ export interface DbSubnetGroupActual extends Actual {
 
 async function describe(ctx: ResourceContext, name: string): Promise<DBSubnetGroup | undefined> {
   try {
-    return (await rds(ctx).send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }))).DBSubnetGroups?.[0];
+    return (await rds(ctx).send(new RDS.DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }))).DBSubnetGroups?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -95,7 +93,7 @@ export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupAct
   async create(ctx, desired) {
     let g: DBSubnetGroup;
     try {
-      g = (await rds(ctx).send(new CreateDBSubnetGroupCommand({
+      g = (await rds(ctx).send(new RDS.CreateDBSubnetGroupCommand({
         DBSubnetGroupName: desired.name, DBSubnetGroupDescription: desired.description, SubnetIds: desired.subnetIds, Tags: toTagList(desired.tags),
       }))).DBSubnetGroup!;
     } catch (err) {
@@ -120,12 +118,12 @@ export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupAct
   async update(ctx, desired, actual) {
     let a = actual;
     if (desired.description !== a.description || JSON.stringify(sorted(desired.subnetIds)) !== JSON.stringify(a.subnetIds)) {
-      const r = await rds(ctx).send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: a.id, DBSubnetGroupDescription: desired.description, SubnetIds: desired.subnetIds }));
+      const r = await rds(ctx).send(new RDS.ModifyDBSubnetGroupCommand({ DBSubnetGroupName: a.id, DBSubnetGroupDescription: desired.description, SubnetIds: desired.subnetIds }));
       a = r.DBSubnetGroup ? await toActual(ctx, r.DBSubnetGroup, a.tags) : { ...a, description: desired.description, subnetIds: sorted(desired.subnetIds) };
     }
     const toSet = tagsToSet(desired.tags, a.tags);
     if (Object.keys(toSet).length > 0) {
-      await rds(ctx).send(new AddTagsToResourceCommand({ ResourceName: a.arn, Tags: toTagList(toSet) }));
+      await rds(ctx).send(new RDS.AddTagsToResourceCommand({ ResourceName: a.arn, Tags: toTagList(toSet) }));
       a = { ...a, tags: { ...a.tags, ...toSet } };
     }
     return a;
@@ -133,7 +131,7 @@ export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupAct
 
   /** Deletes the group; while an instance still uses it (it is being deleted), retried for a bounded time. Already gone is success. */
   async delete(ctx, actual) {
-    await deleteTolerant(ctx, `db subnet group ${actual.id}`, () => rds(ctx).send(new DeleteDBSubnetGroupCommand({ DBSubnetGroupName: actual.id })), undefined, { attempts: 8, baseMs: 5_000 });
+    await deleteTolerant(ctx, `db subnet group ${actual.id}`, () => rds(ctx).send(new RDS.DeleteDBSubnetGroupCommand({ DBSubnetGroupName: actual.id })), undefined, { attempts: 8, baseMs: 5_000 });
   },
 
   outputs: (a) => ({ name: a.id, arn: a.arn }),

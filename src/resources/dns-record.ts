@@ -9,9 +9,8 @@
  * when it already has the wanted value it is used as is (and kept on `down`); otherwise `up` stops
  * and says so rather than overwrite it. Every change waits until Route 53 reports it INSYNC.
  */
-import {
-  ChangeResourceRecordSetsCommand, GetChangeCommand, ListResourceRecordSetsCommand, type Change, type ResourceRecordSet,
-} from '@aws-sdk/client-route-53';
+import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { Route53 } from '../aws/sdk.js';
 import { isNotFound, isRecordConflict, isRecordGone } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { WpdeployError } from '../errors.js';
@@ -67,7 +66,7 @@ const normAlias = (n: string) => normName(n).replace(/^dualstack\./, '');
 
 /** The record set with exactly this name and type, or undefined. */
 async function getRecord(ctx: ResourceContext, zoneId: string, name: string, type: string): Promise<ResourceRecordSet | undefined> {
-  const r = await route53(ctx).send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: fqdn(name), StartRecordType: type as never, MaxItems: 2 }));
+  const r = await route53(ctx).send(new Route53.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: fqdn(name), StartRecordType: type as never, MaxItems: 2 }));
   return (r.ResourceRecordSets ?? []).find((s) => fqdn(s.Name ?? '') === fqdn(name) && s.Type === type && !s.SetIdentifier);
 }
 
@@ -77,7 +76,7 @@ async function ownedByStep(ctx: ResourceContext, zoneId: string): Promise<Array<
   const want = ownerValue(ctx.stack, ctx.step);
   let start: { StartRecordName?: string; StartRecordType?: never; StartRecordIdentifier?: string } = {};
   for (;;) {
-    const r = await route53(ctx).send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...start }));
+    const r = await route53(ctx).send(new Route53.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...start }));
     for (const s of r.ResourceRecordSets ?? []) {
       const m = /^_wpdeploy-(a|aaaa|cname)\.(.+)$/.exec(fqdn(s.Name ?? ''));
       if (m && s.Type === 'TXT' && (s.ResourceRecords ?? []).some((v) => v.Value === want)) out.push({ name: m[2]!, type: m[1]!.toUpperCase() as RecordType });
@@ -115,12 +114,12 @@ const ownerSet = (ctx: ResourceContext, name: string, type: string): ResourceRec
 
 /** Sends one atomic change batch and waits until Route 53 reports it INSYNC. */
 async function change(ctx: ResourceContext, zoneId: string, changes: Change[], comment: string): Promise<void> {
-  const r = await route53(ctx).send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Comment: comment, Changes: changes } }));
+  const r = await route53(ctx).send(new Route53.ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Comment: comment, Changes: changes } }));
   const id = r.ChangeInfo!.Id!;
   if (r.ChangeInfo?.Status === 'INSYNC') return;
   await waitFor({
     what: `route 53 change ${id} to be in sync`, expectedMs: CHANGE_MS, minIntervalMs: 2_000, scale: ctx.scale, signal: ctx.signal,
-    check: () => route53(ctx).send(new GetChangeCommand({ Id: id })).then((x) => x.ChangeInfo?.Status),
+    check: () => route53(ctx).send(new Route53.GetChangeCommand({ Id: id })).then((x) => x.ChangeInfo?.Status),
     done: (s) => s === 'INSYNC',
     onProgress: (s) => ctx.progress(`route 53 change ${id} is ${s}`),
   });

@@ -1,12 +1,13 @@
 /** What the EC2 resource kinds share: lookup by id then tags, deletes that wait out dependencies. */
-import { DescribeNetworkInterfacesCommand, EC2Client, type Filter } from '@aws-sdk/client-ec2';
+import type { Filter } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import { isDependencyViolation, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
 import { TAG_STACK, TAG_STEP, ec2TagFilters, fromTagList, type TagMap, toTagList } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import type { Actual, ResourceContext } from './types.js';
 
-export const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2Client);
+export const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2.EC2Client);
 
 export function tagSpec(resourceType: string, tags: TagMap) {
   return [{ ResourceType: resourceType as never, Tags: toTagList(tags) }];
@@ -49,7 +50,7 @@ export async function findByIdOrTags<T extends { Tags?: Array<{ Key?: string; Va
 
 /** Network interfaces matching a filter, as `eni-… (description)`, to name what holds a resource. */
 export async function describeHolders(ctx: ResourceContext, filter: Filter): Promise<string[]> {
-  const r = await ec2(ctx).send(new DescribeNetworkInterfacesCommand({ Filters: [filter] }));
+  const r = await ec2(ctx).send(new EC2.DescribeNetworkInterfacesCommand({ Filters: [filter] }));
   return (r.NetworkInterfaces ?? []).map((n) => `${n.NetworkInterfaceId} (${n.Description || n.InterfaceType || 'no description'})`);
 }
 

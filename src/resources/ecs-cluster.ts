@@ -5,9 +5,8 @@
  * setting and tags are converged. Deleting waits while services drain (ClusterContainsServices),
  * then until the cluster is INACTIVE; already gone (or INACTIVE) is success.
  */
-import {
-  CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, ECSClient, TagResourceCommand, UpdateClusterSettingsCommand, type Cluster,
-} from '@aws-sdk/client-ecs';
+import type { Cluster } from '@aws-sdk/client-ecs';
+import { ECS } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
@@ -15,7 +14,7 @@ import { WpdeployError } from '../errors.js';
 import { deleteTolerant } from './ec2-common.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
-export const ecs = (ctx: ResourceContext) => ctx.aws.get(ECSClient);
+export const ecs = (ctx: ResourceContext) => ctx.aws.get(ECS.ECSClient);
 
 /** ECS tags are `{key, value}`, lowercase. */
 export const toEcsTags = (tags: TagMap) => Object.keys(tags).sort().map((key) => ({ key, value: tags[key]! }));
@@ -41,7 +40,7 @@ export interface EcsClusterActual extends Actual {
 
 async function describe(ctx: ResourceContext, name: string): Promise<Cluster | undefined> {
   try {
-    const r = await ecs(ctx).send(new DescribeClustersCommand({ clusters: [name], include: ['TAGS', 'SETTINGS'] }));
+    const r = await ecs(ctx).send(new ECS.DescribeClustersCommand({ clusters: [name], include: ['TAGS', 'SETTINGS'] }));
     return r.clusters?.find((c) => c.clusterName === name || c.clusterArn === name);
   } catch (err) {
     if (isNotFound(err)) return undefined;
@@ -89,7 +88,7 @@ export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
    * cluster of that name: one tagged for anything else is refused.
    */
   async create(ctx, desired) {
-    const r = await ecs(ctx).send(new CreateClusterCommand({
+    const r = await ecs(ctx).send(new ECS.CreateClusterCommand({
       clusterName: desired.name,
       settings: [{ name: 'containerInsights', value: desired.containerInsights }],
       tags: toEcsTags(desired.tags),
@@ -109,16 +108,16 @@ export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
 
   async update(ctx, desired, actual) {
     if (actual.containerInsights !== desired.containerInsights) {
-      await ecs(ctx).send(new UpdateClusterSettingsCommand({ cluster: actual.id, settings: [{ name: 'containerInsights', value: desired.containerInsights }] }));
+      await ecs(ctx).send(new ECS.UpdateClusterSettingsCommand({ cluster: actual.id, settings: [{ name: 'containerInsights', value: desired.containerInsights }] }));
     }
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await ecs(ctx).send(new TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
+    if (Object.keys(toSet).length) await ecs(ctx).send(new ECS.TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
     return { ...actual, containerInsights: desired.containerInsights, tags: { ...actual.tags, ...toSet } };
   },
 
   /** Deletes the cluster once its services are gone (waiting a bounded time), then waits for INACTIVE. */
   async delete(ctx, actual) {
-    await deleteTolerant(ctx, `ecs cluster ${actual.id}`, () => ecs(ctx).send(new DeleteClusterCommand({ cluster: actual.id })));
+    await deleteTolerant(ctx, `ecs cluster ${actual.id}`, () => ecs(ctx).send(new ECS.DeleteClusterCommand({ cluster: actual.id })));
     await waitFor({
       what: `ecs cluster ${actual.id} to be inactive`, expectedMs: 5_000, scale: ctx.scale, signal: ctx.signal,
       check: () => describe(ctx, actual.id),

@@ -14,10 +14,8 @@
  * the target group attached to the load balancer. Deleting scales to 0, deletes with force and waits
  * until INACTIVE; already gone is success.
  */
-import {
-  CreateServiceCommand, DeleteServiceCommand, DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, TagResourceCommand, UpdateServiceCommand,
-  type Service, type UpdateServiceCommandInput,
-} from '@aws-sdk/client-ecs';
+import type { Service, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
+import { ECS } from '../aws/sdk.js';
 import { isIamPropagation, isNotFound, isTargetGroupNotAttachedYet } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
@@ -93,7 +91,7 @@ export function parseServiceArn(arn: string): { cluster: string; name: string } 
 
 async function describe(ctx: ResourceContext, cluster: string, name: string): Promise<Service | undefined> {
   try {
-    const r = await ecs(ctx).send(new DescribeServicesCommand({ cluster, services: [name], include: ['TAGS'] }));
+    const r = await ecs(ctx).send(new ECS.DescribeServicesCommand({ cluster, services: [name], include: ['TAGS'] }));
     return r.services?.find((s) => s.serviceName === name || s.serviceArn === name);
   } catch (err) {
     if (isNotFound(err)) return undefined; // the cluster is gone
@@ -165,9 +163,9 @@ function settings(d: EcsServiceSpec) {
 /** Why the service's latest tasks stopped, newest first (at most 5 distinct reasons). */
 export async function stoppedTaskReasons(ctx: ResourceContext, cluster: string, service: string): Promise<string[]> {
   try {
-    const arns = (await ecs(ctx).send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'STOPPED', maxResults: 100 }))).taskArns ?? [];
+    const arns = (await ecs(ctx).send(new ECS.ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'STOPPED', maxResults: 100 }))).taskArns ?? [];
     if (arns.length === 0) return [];
-    const tasks = (await ecs(ctx).send(new DescribeTasksCommand({ cluster, tasks: arns.slice(0, 100) }))).tasks ?? [];
+    const tasks = (await ecs(ctx).send(new ECS.DescribeTasksCommand({ cluster, tasks: arns.slice(0, 100) }))).tasks ?? [];
     tasks.sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0));
     const reasons: string[] = [];
     for (const t of tasks) {
@@ -280,7 +278,7 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
       await waitInactive(ctx, desired.cluster, desired.name);
     }
     const token = ctx.clientToken();
-    const r = await retrying(() => ecs(ctx).send(new CreateServiceCommand({
+    const r = await retrying(() => ecs(ctx).send(new ECS.CreateServiceCommand({
       cluster: desired.cluster,
       serviceName: desired.name,
       taskDefinition: desired.taskDefinitionArn,
@@ -318,19 +316,19 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
     if (fields.has('enableECSManagedTags')) input.enableECSManagedTags = s.enableECSManagedTags;
     let current = actual;
     if (Object.keys(input).length > 2) {
-      await retrying(() => ecs(ctx).send(new UpdateServiceCommand(input)), { retryable: isIamPropagation, attempts: 6, baseMs: 2_000, scale: ctx.scale });
+      await retrying(() => ecs(ctx).send(new ECS.UpdateServiceCommand(input)), { retryable: isIamPropagation, attempts: 6, baseMs: 2_000, scale: ctx.scale });
       current = toActual(await waitSteady(ctx, actual.cluster, actual.name, input.taskDefinition ?? actual.taskDefinitionArn));
     }
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await ecs(ctx).send(new TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
+    if (Object.keys(toSet).length) await ecs(ctx).send(new ECS.TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
     return { ...current, tags: { ...current.tags, ...toSet } };
   },
 
   /** Scales to 0, deletes with force (tasks drain through the deregistration delay) and waits until INACTIVE. */
   async delete(ctx, actual) {
     try {
-      if (actual.desiredCount > 0) await ecs(ctx).send(new UpdateServiceCommand({ cluster: actual.cluster, service: actual.name, desiredCount: 0 }));
-      await ecs(ctx).send(new DeleteServiceCommand({ cluster: actual.cluster, service: actual.name, force: true }));
+      if (actual.desiredCount > 0) await ecs(ctx).send(new ECS.UpdateServiceCommand({ cluster: actual.cluster, service: actual.name, desiredCount: 0 }));
+      await ecs(ctx).send(new ECS.DeleteServiceCommand({ cluster: actual.cluster, service: actual.name, force: true }));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

@@ -5,7 +5,8 @@
  * ClientToken in the same call. It holds no data (the directory stays in the file system), so a
  * change to its path or user deletes and creates it again.
  */
-import { CreateAccessPointCommand, DeleteAccessPointCommand, DescribeAccessPointsCommand, TagResourceCommand, type AccessPointDescription } from '@aws-sdk/client-efs';
+import type { AccessPointDescription } from '@aws-sdk/client-efs';
+import { EFS } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
@@ -62,7 +63,7 @@ function toActual(ap: AccessPointDescription): AccessPointActual {
 
 async function byId(ctx: ResourceContext, id: string): Promise<AccessPointDescription | undefined> {
   try {
-    return (await efs(ctx).send(new DescribeAccessPointsCommand({ AccessPointId: id }))).AccessPoints?.[0];
+    return (await efs(ctx).send(new EFS.DescribeAccessPointsCommand({ AccessPointId: id }))).AccessPoints?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -75,7 +76,7 @@ async function list(ctx: ResourceContext, fileSystemId?: string): Promise<Access
   let NextToken: string | undefined;
   try {
     do {
-      const r = await efs(ctx).send(new DescribeAccessPointsCommand({ FileSystemId: fileSystemId, NextToken }));
+      const r = await efs(ctx).send(new EFS.DescribeAccessPointsCommand({ FileSystemId: fileSystemId, NextToken }));
       out.push(...(r.AccessPoints ?? []));
       NextToken = r.NextToken;
     } while (NextToken);
@@ -126,7 +127,7 @@ export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> =
     }
     let ap: AccessPointDescription;
     try {
-      ap = await efs(ctx).send(new CreateAccessPointCommand({
+      ap = await efs(ctx).send(new EFS.CreateAccessPointCommand({
         ClientToken: ctx.clientToken(),
         FileSystemId: desired.fileSystemId,
         PosixUser: { Uid: desired.uid, Gid: desired.gid },
@@ -153,14 +154,14 @@ export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> =
 
   async update(ctx, desired, actual) {
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await efs(ctx).send(new TagResourceCommand({ ResourceId: actual.id, Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length) await efs(ctx).send(new EFS.TagResourceCommand({ ResourceId: actual.id, Tags: toTagList(toSet) }));
     return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
   /** Deletes it and waits until it is gone; the directory and its files stay in the file system. Already gone is success. */
   async delete(ctx, actual) {
     try {
-      await efs(ctx).send(new DeleteAccessPointCommand({ AccessPointId: actual.id }));
+      await efs(ctx).send(new EFS.DeleteAccessPointCommand({ AccessPointId: actual.id }));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

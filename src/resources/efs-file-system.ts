@@ -6,18 +6,14 @@
  * (`retainOnDown`) and the next `up` reuses it; only `down --purge` deletes it, after its mount
  * targets and access points are gone.
  */
-import {
-  CreateFileSystemCommand, DeleteAccessPointCommand, DeleteFileSystemCommand, DeleteMountTargetCommand, DescribeAccessPointsCommand,
-  DescribeBackupPolicyCommand, DescribeFileSystemsCommand, DescribeLifecycleConfigurationCommand, DescribeMountTargetsCommand,
-  EFSClient, PutBackupPolicyCommand, PutLifecycleConfigurationCommand, TagResourceCommand, UpdateFileSystemCommand,
-  type FileSystemDescription, type LifecyclePolicy,
-} from '@aws-sdk/client-efs';
+import type { FileSystemDescription, LifecyclePolicy } from '@aws-sdk/client-efs';
+import { EFS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound, isNotImplemented } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
-export const efs = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(EFSClient);
+export const efs = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(EFS.EFSClient);
 
 export interface FileSystemSpec {
   performanceMode: 'generalPurpose' | 'maxIO';
@@ -53,7 +49,7 @@ const owned = (ctx: Pick<ResourceContext, 'stack' | 'step'>, tags: TagMap) => ta
 
 async function describeOne(ctx: ResourceContext, id: string): Promise<FileSystemDescription | undefined> {
   try {
-    const fs = (await efs(ctx).send(new DescribeFileSystemsCommand({ FileSystemId: id }))).FileSystems?.[0];
+    const fs = (await efs(ctx).send(new EFS.DescribeFileSystemsCommand({ FileSystemId: id }))).FileSystems?.[0];
     return fs && !GONE.has(fs.LifeCycleState ?? '') ? fs : undefined;
   } catch (err) {
     if (isNotFound(err)) return undefined;
@@ -66,7 +62,7 @@ export async function listFileSystems(ctx: Pick<ResourceContext, 'aws'>, query: 
   const out: FileSystemDescription[] = [];
   let Marker: string | undefined;
   do {
-    const r = await efs(ctx).send(new DescribeFileSystemsCommand({ ...query, Marker }));
+    const r = await efs(ctx).send(new EFS.DescribeFileSystemsCommand({ ...query, Marker }));
     out.push(...(r.FileSystems ?? []));
     Marker = r.NextMarker;
   } while (Marker);
@@ -75,7 +71,7 @@ export async function listFileSystems(ctx: Pick<ResourceContext, 'aws'>, query: 
 
 async function backupEnabled(ctx: ResourceContext, id: string): Promise<boolean | undefined> {
   try {
-    return (await efs(ctx).send(new DescribeBackupPolicyCommand({ FileSystemId: id }))).BackupPolicy?.Status === 'ENABLED';
+    return (await efs(ctx).send(new EFS.DescribeBackupPolicyCommand({ FileSystemId: id }))).BackupPolicy?.Status === 'ENABLED';
   } catch (err) {
     if (isNotImplemented(err)) return undefined;
     if (isNotFound(err)) return false; // PolicyNotFound: backups were never turned on
@@ -85,7 +81,7 @@ async function backupEnabled(ctx: ResourceContext, id: string): Promise<boolean 
 
 async function toActual(ctx: ResourceContext, fs: FileSystemDescription): Promise<FileSystemActual> {
   const id = fs.FileSystemId!;
-  const policies = (await efs(ctx).send(new DescribeLifecycleConfigurationCommand({ FileSystemId: id }))).LifecyclePolicies ?? [];
+  const policies = (await efs(ctx).send(new EFS.DescribeLifecycleConfigurationCommand({ FileSystemId: id }))).LifecyclePolicies ?? [];
   return {
     id,
     arn: fs.FileSystemArn ?? '',
@@ -115,7 +111,7 @@ function waitAvailable(ctx: ResourceContext, id: string): Promise<FileSystemDesc
 /** Turns automatic backups on or off; an endpoint without PutBackupPolicy (an emulator) gets a warning, never a failure. */
 async function putBackup(ctx: ResourceContext, id: string, enabled: boolean): Promise<boolean | undefined> {
   try {
-    await efs(ctx).send(new PutBackupPolicyCommand({ FileSystemId: id, BackupPolicy: { Status: enabled ? 'ENABLED' : 'DISABLED' } }));
+    await efs(ctx).send(new EFS.PutBackupPolicyCommand({ FileSystemId: id, BackupPolicy: { Status: enabled ? 'ENABLED' : 'DISABLED' } }));
     return enabled;
   } catch (err) {
     if (!isNotImplemented(err)) throw err;
@@ -166,7 +162,7 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
     const token = ctx.clientToken();
     let fs: FileSystemDescription;
     try {
-      fs = await efs(ctx).send(new CreateFileSystemCommand({
+      fs = await efs(ctx).send(new EFS.CreateFileSystemCommand({
         CreationToken: token,
         PerformanceMode: desired.performanceMode,
         ThroughputMode: desired.throughputMode,
@@ -184,7 +180,7 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
     const id = fs.FileSystemId!;
     await ctx.recordId(id, fs.FileSystemArn);
     await waitAvailable(ctx, id);
-    await efs(ctx).send(new PutLifecycleConfigurationCommand({ FileSystemId: id, LifecyclePolicies: lifecycle(desired) }));
+    await efs(ctx).send(new EFS.PutLifecycleConfigurationCommand({ FileSystemId: id, LifecyclePolicies: lifecycle(desired) }));
     const now = await describeOne(ctx, id);
     const actual = await toActual(ctx, now ?? fs);
     if (actual.backup !== undefined && actual.backup !== desired.backup) actual.backup = await putBackup(ctx, id, desired.backup);
@@ -196,17 +192,17 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
     const client = efs(ctx);
     const a = { ...actual, tags: { ...actual.tags } };
     if (desired.throughputMode !== a.throughputMode) {
-      await client.send(new UpdateFileSystemCommand({ FileSystemId: a.id, ThroughputMode: desired.throughputMode }));
+      await client.send(new EFS.UpdateFileSystemCommand({ FileSystemId: a.id, ThroughputMode: desired.throughputMode }));
       a.throughputMode = desired.throughputMode;
     }
     if (desired.transitionToIA !== a.transitionToIA) {
-      await client.send(new PutLifecycleConfigurationCommand({ FileSystemId: a.id, LifecyclePolicies: lifecycle(desired) }));
+      await client.send(new EFS.PutLifecycleConfigurationCommand({ FileSystemId: a.id, LifecyclePolicies: lifecycle(desired) }));
       a.transitionToIA = desired.transitionToIA;
     }
     if (a.backup !== undefined && a.backup !== desired.backup) a.backup = await putBackup(ctx, a.id, desired.backup);
     const toSet = tagsToSet(desired.tags, a.tags);
     if (Object.keys(toSet).length) {
-      await client.send(new TagResourceCommand({ ResourceId: a.id, Tags: toTagList(toSet) }));
+      await client.send(new EFS.TagResourceCommand({ ResourceId: a.id, Tags: toTagList(toSet) }));
       Object.assign(a.tags, toSet);
     }
     return a;
@@ -221,27 +217,27 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
     const client = efs(ctx);
     const id = actual.id;
     try {
-      const aps = (await client.send(new DescribeAccessPointsCommand({ FileSystemId: id }))).AccessPoints ?? [];
+      const aps = (await client.send(new EFS.DescribeAccessPointsCommand({ FileSystemId: id }))).AccessPoints ?? [];
       for (const ap of aps) {
         ctx.warn(`access point ${ap.AccessPointId} still uses file system ${id}; deleting it first.`);
-        await client.send(new DeleteAccessPointCommand({ AccessPointId: ap.AccessPointId! })).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
+        await client.send(new EFS.DeleteAccessPointCommand({ AccessPointId: ap.AccessPointId! })).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
       }
-      const mts = ((await client.send(new DescribeMountTargetsCommand({ FileSystemId: id }))).MountTargets ?? []).filter((m) => m.LifeCycleState !== 'deleted');
+      const mts = ((await client.send(new EFS.DescribeMountTargetsCommand({ FileSystemId: id }))).MountTargets ?? []).filter((m) => m.LifeCycleState !== 'deleted');
       for (const mt of mts) {
         if (mt.LifeCycleState !== 'deleting') {
           ctx.warn(`mount target ${mt.MountTargetId} still uses file system ${id}; deleting it first.`);
-          await client.send(new DeleteMountTargetCommand({ MountTargetId: mt.MountTargetId! })).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
+          await client.send(new EFS.DeleteMountTargetCommand({ MountTargetId: mt.MountTargetId! })).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
         }
       }
       if (mts.length) {
         await waitFor({
           what: `the mount targets of ${id} to be deleted`, expectedMs: 60_000, minIntervalMs: 2_000, scale: ctx.scale, signal: ctx.signal,
-          check: async () => ((await client.send(new DescribeMountTargetsCommand({ FileSystemId: id }))).MountTargets ?? []).filter((m) => m.LifeCycleState !== 'deleted').length,
+          check: async () => ((await client.send(new EFS.DescribeMountTargetsCommand({ FileSystemId: id }))).MountTargets ?? []).filter((m) => m.LifeCycleState !== 'deleted').length,
           done: (n) => n === 0,
           onProgress: (n) => ctx.progress(`${n} mount target(s) of ${id} still being deleted`),
         });
       }
-      await retrying(() => client.send(new DeleteFileSystemCommand({ FileSystemId: id })), {
+      await retrying(() => client.send(new EFS.DeleteFileSystemCommand({ FileSystemId: id })), {
         retryable: isDependencyViolation, attempts: 6, baseMs: 2_000, scale: ctx.scale,
         onRetry: () => ctx.progress(`file system ${id} is still in use; waiting for its mount targets to go`),
       });

@@ -5,10 +5,8 @@
  * a change of subnet or file system deletes and creates it again (it holds no data); its security
  * groups change in place. Deleting waits until it is gone, so the subnet and the file system can go.
  */
-import {
-  CreateMountTargetCommand, DeleteMountTargetCommand, DescribeMountTargetsCommand, DescribeMountTargetSecurityGroupsCommand,
-  ModifyMountTargetSecurityGroupsCommand, type MountTargetDescription,
-} from '@aws-sdk/client-efs';
+import type { MountTargetDescription } from '@aws-sdk/client-efs';
+import { EFS } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { efs } from './efs-file-system.js';
@@ -37,7 +35,7 @@ const GONE = new Set(['deleting', 'deleted']);
 
 async function byId(ctx: ResourceContext, id: string): Promise<MountTargetDescription | undefined> {
   try {
-    return (await efs(ctx).send(new DescribeMountTargetsCommand({ MountTargetId: id }))).MountTargets?.[0];
+    return (await efs(ctx).send(new EFS.DescribeMountTargetsCommand({ MountTargetId: id }))).MountTargets?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -46,7 +44,7 @@ async function byId(ctx: ResourceContext, id: string): Promise<MountTargetDescri
 
 async function inSubnet(ctx: ResourceContext, fileSystemId: string, subnetId: string): Promise<MountTargetDescription | undefined> {
   try {
-    const r = await efs(ctx).send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId }));
+    const r = await efs(ctx).send(new EFS.DescribeMountTargetsCommand({ FileSystemId: fileSystemId }));
     return (r.MountTargets ?? []).find((m) => m.SubnetId === subnetId && !GONE.has(m.LifeCycleState ?? ''));
   } catch (err) {
     if (isNotFound(err)) return undefined; // the file system is gone
@@ -55,7 +53,7 @@ async function inSubnet(ctx: ResourceContext, fileSystemId: string, subnetId: st
 }
 
 async function toActual(ctx: ResourceContext, m: MountTargetDescription): Promise<MountTargetActual> {
-  const groups = (await efs(ctx).send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: m.MountTargetId! }))).SecurityGroups ?? [];
+  const groups = (await efs(ctx).send(new EFS.DescribeMountTargetSecurityGroupsCommand({ MountTargetId: m.MountTargetId! }))).SecurityGroups ?? [];
   return {
     id: m.MountTargetId!,
     state: m.LifeCycleState ?? 'unknown',
@@ -99,7 +97,7 @@ export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> =
   async create(ctx, desired) {
     let m: MountTargetDescription;
     try {
-      m = await efs(ctx).send(new CreateMountTargetCommand({ FileSystemId: desired.fileSystemId, SubnetId: desired.subnetId, SecurityGroups: desired.securityGroupIds }));
+      m = await efs(ctx).send(new EFS.CreateMountTargetCommand({ FileSystemId: desired.fileSystemId, SubnetId: desired.subnetId, SecurityGroups: desired.securityGroupIds }));
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       const existing = await inSubnet(ctx, desired.fileSystemId, desired.subnetId);
@@ -121,14 +119,14 @@ export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> =
 
   /** Sets the security groups (ModifyMountTargetSecurityGroups). */
   async update(ctx, desired, actual) {
-    await efs(ctx).send(new ModifyMountTargetSecurityGroupsCommand({ MountTargetId: actual.id, SecurityGroups: desired.securityGroupIds }));
+    await efs(ctx).send(new EFS.ModifyMountTargetSecurityGroupsCommand({ MountTargetId: actual.id, SecurityGroups: desired.securityGroupIds }));
     return { ...actual, securityGroupIds: [...desired.securityGroupIds].sort() };
   },
 
   /** Deletes it and waits until it is gone (its network interface goes with it). Already gone is success. */
   async delete(ctx, actual) {
     try {
-      await efs(ctx).send(new DeleteMountTargetCommand({ MountTargetId: actual.id }));
+      await efs(ctx).send(new EFS.DeleteMountTargetCommand({ MountTargetId: actual.id }));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

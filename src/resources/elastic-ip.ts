@@ -2,7 +2,8 @@
  * An Elastic IP for a NAT gateway. Releasing it waits while a NAT gateway being deleted still holds
  * it (deleting a NAT gateway does not release its address).
  */
-import { AllocateAddressCommand, CreateTagsCommand, DescribeAddressesCommand, ReleaseAddressCommand, type Address } from '@aws-sdk/client-ec2';
+import type { Address } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
@@ -36,8 +37,8 @@ export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual> = {
     const client = ec2(ctx);
     const found = await findByIdOrTags(
       ctx, 'elastic ip',
-      async (id) => (await client.send(new DescribeAddressesCommand({ AllocationIds: [id] }))).Addresses ?? [],
-      async (Filters) => (await client.send(new DescribeAddressesCommand({ Filters }))).Addresses ?? [],
+      async (id) => (await client.send(new EC2.DescribeAddressesCommand({ AllocationIds: [id] }))).Addresses ?? [],
+      async (Filters) => (await client.send(new EC2.DescribeAddressesCommand({ Filters }))).Addresses ?? [],
       (a) => a.AllocationId!,
       toActual,
     );
@@ -49,20 +50,20 @@ export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual> = {
   },
 
   async create(ctx, desired) {
-    const r = await ec2(ctx).send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpec('elastic-ip', desired.tags) }));
+    const r = await ec2(ctx).send(new EC2.AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpec('elastic-ip', desired.tags) }));
     await ctx.recordId(r.AllocationId!);
     return { id: r.AllocationId!, publicIp: r.PublicIp ?? '', state: 'unassociated', tags: desired.tags };
   },
 
   async update(ctx, desired, actual) {
     const toSet = tagsToSet(desired.tags, actual.tags);
-    await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
     return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
   async delete(ctx, actual) {
     try {
-      await retrying(() => ec2(ctx).send(new ReleaseAddressCommand({ AllocationId: actual.id })), {
+      await retrying(() => ec2(ctx).send(new EC2.ReleaseAddressCommand({ AllocationId: actual.id })), {
         retryable: (err) => isDependencyViolation(err),
         attempts: 7, baseMs: 2_000, scale: ctx.scale,
         onRetry: () => ctx.progress(`${actual.publicIp} is still associated; waiting for its NAT gateway to go`),

@@ -5,10 +5,8 @@
  * log group and the logs already delivered stay).
  */
 import { createHash } from 'node:crypto';
-import {
-  CreateFlowLogsCommand, CreateTagsCommand, DeleteFlowLogsCommand, DescribeFlowLogsCommand, EC2Client, type FlowLog,
-  type UnsuccessfulItem,
-} from '@aws-sdk/client-ec2';
+import type { FlowLog, UnsuccessfulItem } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import { isAlreadyExists, isIamPropagation, isNotFound } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { findByIdOrTags } from './ec2-common.js';
@@ -42,7 +40,7 @@ export interface FlowLogActual extends Actual {
   tags: TagMap;
 }
 
-const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2Client);
+const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2.EC2Client);
 const arnOf = (ctx: ResourceContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.account}:vpc-flow-log/${id}`;
 
 function toActual(ctx: ResourceContext, f: FlowLog): FlowLogActual {
@@ -79,7 +77,7 @@ function unsuccessful(item: UnsuccessfulItem): Error {
 
 async function byId(ctx: ResourceContext, id: string): Promise<FlowLog | undefined> {
   try {
-    return (await ec2(ctx).send(new DescribeFlowLogsCommand({ FlowLogIds: [id] }))).FlowLogs?.find((f) => f.FlowLogId === id);
+    return (await ec2(ctx).send(new EC2.DescribeFlowLogsCommand({ FlowLogIds: [id] }))).FlowLogs?.find((f) => f.FlowLogId === id);
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -88,7 +86,7 @@ async function byId(ctx: ResourceContext, id: string): Promise<FlowLog | undefin
 
 /** After FlowLogAlreadyExists: the VPC's flow log to the same log group, if it is this step's. */
 async function adopt(ctx: ResourceContext, desired: FlowLogSpec, cause: unknown): Promise<FlowLogActual> {
-  const r = await ec2(ctx).send(new DescribeFlowLogsCommand({
+  const r = await ec2(ctx).send(new EC2.DescribeFlowLogsCommand({
     Filter: [{ Name: 'resource-id', Values: [desired.vpcId] }, { Name: 'log-group-name', Values: [desired.logGroupName] }],
   }));
   const existing = (r.FlowLogs ?? []).map((f) => toActual(ctx, f));
@@ -116,7 +114,7 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
     const found = await findByIdOrTags(
       ctx, 'flow log',
       async (id) => { const f = await byId(ctx, id); return f ? [f] : []; },
-      async (Filter) => (await ec2(ctx).send(new DescribeFlowLogsCommand({ Filter }))).FlowLogs ?? [],
+      async (Filter) => (await ec2(ctx).send(new EC2.DescribeFlowLogsCommand({ Filter }))).FlowLogs ?? [],
       (f) => f.FlowLogId!,
       (f) => toActual(ctx, f),
     );
@@ -168,7 +166,7 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
       let id: string;
       try {
         id = await retrying(async () => {
-          const r = await client.send(new CreateFlowLogsCommand(input));
+          const r = await client.send(new EC2.CreateFlowLogsCommand(input));
           const failed = r.Unsuccessful?.[0];
           if (failed) throw unsuccessful(failed);
           const got = r.FlowLogIds?.[0];
@@ -216,14 +214,14 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
   /** Only tags can change in place. */
   async update(ctx, desired, actual) {
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length > 0) await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length > 0) await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
     return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
   /** Deletes the flow log (the log group and its logs stay). A flow log already gone is success. */
   async delete(ctx, actual) {
     try {
-      const r = await ec2(ctx).send(new DeleteFlowLogsCommand({ FlowLogIds: [actual.id] }));
+      const r = await ec2(ctx).send(new EC2.DeleteFlowLogsCommand({ FlowLogIds: [actual.id] }));
       const failed = r.Unsuccessful?.[0];
       if (failed) throw unsuccessful(failed);
     } catch (err) {

@@ -9,7 +9,8 @@
  * emulator) the public DNS knows nothing of the zone, so the delegation is not checked there.
  */
 import { Resolver } from 'node:dns/promises';
-import { GetHostedZoneCommand, ListHostedZonesByNameCommand, Route53Client, type HostedZone, type ListHostedZonesByNameCommandOutput } from '@aws-sdk/client-route-53';
+import type { HostedZone, ListHostedZonesByNameCommandOutput } from '@aws-sdk/client-route-53';
+import { Route53 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { WpdeployError } from '../errors.js';
 import type { Actual, Diff, ResourceContext, ResourceKind } from './types.js';
@@ -35,7 +36,7 @@ export interface HostedZoneActual extends Actual {
   detail: string;
 }
 
-export const route53 = (ctx: ResourceContext) => ctx.aws.get(Route53Client);
+export const route53 = (ctx: ResourceContext) => ctx.aws.get(Route53.Route53Client);
 
 /** `example.com.` from `example.com` or `Example.com.`. */
 export const fqdn = (name: string) => `${name.toLowerCase().replace(/\.$/, '')}.`;
@@ -50,7 +51,7 @@ export async function publicZonesNamed(ctx: ResourceContext, name: string): Prom
   let DNSName: string | undefined = want;
   let HostedZoneId: string | undefined;
   for (;;) {
-    const r: ListHostedZonesByNameCommandOutput = await route53(ctx).send(new ListHostedZonesByNameCommand({ DNSName, HostedZoneId, MaxItems: 100 }));
+    const r: ListHostedZonesByNameCommandOutput = await route53(ctx).send(new Route53.ListHostedZonesByNameCommand({ DNSName, HostedZoneId, MaxItems: 100 }));
     const zones = r.HostedZones ?? [];
     out.push(...zones.filter((z) => fqdn(z.Name ?? '') === want && !z.Config?.PrivateZone));
     // Zones come sorted by name: once past `want`, there are no more.
@@ -122,7 +123,7 @@ export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKi
         zones = await publicZonesNamed(ctx, name);
       } else if (ctx.recordedId) {
         try {
-          const z = (await route53(ctx).send(new GetHostedZoneCommand({ Id: ctx.recordedId }))).HostedZone;
+          const z = (await route53(ctx).send(new Route53.GetHostedZoneCommand({ Id: ctx.recordedId }))).HostedZone;
           zones = z ? [z] : [];
         } catch (err) {
           if (isNotFound(err)) return undefined;
@@ -134,7 +135,7 @@ export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKi
       if (zones.length === 0) return undefined;
       const described = await Promise.all(zones.map(async (z) => {
         const id = zoneIdOf(z.Id!);
-        const r = await route53(ctx).send(new GetHostedZoneCommand({ Id: id }));
+        const r = await route53(ctx).send(new Route53.GetHostedZoneCommand({ Id: id }));
         return { id, name: fqdn(z.Name!), nameServers: (r.DelegationSet?.NameServers ?? []).map(bare).sort() };
       }));
       const local = !!ctx.aws.settings.endpoint;

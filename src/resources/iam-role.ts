@@ -6,12 +6,8 @@
  * tags. A policy that allows `*` or `service:*` is refused before any call (FSBP IAM.1, IAM.21).
  */
 import { createHash } from 'node:crypto';
-import {
-  AttachRolePolicyCommand, CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand,
-  GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand, ListInstanceProfilesForRoleCommand,
-  ListRolePoliciesCommand, ListRolesCommand, ListRoleTagsCommand, PutRolePolicyCommand, TagRoleCommand,
-  UpdateAssumeRolePolicyCommand, UpdateRoleCommand, type Role,
-} from '@aws-sdk/client-iam';
+import type { Role } from '@aws-sdk/client-iam';
+import { IAM } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
@@ -144,7 +140,7 @@ const differs = (actual: unknown, desired: unknown) => !JSON.stringify(desired).
 /** IAM returns policy documents URL-encoded. */
 const decode = (doc: string | undefined): PolicyDocument => (doc ? (JSON.parse(decodeURIComponent(doc)) as PolicyDocument) : { Version: '2012-10-17', Statement: [] });
 
-const iam = (ctx: ResourceContext) => ctx.aws.get(IAMClient);
+const iam = (ctx: ResourceContext) => ctx.aws.get(IAM.IAMClient);
 
 /** Collects every page of an IAM list call (IsTruncated / Marker). */
 async function pages<T>(fetch: (marker: string | undefined) => Promise<{ items: T[]; IsTruncated?: boolean; Marker?: string }>): Promise<T[]> {
@@ -159,18 +155,18 @@ async function pages<T>(fetch: (marker: string | undefined) => Promise<{ items: 
 }
 
 const inlineNames = (ctx: ResourceContext, RoleName: string) =>
-  pages((Marker) => iam(ctx).send(new ListRolePoliciesCommand({ RoleName, Marker })).then((r) => ({ ...r, items: r.PolicyNames ?? [] })));
+  pages((Marker) => iam(ctx).send(new IAM.ListRolePoliciesCommand({ RoleName, Marker })).then((r) => ({ ...r, items: r.PolicyNames ?? [] })));
 const attachedArns = (ctx: ResourceContext, RoleName: string) =>
-  pages((Marker) => iam(ctx).send(new ListAttachedRolePoliciesCommand({ RoleName, Marker })).then((r) => ({ ...r, items: (r.AttachedPolicies ?? []).map((p) => p.PolicyArn!) })));
+  pages((Marker) => iam(ctx).send(new IAM.ListAttachedRolePoliciesCommand({ RoleName, Marker })).then((r) => ({ ...r, items: (r.AttachedPolicies ?? []).map((p) => p.PolicyArn!) })));
 const roleTags = (ctx: ResourceContext, RoleName: string) =>
-  pages((Marker) => iam(ctx).send(new ListRoleTagsCommand({ RoleName, Marker })).then((r) => ({ ...r, items: r.Tags ?? [] }))).then(fromTagList);
+  pages((Marker) => iam(ctx).send(new IAM.ListRoleTagsCommand({ RoleName, Marker })).then((r) => ({ ...r, items: r.Tags ?? [] }))).then(fromTagList);
 
 async function describe(ctx: ResourceContext, role: Role): Promise<IamRoleActual> {
   const name = role.RoleName!;
   const [names, managed, tags] = await Promise.all([inlineNames(ctx, name), attachedArns(ctx, name), role.Tags ? fromTagList(role.Tags) : roleTags(ctx, name)]);
   const inline: Record<string, PolicyDocument> = {};
   for (const p of names) {
-    const r = await iam(ctx).send(new GetRolePolicyCommand({ RoleName: name, PolicyName: p }));
+    const r = await iam(ctx).send(new IAM.GetRolePolicyCommand({ RoleName: name, PolicyName: p }));
     inline[p] = decode(r.PolicyDocument);
   }
   return {
@@ -187,7 +183,7 @@ async function describe(ctx: ResourceContext, role: Role): Promise<IamRoleActual
 
 async function getRole(ctx: ResourceContext, name: string): Promise<Role | undefined> {
   try {
-    return (await iam(ctx).send(new GetRoleCommand({ RoleName: name }))).Role;
+    return (await iam(ctx).send(new IAM.GetRoleCommand({ RoleName: name }))).Role;
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -211,7 +207,7 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
       const role = await getRole(ctx, ctx.recordedId);
       if (role) return describe(ctx, role);
     }
-    const roles = await pages((Marker) => iam(ctx).send(new ListRolesCommand({ PathPrefix: ROLE_PATH, Marker })).then((r) => ({ ...r, items: r.Roles ?? [] })));
+    const roles = await pages((Marker) => iam(ctx).send(new IAM.ListRolesCommand({ PathPrefix: ROLE_PATH, Marker })).then((r) => ({ ...r, items: r.Roles ?? [] })));
     const mine: Role[] = [];
     for (const role of roles) {
       try {
@@ -259,7 +255,7 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
     const client = iam(ctx);
     let arn: string;
     try {
-      const r = await client.send(new CreateRoleCommand({
+      const r = await client.send(new IAM.CreateRoleCommand({
         RoleName: desired.name,
         Path: ROLE_PATH,
         Description: desired.description || undefined,
@@ -283,10 +279,10 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
     }
     await ctx.recordId(desired.name, arn);
     for (const [PolicyName, doc] of Object.entries(desired.inlinePolicies)) {
-      await soon(ctx, () => client.send(new PutRolePolicyCommand({ RoleName: desired.name, PolicyName, PolicyDocument: JSON.stringify(doc) })));
+      await soon(ctx, () => client.send(new IAM.PutRolePolicyCommand({ RoleName: desired.name, PolicyName, PolicyDocument: JSON.stringify(doc) })));
     }
     for (const PolicyArn of desired.managedPolicyArns) {
-      await soon(ctx, () => client.send(new AttachRolePolicyCommand({ RoleName: desired.name, PolicyArn })));
+      await soon(ctx, () => client.send(new IAM.AttachRolePolicyCommand({ RoleName: desired.name, PolicyArn })));
     }
     return {
       id: desired.name,
@@ -305,21 +301,21 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
     for (const [name, doc] of Object.entries(desired.inlinePolicies)) assertNoWildcardActions(doc, `inline policy ${name} of role ${actual.id}`);
     const client = iam(ctx);
     const RoleName = actual.id;
-    if (desired.description !== actual.description) await client.send(new UpdateRoleCommand({ RoleName, Description: desired.description }));
+    if (desired.description !== actual.description) await client.send(new IAM.UpdateRoleCommand({ RoleName, Description: desired.description }));
     const trust = trustPolicy(desired);
-    if (!samePolicy(actual.trustPolicy, trust)) await client.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(trust) }));
+    if (!samePolicy(actual.trustPolicy, trust)) await client.send(new IAM.UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(trust) }));
     for (const [PolicyName, doc] of Object.entries(desired.inlinePolicies)) {
       const current = actual.inlinePolicies[PolicyName];
-      if (!current || !samePolicy(current, doc)) await client.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(doc) }));
+      if (!current || !samePolicy(current, doc)) await client.send(new IAM.PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(doc) }));
     }
     for (const PolicyName of Object.keys(actual.inlinePolicies)) {
-      if (!(PolicyName in desired.inlinePolicies)) await ignoreGone(client.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
+      if (!(PolicyName in desired.inlinePolicies)) await ignoreGone(client.send(new IAM.DeleteRolePolicyCommand({ RoleName, PolicyName })));
     }
     const want = new Set(desired.managedPolicyArns);
-    for (const PolicyArn of want) if (!actual.managedPolicyArns.includes(PolicyArn)) await client.send(new AttachRolePolicyCommand({ RoleName, PolicyArn }));
-    for (const PolicyArn of actual.managedPolicyArns) if (!want.has(PolicyArn)) await ignoreGone(client.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
+    for (const PolicyArn of want) if (!actual.managedPolicyArns.includes(PolicyArn)) await client.send(new IAM.AttachRolePolicyCommand({ RoleName, PolicyArn }));
+    for (const PolicyArn of actual.managedPolicyArns) if (!want.has(PolicyArn)) await ignoreGone(client.send(new IAM.DetachRolePolicyCommand({ RoleName, PolicyArn })));
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length > 0) await client.send(new TagRoleCommand({ RoleName, Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length > 0) await client.send(new IAM.TagRoleCommand({ RoleName, Tags: toTagList(toSet) }));
     return {
       ...actual,
       description: desired.description,
@@ -338,9 +334,9 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
     const client = iam(ctx);
     const RoleName = actual.id;
     try {
-      for (const PolicyArn of await attachedArns(ctx, RoleName)) await ignoreGone(client.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
-      for (const PolicyName of await inlineNames(ctx, RoleName)) await ignoreGone(client.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
-      await retrying(() => client.send(new DeleteRoleCommand({ RoleName })), {
+      for (const PolicyArn of await attachedArns(ctx, RoleName)) await ignoreGone(client.send(new IAM.DetachRolePolicyCommand({ RoleName, PolicyArn })));
+      for (const PolicyName of await inlineNames(ctx, RoleName)) await ignoreGone(client.send(new IAM.DeleteRolePolicyCommand({ RoleName, PolicyName })));
+      await retrying(() => client.send(new IAM.DeleteRoleCommand({ RoleName })), {
         retryable: isDependencyViolation,
         attempts: 5,
         baseMs: 1_000,
@@ -350,7 +346,7 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
     } catch (err) {
       if (isNotFound(err)) return;
       if (isDependencyViolation(err)) {
-        const profiles = await client.send(new ListInstanceProfilesForRoleCommand({ RoleName })).then((r) => (r.InstanceProfiles ?? []).map((p) => p.InstanceProfileName), () => []);
+        const profiles = await client.send(new IAM.ListInstanceProfilesForRoleCommand({ RoleName })).then((r) => (r.InstanceProfiles ?? []).map((p) => p.InstanceProfileName), () => []);
         throw new WpdeployError(`iam role ${RoleName} is still in use${profiles.length ? ` by instance profiles ${profiles.join(', ')}` : ''}.`, {
           hint: profiles.length
             ? `Remove it from them (\`aws iam remove-role-from-instance-profile --role-name ${RoleName} --instance-profile-name NAME\`) and run \`wpdeploy down\` again.`

@@ -3,10 +3,8 @@
  * addresses are mapped in the VPC (NAT gateways, their Elastic IPs), so the detach waits for them and
  * then names them.
  */
-import {
-  AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateTagsCommand, DeleteInternetGatewayCommand,
-  DescribeAddressesCommand, DescribeInternetGatewaysCommand, DescribeNetworkInterfacesCommand, DetachInternetGatewayCommand, type InternetGateway,
-} from '@aws-sdk/client-ec2';
+import type { InternetGateway } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
@@ -30,9 +28,9 @@ function toActual(g: InternetGateway): InternetGatewayActual {
 /** Elastic IPs mapped to network interfaces in the VPC: what keeps AWS from detaching the gateway. */
 async function mappedAddresses(ctx: ResourceContext, vpcId: string): Promise<string[]> {
   const client = ec2(ctx);
-  const enis = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  const enis = await client.send(new EC2.DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
   const inVpc = new Set((enis.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId));
-  const r = await client.send(new DescribeAddressesCommand({}));
+  const r = await client.send(new EC2.DescribeAddressesCommand({}));
   return (r.Addresses ?? [])
     .filter((a) => a.NetworkInterfaceId && inVpc.has(a.NetworkInterfaceId))
     .map((a) => `${a.PublicIp} (${a.AllocationId} on ${a.NetworkInterfaceId})`);
@@ -47,8 +45,8 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
     const client = ec2(ctx);
     const found = await findByIdOrTags(
       ctx, 'internet gateway',
-      async (id) => (await client.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways ?? [],
-      async (Filters) => (await client.send(new DescribeInternetGatewaysCommand({ Filters }))).InternetGateways ?? [],
+      async (id) => (await client.send(new EC2.DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways ?? [],
+      async (Filters) => (await client.send(new EC2.DescribeInternetGatewaysCommand({ Filters }))).InternetGateways ?? [],
       (g) => g.InternetGatewayId!,
       toActual,
     );
@@ -63,21 +61,21 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
 
   async create(ctx, desired) {
     const client = ec2(ctx);
-    const r = await client.send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', desired.tags) }));
+    const r = await client.send(new EC2.CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', desired.tags) }));
     const id = r.InternetGateway!.InternetGatewayId!;
     await ctx.recordId(id);
-    await settle(ctx, () => client.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: desired.vpcId })));
+    await settle(ctx, () => client.send(new EC2.AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: desired.vpcId })));
     return { id, state: 'attached', attachedVpcId: desired.vpcId, tags: desired.tags };
   },
 
   async update(ctx, desired, actual) {
     const client = ec2(ctx);
     if (actual.attachedVpcId !== desired.vpcId) {
-      if (actual.attachedVpcId) await client.send(new DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: actual.attachedVpcId }));
-      await settle(ctx, () => client.send(new AttachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: desired.vpcId })));
+      if (actual.attachedVpcId) await client.send(new EC2.DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: actual.attachedVpcId }));
+      await settle(ctx, () => client.send(new EC2.AttachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: desired.vpcId })));
     }
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length) await client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
     return { ...actual, state: 'attached', attachedVpcId: desired.vpcId, tags: { ...actual.tags, ...toSet } };
   },
 
@@ -86,10 +84,10 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
     const vpcId = actual.attachedVpcId;
     if (vpcId) {
       await deleteTolerant(ctx, `detach internet gateway ${actual.id} from ${vpcId}`,
-        () => client.send(new DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: vpcId })),
+        () => client.send(new EC2.DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: vpcId })),
         async () => (await mappedAddresses(ctx, vpcId)).map((a) => `mapped public address ${a}`));
     }
-    await deleteTolerant(ctx, `internet gateway ${actual.id}`, () => client.send(new DeleteInternetGatewayCommand({ InternetGatewayId: actual.id })));
+    await deleteTolerant(ctx, `internet gateway ${actual.id}`, () => client.send(new EC2.DeleteInternetGatewayCommand({ InternetGatewayId: actual.id })));
   },
 
   outputs: (a) => ({ internetGatewayId: a.id }),

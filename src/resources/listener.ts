@@ -6,9 +6,8 @@
  * port on the load balancer. Protocol, certificate, TLS policy and default action are converged in
  * place (ModifyListener); a new port is a new listener. Already gone is success on delete.
  */
-import {
-  AddTagsCommand, CreateListenerCommand, DeleteListenerCommand, DescribeListenersCommand, ModifyListenerCommand, type Action, type Listener,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Action, Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ELBv2 } from '../aws/sdk.js';
 import { isAlreadyExists, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
 import { tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
@@ -87,7 +86,7 @@ function toActual(l: Listener, tags: TagMap): ListenerActual {
 
 async function byArn(ctx: ResourceContext, arn: string): Promise<Listener | undefined> {
   try {
-    return (await elbv2(ctx).send(new DescribeListenersCommand({ ListenerArns: [arn] }))).Listeners?.[0];
+    return (await elbv2(ctx).send(new ELBv2.DescribeListenersCommand({ ListenerArns: [arn] }))).Listeners?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -98,7 +97,7 @@ async function byPort(ctx: ResourceContext, loadBalancerArn: string, port: numbe
   try {
     let Marker: string | undefined;
     do {
-      const r = await elbv2(ctx).send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker }));
+      const r = await elbv2(ctx).send(new ELBv2.DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker }));
       const l = (r.Listeners ?? []).find((x) => x.Port === port);
       if (l) return l;
       Marker = r.NextMarker;
@@ -153,7 +152,7 @@ export const listenerKind: ResourceKind<ListenerSpec, ListenerActual> = {
     warnIfPlain(ctx, desired);
     let arn: string;
     try {
-      const r = await retrying(() => elbv2(ctx).send(new CreateListenerCommand({
+      const r = await retrying(() => elbv2(ctx).send(new ELBv2.CreateListenerCommand({
         LoadBalancerArn: desired.loadBalancerArn, Port: desired.port, Protocol: desired.protocol, ...tlsFields(desired),
         DefaultActions: [toAwsAction(desired.defaultAction)], Tags: toTagList(desired.tags),
       })), { retryable: isEventuallyConsistentNotFound, attempts: 6, baseMs: 2_000, scale: ctx.scale, onRetry: () => ctx.progress('the load balancer does not see the certificate yet; retrying') });
@@ -178,12 +177,12 @@ export const listenerKind: ResourceKind<ListenerSpec, ListenerActual> = {
     const c = elbv2(ctx);
     const d = listenerKind.diff(desired, actual).changes.map((x) => x.field);
     if (d.some((f) => !f.startsWith('tags.'))) {
-      await retrying(() => c.send(new ModifyListenerCommand({
+      await retrying(() => c.send(new ELBv2.ModifyListenerCommand({
         ListenerArn: actual.arn, Port: desired.port, Protocol: desired.protocol, ...tlsFields(desired), DefaultActions: [toAwsAction(desired.defaultAction)],
       })), { retryable: isEventuallyConsistentNotFound, attempts: 6, baseMs: 2_000, scale: ctx.scale });
     }
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await c.send(new AddTagsCommand({ ResourceArns: [actual.arn], Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length) await c.send(new ELBv2.AddTagsCommand({ ResourceArns: [actual.arn], Tags: toTagList(toSet) }));
     return {
       ...actual, protocol: desired.protocol, sslPolicy: desired.protocol === 'HTTPS' ? desired.sslPolicy : undefined,
       certificateArn: desired.protocol === 'HTTPS' ? desired.certificateArn : undefined, defaultAction: desired.defaultAction, tags: { ...actual.tags, ...toSet },
@@ -192,7 +191,7 @@ export const listenerKind: ResourceKind<ListenerSpec, ListenerActual> = {
 
   async delete(ctx, actual) {
     try {
-      await elbv2(ctx).send(new DeleteListenerCommand({ ListenerArn: actual.arn }));
+      await elbv2(ctx).send(new ELBv2.DeleteListenerCommand({ ListenerArn: actual.arn }));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

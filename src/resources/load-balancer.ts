@@ -6,11 +6,8 @@
  * gateway, hence the bound). `down` lifts the deletion protection first, says so, deletes it and
  * waits until it is gone. Name, scheme and type cannot change in place: such a change is refused.
  */
-import {
-  AddTagsCommand, CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DescribeLoadBalancerAttributesCommand, DescribeLoadBalancersCommand,
-  DescribeTagsCommand, ElasticLoadBalancingV2Client, ModifyLoadBalancerAttributesCommand, SetIpAddressTypeCommand, SetSecurityGroupsCommand,
-  SetSubnetsCommand, type LoadBalancer,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { LoadBalancer } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ELBv2 } from '../aws/sdk.js';
 import { isAlreadyExists, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
@@ -50,14 +47,14 @@ export const DELETION_PROTECTION = 'deletion_protection.enabled';
 const CREATE_MS = 180_000;
 const DELETE_MS = 60_000;
 
-export const elbv2 = (ctx: ResourceContext) => ctx.aws.get(ElasticLoadBalancingV2Client);
+export const elbv2 = (ctx: ResourceContext) => ctx.aws.get(ELBv2.ElasticLoadBalancingV2Client);
 
 /** `app/<name>/<id>` from the ARN: what CloudWatch dimensions and scaling resource labels use. */
 export const loadBalancerArnSuffix = (arn: string) => arn.replace(/^.*?:loadbalancer\//, '');
 
 async function describeOne(ctx: ResourceContext, by: { arn?: string; name?: string }): Promise<LoadBalancer | undefined> {
   try {
-    const r = await elbv2(ctx).send(new DescribeLoadBalancersCommand(by.arn ? { LoadBalancerArns: [by.arn] } : { Names: [by.name!] }));
+    const r = await elbv2(ctx).send(new ELBv2.DescribeLoadBalancersCommand(by.arn ? { LoadBalancerArns: [by.arn] } : { Names: [by.name!] }));
     return r.LoadBalancers?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined;
@@ -66,12 +63,12 @@ async function describeOne(ctx: ResourceContext, by: { arn?: string; name?: stri
 }
 
 export async function elbTags(ctx: ResourceContext, arn: string): Promise<TagMap> {
-  const r = await elbv2(ctx).send(new DescribeTagsCommand({ ResourceArns: [arn] }));
+  const r = await elbv2(ctx).send(new ELBv2.DescribeTagsCommand({ ResourceArns: [arn] }));
   return fromTagList(r.TagDescriptions?.[0]?.Tags);
 }
 
 async function attributesOf(ctx: ResourceContext, arn: string): Promise<Record<string, string>> {
-  const r = await elbv2(ctx).send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }));
+  const r = await elbv2(ctx).send(new ELBv2.DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }));
   return Object.fromEntries((r.Attributes ?? []).map((a) => [a.Key!, a.Value ?? '']));
 }
 
@@ -114,7 +111,7 @@ async function waitActive(ctx: ResourceContext, arn: string): Promise<LoadBalanc
 
 async function setAttributes(ctx: ResourceContext, arn: string, attrs: Record<string, string>): Promise<void> {
   const Attributes = Object.entries(attrs).map(([Key, Value]) => ({ Key, Value }));
-  if (Attributes.length) await elbv2(ctx).send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes }));
+  if (Attributes.length) await elbv2(ctx).send(new ELBv2.ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes }));
 }
 
 function attributeChanges(desired: Record<string, string>, actual: Record<string, string>): Record<string, string> {
@@ -160,7 +157,7 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
   async create(ctx, desired) {
     let arn: string;
     try {
-      const r = await elbv2(ctx).send(new CreateLoadBalancerCommand({
+      const r = await elbv2(ctx).send(new ELBv2.CreateLoadBalancerCommand({
         Name: desired.name, Type: 'application', Scheme: desired.scheme, IpAddressType: desired.ipAddressType,
         Subnets: desired.subnetIds, SecurityGroups: desired.securityGroupIds, Tags: toTagList(desired.tags),
       }));
@@ -194,13 +191,13 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
   async update(ctx, desired, actual) {
     const c = elbv2(ctx);
     const arn = actual.arn;
-    if (JSON.stringify(actual.subnetIds) !== JSON.stringify(sorted(desired.subnetIds))) await c.send(new SetSubnetsCommand({ LoadBalancerArn: arn, Subnets: desired.subnetIds }));
-    if (JSON.stringify(actual.securityGroupIds) !== JSON.stringify(sorted(desired.securityGroupIds))) await c.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: desired.securityGroupIds }));
-    if (actual.ipAddressType !== desired.ipAddressType) await c.send(new SetIpAddressTypeCommand({ LoadBalancerArn: arn, IpAddressType: desired.ipAddressType }));
+    if (JSON.stringify(actual.subnetIds) !== JSON.stringify(sorted(desired.subnetIds))) await c.send(new ELBv2.SetSubnetsCommand({ LoadBalancerArn: arn, Subnets: desired.subnetIds }));
+    if (JSON.stringify(actual.securityGroupIds) !== JSON.stringify(sorted(desired.securityGroupIds))) await c.send(new ELBv2.SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: desired.securityGroupIds }));
+    if (actual.ipAddressType !== desired.ipAddressType) await c.send(new ELBv2.SetIpAddressTypeCommand({ LoadBalancerArn: arn, IpAddressType: desired.ipAddressType }));
     const attrs = attributeChanges(desired.attributes, actual.attributes);
     await setAttributes(ctx, arn, attrs);
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await c.send(new AddTagsCommand({ ResourceArns: [arn], Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length) await c.send(new ELBv2.AddTagsCommand({ ResourceArns: [arn], Tags: toTagList(toSet) }));
     return {
       ...actual,
       subnetIds: sorted(desired.subnetIds), securityGroupIds: sorted(desired.securityGroupIds), ipAddressType: desired.ipAddressType,
@@ -218,7 +215,7 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
         ctx.warn(`lifting the deletion protection of load balancer ${actual.name} to delete it.`);
         await setAttributes(ctx, arn, { [DELETION_PROTECTION]: 'false' });
       }
-      await c.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
+      await c.send(new ELBv2.DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

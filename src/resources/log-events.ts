@@ -4,7 +4,8 @@
  * `<stream prefix>/<container>/<task id>`, so the task id is the stream name's last segment.
  * `follow` polls from the last timestamp seen and drops the events it already printed (by eventId).
  */
-import { CloudWatchLogsClient, FilterLogEventsCommand, type FilteredLogEvent, type FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
+import type { FilteredLogEvent, FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogs } from '../aws/sdk.js';
 import type { AwsClients } from '../aws/clients.js';
 import { isNotFound, recommendAction } from '../aws/errors.js';
 import { timeScale } from '../aws/poll.js';
@@ -101,7 +102,7 @@ export interface ReadLogEventsOptions {
  * A missing log group means the stack is not deployed: a WpdeployError that says to run `wpdeploy up`.
  */
 export async function readLogEvents(o: ReadLogEventsOptions, onEvent: (line: LogLine) => void): Promise<void> {
-  const client = o.aws.get(CloudWatchLogsClient);
+  const client = o.aws.get(CloudWatchLogs.CloudWatchLogsClient);
   const interval = (o.intervalMs ?? FOLLOW_INTERVAL_MS) / (o.scale ?? timeScale());
   const aborted = () => o.signal?.aborted === true;
   let since = o.startTime;
@@ -113,7 +114,7 @@ export async function readLogEvents(o: ReadLogEventsOptions, onEvent: (line: Log
     do {
       let page: FilterLogEventsCommandOutput;
       try {
-        page = await client.send(new FilterLogEventsCommand({ logGroupName: o.logGroup, startTime: since, nextToken }), { abortSignal: o.signal });
+        page = await client.send(new CloudWatchLogs.FilterLogEventsCommand({ logGroupName: o.logGroup, startTime: since, nextToken }), { abortSignal: o.signal });
       } catch (err) {
         if (aborted()) return;
         if (isNotFound(err)) {

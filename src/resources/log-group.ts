@@ -4,10 +4,8 @@
  * have no tag filter, so without a recorded name the group is found by listing that prefix and
  * reading each group's `wpdeploy:step` tag. A log group cannot be renamed: such a change is refused.
  */
-import {
-  CloudWatchLogsClient, CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand,
-  PutRetentionPolicyCommand, TagResourceCommand, type LogGroup,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogs } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
@@ -45,13 +43,13 @@ export function logGroupName(stack: string, role: string): string {
   return `${logGroupPrefix(stack)}${role}`;
 }
 
-const logs = (ctx: ResourceContext) => ctx.aws.get(CloudWatchLogsClient);
+const logs = (ctx: ResourceContext) => ctx.aws.get(CloudWatchLogs.CloudWatchLogsClient);
 
 /** `arn:...:log-group:NAME:*` (the form DescribeLogGroups' `arn` has) without the `:*`. */
 const arnOf = (g: LogGroup): string => g.logGroupArn ?? (g.arn ?? '').replace(/:\*$/, '');
 
 async function tagsOf(ctx: ResourceContext, arn: string): Promise<TagMap> {
-  const r = await logs(ctx).send(new ListTagsForResourceCommand({ resourceArn: arn }));
+  const r = await logs(ctx).send(new CloudWatchLogs.ListTagsForResourceCommand({ resourceArn: arn }));
   return { ...(r.tags ?? {}) };
 }
 
@@ -60,7 +58,7 @@ async function listByPrefix(ctx: ResourceContext, prefix: string): Promise<LogGr
   const out: LogGroup[] = [];
   let nextToken: string | undefined;
   do {
-    const r = await logs(ctx).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken }));
+    const r = await logs(ctx).send(new CloudWatchLogs.DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken }));
     out.push(...(r.logGroups ?? []));
     nextToken = r.nextToken;
   } while (nextToken);
@@ -152,7 +150,7 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
     assertRetention(desired.name, desired.retentionDays);
     const client = logs(ctx);
     try {
-      await client.send(new CreateLogGroupCommand({ logGroupName: desired.name, tags: desired.tags }));
+      await client.send(new CloudWatchLogs.CreateLogGroupCommand({ logGroupName: desired.name, tags: desired.tags }));
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       const existing = await byName(ctx, desired.name);
@@ -170,7 +168,7 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
     }
     const arn = `arn:aws:logs:${ctx.region}:${ctx.account}:log-group:${desired.name}`;
     await ctx.recordId(desired.name, arn);
-    await client.send(new PutRetentionPolicyCommand({ logGroupName: desired.name, retentionInDays: desired.retentionDays }));
+    await client.send(new CloudWatchLogs.PutRetentionPolicyCommand({ logGroupName: desired.name, retentionInDays: desired.retentionDays }));
     const g = await byName(ctx, desired.name);
     return {
       id: desired.name,
@@ -186,17 +184,17 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
     const client = logs(ctx);
     if (desired.retentionDays !== actual.retentionDays) {
       assertRetention(actual.id, desired.retentionDays);
-      await client.send(new PutRetentionPolicyCommand({ logGroupName: actual.id, retentionInDays: desired.retentionDays }));
+      await client.send(new CloudWatchLogs.PutRetentionPolicyCommand({ logGroupName: actual.id, retentionInDays: desired.retentionDays }));
     }
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length > 0) await client.send(new TagResourceCommand({ resourceArn: actual.arn, tags: toSet }));
+    if (Object.keys(toSet).length > 0) await client.send(new CloudWatchLogs.TagResourceCommand({ resourceArn: actual.arn, tags: toSet }));
     return { ...actual, retentionDays: desired.retentionDays, tags: { ...actual.tags, ...toSet } };
   },
 
   /** Deletes the group and the events in it. A group already gone is success. */
   async delete(ctx, actual) {
     try {
-      await logs(ctx).send(new DeleteLogGroupCommand({ logGroupName: actual.id }));
+      await logs(ctx).send(new CloudWatchLogs.DeleteLogGroupCommand({ logGroupName: actual.id }));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

@@ -4,7 +4,8 @@
  * gives is shown. Teardown deletes it and waits until `deleted`, so that its address can be released
  * and the internet gateway detached.
  */
-import { CreateNatGatewayCommand, CreateTagsCommand, DeleteNatGatewayCommand, DescribeNatGatewaysCommand, type NatGateway } from '@aws-sdk/client-ec2';
+import type { NatGateway } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
@@ -39,7 +40,7 @@ function toActual(n: NatGateway): NatGatewayActual {
 
 async function describe(ctx: ResourceContext, id: string): Promise<NatGateway | undefined> {
   try {
-    return (await ec2(ctx).send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] }))).NatGateways?.[0];
+    return (await ec2(ctx).send(new EC2.DescribeNatGatewaysCommand({ NatGatewayIds: [id] }))).NatGateways?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined; // right after create, or long gone
     throw err;
@@ -48,7 +49,7 @@ async function describe(ctx: ResourceContext, id: string): Promise<NatGateway | 
 
 async function createOnce(ctx: ResourceContext, desired: NatGatewaySpec, token: string): Promise<NatGatewayActual> {
   const client = ec2(ctx);
-  const r = await client.send(new CreateNatGatewayCommand({
+  const r = await client.send(new EC2.CreateNatGatewayCommand({
     SubnetId: desired.subnetId, AllocationId: desired.allocationId, ConnectivityType: 'public',
     ClientToken: token, TagSpecifications: tagSpec('natgateway', desired.tags),
   }));
@@ -65,7 +66,7 @@ async function createOnce(ctx: ResourceContext, desired: NatGatewaySpec, token: 
 
 async function deleteAndWait(ctx: ResourceContext, id: string): Promise<void> {
   try {
-    await ec2(ctx).send(new DeleteNatGatewayCommand({ NatGatewayId: id }));
+    await ec2(ctx).send(new EC2.DeleteNatGatewayCommand({ NatGatewayId: id }));
   } catch (err) {
     if (isNotFound(err)) return;
     throw err;
@@ -89,8 +90,8 @@ export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
     const live = (list: NatGateway[] | undefined) => (list ?? []).filter((n) => !GONE.has(n.State ?? ''));
     const found = await findByIdOrTags(
       ctx, 'nat gateway',
-      async (id) => live((await client.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] }))).NatGateways),
-      async (Filter) => live((await client.send(new DescribeNatGatewaysCommand({ Filter }))).NatGateways),
+      async (id) => live((await client.send(new EC2.DescribeNatGatewaysCommand({ NatGatewayIds: [id] }))).NatGateways),
+      async (Filter) => live((await client.send(new EC2.DescribeNatGatewaysCommand({ Filter }))).NatGateways),
       (n) => n.NatGatewayId!,
       toActual,
     );
@@ -122,7 +123,7 @@ export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
 
   async update(ctx, desired, actual) {
     const toSet = tagsToSet(desired.tags, actual.tags);
-    await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
     return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 

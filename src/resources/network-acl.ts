@@ -3,10 +3,8 @@
  * Rules converge in place (created, replaced or deleted by rule number). Teardown moves the subnets
  * back to the VPC's default ACL, then deletes it.
  */
-import {
-  CreateNetworkAclCommand, CreateNetworkAclEntryCommand, CreateTagsCommand, DeleteNetworkAclCommand, DeleteNetworkAclEntryCommand,
-  DescribeNetworkAclsCommand, ReplaceNetworkAclAssociationCommand, ReplaceNetworkAclEntryCommand, type NetworkAcl,
-} from '@aws-sdk/client-ec2';
+import type { NetworkAcl } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { WpdeployError } from '../errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
@@ -70,13 +68,13 @@ function plan(desired: NetworkAclSpec, actual: NetworkAclActual) {
 /** Moves a subnet to the given ACL (every subnet is associated with exactly one). */
 async function moveSubnet(ctx: ResourceContext, subnetId: string, aclId: string): Promise<void> {
   const client = ec2(ctx);
-  const r = await settle(ctx, () => client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] })));
+  const r = await settle(ctx, () => client.send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] })));
   const assoc = r.NetworkAcls?.flatMap((a) => a.Associations ?? []).find((x) => x.SubnetId === subnetId);
   if (!assoc?.NetworkAclAssociationId) {
     throw new WpdeployError(`subnet ${subnetId} has no network ACL association to move (every subnet has one).`, { hint: 'Check that the subnet still exists, then run the command again.' });
   }
   if (assoc.NetworkAclId !== aclId) {
-    await settle(ctx, () => client.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: assoc.NetworkAclAssociationId, NetworkAclId: aclId })));
+    await settle(ctx, () => client.send(new EC2.ReplaceNetworkAclAssociationCommand({ AssociationId: assoc.NetworkAclAssociationId, NetworkAclId: aclId })));
   }
 }
 
@@ -87,11 +85,11 @@ async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: N
     NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress, Protocol: r.protocol, CidrBlock: r.cidr, RuleAction: r.action,
     PortRange: r.fromPort !== undefined ? { From: r.fromPort, To: r.toPort } : undefined,
   });
-  for (const r of p.create) await settle(ctx, () => client.send(new CreateNetworkAclEntryCommand(args(r))));
-  for (const r of p.replace) await settle(ctx, () => client.send(new ReplaceNetworkAclEntryCommand(args(r))));
-  for (const r of p.remove) await settle(ctx, () => client.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress })));
+  for (const r of p.create) await settle(ctx, () => client.send(new EC2.CreateNetworkAclEntryCommand(args(r))));
+  for (const r of p.replace) await settle(ctx, () => client.send(new EC2.ReplaceNetworkAclEntryCommand(args(r))));
+  for (const r of p.remove) await settle(ctx, () => client.send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress })));
   for (const s of p.associate) await moveSubnet(ctx, s, actual.id);
-  if (Object.keys(p.tags).length) await settle(ctx, () => client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) })));
+  if (Object.keys(p.tags).length) await settle(ctx, () => client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) })));
   return { ...actual, rules: desired.rules, subnetIds: [...new Set([...actual.subnetIds, ...desired.subnetIds])], tags: { ...actual.tags, ...p.tags } };
 }
 
@@ -104,8 +102,8 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
     const client = ec2(ctx);
     const found = await findByIdOrTags(
       ctx, 'network acl',
-      async (id) => (await client.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [id] }))).NetworkAcls ?? [],
-      async (Filters) => (await client.send(new DescribeNetworkAclsCommand({ Filters }))).NetworkAcls ?? [],
+      async (id) => (await client.send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: [id] }))).NetworkAcls ?? [],
+      async (Filters) => (await client.send(new EC2.DescribeNetworkAclsCommand({ Filters }))).NetworkAcls ?? [],
       (a) => a.NetworkAclId!,
       toActual,
     );
@@ -126,7 +124,7 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
   },
 
   async create(ctx, desired) {
-    const r = await ec2(ctx).send(new CreateNetworkAclCommand({ VpcId: desired.vpcId, TagSpecifications: tagSpec('network-acl', desired.tags) }));
+    const r = await ec2(ctx).send(new EC2.CreateNetworkAclCommand({ VpcId: desired.vpcId, TagSpecifications: tagSpec('network-acl', desired.tags) }));
     const id = r.NetworkAcl!.NetworkAclId!;
     await ctx.recordId(id);
     return converge(ctx, desired, { id, state: 'available', vpcId: desired.vpcId, rules: [], subnetIds: [], tags: desired.tags });
@@ -137,11 +135,11 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
   async delete(ctx, actual) {
     const client = ec2(ctx);
     if (actual.subnetIds.length) {
-      const d = await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [actual.vpcId] }, { Name: 'default', Values: ['true'] }] }));
+      const d = await client.send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [actual.vpcId] }, { Name: 'default', Values: ['true'] }] }));
       const defaultAcl = d.NetworkAcls?.[0]?.NetworkAclId;
       if (defaultAcl) for (const s of actual.subnetIds) await moveSubnet(ctx, s, defaultAcl);
     }
-    await deleteTolerant(ctx, `network acl ${actual.id}`, () => client.send(new DeleteNetworkAclCommand({ NetworkAclId: actual.id })));
+    await deleteTolerant(ctx, `network acl ${actual.id}`, () => client.send(new EC2.DeleteNetworkAclCommand({ NetworkAclId: actual.id })));
   },
 
   outputs: (a) => ({ networkAclId: a.id }),
@@ -166,10 +164,10 @@ export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkA
   async find(ctx, desired) {
     if (!desired || !known(desired.vpcId)) {
       if (!ctx.recordedId) return undefined;
-      const r = await ec2(ctx).send(new DescribeNetworkAclsCommand({ NetworkAclIds: [ctx.recordedId] })).catch((err) => { if (isNotFound(err)) return { NetworkAcls: [] }; throw err; });
+      const r = await ec2(ctx).send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: [ctx.recordedId] })).catch((err) => { if (isNotFound(err)) return { NetworkAcls: [] }; throw err; });
       return r.NetworkAcls?.[0] && toActual(r.NetworkAcls[0]);
     }
-    const r = await ec2(ctx).send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'default', Values: ['true'] }] }));
+    const r = await ec2(ctx).send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'default', Values: ['true'] }] }));
     return r.NetworkAcls?.[0] && toActual(r.NetworkAcls[0]);
   },
 
@@ -188,9 +186,9 @@ export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkA
 
   async update(ctx, desired, actual) {
     const client = ec2(ctx);
-    for (const r of actual.rules) await settle(ctx, () => client.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress })));
+    for (const r of actual.rules) await settle(ctx, () => client.send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress })));
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length) await client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
     return { ...actual, rules: [], tags: { ...actual.tags, ...toSet } };
   },
 

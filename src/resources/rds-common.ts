@@ -1,14 +1,14 @@
 /** What the RDS kinds share: the client, tags by ARN, ownership. */
-import { ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { RDS } from '../aws/sdk.js';
 import { fromTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
 import type { ResourceContext } from './types.js';
 
-export const rds = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(RDSClient);
+export const rds = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(RDS.RDSClient);
 
 /** The tags of an RDS resource; `list` when the describe call already returned them (TagList). */
 export async function rdsTags(ctx: Pick<ResourceContext, 'aws'>, arn: string, list?: ReadonlyArray<{ Key?: string; Value?: string }>): Promise<TagMap> {
   if (list) return fromTagList(list);
-  return fromTagList((await rds(ctx).send(new ListTagsForResourceCommand({ ResourceName: arn }))).TagList);
+  return fromTagList((await rds(ctx).send(new RDS.ListTagsForResourceCommand({ ResourceName: arn }))).TagList);
 }
 
 /** Carries this stack's and this step's tags. */

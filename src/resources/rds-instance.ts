@@ -14,10 +14,8 @@
  *   `<stack>-final-<UTC timestamp>` carrying the stack's tags, and waits until the instance is gone.
  * - `down --purge` deletes without a final snapshot, then deletes the final snapshots `down` kept.
  */
-import {
-  AddTagsToResourceCommand, CreateDBInstanceCommand, DeleteDBInstanceCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand,
-  RestoreDBInstanceFromDBSnapshotCommand, type DBInstance, type DBSnapshot, type ModifyDBInstanceMessage,
-} from '@aws-sdk/client-rds';
+import type { DBInstance, DBSnapshot, ModifyDBInstanceMessage } from '@aws-sdk/client-rds';
+import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
@@ -96,7 +94,7 @@ const minutes = (ms: number) => (ms >= 90_000 ? `${Math.round(ms / 60_000)} min`
 
 export async function describeInstance(ctx: Pick<ResourceContext, 'aws'>, id: string): Promise<DBInstance | undefined> {
   try {
-    return (await rds(ctx).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
+    return (await rds(ctx).send(new RDS.DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -312,7 +310,7 @@ async function restoreFrom(ctx: ResourceContext, desired: DbInstanceSpec, snap: 
   const storage = Math.max(desired.storageGb, snap.AllocatedStorage ?? 0);
   if (storage > desired.storageGb) ctx.warn(`snapshot ${snapId} holds ${snap.AllocatedStorage} GiB, more than database.storageGb ${desired.storageGb}: restoring with ${storage} GiB (storage cannot shrink).`);
   ctx.warn(`no instance ${id}, but the final snapshot ${snapId} (taken ${snap.SnapshotCreateTime ? new Date(snap.SnapshotCreateTime).toISOString() : 'at the last down'}) was kept: restoring from it, with its data.`);
-  const r = await rds(ctx).send(new RestoreDBInstanceFromDBSnapshotCommand({
+  const r = await rds(ctx).send(new RDS.RestoreDBInstanceFromDBSnapshotCommand({
     DBInstanceIdentifier: id,
     DBSnapshotIdentifier: snapId,
     DBInstanceClass: desired.instanceClass,
@@ -335,7 +333,7 @@ async function restoreFrom(ctx: ResourceContext, desired: DbInstanceSpec, snap: 
   await waitAvailable(ctx, id, expected, `restoring from ${snapId}`);
   // The snapshot keeps the password it was taken with; the kept secret is the truth WordPress reads.
   const { password } = await credentials(ctx, desired.secretArn);
-  await rds(ctx).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, MasterUserPassword: password, ApplyImmediately: true }));
+  await rds(ctx).send(new RDS.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, MasterUserPassword: password, ApplyImmediately: true }));
   const d = await waitAvailable(ctx, id, 2 * 60_000, 'setting the master password from the secret');
   const actual = await toActual(ctx, d!);
   const m = planModification(desired, actual);
@@ -347,7 +345,7 @@ async function createFresh(ctx: ResourceContext, desired: DbInstanceSpec): Promi
   const { username, password } = await credentials(ctx, desired.secretArn);
   let created: DBInstance;
   try {
-    created = (await rds(ctx).send(new CreateDBInstanceCommand({
+    created = (await rds(ctx).send(new RDS.CreateDBInstanceCommand({
       DBInstanceIdentifier: id,
       Engine: desired.engine,
       EngineVersion: desired.engineVersion,
@@ -458,9 +456,9 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
           ? `db instance ${actual.id}: applying ${m.windowed.join(', ')} now${actual.multiAz ? ' (Multi-AZ: a failover of about a minute)' : ' (the instance restarts)'}.`
           : `db instance ${actual.id}: ${m.windowed.join(', ')} will change in the next maintenance window (${actual.maintenanceWindow || 'AWS picks it'}), not now; until then AWS lists it as pending.`);
       }
-      await rds(ctx).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: actual.id, ApplyImmediately: desired.applyImmediately, ...m.params }));
+      await rds(ctx).send(new RDS.ModifyDBInstanceCommand({ DBInstanceIdentifier: actual.id, ApplyImmediately: desired.applyImmediately, ...m.params }));
     }
-    if (Object.keys(m.tags).length) await rds(ctx).send(new AddTagsToResourceCommand({ ResourceName: actual.arn, Tags: toTagList(m.tags) }));
+    if (Object.keys(m.tags).length) await rds(ctx).send(new RDS.AddTagsToResourceCommand({ ResourceName: actual.arn, Tags: toTagList(m.tags) }));
     const d = Object.keys(m.params).length ? await waitAvailable(ctx, actual.id, 5 * 60_000, 'modifying') : await describeInstance(ctx, actual.id);
     return d ? toActual(ctx, d) : { ...actual, tags: { ...actual.tags, ...m.tags } };
   },
@@ -480,7 +478,7 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     if (actual.deletionProtection) {
       ctx.warn(`lifting the deletion protection of db instance ${id} to delete it${ctx.purge ? ', with no final snapshot (--purge)' : ', keeping a final snapshot'}.`);
       try {
-        await client.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
+        await client.send(new RDS.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
       } catch (err) {
         if (isNotFound(err)) return;
         throw err;
@@ -488,7 +486,7 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     }
     let snapshot: string | undefined;
     const attempt = async (finalId: string | undefined) => retrying(
-      () => client.send(new DeleteDBInstanceCommand(finalId
+      () => client.send(new RDS.DeleteDBInstanceCommand(finalId
         ? { DBInstanceIdentifier: id, FinalDBSnapshotIdentifier: finalId, DeleteAutomatedBackups: true }
         : { DBInstanceIdentifier: id, SkipFinalSnapshot: true, DeleteAutomatedBackups: true })),
       { retryable: isDependencyViolation, attempts: 8, baseMs: 5_000, scale: ctx.scale, onRetry: () => ctx.progress(`${id} is busy (modifying or backing up); waiting to delete it`) },
@@ -519,7 +517,7 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
       if (s?.DBSnapshotArn) {
         const tags = await rdsTags(ctx, s.DBSnapshotArn, s.TagList);
         const missing = tagsToSet(ctx.tags, tags);
-        if (Object.keys(missing).length) await client.send(new AddTagsToResourceCommand({ ResourceName: s.DBSnapshotArn, Tags: toTagList(missing) }));
+        if (Object.keys(missing).length) await client.send(new RDS.AddTagsToResourceCommand({ ResourceName: s.DBSnapshotArn, Tags: toTagList(missing) }));
       }
       ctx.warn(`kept the final snapshot ${snapshot} of db instance ${id}${s?.AllocatedStorage ? ` (${s.AllocatedStorage} GiB)` : ''}: the next \`wpdeploy up\` restores from it; \`wpdeploy down --purge\` deletes it.`);
     } else {

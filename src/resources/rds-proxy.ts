@@ -5,10 +5,8 @@
  * endpoint. The proxy holds no data: a change AWS cannot make in place (its subnets, its engine
  * family) deletes and creates it again. Deleting waits until it is gone.
  */
-import {
-  AddTagsToResourceCommand, CreateDBProxyCommand, DeleteDBProxyCommand, DeregisterDBProxyTargetsCommand, DescribeDBProxiesCommand,
-  DescribeDBProxyTargetsCommand, ModifyDBProxyCommand, RegisterDBProxyTargetsCommand, type DBProxy, type DBProxyTarget,
-} from '@aws-sdk/client-rds';
+import type { DBProxy, DBProxyTarget } from '@aws-sdk/client-rds';
+import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isIamPropagation, isNotFound } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
@@ -55,7 +53,7 @@ const TARGET_GROUP = 'default';
 
 async function describe(ctx: ResourceContext, name: string): Promise<DBProxy | undefined> {
   try {
-    return (await rds(ctx).send(new DescribeDBProxiesCommand({ DBProxyName: name }))).DBProxies?.[0];
+    return (await rds(ctx).send(new RDS.DescribeDBProxiesCommand({ DBProxyName: name }))).DBProxies?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -67,7 +65,7 @@ async function targetsOf(ctx: ResourceContext, name: string): Promise<DBProxyTar
   let Marker: string | undefined;
   try {
     do {
-      const r = await rds(ctx).send(new DescribeDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, Marker }));
+      const r = await rds(ctx).send(new RDS.DescribeDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, Marker }));
       out.push(...(r.Targets ?? []));
       Marker = r.Marker;
     } while (Marker);
@@ -113,7 +111,7 @@ function waitAvailable(ctx: ResourceContext, name: string): Promise<DBProxy | un
 
 /** Registers the instance, then waits until the proxy reaches it (target health AVAILABLE); says why when it cannot. */
 async function registerTarget(ctx: ResourceContext, name: string, instance: string): Promise<void> {
-  await rds(ctx).send(new RegisterDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: [instance] }));
+  await rds(ctx).send(new RDS.RegisterDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: [instance] }));
   const target = (ts: DBProxyTarget[]) => ts.find((t) => t.Type === 'RDS_INSTANCE' && t.RdsResourceId === instance);
   const t = await waitFor({
     what: `db proxy ${name} to reach ${instance}`, expectedMs: 2 * 60_000, minIntervalMs: 5_000, scale: ctx.scale, signal: ctx.signal,
@@ -178,7 +176,7 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
   async create(ctx, desired) {
     let created: DBProxy | undefined;
     try {
-      created = (await retrying(() => rds(ctx).send(new CreateDBProxyCommand({
+      created = (await retrying(() => rds(ctx).send(new RDS.CreateDBProxyCommand({
         DBProxyName: desired.name,
         EngineFamily: desired.engineFamily,
         Auth: [{ AuthScheme: 'SECRETS', SecretArn: desired.secretArn, IAMAuth: 'DISABLED', Description: 'the WordPress database user' }],
@@ -223,14 +221,14 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
       ...(actual.idleClientTimeoutSeconds !== desired.idleClientTimeoutSeconds ? { IdleClientTimeout: desired.idleClientTimeoutSeconds } : {}),
     };
     if (Object.keys(modify).length) {
-      await client.send(new ModifyDBProxyCommand({ DBProxyName: actual.id, ...modify }));
+      await client.send(new RDS.ModifyDBProxyCommand({ DBProxyName: actual.id, ...modify }));
       await waitAvailable(ctx, actual.id);
     }
     const extra = actual.targets.filter((t) => t !== desired.dbInstanceIdentifier);
-    if (extra.length) await client.send(new DeregisterDBProxyTargetsCommand({ DBProxyName: actual.id, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: extra }));
+    if (extra.length) await client.send(new RDS.DeregisterDBProxyTargetsCommand({ DBProxyName: actual.id, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: extra }));
     if (!actual.targets.includes(desired.dbInstanceIdentifier)) await registerTarget(ctx, actual.id, desired.dbInstanceIdentifier);
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await client.send(new AddTagsToResourceCommand({ ResourceName: actual.arn, Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length) await client.send(new RDS.AddTagsToResourceCommand({ ResourceName: actual.arn, Tags: toTagList(toSet) }));
     const p = await describe(ctx, actual.id);
     return p ? toActual(ctx, p, { ...actual.tags, ...toSet }) : actual;
   },
@@ -238,7 +236,7 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
   /** Deletes the proxy (its targets go with it) and waits until it is gone. Already gone is success. */
   async delete(ctx, actual) {
     try {
-      await rds(ctx).send(new DeleteDBProxyCommand({ DBProxyName: actual.id }));
+      await rds(ctx).send(new RDS.DeleteDBProxyCommand({ DBProxyName: actual.id }));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

@@ -3,7 +3,8 @@
  * tagged with the stack's tags (CopyTagsToSnapshot, checked after the delete). `up` restores from
  * the newest; `down --purge` deletes them all.
  */
-import { DeleteDBSnapshotCommand, DescribeDBSnapshotsCommand, type DBSnapshot, type DescribeDBSnapshotsCommandOutput } from '@aws-sdk/client-rds';
+import type { DBSnapshot, DescribeDBSnapshotsCommandOutput } from '@aws-sdk/client-rds';
+import { RDS } from '../aws/sdk.js';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { TAG_STACK, type TagMap } from '../aws/tags.js';
@@ -26,7 +27,7 @@ export async function keptSnapshots(ctx: Pick<ResourceContext, 'aws' | 'stack'>,
   do {
     let r: DescribeDBSnapshotsCommandOutput;
     try {
-      r = await rds(ctx).send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: identifier, SnapshotType: 'manual', Marker }));
+      r = await rds(ctx).send(new RDS.DescribeDBSnapshotsCommand({ DBInstanceIdentifier: identifier, SnapshotType: 'manual', Marker }));
     } catch (err) {
       if (isNotFound(err)) return out;
       throw err;
@@ -47,7 +48,7 @@ export async function keptSnapshots(ctx: Pick<ResourceContext, 'aws' | 'stack'>,
 
 export async function describeSnapshot(ctx: ResourceContext, id: string): Promise<DBSnapshot | undefined> {
   try {
-    return (await rds(ctx).send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0];
+    return (await rds(ctx).send(new RDS.DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -59,7 +60,7 @@ export async function deleteSnapshots(ctx: ResourceContext, ids: string[]): Prom
   for (const id of ids) {
     ctx.progress(`deleting kept snapshot ${id}`);
     try {
-      await retrying(() => rds(ctx).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id })), {
+      await retrying(() => rds(ctx).send(new RDS.DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id })), {
         retryable: isDependencyViolation, attempts: 8, baseMs: 5_000, scale: ctx.scale,
         onRetry: () => ctx.progress(`snapshot ${id} is still being created; waiting to delete it`),
       });

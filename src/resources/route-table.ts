@@ -4,11 +4,8 @@
  * leaves them without a route), extra routes deleted; subnets are associated, or moved over from
  * the table they were in. Teardown disassociates, then deletes.
  */
-import {
-  AssociateRouteTableCommand, CreateRouteCommand, CreateRouteTableCommand, CreateTagsCommand, DeleteRouteCommand,
-  DeleteRouteTableCommand, DescribeRouteTablesCommand, DisassociateRouteTableCommand, ReplaceRouteCommand,
-  ReplaceRouteTableAssociationCommand, type RouteTable,
-} from '@aws-sdk/client-ec2';
+import type { RouteTable } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
@@ -63,12 +60,12 @@ function plan(desired: RouteTableSpec, actual: RouteTableActual) {
 async function associate(ctx: ResourceContext, tableId: string, subnetId: string): Promise<void> {
   const client = ec2(ctx);
   // A subnet belongs to one table: move it when another (non-main) table holds it.
-  const current = await settle(ctx, () => client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] })));
+  const current = await settle(ctx, () => client.send(new EC2.DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] })));
   const assoc = current.RouteTables?.flatMap((t) => t.Associations ?? []).find((a) => a.SubnetId === subnetId);
   if (assoc?.RouteTableAssociationId) {
-    await settle(ctx, () => client.send(new ReplaceRouteTableAssociationCommand({ AssociationId: assoc.RouteTableAssociationId, RouteTableId: tableId })));
+    await settle(ctx, () => client.send(new EC2.ReplaceRouteTableAssociationCommand({ AssociationId: assoc.RouteTableAssociationId, RouteTableId: tableId })));
   } else {
-    await settle(ctx, () => client.send(new AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId })));
+    await settle(ctx, () => client.send(new EC2.AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId })));
   }
 }
 
@@ -76,13 +73,13 @@ async function converge(ctx: ResourceContext, desired: RouteTableSpec, actual: R
   const client = ec2(ctx);
   const p = plan(desired, actual);
   const args = (r: RouteSpec) => ({ RouteTableId: actual.id, DestinationCidrBlock: r.destination, GatewayId: r.gatewayId, NatGatewayId: r.natGatewayId });
-  for (const r of p.createRoutes) await settle(ctx, () => client.send(new CreateRouteCommand(args(r))));
-  for (const r of p.replaceRoutes) await settle(ctx, () => client.send(new ReplaceRouteCommand(args(r))));
-  for (const r of p.deleteRoutes) await settle(ctx, () => client.send(new DeleteRouteCommand({ RouteTableId: actual.id, DestinationCidrBlock: r.destination })));
+  for (const r of p.createRoutes) await settle(ctx, () => client.send(new EC2.CreateRouteCommand(args(r))));
+  for (const r of p.replaceRoutes) await settle(ctx, () => client.send(new EC2.ReplaceRouteCommand(args(r))));
+  for (const r of p.deleteRoutes) await settle(ctx, () => client.send(new EC2.DeleteRouteCommand({ RouteTableId: actual.id, DestinationCidrBlock: r.destination })));
   for (const s of p.associate) await associate(ctx, actual.id, s);
-  for (const a of p.disassociate) await settle(ctx, () => client.send(new DisassociateRouteTableCommand({ AssociationId: a.id })));
-  if (Object.keys(p.tags).length) await settle(ctx, () => client.send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) })));
-  const after = await settle(ctx, () => client.send(new DescribeRouteTablesCommand({ RouteTableIds: [actual.id] })));
+  for (const a of p.disassociate) await settle(ctx, () => client.send(new EC2.DisassociateRouteTableCommand({ AssociationId: a.id })));
+  if (Object.keys(p.tags).length) await settle(ctx, () => client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) })));
+  const after = await settle(ctx, () => client.send(new EC2.DescribeRouteTablesCommand({ RouteTableIds: [actual.id] })));
   return toActual(after.RouteTables![0]!);
 }
 
@@ -95,8 +92,8 @@ export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
     const client = ec2(ctx);
     const found = await findByIdOrTags(
       ctx, 'route table',
-      async (id) => (await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [id] }))).RouteTables ?? [],
-      async (Filters) => (await client.send(new DescribeRouteTablesCommand({ Filters }))).RouteTables ?? [],
+      async (id) => (await client.send(new EC2.DescribeRouteTablesCommand({ RouteTableIds: [id] }))).RouteTables ?? [],
+      async (Filters) => (await client.send(new EC2.DescribeRouteTablesCommand({ Filters }))).RouteTables ?? [],
       (t) => t.RouteTableId!,
       toActual,
     );
@@ -119,7 +116,7 @@ export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
   },
 
   async create(ctx, desired) {
-    const r = await ec2(ctx).send(new CreateRouteTableCommand({ VpcId: desired.vpcId, TagSpecifications: tagSpec('route-table', desired.tags) }));
+    const r = await ec2(ctx).send(new EC2.CreateRouteTableCommand({ VpcId: desired.vpcId, TagSpecifications: tagSpec('route-table', desired.tags) }));
     const id = r.RouteTable!.RouteTableId!;
     await ctx.recordId(id);
     return converge(ctx, desired, { id, vpcId: desired.vpcId, routes: [], associations: [], tags: desired.tags });
@@ -131,12 +128,12 @@ export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
     const client = ec2(ctx);
     for (const a of actual.associations) {
       try {
-        await client.send(new DisassociateRouteTableCommand({ AssociationId: a.id }));
+        await client.send(new EC2.DisassociateRouteTableCommand({ AssociationId: a.id }));
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
     }
-    await deleteTolerant(ctx, `route table ${actual.id}`, () => client.send(new DeleteRouteTableCommand({ RouteTableId: actual.id })));
+    await deleteTolerant(ctx, `route table ${actual.id}`, () => client.send(new EC2.DeleteRouteTableCommand({ RouteTableId: actual.id })));
   },
 
   outputs: (a) => ({ routeTableId: a.id }),

@@ -13,12 +13,8 @@
  * tagging) is reused and converged; one tagged for anything else, or owned by another account, is
  * refused. `down` empties it (every object version and delete marker) and deletes it.
  */
-import {
-  CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetBucketEncryptionCommand, GetBucketLifecycleConfigurationCommand,
-  GetBucketOwnershipControlsCommand, GetBucketPolicyCommand, GetBucketTaggingCommand, GetPublicAccessBlockCommand, HeadBucketCommand,
-  ListObjectVersionsCommand, PutBucketEncryptionCommand, PutBucketLifecycleConfigurationCommand, PutBucketOwnershipControlsCommand,
-  PutBucketPolicyCommand, PutBucketTaggingCommand, PutPublicAccessBlockCommand, S3Client, type LifecycleRule, type ObjectIdentifier,
-} from '@aws-sdk/client-s3';
+import type { LifecycleRule, ObjectIdentifier } from '@aws-sdk/client-s3';
+import { S3 } from '../aws/sdk.js';
 import { isAccessDenied, isAlreadyExists, isBucketNameTaken, isDependencyViolation, isNotConfigured, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
 import { fromTagList, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
@@ -121,7 +117,7 @@ export interface S3BucketActual extends Actual {
 }
 
 const RULE_ID = 'expire-access-logs';
-const s3 = (ctx: ResourceContext) => ctx.aws.get(S3Client);
+const s3 = (ctx: ResourceContext) => ctx.aws.get(S3.S3Client);
 
 /** A bucket sub-resource read, where "not configured" reads as undefined. */
 async function optional<T>(p: Promise<T>): Promise<T | undefined> {
@@ -135,7 +131,7 @@ async function optional<T>(p: Promise<T>): Promise<T | undefined> {
 
 async function exists(ctx: ResourceContext, name: string): Promise<boolean> {
   try {
-    await s3(ctx).send(new HeadBucketCommand({ Bucket: name }));
+    await s3(ctx).send(new S3.HeadBucketCommand({ Bucket: name }));
     return true;
   } catch (err) {
     if (isNotFound(err)) return false;
@@ -144,17 +140,17 @@ async function exists(ctx: ResourceContext, name: string): Promise<boolean> {
   }
 }
 
-const tagsOf = async (ctx: ResourceContext, name: string) => fromTagList((await optional(s3(ctx).send(new GetBucketTaggingCommand({ Bucket: name }))))?.TagSet);
+const tagsOf = async (ctx: ResourceContext, name: string) => fromTagList((await optional(s3(ctx).send(new S3.GetBucketTaggingCommand({ Bucket: name }))))?.TagSet);
 
 async function describe(ctx: ResourceContext, name: string, region: string, tags?: TagMap): Promise<S3BucketActual> {
   const c = s3(ctx);
   const Bucket = name;
   const [pab, enc, own, pol, life, t] = await Promise.all([
-    optional(c.send(new GetPublicAccessBlockCommand({ Bucket }))),
-    optional(c.send(new GetBucketEncryptionCommand({ Bucket }))),
-    optional(c.send(new GetBucketOwnershipControlsCommand({ Bucket }))),
-    optional(c.send(new GetBucketPolicyCommand({ Bucket }))),
-    optional(c.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))),
+    optional(c.send(new S3.GetPublicAccessBlockCommand({ Bucket }))),
+    optional(c.send(new S3.GetBucketEncryptionCommand({ Bucket }))),
+    optional(c.send(new S3.GetBucketOwnershipControlsCommand({ Bucket }))),
+    optional(c.send(new S3.GetBucketPolicyCommand({ Bucket }))),
+    optional(c.send(new S3.GetBucketLifecycleConfigurationCommand({ Bucket }))),
     tags ? Promise.resolve(tags) : tagsOf(ctx, name),
   ]);
   const p = pab?.PublicAccessBlockConfiguration;
@@ -181,21 +177,21 @@ async function converge(ctx: ResourceContext, desired: S3BucketSpec, actual: S3B
   const Bucket = desired.name;
   const diff = actual ? s3BucketKind.diff(desired, actual).changes.map((x) => x.field) : undefined;
   const needs = (field: string) => !diff || diff.some((f) => f === field || f.startsWith(`${field}.`));
-  if (needs('tags')) await c.send(new PutBucketTaggingCommand({ Bucket, Tagging: { TagSet: toTagList({ ...(actual?.tags ?? {}), ...desired.tags }) } }));
+  if (needs('tags')) await c.send(new S3.PutBucketTaggingCommand({ Bucket, Tagging: { TagSet: toTagList({ ...(actual?.tags ?? {}), ...desired.tags }) } }));
   if (needs('blockPublicAccess')) {
-    await c.send(new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } }));
+    await c.send(new S3.PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } }));
   }
-  if (needs('ownership')) await c.send(new PutBucketOwnershipControlsCommand({ Bucket, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
+  if (needs('ownership')) await c.send(new S3.PutBucketOwnershipControlsCommand({ Bucket, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
   if (needs('encryption')) {
-    await c.send(new PutBucketEncryptionCommand({ Bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false }] } }));
+    await c.send(new S3.PutBucketEncryptionCommand({ Bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false }] } }));
   }
-  if (needs('policy')) await c.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(desired.policy) }));
+  if (needs('policy')) await c.send(new S3.PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(desired.policy) }));
   if (needs('lifecycle')) {
     const rule: LifecycleRule = {
       ID: RULE_ID, Status: 'Enabled', Filter: { Prefix: '' },
       Expiration: { Days: desired.expireDays }, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
     };
-    await c.send(new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [rule] } }));
+    await c.send(new S3.PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [rule] } }));
   }
 }
 
@@ -204,13 +200,13 @@ export async function emptyBucket(ctx: ResourceContext, name: string): Promise<n
   const c = s3(ctx);
   let deleted = 0;
   for (;;) {
-    const r = await c.send(new ListObjectVersionsCommand({ Bucket: name, MaxKeys: 1000 }));
+    const r = await c.send(new S3.ListObjectVersionsCommand({ Bucket: name, MaxKeys: 1000 }));
     const objects: ObjectIdentifier[] = [
       ...(r.Versions ?? []).map((v) => ({ Key: v.Key!, VersionId: v.VersionId })),
       ...(r.DeleteMarkers ?? []).map((m) => ({ Key: m.Key!, VersionId: m.VersionId })),
     ];
     if (objects.length === 0) return deleted;
-    const d = await c.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: objects, Quiet: true } }));
+    const d = await c.send(new S3.DeleteObjectsCommand({ Bucket: name, Delete: { Objects: objects, Quiet: true } }));
     if (d.Errors?.length) {
       const e = d.Errors[0]!;
       throw new WpdeployError(`empty bucket ${name}: ${d.Errors.length} objects could not be deleted (${e.Key}: ${e.Code} ${e.Message ?? ''}).`, {
@@ -260,7 +256,7 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual> = {
   async create(ctx, desired) {
     const name = desired.name;
     try {
-      await s3(ctx).send(new CreateBucketCommand({
+      await s3(ctx).send(new S3.CreateBucketCommand({
         Bucket: name,
         ObjectOwnership: 'BucketOwnerEnforced',
         CreateBucketConfiguration: ctx.region === 'us-east-1' ? undefined : { LocationConstraint: ctx.region as never },
@@ -300,7 +296,7 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual> = {
     try {
       await retrying(async () => {
         await emptyBucket(ctx, actual.id);
-        await s3(ctx).send(new DeleteBucketCommand({ Bucket: actual.id }));
+        await s3(ctx).send(new S3.DeleteBucketCommand({ Bucket: actual.id }));
       }, { retryable: isDependencyViolation, attempts: 5, baseMs: 2_000, scale: ctx.scale, onRetry: () => ctx.progress(`bucket ${actual.id} received more objects; emptying it again`) });
     } catch (err) {
       if (isNotFound(err)) return;

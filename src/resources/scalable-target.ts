@@ -5,9 +5,8 @@
  * creation only). After this exists, the desired count is auto scaling's: the service step never
  * touches it. Deleting deregisters it; already gone is success.
  */
-import {
-  ApplicationAutoScalingClient, DeregisterScalableTargetCommand, DescribeScalableTargetsCommand, RegisterScalableTargetCommand, type ScalableTarget,
-} from '@aws-sdk/client-application-auto-scaling';
+import type { ScalableTarget } from '@aws-sdk/client-application-auto-scaling';
+import { AutoScaling } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import type { TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
@@ -16,7 +15,7 @@ import { changesOf, known, type Actual, type Diff, type ResourceContext, type Re
 export const ECS_NAMESPACE = 'ecs';
 export const ECS_DESIRED_COUNT = 'ecs:service:DesiredCount';
 
-export const autoScaling = (ctx: ResourceContext) => ctx.aws.get(ApplicationAutoScalingClient);
+export const autoScaling = (ctx: ResourceContext) => ctx.aws.get(AutoScaling.ApplicationAutoScalingClient);
 
 export interface ScalableTargetSpec {
   /** `service/<cluster>/<service>` */
@@ -36,7 +35,7 @@ export interface ScalableTargetActual extends Actual {
 
 async function describe(ctx: ResourceContext, resourceId: string): Promise<ScalableTarget | undefined> {
   try {
-    const r = await autoScaling(ctx).send(new DescribeScalableTargetsCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceIds: [resourceId] }));
+    const r = await autoScaling(ctx).send(new AutoScaling.DescribeScalableTargetsCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceIds: [resourceId] }));
     return r.ScalableTargets?.find((t) => t.ResourceId === resourceId);
   } catch (err) {
     if (isNotFound(err)) return undefined;
@@ -51,7 +50,7 @@ function toActual(t: ScalableTarget): ScalableTargetActual {
 
 async function register(ctx: ResourceContext, desired: ScalableTargetSpec, withTags: boolean): Promise<ScalableTargetActual> {
   if (desired.min > desired.max) throw new WpdeployError(`scaling.min (${desired.min}) is greater than scaling.max (${desired.max}).`, { hint: 'Set scaling.min <= scaling.max.' });
-  const r = await autoScaling(ctx).send(new RegisterScalableTargetCommand({
+  const r = await autoScaling(ctx).send(new AutoScaling.RegisterScalableTargetCommand({
     ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: desired.resourceId,
     MinCapacity: desired.min, MaxCapacity: desired.max,
     ...(withTags ? { Tags: desired.tags } : {}),
@@ -86,7 +85,7 @@ export const scalableTargetKind: ResourceKind<ScalableTargetSpec, ScalableTarget
   /** Deregisters the target; already gone is success. */
   async delete(ctx, actual) {
     try {
-      await autoScaling(ctx).send(new DeregisterScalableTargetCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: actual.id }));
+      await autoScaling(ctx).send(new AutoScaling.DeregisterScalableTargetCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: actual.id }));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

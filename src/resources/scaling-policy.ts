@@ -5,9 +5,8 @@
  * PutScalingPolicy creates and updates it by name; the policy is found by name on the target.
  * Deleting removes it (before the target is deregistered); already gone is success.
  */
-import {
-  DeleteScalingPolicyCommand, DescribeScalingPoliciesCommand, PutScalingPolicyCommand, type MetricType, type ScalingPolicy,
-} from '@aws-sdk/client-application-auto-scaling';
+import type { MetricType, ScalingPolicy } from '@aws-sdk/client-application-auto-scaling';
+import { AutoScaling } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { autoScaling, ECS_DESIRED_COUNT, ECS_NAMESPACE } from './scalable-target.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
@@ -43,7 +42,7 @@ export const requestCountLabel = (loadBalancerArnSuffix: string, targetGroupArnS
 
 async function describe(ctx: ResourceContext, resourceId: string, name: string): Promise<ScalingPolicy | undefined> {
   try {
-    const r = await autoScaling(ctx).send(new DescribeScalingPoliciesCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: resourceId, PolicyNames: [name] }));
+    const r = await autoScaling(ctx).send(new AutoScaling.DescribeScalingPoliciesCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: resourceId, PolicyNames: [name] }));
     return r.ScalingPolicies?.find((p) => p.PolicyName === name);
   } catch (err) {
     if (isNotFound(err)) return undefined;
@@ -62,7 +61,7 @@ function toActual(p: ScalingPolicy): ScalingPolicyActual {
 }
 
 async function put(ctx: ResourceContext, d: ScalingPolicySpec): Promise<ScalingPolicyActual> {
-  const r = await autoScaling(ctx).send(new PutScalingPolicyCommand({
+  const r = await autoScaling(ctx).send(new AutoScaling.PutScalingPolicyCommand({
     PolicyName: d.name, ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: d.resourceId, PolicyType: 'TargetTrackingScaling',
     TargetTrackingScalingPolicyConfiguration: {
       TargetValue: d.targetValue,
@@ -114,7 +113,7 @@ export const scalingPolicyKind: ResourceKind<ScalingPolicySpec, ScalingPolicyAct
 
   async delete(ctx, actual) {
     try {
-      await autoScaling(ctx).send(new DeleteScalingPolicyCommand({ PolicyName: actual.name, ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: actual.resourceId }));
+      await autoScaling(ctx).send(new AutoScaling.DeleteScalingPolicyCommand({ PolicyName: actual.name, ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: actual.resourceId }));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

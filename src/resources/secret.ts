@@ -9,11 +9,8 @@
  * secret once the instance exists (the secret must exist before the instance, which is created with
  * its password): it reads the current value and writes it back with only those fields changed.
  */
-import {
-  CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetRandomPasswordCommand, GetSecretValueCommand,
-  ListSecretsCommand, PutSecretValueCommand, RestoreSecretCommand, SecretsManagerClient, TagResourceCommand, UpdateSecretCommand,
-  type DescribeSecretResponse, type SecretListEntry,
-} from '@aws-sdk/client-secrets-manager';
+import type { DescribeSecretResponse, SecretListEntry } from '@aws-sdk/client-secrets-manager';
+import { SecretsManager } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
@@ -68,7 +65,7 @@ export function secretName(stack: string, role: string): string {
   return `wpdeploy/${stack}/${role}`;
 }
 
-export const secrets = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(SecretsManagerClient);
+export const secrets = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(SecretsManager.SecretsManagerClient);
 
 const owned = (ctx: Pick<ResourceContext, 'stack' | 'step'>, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 
@@ -87,7 +84,7 @@ function toActual(s: DescribeSecretResponse | SecretListEntry): SecretActual {
 /** The secret by ARN or name, scheduled for deletion or not; undefined when it does not exist. */
 export async function describeSecret(ctx: Pick<ResourceContext, 'aws'>, id: string): Promise<SecretActual | undefined> {
   try {
-    return toActual(await secrets(ctx).send(new DescribeSecretCommand({ SecretId: id })));
+    return toActual(await secrets(ctx).send(new SecretsManager.DescribeSecretCommand({ SecretId: id })));
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -99,7 +96,7 @@ export async function stackSecrets(ctx: Pick<ResourceContext, 'aws'>, stack: str
   const out: SecretActual[] = [];
   let NextToken: string | undefined;
   do {
-    const r = await secrets(ctx).send(new ListSecretsCommand({
+    const r = await secrets(ctx).send(new SecretsManager.ListSecretsCommand({
       IncludePlannedDeletion: true,
       Filters: [{ Key: 'tag-key', Values: [TAG_STACK] }, { Key: 'tag-value', Values: [stack] }],
       NextToken,
@@ -112,7 +109,7 @@ export async function stackSecrets(ctx: Pick<ResourceContext, 'aws'>, stack: str
 
 /** Reads a secret's JSON value. The value stays in the caller: never log, record or throw it. */
 export async function readSecretJson(ctx: Pick<ResourceContext, 'aws'>, secretId: string): Promise<Record<string, unknown>> {
-  const r = await secrets(ctx).send(new GetSecretValueCommand({ SecretId: secretId }));
+  const r = await secrets(ctx).send(new SecretsManager.GetSecretValueCommand({ SecretId: secretId }));
   try {
     const v = JSON.parse(r.SecretString ?? '') as unknown;
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
@@ -125,7 +122,7 @@ export async function readSecretJson(ctx: Pick<ResourceContext, 'aws'>, secretId
 }
 
 async function randomPassword(ctx: ResourceContext, length: number, exclude: string): Promise<string> {
-  const r = await secrets(ctx).send(new GetRandomPasswordCommand({
+  const r = await secrets(ctx).send(new SecretsManager.GetRandomPasswordCommand({
     PasswordLength: length, ExcludeCharacters: exclude || undefined, IncludeSpace: false, RequireEachIncludedType: true,
   }));
   if (!r.RandomPassword || r.RandomPassword.length !== length) throw new WpdeployError('Secrets Manager GetRandomPassword returned no password of the requested length.');
@@ -150,7 +147,7 @@ export async function generateSecretValue(ctx: ResourceContext, content: SecretC
 
 async function restore(ctx: ResourceContext, actual: SecretActual): Promise<SecretActual> {
   ctx.warn(`secret ${actual.name} was scheduled for deletion${actual.deletedDate ? ` on ${actual.deletedDate}` : ''}; restored it (its value is unchanged).`);
-  await secrets(ctx).send(new RestoreSecretCommand({ SecretId: actual.arn }));
+  await secrets(ctx).send(new SecretsManager.RestoreSecretCommand({ SecretId: actual.arn }));
   return { ...actual, state: 'available', deletedDate: undefined };
 }
 
@@ -215,7 +212,7 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
     const value = await generateSecretValue(ctx, desired.content);
     let arn: string;
     try {
-      const r = await secrets(ctx).send(new CreateSecretCommand({
+      const r = await secrets(ctx).send(new SecretsManager.CreateSecretCommand({
         Name: desired.name,
         Description: desired.description,
         SecretString: value,
@@ -240,12 +237,12 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
     let a = actual;
     if (a.state === 'scheduled-for-deletion') a = await restore(ctx, a);
     if (desired.description !== a.description) {
-      await secrets(ctx).send(new UpdateSecretCommand({ SecretId: a.arn, Description: desired.description }));
+      await secrets(ctx).send(new SecretsManager.UpdateSecretCommand({ SecretId: a.arn, Description: desired.description }));
       a = { ...a, description: desired.description };
     }
     const toSet = tagsToSet(desired.tags, a.tags);
     if (Object.keys(toSet).length > 0) {
-      await secrets(ctx).send(new TagResourceCommand({ SecretId: a.arn, Tags: toTagList(toSet) }));
+      await secrets(ctx).send(new SecretsManager.TagResourceCommand({ SecretId: a.arn, Tags: toTagList(toSet) }));
       a = { ...a, tags: { ...a.tags, ...toSet } };
     }
     return a;
@@ -261,10 +258,10 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
     const client = secrets(ctx);
     try {
       if (ctx.purge) {
-        await client.send(new DeleteSecretCommand({ SecretId: actual.arn, ForceDeleteWithoutRecovery: true }));
+        await client.send(new SecretsManager.DeleteSecretCommand({ SecretId: actual.arn, ForceDeleteWithoutRecovery: true }));
       } else {
         if (actual.state === 'scheduled-for-deletion') return;
-        await client.send(new DeleteSecretCommand({ SecretId: actual.arn, RecoveryWindowInDays: 7 }));
+        await client.send(new SecretsManager.DeleteSecretCommand({ SecretId: actual.arn, RecoveryWindowInDays: 7 }));
         ctx.warn(`secret ${actual.name} is scheduled for deletion in 7 days; until then \`aws secretsmanager restore-secret --secret-id ${actual.name}\` brings it back.`);
         return;
       }
@@ -365,7 +362,7 @@ async function putEndpoint(ctx: ResourceContext, desired: DbSecretEndpointSpec):
     ...current,
     engine: desired.engine, host: desired.host, port: desired.port, dbname: desired.dbname, dbInstanceIdentifier: desired.dbInstanceIdentifier,
   };
-  await secrets(ctx).send(new PutSecretValueCommand({ SecretId: desired.secretArn, SecretString: JSON.stringify(next), ClientRequestToken: ctx.clientToken() }));
+  await secrets(ctx).send(new SecretsManager.PutSecretValueCommand({ SecretId: desired.secretArn, SecretString: JSON.stringify(next), ClientRequestToken: ctx.clientToken() }));
   return {
     id: desired.secretArn, state: 'available', host: desired.host, port: desired.port, engine: desired.engine, dbname: desired.dbname,
     dbInstanceIdentifier: desired.dbInstanceIdentifier,

@@ -6,11 +6,8 @@
  *   what is missing, revoke what is extra); separate so that groups can reference each other;
  * - `ec2:default-security-group`: the VPC's default group, stripped of every rule (FSBP EC2.2).
  */
-import {
-  AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand,
-  DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand,
-  type IpPermission, type SecurityGroup,
-} from '@aws-sdk/client-ec2';
+import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
@@ -55,7 +52,7 @@ function toPermission(r: SgRule): IpPermission {
 
 async function describeGroup(ctx: ResourceContext, id: string): Promise<SecurityGroup | undefined> {
   try {
-    return (await ec2(ctx).send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups?.[0];
+    return (await ec2(ctx).send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -72,10 +69,10 @@ async function convergeRules(ctx: ResourceContext, groupId: string, want: { ingr
   const addOut = missing(want.egress, have.egress);
   const delIn = missing(have.ingress, want.ingress);
   const delOut = missing(have.egress, want.egress);
-  if (addIn.length) await send(() => client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: addIn.map(toPermission) })));
-  if (addOut.length) await send(() => client.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: addOut.map(toPermission) })));
-  if (delIn.length) await send(() => client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: delIn.map(toPermission) })));
-  if (delOut.length) await send(() => client.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: delOut.map(toPermission) })));
+  if (addIn.length) await send(() => client.send(new EC2.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: addIn.map(toPermission) })));
+  if (addOut.length) await send(() => client.send(new EC2.AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: addOut.map(toPermission) })));
+  if (delIn.length) await send(() => client.send(new EC2.RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: delIn.map(toPermission) })));
+  if (delOut.length) await send(() => client.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: delOut.map(toPermission) })));
 }
 
 function ruleChanges(want: { ingress: SgRule[]; egress: SgRule[] }, have: { ingress: SgRule[]; egress: SgRule[] }): FieldChange[] {
@@ -117,8 +114,8 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
     const client = ec2(ctx);
     const found = await findByIdOrTags(
       ctx, 'security group',
-      async (id) => (await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups ?? [],
-      async (Filters) => (await client.send(new DescribeSecurityGroupsCommand({ Filters }))).SecurityGroups ?? [],
+      async (id) => (await client.send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups ?? [],
+      async (Filters) => (await client.send(new EC2.DescribeSecurityGroupsCommand({ Filters }))).SecurityGroups ?? [],
       (g) => g.GroupId!,
       toGroup,
     );
@@ -134,7 +131,7 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
 
   async create(ctx, desired) {
     const client = ec2(ctx);
-    const r = await client.send(new CreateSecurityGroupCommand({
+    const r = await client.send(new EC2.CreateSecurityGroupCommand({
       VpcId: desired.vpcId, GroupName: desired.name, Description: desired.description, TagSpecifications: tagSpec('security-group', desired.tags),
     }));
     const id = r.GroupId!;
@@ -148,7 +145,7 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
 
   async update(ctx, desired, actual) {
     const toSet = tagsToSet(desired.tags, actual.tags);
-    await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
     return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
@@ -162,7 +159,7 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    await deleteTolerant(ctx, `security group ${actual.id}`, () => ec2(ctx).send(new DeleteSecurityGroupCommand({ GroupId: actual.id })),
+    await deleteTolerant(ctx, `security group ${actual.id}`, () => ec2(ctx).send(new EC2.DeleteSecurityGroupCommand({ GroupId: actual.id })),
       () => describeHolders(ctx, { Name: 'group-id', Values: [actual.id] }));
   },
 
@@ -236,7 +233,7 @@ export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, Se
   async find(ctx, desired) {
     const client = ec2(ctx);
     if (desired && known(desired.vpcId)) {
-      const r = await client.send(new DescribeSecurityGroupsCommand({
+      const r = await client.send(new EC2.DescribeSecurityGroupsCommand({
         Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'group-name', Values: ['default'] }],
       }));
       const g = r.SecurityGroups?.[0];
@@ -262,7 +259,7 @@ export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, Se
   async update(ctx, desired, actual) {
     await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, actual);
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length) await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
     return { ...actual, ingress: [], egress: [], tags: { ...actual.tags, ...toSet } };
   },
 

@@ -3,7 +3,8 @@
  * refused with the reason. Deleting waits while network interfaces (Fargate, ALB, EFS, RDS, NAT) drain,
  * then names what still holds it.
  */
-import { CreateSubnetCommand, CreateTagsCommand, DeleteSubnetCommand, DescribeSubnetsCommand, type Subnet } from '@aws-sdk/client-ec2';
+import type { Subnet } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
@@ -39,8 +40,8 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
     const client = ec2(ctx);
     const found = await findByIdOrTags(
       ctx, 'subnet',
-      async (id) => (await client.send(new DescribeSubnetsCommand({ SubnetIds: [id] }))).Subnets ?? [],
-      async (Filters) => (await client.send(new DescribeSubnetsCommand({ Filters }))).Subnets ?? [],
+      async (id) => (await client.send(new EC2.DescribeSubnetsCommand({ SubnetIds: [id] }))).Subnets ?? [],
+      async (Filters) => (await client.send(new EC2.DescribeSubnetsCommand({ Filters }))).Subnets ?? [],
       (s) => s.SubnetId!,
       toActual,
     );
@@ -63,14 +64,14 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
     const client = ec2(ctx);
     let created: Subnet;
     try {
-      const r = await client.send(new CreateSubnetCommand({
+      const r = await client.send(new EC2.CreateSubnetCommand({
         VpcId: desired.vpcId, CidrBlock: desired.cidr, AvailabilityZone: desired.az, TagSpecifications: tagSpec('subnet', desired.tags),
       }));
       created = r.Subnet!;
     } catch (err) {
       // A retried create whose first response was lost meets the subnet it made: take it if it is ours.
       if (!isAlreadyExists(err)) throw err;
-      const r = await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'cidr-block', Values: [desired.cidr] }] }));
+      const r = await client.send(new EC2.DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'cidr-block', Values: [desired.cidr] }] }));
       const same = r.Subnets?.[0];
       const tags = fromTagList(same?.Tags);
       if (!same || tags[TAG_STACK] !== ctx.stack || tags[TAG_STEP] !== ctx.step) {
@@ -85,7 +86,7 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
     await ctx.recordId(id, created.SubnetArn);
     const s = await waitFor({
       what: `subnet ${id} to be available`, expectedMs: 2_000, scale: ctx.scale, signal: ctx.signal,
-      check: () => client.send(new DescribeSubnetsCommand({ SubnetIds: [id] })).then((x) => x.Subnets?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
+      check: () => client.send(new EC2.DescribeSubnetsCommand({ SubnetIds: [id] })).then((x) => x.Subnets?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
       done: (v) => v?.State === 'available',
     });
     return toActual(s!);
@@ -93,12 +94,12 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
 
   async update(ctx, desired, actual) {
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length) await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
     return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
   async delete(ctx, actual) {
-    await deleteTolerant(ctx, `subnet ${actual.id}`, () => ec2(ctx).send(new DeleteSubnetCommand({ SubnetId: actual.id })),
+    await deleteTolerant(ctx, `subnet ${actual.id}`, () => ec2(ctx).send(new EC2.DeleteSubnetCommand({ SubnetId: actual.id })),
       () => describeHolders(ctx, { Name: 'subnet-id', Values: [actual.id] }));
   },
 

@@ -7,10 +7,8 @@
  * the health check, attributes and tags are converged. Deleting waits while a listener still
  * forwards to it (ResourceInUse). Its live state is the targets' health, for `status`.
  */
-import {
-  AddTagsCommand, CreateTargetGroupCommand, DeleteTargetGroupCommand, DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand,
-  DescribeTargetHealthCommand, ModifyTargetGroupAttributesCommand, ModifyTargetGroupCommand, type TargetGroup,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ELBv2 } from '../aws/sdk.js';
 import { isAlreadyExists, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
 import { tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
@@ -64,7 +62,7 @@ export const targetGroupArnSuffix = (arn: string) => arn.replace(/^.*?:(targetgr
 
 async function describeOne(ctx: ResourceContext, by: { arn?: string; name?: string }): Promise<TargetGroup | undefined> {
   try {
-    const r = await elbv2(ctx).send(new DescribeTargetGroupsCommand(by.arn ? { TargetGroupArns: [by.arn] } : { Names: [by.name!] }));
+    const r = await elbv2(ctx).send(new ELBv2.DescribeTargetGroupsCommand(by.arn ? { TargetGroupArns: [by.arn] } : { Names: [by.name!] }));
     return r.TargetGroups?.[0];
   } catch (err) {
     if (isNotFound(err)) return undefined;
@@ -76,8 +74,8 @@ async function toActual(ctx: ResourceContext, tg: TargetGroup, tags?: TagMap): P
   const arn = tg.TargetGroupArn!;
   const c = elbv2(ctx);
   const [attrs, health, t] = await Promise.all([
-    c.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn })),
-    c.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
+    c.send(new ELBv2.DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn })),
+    c.send(new ELBv2.DescribeTargetHealthCommand({ TargetGroupArn: arn })),
     tags ? Promise.resolve(tags) : elbTags(ctx, arn),
   ]);
   const targets = health.TargetHealthDescriptions ?? [];
@@ -155,7 +153,7 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> =
     const c = elbv2(ctx);
     let arn: string;
     try {
-      const r = await c.send(new CreateTargetGroupCommand({
+      const r = await c.send(new ELBv2.CreateTargetGroupCommand({
         Name: desired.name, VpcId: desired.vpcId, Port: desired.port, Protocol: desired.protocol, TargetType: desired.targetType,
         ...healthCheckInput(desired.healthCheck), Tags: toTagList(desired.tags),
       }));
@@ -174,7 +172,7 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> =
     await ctx.recordId(arn, arn);
     const Attributes = Object.entries(desired.attributes).map(([Key, Value]) => ({ Key, Value }));
     if (Attributes.length) {
-      await retrying(() => c.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes })), { retryable: isEventuallyConsistentNotFound, attempts: 5, baseMs: 1_000, scale: ctx.scale });
+      await retrying(() => c.send(new ELBv2.ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes })), { retryable: isEventuallyConsistentNotFound, attempts: 5, baseMs: 1_000, scale: ctx.scale });
     }
     const tg = await describeOne(ctx, { arn });
     if (!tg) throw new WpdeployError(`target group ${desired.name} disappeared right after it was created.`, { hint: 'Run `wpdeploy up` again.' });
@@ -184,20 +182,20 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> =
   async update(ctx, desired, actual) {
     const c = elbv2(ctx);
     if (JSON.stringify(actual.healthCheck) !== JSON.stringify({ ...actual.healthCheck, ...desired.healthCheck })) {
-      await c.send(new ModifyTargetGroupCommand({ TargetGroupArn: actual.arn, ...healthCheckInput(desired.healthCheck) }));
+      await c.send(new ELBv2.ModifyTargetGroupCommand({ TargetGroupArn: actual.arn, ...healthCheckInput(desired.healthCheck) }));
     }
     const attrs = attributeChanges(desired.attributes, actual.attributes);
     if (Object.keys(attrs).length) {
-      await c.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: actual.arn, Attributes: Object.entries(attrs).map(([Key, Value]) => ({ Key, Value })) }));
+      await c.send(new ELBv2.ModifyTargetGroupAttributesCommand({ TargetGroupArn: actual.arn, Attributes: Object.entries(attrs).map(([Key, Value]) => ({ Key, Value })) }));
     }
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await c.send(new AddTagsCommand({ ResourceArns: [actual.arn], Tags: toTagList(toSet) }));
+    if (Object.keys(toSet).length) await c.send(new ELBv2.AddTagsCommand({ ResourceArns: [actual.arn], Tags: toTagList(toSet) }));
     return { ...actual, healthCheck: { ...desired.healthCheck }, attributes: { ...actual.attributes, ...attrs }, tags: { ...actual.tags, ...toSet } };
   },
 
   /** Deletes it, waiting while a listener still forwards to it; already gone is success. */
   async delete(ctx, actual) {
-    await deleteTolerant(ctx, `target group ${actual.name}`, () => elbv2(ctx).send(new DeleteTargetGroupCommand({ TargetGroupArn: actual.arn })));
+    await deleteTolerant(ctx, `target group ${actual.name}`, () => elbv2(ctx).send(new ELBv2.DeleteTargetGroupCommand({ TargetGroupArn: actual.arn })));
   },
 
   outputs: (a) => ({ arn: a.arn, name: a.name, arnSuffix: targetGroupArnSuffix(a.arn), health: a.state }),

@@ -11,10 +11,8 @@
  * as a change. A tag-only change tags the revision in place. Older revisions stay registered (a
  * rollback can use them); `down` deregisters every ACTIVE revision of the family.
  */
-import {
-  DeregisterTaskDefinitionCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand, TagResourceCommand,
-  type RegisterTaskDefinitionCommandInput, type TaskDefinition,
-} from '@aws-sdk/client-ecs';
+import type { RegisterTaskDefinitionCommandInput, TaskDefinition } from '@aws-sdk/client-ecs';
+import { ECS } from '../aws/sdk.js';
 import { isNotFound, isTaskDefinitionMissing } from '../aws/errors.js';
 import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
@@ -178,7 +176,7 @@ function toActual(td: TaskDefinition, tags: TagMap): TaskDefinitionActual {
 
 async function describe(ctx: ResourceContext, ref: string): Promise<TaskDefinitionActual | undefined> {
   try {
-    const r = await ecs(ctx).send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
+    const r = await ecs(ctx).send(new ECS.DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
     return r.taskDefinition && toActual(r.taskDefinition, fromEcsTags(r.tags));
   } catch (err) {
     if (isTaskDefinitionMissing(err) || isNotFound(err)) return undefined;
@@ -191,7 +189,7 @@ async function activeRevisions(ctx: ResourceContext, family: string): Promise<st
   const out: string[] = [];
   let nextToken: string | undefined;
   do {
-    const r = await ecs(ctx).send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'DESC', nextToken }));
+    const r = await ecs(ctx).send(new ECS.ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'DESC', nextToken }));
     out.push(...(r.taskDefinitionArns ?? []).filter((a) => a.replace(/^.*:task-definition\//, '').replace(/:\d+$/, '') === family));
     nextToken = r.nextToken;
   } while (nextToken);
@@ -202,7 +200,7 @@ const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.st
 export const familyOf = (arn: string) => arn.replace(/^.*:task-definition\//, '').replace(/:\d+$/, '');
 
 async function register(ctx: ResourceContext, desired: TaskDefinitionSpec): Promise<TaskDefinitionActual> {
-  const r = await ecs(ctx).send(new RegisterTaskDefinitionCommand({ ...renderTaskDefinition(desired), tags: toEcsTags(desired.tags) }));
+  const r = await ecs(ctx).send(new ECS.RegisterTaskDefinitionCommand({ ...renderTaskDefinition(desired), tags: toEcsTags(desired.tags) }));
   const td = r.taskDefinition!;
   await ctx.recordId(td.taskDefinitionArn!, td.taskDefinitionArn!);
   return toActual(td, { ...desired.tags });
@@ -247,7 +245,7 @@ export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinition
       return next;
     }
     const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await ecs(ctx).send(new TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
+    if (Object.keys(toSet).length) await ecs(ctx).send(new ECS.TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
     return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
@@ -256,7 +254,7 @@ export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinition
     const arns = new Set([actual.arn, ...(await activeRevisions(ctx, actual.family))]);
     for (const arn of arns) {
       try {
-        await ecs(ctx).send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+        await ecs(ctx).send(new ECS.DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
       } catch (err) {
         if (!isTaskDefinitionMissing(err) && !isNotFound(err)) throw err;
       }

@@ -3,9 +3,8 @@
  * endpoints). Found by recorded id, then by the stack and step tags. Its CIDR cannot change in
  * place: such a change is refused with the reason.
  */
-import {
-  CreateTagsCommand, CreateVpcCommand, DeleteVpcCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, ModifyVpcAttributeCommand, type Vpc,
-} from '@aws-sdk/client-ec2';
+import type { Vpc } from '@aws-sdk/client-ec2';
+import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
@@ -29,8 +28,8 @@ export interface VpcActual extends Actual {
 async function describe(ctx: ResourceContext, vpc: Vpc): Promise<VpcActual> {
   const client = ec2(ctx);
   const [support, hostnames] = await Promise.all([
-    client.send(new DescribeVpcAttributeCommand({ VpcId: vpc.VpcId!, Attribute: 'enableDnsSupport' })),
-    client.send(new DescribeVpcAttributeCommand({ VpcId: vpc.VpcId!, Attribute: 'enableDnsHostnames' })),
+    client.send(new EC2.DescribeVpcAttributeCommand({ VpcId: vpc.VpcId!, Attribute: 'enableDnsSupport' })),
+    client.send(new EC2.DescribeVpcAttributeCommand({ VpcId: vpc.VpcId!, Attribute: 'enableDnsHostnames' })),
   ]);
   return {
     id: vpc.VpcId!,
@@ -53,8 +52,8 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
     const client = ec2(ctx);
     const found = await findByIdOrTags(
       ctx, 'vpc',
-      async (id) => (await client.send(new DescribeVpcsCommand({ VpcIds: [id] }))).Vpcs ?? [],
-      async (Filters) => (await client.send(new DescribeVpcsCommand({ Filters }))).Vpcs ?? [],
+      async (id) => (await client.send(new EC2.DescribeVpcsCommand({ VpcIds: [id] }))).Vpcs ?? [],
+      async (Filters) => (await client.send(new EC2.DescribeVpcsCommand({ Filters }))).Vpcs ?? [],
       (v) => v.VpcId!,
       (v) => describe(ctx, v),
     );
@@ -79,7 +78,7 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
 
   async create(ctx, desired) {
     const client = ec2(ctx);
-    const r = await client.send(new CreateVpcCommand({
+    const r = await client.send(new EC2.CreateVpcCommand({
       CidrBlock: desired.cidr,
       TagSpecifications: tagSpec('vpc', desired.tags),
     }));
@@ -91,7 +90,7 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
       scale: ctx.scale,
       signal: ctx.signal,
       // Right after CreateVpc, a describe may not see it yet (eventual consistency).
-      check: () => client.send(new DescribeVpcsCommand({ VpcIds: [id] })).then((x) => x.Vpcs?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
+      check: () => client.send(new EC2.DescribeVpcsCommand({ VpcIds: [id] })).then((x) => x.Vpcs?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
       done: (v) => v?.State === 'available',
     });
     await setDns(ctx, id, desired, { dnsSupport: true, dnsHostnames: false });
@@ -102,13 +101,13 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
     await setDns(ctx, actual.id, desired, actual);
     const toSet = tagsToSet(desired.tags, actual.tags);
     if (Object.keys(toSet).length > 0) {
-      await ec2(ctx).send(new CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
+      await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
     }
     return { ...actual, dnsSupport: desired.dnsSupport, dnsHostnames: desired.dnsHostnames, tags: { ...actual.tags, ...toSet } };
   },
 
   async delete(ctx, actual) {
-    await deleteTolerant(ctx, `vpc ${actual.id}`, () => ec2(ctx).send(new DeleteVpcCommand({ VpcId: actual.id })),
+    await deleteTolerant(ctx, `vpc ${actual.id}`, () => ec2(ctx).send(new EC2.DeleteVpcCommand({ VpcId: actual.id })),
       () => describeHolders(ctx, { Name: 'vpc-id', Values: [actual.id] }));
   },
 
@@ -121,9 +120,9 @@ async function setDns(ctx: ResourceContext, id: string, desired: VpcSpec, curren
   // ModifyVpcAttribute takes one attribute per call; DNS hostnames need DNS support on first.
   const client = ec2(ctx);
   if (desired.dnsSupport !== current.dnsSupport) {
-    await client.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: desired.dnsSupport } }));
+    await client.send(new EC2.ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: desired.dnsSupport } }));
   }
   if (desired.dnsHostnames !== current.dnsHostnames) {
-    await client.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: desired.dnsHostnames } }));
+    await client.send(new EC2.ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: desired.dnsHostnames } }));
   }
 }

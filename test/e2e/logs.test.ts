@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CONTAINER, appNames } from '../../src/resources/stack-app.js';
@@ -17,6 +18,8 @@ import { runCli, startCli, uniqueStack, workdir } from '../support/cli.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const moto = inject('motoEndpoint');
+/** Reports on stderr each AWS SDK package the CLI loads (`AWS SDK loaded: …`). */
+const SDK_RECORDER = fileURLToPath(new URL('../support/sdk-recorder.mjs', import.meta.url));
 let proxy: AwsProxy;
 const cwl = new CloudWatchLogsClient({ endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 
@@ -64,11 +67,14 @@ describe('logs of a deployed stack', () => {
 
   it('logs prints the last 10 minutes, in time order, each line with its task id, making only reads', async () => {
     proxy.reset();
-    const r = await run('logs');
+    const r = await runCli(['logs', '--stack', stack], { cwd, endpoint: proxy.url, env: { NODE_OPTIONS: `--import ${SDK_RECORDER}` } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual(recent.map(lineOf));
-    // who the caller is, the zones (as every session), then one read of the log group
-    expect(proxy.calls.map((c) => c.operation).sort()).toEqual(['DescribeAvailabilityZones', 'FilterLogEvents', 'GetCallerIdentity']);
+    // who the caller is, then one read of the log group: no zones, no steps
+    expect(proxy.calls.map((c) => c.operation).sort()).toEqual(['FilterLogEvents', 'GetCallerIdentity']);
+    // and only the two SDK clients it calls are loaded
+    const clients = [...r.stderr.matchAll(/AWS SDK loaded: (@aws-sdk\/client-[a-z0-9-]+)/g)].map((m) => m[1]);
+    expect([...new Set(clients)].sort()).toEqual(['@aws-sdk/client-cloudwatch-logs', '@aws-sdk/client-sts']);
     expect(readdirSync(join(cwd, 'state')).filter((f) => f.endsWith('.lock'))).toEqual([]);
   });
 
@@ -146,7 +152,7 @@ describe('logs of a stack never deployed', () => {
     expect(r.stderr).toContain(`stack ${stack}`);
     expect(r.stderr).toContain(`wpdeploy up --stack ${stack}`);
     expect(r.stdout).toBe('');
-    expect(proxy.calls.map((c) => c.operation).sort()).toEqual(['DescribeAvailabilityZones', 'FilterLogEvents', 'GetCallerIdentity']);
+    expect(proxy.calls.map((c) => c.operation).sort()).toEqual(['FilterLogEvents', 'GetCallerIdentity']);
     expect(existsSync(join(cwd, 'state'))).toBe(false);
   });
 });

@@ -2,14 +2,17 @@
  * init, cost and diagram as a user runs them (the built CLI, as subprocesses): they answer from local
  * files only, so the recording proxy must see no AWS call at all, and no AWS SDK module is loaded.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { startProxy, type AwsProxy } from '../support/aws-proxy.js';
 import { runCli, workdir } from '../support/cli.js';
 
 const moto = inject('motoEndpoint');
+/** Reports on stderr each AWS SDK package the CLI loads (`AWS SDK loaded: …`). */
+const SDK_RECORDER = fileURLToPath(new URL('../support/sdk-recorder.mjs', import.meta.url));
 let proxy: AwsProxy;
 
 beforeAll(async () => {
@@ -19,18 +22,9 @@ afterAll(async () => {
   await proxy.close();
 });
 
-/** A module hook that reports every @aws-sdk import on stderr. */
-function sdkHook(dir: string): string {
-  const path = join(dir, 'sdk-hook.mjs');
-  const hook = `export async function resolve(s, c, n) { if (s.includes('@aws-sdk')) process.stderr.write('AWS SDK loaded: ' + s + '\\n'); return n(s, c); }`;
-  writeFileSync(path, `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));\n`);
-  return path;
-}
-
 describe('init, cost and diagram reach no AWS', () => {
   const cwd = workdir('wpdeploy-operator-');
-  const hook = sdkHook(cwd);
-  const run = (...args: string[]) => runCli(args, { cwd, endpoint: proxy.url, env: { NODE_OPTIONS: `--import ${hook}` } });
+  const run = (...args: string[]) => runCli(args, { cwd, endpoint: proxy.url, env: { NODE_OPTIONS: `--import ${SDK_RECORDER}` } });
 
   it('init writes wpdeploy.yml, then refuses to overwrite it (exit 2)', async () => {
     proxy.reset();
