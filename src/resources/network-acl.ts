@@ -5,12 +5,12 @@
  */
 import {
   CreateNetworkAclCommand, CreateNetworkAclEntryCommand, CreateTagsCommand, DeleteNetworkAclCommand, DeleteNetworkAclEntryCommand,
-  DescribeNetworkAclsCommand, ReplaceNetworkAclAssociationCommand, ReplaceNetworkAclEntryCommand, type NetworkAcl,
+  DescribeNetworkAclsCommand, ReplaceNetworkAclAssociationCommand, ReplaceNetworkAclEntryCommand, type Filter, type NetworkAcl,
 } from '@aws-sdk/client-ec2';
 import { isNotFound } from '../aws/errors.js';
 import { WpdeployError } from '../errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
+import { deleteTolerant, ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
 import { known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface AclRule {
@@ -54,6 +54,9 @@ function toActual(a: NetworkAcl): NetworkAclActual {
     tags: fromTagList(a.Tags),
   };
 }
+
+const ACLS = 'network acl';
+const byFilters = (ctx: ResourceContext) => async (Filters: Filter[]) => (await ec2(ctx).send(new DescribeNetworkAclsCommand({ Filters }))).NetworkAcls ?? [];
 
 function plan(desired: NetworkAclSpec, actual: NetworkAclActual) {
   const have = new Map(actual.rules.map((r) => [key(r), r]));
@@ -103,9 +106,9 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
   async find(ctx) {
     const client = ec2(ctx);
     const found = await findByIdOrTags(
-      ctx, 'network acl',
+      ctx, ACLS,
       async (id) => (await client.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [id] }))).NetworkAcls ?? [],
-      async (Filters) => (await client.send(new DescribeNetworkAclsCommand({ Filters }))).NetworkAcls ?? [],
+      byFilters(ctx),
       (a) => a.NetworkAclId!,
       toActual,
     );
@@ -164,6 +167,10 @@ export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkA
   timing: { createMs: 1_000, deleteMs: 0 },
 
   async find(ctx, desired) {
+    // Among the stack's ACLs once wpdeploy has tagged it; before that (or gone from there), asked for alone.
+    const listed = (await stackWide(ctx, ACLS, byFilters(ctx)))?.find((a) =>
+      desired && known(desired.vpcId) ? a.VpcId === desired.vpcId && a.IsDefault : a.NetworkAclId === ctx.recordedId);
+    if (listed) return toActual(listed);
     if (!desired || !known(desired.vpcId)) {
       if (!ctx.recordedId) return undefined;
       const r = await ec2(ctx).send(new DescribeNetworkAclsCommand({ NetworkAclIds: [ctx.recordedId] })).catch((err) => { if (isNotFound(err)) return { NetworkAcls: [] }; throw err; });
