@@ -66,9 +66,9 @@ export class ReadCache {
 
   constructor(readonly aws: AwsClients, private readonly recordedIds: () => readonly RecordedId[] = () => []) {}
 
-  /** The ids and ARNs the state records for steps of these kinds. */
+  /** The ids and ARNs the state records for steps of these kinds (of every kind without one). */
   recorded(...kinds: string[]): RecordedId[] {
-    return this.recordedIds().filter((r) => kinds.includes(r.kind));
+    return this.recordedIds().filter((r) => kinds.length === 0 || kinds.includes(r.kind));
   }
 
   private version(dependsOn: DependsOn): string {
