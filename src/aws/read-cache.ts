@@ -38,7 +38,8 @@ export interface BatchSpec<V> {
   /**
    * Keys the run is expected to ask for later, read along with the first ones (e.g. the ARNs of
    * every step of a kind, from state). When a call with such extra keys fails, it is made again
-   * with only the keys asked for, so a stale hint never fails a read.
+   * with only the keys asked for, so a stale hint never fails a read; that batch then reads only
+   * what is asked for the rest of the run.
    */
   more?: (cache: ReadCache) => Iterable<string>;
   /** The values of the keys that exist; a key missing from the map reads as undefined. */
@@ -61,6 +62,8 @@ interface Waiter {
 export class ReadCache {
   private readonly entries = new Map<string, Entry>();
   private readonly queues = new Map<string, { spec: BatchSpec<unknown>; waiters: Waiter[] }>();
+  /** Batches whose read-ahead failed a call once: they read only what is asked from then on. */
+  private readonly noReadAhead = new Set<string>();
   /** AWS calls made for the cache, and answers given without one (for tests and the curious). */
   readonly stats = { loads: 0, hits: 0 };
 
@@ -136,7 +139,8 @@ export class ReadCache {
     const asked = [...new Set(q.waiters.map((w) => w.key))];
     // Keys read ahead only fill the last call: they never cost a call of their own.
     const room = (spec.max - (asked.length % spec.max)) % spec.max;
-    const ahead = [...new Set(spec.more?.(this) ?? [])].filter((k) => !asked.includes(k) && this.entries.get(entry(k))?.version !== version).slice(0, room);
+    const hints = this.noReadAhead.has(name) ? [] : (spec.more?.(this) ?? []);
+    const ahead = [...new Set(hints)].filter((k) => !asked.includes(k) && this.entries.get(entry(k))?.version !== version).slice(0, room);
     const keys = [...asked, ...ahead];
     for (let i = 0; i < keys.length; i += spec.max) {
       const chunk = keys.slice(i, i + spec.max);
@@ -161,6 +165,7 @@ export class ReadCache {
     } catch (err) {
       if (asked.length === keys.length) throw err;
       // A key read ahead (a stale hint: a resource deleted since) may be what failed the call.
+      this.noReadAhead.add(spec.name);
       this.stats.loads++;
       return { keys: asked, values: await spec.loadMany(this.aws, asked) };
     }
