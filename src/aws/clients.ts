@@ -43,6 +43,9 @@ export class AwsClients {
   readonly settings: AwsSettings;
   readonly calls: CallCounts = { read: 0, mutating: 0, byOperation: {} };
   private readonly cache = new Map<unknown, MiddlewareClient>();
+  /** Mutating calls finished (answered or failed), by service (`EC2`, `ElasticLoadBalancingV2`, ...). */
+  private readonly changes = new Map<string, number>();
+  private changesTotal = 0;
 
   constructor(settings: AwsSettings) {
     this.settings = settings;
@@ -55,17 +58,36 @@ export class AwsClients {
       client = new Ctor(this.clientConfig()) as unknown as MiddlewareClient;
       client.middlewareStack.add(
         (next, context) => async (args) => {
-          const op = `${(context.clientName ?? '').replace(/Client$/, '')}.${(context.commandName ?? '').replace(/Command$/, '')}`;
-          if (isReadOperation(context.commandName ?? '')) this.calls.read++;
-          else this.calls.mutating++;
+          const service = (context.clientName ?? '').replace(/Client$/, '');
+          const op = `${service}.${(context.commandName ?? '').replace(/Command$/, '')}`;
           this.calls.byOperation[op] = (this.calls.byOperation[op] ?? 0) + 1;
-          return next(args);
+          if (isReadOperation(context.commandName ?? '')) {
+            this.calls.read++;
+            return next(args);
+          }
+          this.calls.mutating++;
+          try {
+            return await next(args);
+          } finally {
+            // Counted once the call is over (a failed one may have changed something too), so a read
+            // started before it ends is never taken for one that saw the change (see read-cache.ts).
+            this.changes.set(service, (this.changes.get(service) ?? 0) + 1);
+            this.changesTotal++;
+          }
         },
         { step: 'initialize', name: 'wpdeployCallCounter' },
       );
       this.cache.set(Ctor, client);
     }
     return client as unknown as T;
+  }
+
+  /**
+   * How many mutating calls have finished so far, to one service (its client name without `Client`,
+   * as in `calls.byOperation`) or, without an argument, to any.
+   */
+  mutations(service?: string): number {
+    return service === undefined ? this.changesTotal : (this.changes.get(service) ?? 0);
   }
 
   clientConfig(): Record<string, unknown> {

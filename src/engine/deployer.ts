@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { AwsClients } from '../aws/clients.js';
 import { recommendAction } from '../aws/errors.js';
+import { ReadCache } from '../aws/read-cache.js';
 import { stackTags, type TagMap } from '../aws/tags.js';
 import { WpdeployError, errorMessage } from '../errors.js';
 import type { Actual, Inputs, Operation, Outputs, ResourceContext, ResourceKind, StepDef } from '../resources/types.js';
@@ -66,8 +67,12 @@ export class Engine {
   private readonly outputs = new Map<string, Outputs>();
   private readonly reports = new Map<string, StepReport>();
   private readonly kept: StepReport[] = [];
+  /** The run's shared reads: batch describes serve every step of a kind (hints: the ids state records). */
+  private readonly reads: ReadCache;
 
-  constructor(private readonly o: EngineOptions) {}
+  constructor(private readonly o: EngineOptions) {
+    this.reads = new ReadCache(o.aws, () => Object.values(o.store.steps).map((s) => ({ kind: s.kind, id: s.id, arn: s.arn })));
+  }
 
   private context(step: string, role: string | undefined, duplicates: Actual[] = []): ResourceContext {
     const o = this.o;
@@ -75,6 +80,7 @@ export class Engine {
     return {
       duplicate: (actual) => void duplicates.push(actual),
       aws: o.aws,
+      reads: this.reads,
       stack: o.stack,
       region: o.region,
       account: o.account,

@@ -12,7 +12,7 @@ import { timeScale } from '../aws/poll.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { UsageError, WpdeployError, errorMessage } from '../errors.js';
-import { chooseZones } from '../resources/availability-zones.js';
+import { chooseZones, recordedZones } from '../resources/availability-zones.js';
 import { describeKeptData, keptMonthlyCost, type KeptCost } from '../resources/kept-data.js';
 import { readLogEvents, type LogLine } from '../resources/log-events.js';
 import { appNames, appSummary, type AppSummary } from '../resources/stack-app.js';
@@ -180,7 +180,7 @@ export async function openSession(command: string, opts: GlobalOptions, emit: Em
       : undefined;
     store = await StateStore.open(backend, identity);
     store.bindAccount(account);
-    if (withSteps) zones = await chooseZones(aws, config.region, config.network.azCount);
+    if (withSteps) zones = recordedZones(store.steps, config.network.azCount) ?? (await chooseZones(aws, config.region, config.network.azCount));
   } catch (err) {
     await cleanup();
     throw err;

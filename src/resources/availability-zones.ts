@@ -1,11 +1,14 @@
 /**
- * Which Availability Zones the stack uses: the first `azCount` zones of the region that are available
- * to the account, in name order, skipping zones AWS documents as constrained for new capacity.
- * Asked of EC2 once per command, before any change is made.
+ * Which Availability Zones the stack uses: the ones its subnets are in once it is deployed (from the
+ * state, no call); else the first `azCount` zones of the region that are available to the account,
+ * in name order, skipping zones AWS documents as constrained for new capacity, asked of EC2 once per
+ * command, before any change is made.
  */
 import { EC2 } from '../aws/sdk.js';
 import type { AwsClients } from '../aws/clients.js';
 import { WpdeployError } from '../errors.js';
+import { subnetStep } from './stack-network.js';
+import { azLetter } from './step-builder.js';
 
 /** Zone ids (stable across accounts) where new Fargate, NAT or RDS capacity is constrained. */
 const CONSTRAINED_ZONE_IDS = new Set(['use1-az3']);
@@ -26,4 +29,19 @@ export async function chooseZones(aws: AwsClients, region: string, azCount: numb
     });
   }
   return zones.slice(0, azCount);
+}
+
+/**
+ * The zones a deployed stack already uses, from the public subnets its state records (output `az`
+ * of `subnet-public-a`, `-b`, ...), when they cover `azCount`; else undefined (ask `chooseZones`).
+ * A stack keeps its zones even if the region's list has changed since it was deployed.
+ */
+export function recordedZones(steps: Readonly<Record<string, { outputs?: Record<string, string> }>>, azCount: number): string[] | undefined {
+  const zones: string[] = [];
+  for (let i = 0; i < azCount; i++) {
+    const az = steps[subnetStep('public', azLetter(i))]?.outputs?.az;
+    if (!az) return undefined;
+    zones.push(az);
+  }
+  return zones;
 }

@@ -14,11 +14,25 @@ export function tagSpec(resourceType: string, tags: TagMap) {
 }
 
 /**
+ * Every resource of one EC2 kind that carries the stack's tag, read once for all the steps of the
+ * run (one DescribeSubnets for every subnet step, say) and read again after an EC2 change.
+ * `kind` names the read (the same for every caller of one describe). Undefined without the run's
+ * read cache (a kind tested alone).
+ */
+export function stackWide<T>(ctx: ResourceContext, kind: string, byFilters: (filters: Filter[]) => Promise<T[]>): Promise<T[]> | undefined {
+  return ctx.reads?.read(`ec2:${kind}:${ctx.stack}`, 'EC2', () => byFilters([{ Name: `tag:${TAG_STACK}`, Values: [ctx.stack] }]));
+}
+
+/**
  * Finds one resource: by the recorded id when there is one (a not-found error means gone), else by
  * the stack and step tags. The tags of what comes back are checked here too, so a filter the
  * endpoint ignores cannot hand over another step's resource. When the tags match several (a create
  * whose response was lost, then retried), the first is kept and the others are handed to the
  * engine as duplicates, which removes them.
+ *
+ * With the run's read cache, one describe of the kind filtered by the stack's tag (`stackWide`, keyed
+ * by `noun`) serves every step: the recorded id is looked up in it, and asked for alone only when it
+ * is not there (a resource whose tags were changed, or one that is gone).
  */
 export async function findByIdOrTags<T extends { Tags?: Array<{ Key?: string; Value?: string }> }, A extends Actual>(
   ctx: ResourceContext,
@@ -28,7 +42,10 @@ export async function findByIdOrTags<T extends { Tags?: Array<{ Key?: string; Va
   idOf: (t: T) => string,
   toActual: (t: T) => A | Promise<A>,
 ): Promise<A | undefined> {
+  const all = await stackWide(ctx, noun, byFilters);
   if (ctx.recordedId) {
+    const listed = all?.find((t) => idOf(t) === ctx.recordedId);
+    if (listed) return toActual(listed);
     try {
       const found = await byId(ctx.recordedId);
       if (found[0]) return toActual(found[0]);
@@ -36,7 +53,7 @@ export async function findByIdOrTags<T extends { Tags?: Array<{ Key?: string; Va
       if (!isNotFound(err)) throw err;
     }
   }
-  const found = (await byFilters(ec2TagFilters(ctx.stack, ctx.step))).filter((t) => {
+  const found = (all ?? (await byFilters(ec2TagFilters(ctx.stack, ctx.step)))).filter((t) => {
     const tags = fromTagList(t.Tags);
     return tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
   });

@@ -6,7 +6,7 @@
  * groups change in place. Deleting waits until it is gone, so the subnet and the file system can go.
  */
 import type { MountTargetDescription } from '@aws-sdk/client-efs';
-import { EFS } from '../aws/sdk.js';
+import { EC2, EFS } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { efs } from './efs-file-system.js';
@@ -52,8 +52,29 @@ async function inSubnet(ctx: ResourceContext, fileSystemId: string, subnetId: st
   }
 }
 
-async function toActual(ctx: ResourceContext, m: MountTargetDescription): Promise<MountTargetActual> {
-  const groups = (await efs(ctx).send(new EFS.DescribeMountTargetSecurityGroupsCommand({ MountTargetId: m.MountTargetId! }))).SecurityGroups ?? [];
+/**
+ * The security groups of mount targets, from their network interfaces (a mount target's groups are
+ * its interface's: ModifyMountTargetSecurityGroups changes them there): one DescribeNetworkInterfaces
+ * for every mount target of the file system, where DescribeMountTargetSecurityGroups takes one call
+ * each. Undefined when an interface is not known or not found: then asked of EFS, one by one.
+ */
+async function groupsByInterface(ctx: ResourceContext, fileSystemId: string, all: MountTargetDescription[]): Promise<Map<string, string[]> | undefined> {
+  const enis = all.map((m) => m.NetworkInterfaceId).filter((x): x is string => !!x).sort();
+  if (!ctx.reads || enis.length === 0) return undefined;
+  try {
+    return await ctx.reads.read(`efs:mount-target-groups:${fileSystemId}:${enis.join(',')}`, ['EC2', 'EFS'], async () => {
+      const r = await ctx.aws.get(EC2.EC2Client).send(new EC2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: enis }));
+      return new Map((r.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId!, (n.Groups ?? []).map((g) => g.GroupId!)]));
+    });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function toActual(ctx: ResourceContext, m: MountTargetDescription, all?: MountTargetDescription[]): Promise<MountTargetActual> {
+  const viaInterface = all && m.NetworkInterfaceId ? (await groupsByInterface(ctx, m.FileSystemId ?? '', all))?.get(m.NetworkInterfaceId) : undefined;
+  const groups = viaInterface ?? (await efs(ctx).send(new EFS.DescribeMountTargetSecurityGroupsCommand({ MountTargetId: m.MountTargetId! }))).SecurityGroups ?? [];
   return {
     id: m.MountTargetId!,
     state: m.LifeCycleState ?? 'unknown',
@@ -65,6 +86,18 @@ async function toActual(ctx: ResourceContext, m: MountTargetDescription): Promis
   };
 }
 
+/** The file system's mount targets, listed once for every mount target step of the run (with the run's read cache). */
+function fileSystemTargets(ctx: ResourceContext, fileSystemId: string): Promise<MountTargetDescription[]> | undefined {
+  return ctx.reads?.read(`efs:mount-targets:${fileSystemId}`, 'EFS', async () => {
+    try {
+      return (await efs(ctx).send(new EFS.DescribeMountTargetsCommand({ FileSystemId: fileSystemId }))).MountTargets ?? [];
+    } catch (err) {
+      if (isNotFound(err)) return []; // the file system is gone
+      throw err;
+    }
+  });
+}
+
 export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> = {
   kind: 'efs:mount-target',
   noun: 'mount target',
@@ -74,13 +107,14 @@ export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> =
 
   /** By the recorded id, then the file system's mount target in the spec's subnet. */
   async find(ctx, desired) {
+    const all = desired && known(desired.fileSystemId) ? await fileSystemTargets(ctx, desired.fileSystemId) : undefined;
     if (ctx.recordedId) {
-      const m = await byId(ctx, ctx.recordedId);
-      if (m && !GONE.has(m.LifeCycleState ?? '')) return toActual(ctx, m);
+      const m = all?.find((x) => x.MountTargetId === ctx.recordedId) ?? (await byId(ctx, ctx.recordedId));
+      if (m && !GONE.has(m.LifeCycleState ?? '')) return toActual(ctx, m, all);
     }
     if (!desired || !known(desired.fileSystemId) || !known(desired.subnetId)) return undefined;
-    const m = await inSubnet(ctx, desired.fileSystemId, desired.subnetId);
-    return m && toActual(ctx, m);
+    const m = all ? all.find((x) => x.SubnetId === desired.subnetId && !GONE.has(x.LifeCycleState ?? '')) : await inSubnet(ctx, desired.fileSystemId, desired.subnetId);
+    return m && toActual(ctx, m, all);
   },
 
   diff(desired, actual) {

@@ -207,11 +207,15 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
       const role = await getRole(ctx, ctx.recordedId);
       if (role) return describe(ctx, role);
     }
-    const roles = await pages((Marker) => iam(ctx).send(new IAM.ListRolesCommand({ PathPrefix: ROLE_PATH, Marker })).then((r) => ({ ...r, items: r.Roles ?? [] })));
+    // The listing and each role's tags are read once per run for every role step (IAM is global: the
+    // path holds the roles of every wpdeploy stack of the account).
+    const listRoles = () => pages((Marker) => iam(ctx).send(new IAM.ListRolesCommand({ PathPrefix: ROLE_PATH, Marker })).then((r) => ({ ...r, items: r.Roles ?? [] })));
+    const tagsOf = (name: string) => (ctx.reads ? ctx.reads.read(`iam:role-tags:${name}`, 'IAM', () => roleTags(ctx, name)) : roleTags(ctx, name));
+    const roles = await (ctx.reads ? ctx.reads.read(`iam:roles:${ROLE_PATH}`, 'IAM', listRoles) : listRoles());
     const mine: Role[] = [];
     for (const role of roles) {
       try {
-        if (owned(ctx, await roleTags(ctx, role.RoleName!))) mine.push(role);
+        if (owned(ctx, await tagsOf(role.RoleName!))) mine.push(role);
       } catch (err) {
         if (!isNotFound(err)) throw err; // deleted between the listing and the tag read
       }

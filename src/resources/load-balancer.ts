@@ -9,9 +9,11 @@
 import type { LoadBalancer } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ELBv2 } from '../aws/sdk.js';
 import { isAlreadyExists, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
+import type { BatchSpec } from '../aws/read-cache.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { indexedTags } from './tag-index.js';
 import { changesOf, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface LoadBalancerSpec {
@@ -62,7 +64,26 @@ async function describeOne(ctx: ResourceContext, by: { arn?: string; name?: stri
   }
 }
 
+/**
+ * DescribeTags for up to 20 ELB resources at once: the load balancer, target groups and listeners
+ * asked for in one tick, with those the state records read along (see read-cache.ts).
+ */
+const ELB_TAGS: BatchSpec<TagMap> = {
+  name: 'elbv2:tags',
+  dependsOn: 'ElasticLoadBalancingV2',
+  max: 20,
+  more: (cache) => cache.recorded('elbv2:load-balancer', 'elbv2:target-group', 'elbv2:listener').map((r) => r.arn ?? r.id ?? '').filter((a) => a.startsWith('arn:')),
+  async loadMany(aws, keys) {
+    const r = await aws.get(ELBv2.ElasticLoadBalancingV2Client).send(new ELBv2.DescribeTagsCommand({ ResourceArns: keys }));
+    return new Map((r.TagDescriptions ?? []).map((d) => [d.ResourceArn!, fromTagList(d.Tags)]));
+  },
+};
+
+/** The tags of a load balancer, target group or listener (from the stack's tag index, or batched with the others of the run). */
 export async function elbTags(ctx: ResourceContext, arn: string): Promise<TagMap> {
+  const indexed = await indexedTags(ctx, arn);
+  if (indexed) return indexed;
+  if (ctx.reads) return (await ctx.reads.batch(ELB_TAGS, arn)) ?? {};
   const r = await elbv2(ctx).send(new ELBv2.DescribeTagsCommand({ ResourceArns: [arn] }));
   return fromTagList(r.TagDescriptions?.[0]?.Tags);
 }

@@ -9,6 +9,7 @@ import { CloudWatchLogs } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { indexedTags } from './tag-index.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface LogGroupSpec {
@@ -48,9 +49,12 @@ const logs = (ctx: ResourceContext) => ctx.aws.get(CloudWatchLogs.CloudWatchLogs
 /** `arn:...:log-group:NAME:*` (the form DescribeLogGroups' `arn` has) without the `:*`. */
 const arnOf = (g: LogGroup): string => g.logGroupArn ?? (g.arn ?? '').replace(/:\*$/, '');
 
+/** A group's tags: from the stack's tag index, else asked for (once per run and group). */
 async function tagsOf(ctx: ResourceContext, arn: string): Promise<TagMap> {
-  const r = await logs(ctx).send(new CloudWatchLogs.ListTagsForResourceCommand({ resourceArn: arn }));
-  return { ...(r.tags ?? {}) };
+  const indexed = await indexedTags(ctx, arn);
+  if (indexed) return indexed;
+  const read = async () => ({ ...((await logs(ctx).send(new CloudWatchLogs.ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? {}) });
+  return ctx.reads ? ctx.reads.read(`logs:tags:${arn}`, 'CloudWatchLogs', read) : read();
 }
 
 /** Every log group whose name starts with `prefix` (DescribeLogGroups pages through them). */
@@ -64,6 +68,9 @@ async function listByPrefix(ctx: ResourceContext, prefix: string): Promise<LogGr
   } while (nextToken);
   return out;
 }
+
+/** The stack's log groups (`/wpdeploy/<stack>/...`), listed once for every log group step of the run (with the run's read cache). */
+const stackGroups = (ctx: ResourceContext) => ctx.reads?.read(`logs:groups:${ctx.stack}`, 'CloudWatchLogs', () => listByPrefix(ctx, logGroupPrefix(ctx.stack)));
 
 /** The log group with exactly this name, or undefined. */
 async function byName(ctx: ResourceContext, name: string): Promise<LogGroup | undefined> {
@@ -105,11 +112,12 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
    * whose tags name this stack and step. Undefined when there is none; never throws on not-found.
    */
   async find(ctx) {
+    const listed = await stackGroups(ctx);
     if (ctx.recordedId) {
-      const g = await byName(ctx, ctx.recordedId);
+      const g = listed?.find((x) => x.logGroupName === ctx.recordedId) ?? (await byName(ctx, ctx.recordedId));
       if (g) return describe(ctx, g);
     }
-    const candidates = await listByPrefix(ctx, logGroupPrefix(ctx.stack));
+    const candidates = listed ?? (await listByPrefix(ctx, logGroupPrefix(ctx.stack)));
     const mine: LogGroupActual[] = [];
     for (const g of candidates) {
       let tags: TagMap;

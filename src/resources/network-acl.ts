@@ -3,12 +3,12 @@
  * Rules converge in place (created, replaced or deleted by rule number). Teardown moves the subnets
  * back to the VPC's default ACL, then deletes it.
  */
-import type { NetworkAcl } from '@aws-sdk/client-ec2';
+import type { Filter, NetworkAcl } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { WpdeployError } from '../errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
+import { deleteTolerant, ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
 import { known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface AclRule {
@@ -52,6 +52,9 @@ function toActual(a: NetworkAcl): NetworkAclActual {
     tags: fromTagList(a.Tags),
   };
 }
+
+const ACLS = 'network acl';
+const byFilters = (ctx: ResourceContext) => async (Filters: Filter[]) => (await ec2(ctx).send(new EC2.DescribeNetworkAclsCommand({ Filters }))).NetworkAcls ?? [];
 
 function plan(desired: NetworkAclSpec, actual: NetworkAclActual) {
   const have = new Map(actual.rules.map((r) => [key(r), r]));
@@ -101,9 +104,9 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
   async find(ctx) {
     const client = ec2(ctx);
     const found = await findByIdOrTags(
-      ctx, 'network acl',
+      ctx, ACLS,
       async (id) => (await client.send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: [id] }))).NetworkAcls ?? [],
-      async (Filters) => (await client.send(new EC2.DescribeNetworkAclsCommand({ Filters }))).NetworkAcls ?? [],
+      byFilters(ctx),
       (a) => a.NetworkAclId!,
       toActual,
     );
@@ -162,6 +165,10 @@ export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkA
   timing: { createMs: 1_000, deleteMs: 0 },
 
   async find(ctx, desired) {
+    // Among the stack's ACLs once wpdeploy has tagged it; before that (or gone from there), asked for alone.
+    const listed = (await stackWide(ctx, ACLS, byFilters(ctx)))?.find((a) =>
+      desired && known(desired.vpcId) ? a.VpcId === desired.vpcId && a.IsDefault : a.NetworkAclId === ctx.recordedId);
+    if (listed) return toActual(listed);
     if (!desired || !known(desired.vpcId)) {
       if (!ctx.recordedId) return undefined;
       const r = await ec2(ctx).send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: [ctx.recordedId] })).catch((err) => { if (isNotFound(err)) return { NetworkAcls: [] }; throw err; });

@@ -20,6 +20,7 @@ import { retrying } from '../aws/poll.js';
 import { fromTagList, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { canonicalPolicy, type PolicyDocument } from './iam-role.js';
+import { indexedTags } from './tag-index.js';
 import { changesOf, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 /**
@@ -129,13 +130,16 @@ async function optional<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
-async function exists(ctx: ResourceContext, name: string): Promise<boolean> {
+/**
+ * Whether the bucket is there, and its tags, in one call (GetBucketTagging): undefined when there is
+ * no such bucket, or when it is another account's (AccessDenied: not ours, and create says so).
+ */
+async function probe(ctx: ResourceContext, name: string): Promise<TagMap | undefined> {
   try {
-    await s3(ctx).send(new S3.HeadBucketCommand({ Bucket: name }));
-    return true;
+    return fromTagList((await s3(ctx).send(new S3.GetBucketTaggingCommand({ Bucket: name }))).TagSet);
   } catch (err) {
-    if (isNotFound(err)) return false;
-    if (isAccessDenied(err)) return false; // another account's bucket: not ours, and create says so
+    if (isNotConfigured(err)) return {}; // NoSuchTagSet: there, untagged
+    if (isNotFound(err) || isAccessDenied(err)) return undefined;
     throw err;
   }
 }
@@ -227,10 +231,16 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual> = {
   /** The bucket the spec (or state) names, when it exists and is this step's (tagged so, or recorded). */
   async find(ctx, desired) {
     const name = desired?.name ?? ctx.recordedId;
-    if (!name || !(await exists(ctx, name))) return undefined;
-    const tags = await tagsOf(ctx, name);
+    if (!name) return undefined;
+    const tags = (await indexedTags(ctx, `arn:${partitionOf(ctx.region)}:s3:::${name}`)) ?? (await probe(ctx, name));
+    if (!tags) return undefined;
     if (!owned(ctx, tags) && ctx.recordedId !== name) return undefined;
-    return describe(ctx, name, ctx.region, tags);
+    try {
+      return await describe(ctx, name, ctx.region, tags);
+    } catch (err) {
+      if (isNotFound(err)) return undefined; // deleted since the tag index was made
+      throw err;
+    }
   },
 
   diff(desired, actual): Diff {

@@ -42,12 +42,27 @@ export const requestCountLabel = (loadBalancerArnSuffix: string, targetGroupArnS
 
 async function describe(ctx: ResourceContext, resourceId: string, name: string): Promise<ScalingPolicy | undefined> {
   try {
+    if (ctx.reads) return (await servicePolicies(ctx, resourceId)).find((p) => p.PolicyName === name);
     const r = await autoScaling(ctx).send(new AutoScaling.DescribeScalingPoliciesCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: resourceId, PolicyNames: [name] }));
     return r.ScalingPolicies?.find((p) => p.PolicyName === name);
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
   }
+}
+
+/** Every policy of the service's scalable target, read once for all the policy steps of the run. */
+function servicePolicies(ctx: ResourceContext, resourceId: string): Promise<ScalingPolicy[]> {
+  return ctx.reads!.read(`aas:policies:${resourceId}`, 'ApplicationAutoScaling', async () => {
+    const out: ScalingPolicy[] = [];
+    let NextToken: string | undefined;
+    do {
+      const r = await autoScaling(ctx).send(new AutoScaling.DescribeScalingPoliciesCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: resourceId, NextToken }));
+      out.push(...(r.ScalingPolicies ?? []));
+      NextToken = r.NextToken;
+    } while (NextToken);
+    return out;
+  });
 }
 
 function toActual(p: ScalingPolicy): ScalingPolicyActual {

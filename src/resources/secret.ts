@@ -175,15 +175,17 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
    * `scheduled-for-deletion`): `up` restores it rather than failing on the reserved name.
    */
   async find(ctx, desired) {
+    // With the run's read cache, one listing of the stack's secrets serves every secret step.
+    const listed = await ctx.reads?.read(`secrets:${ctx.stack}`, 'SecretsManager', () => stackSecrets(ctx, ctx.stack));
     if (ctx.recordedId) {
-      const s = await describeSecret(ctx, ctx.recordedId);
+      const s = listed?.find((x) => x.arn === ctx.recordedId) ?? (await describeSecret(ctx, ctx.recordedId));
       if (s) return s;
     }
     if (desired && known(desired.name)) {
-      const s = await describeSecret(ctx, desired.name);
+      const s = listed?.find((x) => x.name === desired.name && owned(ctx, x.tags)) ?? (await describeSecret(ctx, desired.name));
       if (s) return owned(ctx, s.tags) ? s : undefined;
     }
-    const mine = (await stackSecrets(ctx, ctx.stack)).filter((s) => owned(ctx, s.tags));
+    const mine = (listed ?? (await stackSecrets(ctx, ctx.stack))).filter((s) => owned(ctx, s.tags));
     // Never handed to the engine as duplicates: another secret may be the one a kept snapshot needs.
     if (mine.length > 1) ctx.warn(`${mine.length} secrets carry the tags of step ${ctx.step}: ${mine.map((s) => s.name).join(', ')}; using ${mine[0]!.name}. The others are left alone.`);
     return mine[0];

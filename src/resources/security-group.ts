@@ -6,11 +6,11 @@
  *   what is missing, revoke what is extra); separate so that groups can reference each other;
  * - `ec2:default-security-group`: the VPC's default group, stripped of every rule (FSBP EC2.2).
  */
-import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
+import type { Filter, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
+import { deleteTolerant, describeHolders, ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
 import { changesOf, known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface SgRule {
@@ -48,6 +48,17 @@ function toPermission(r: SgRule): IpPermission {
     ...(r.prefixListId ? { PrefixListIds: [{ PrefixListId: r.prefixListId, Description: r.description }] } : {}),
     ...(r.sourceGroupId ? { UserIdGroupPairs: [{ GroupId: r.sourceGroupId, Description: r.description }] } : {}),
   };
+}
+
+const GROUPS = 'security group';
+const byFilters = (ctx: ResourceContext) => async (Filters: Filter[]) => (await ec2(ctx).send(new EC2.DescribeSecurityGroupsCommand({ Filters }))).SecurityGroups ?? [];
+
+/** The stack's security groups (the default one once tagged), read once for every group, rules and default-group step of the run. */
+const stackGroups = (ctx: ResourceContext) => stackWide(ctx, GROUPS, byFilters(ctx));
+
+/** A group by id: from the stack's groups when the run's cache has it there, else asked alone. */
+async function findGroup(ctx: ResourceContext, id: string): Promise<SecurityGroup | undefined> {
+  return (await stackGroups(ctx))?.find((g) => g.GroupId === id) ?? describeGroup(ctx, id);
 }
 
 async function describeGroup(ctx: ResourceContext, id: string): Promise<SecurityGroup | undefined> {
@@ -113,9 +124,9 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
   async find(ctx) {
     const client = ec2(ctx);
     const found = await findByIdOrTags(
-      ctx, 'security group',
+      ctx, GROUPS,
       async (id) => (await client.send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups ?? [],
-      async (Filters) => (await client.send(new EC2.DescribeSecurityGroupsCommand({ Filters }))).SecurityGroups ?? [],
+      byFilters(ctx),
       (g) => g.GroupId!,
       toGroup,
     );
@@ -187,7 +198,7 @@ export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, Securi
   /** The rules live in their group: found through the group id the spec names (or the one recorded). */
   async find(ctx, desired) {
     const id = desired && known(desired.groupId) ? desired.groupId : ctx.recordedId;
-    const g = id ? await describeGroup(ctx, id) : undefined;
+    const g = id ? await findGroup(ctx, id) : undefined;
     return g && { id: g.GroupId!, state: 'available', ingress: flatten(g.IpPermissions), egress: flatten(g.IpPermissionsEgress) };
   },
 
@@ -233,13 +244,16 @@ export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, Se
   async find(ctx, desired) {
     const client = ec2(ctx);
     if (desired && known(desired.vpcId)) {
+      // Among the stack's groups once wpdeploy has tagged it; before that, asked for by VPC.
+      const listed = (await stackGroups(ctx))?.find((g) => g.VpcId === desired.vpcId && g.GroupName === 'default');
+      if (listed) return toGroup(listed);
       const r = await client.send(new EC2.DescribeSecurityGroupsCommand({
         Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'group-name', Values: ['default'] }],
       }));
       const g = r.SecurityGroups?.[0];
       return g && toGroup(g);
     }
-    const g = ctx.recordedId ? await describeGroup(ctx, ctx.recordedId) : undefined;
+    const g = ctx.recordedId ? await findGroup(ctx, ctx.recordedId) : undefined;
     return g && toGroup(g);
   },
 

@@ -4,6 +4,7 @@
  * never throws on not-found. A step binds a kind to one resource of the stack.
  */
 import type { AwsClients } from '../aws/clients.js';
+import type { ReadCache } from '../aws/read-cache.js';
 import type { TagMap } from '../aws/tags.js';
 
 /** The closed set of operations the planner chooses from. */
@@ -37,6 +38,12 @@ export interface Diff {
 
 export interface ResourceContext {
   aws: AwsClients;
+  /**
+   * The run's shared reads (src/aws/read-cache.ts): `find` asks it for what serves every step of a
+   * kind at once (one describe of the stack's subnets for all the subnet steps, say). Given by the
+   * engine; without it (a kind tested alone) each `find` asks AWS for its own resource.
+   */
+  reads?: ReadCache;
   stack: string;
   region: string;
   account: string;

@@ -25,6 +25,14 @@ describe('up, status, down on one stack', () => {
   const cwd = workdir();
   const run = (...args: string[]) => runCli([...args, '--stack', stack], { cwd, endpoint: proxy.url });
   const statePath = join(cwd, 'state', `${stack}.json`);
+  /** How many resources (steps) the state records. */
+  const resources = () => {
+    const n = Object.keys(JSON.parse(readFileSync(statePath, 'utf8')).steps).length;
+    expect(n).toBeGreaterThanOrEqual(50); // the default config's whole stack
+    return n;
+  };
+  /** The calls the proxy saw, by operation: shown when a count is off. */
+  const tally = () => JSON.stringify(proxy.calls.reduce<Record<string, number>>((t, c) => ({ ...t, [`${c.service}.${c.operation}`]: (t[`${c.service}.${c.operation}`] ?? 0) + 1 }), {}));
 
   it('up creates a tagged VPC and records it', async () => {
     const r = await run('up');
@@ -44,17 +52,22 @@ describe('up, status, down on one stack', () => {
     expect(Object.values(state.steps).every((st) => !(st as { pending?: unknown }).pending)).toBe(true);
   });
 
-  it('a second up makes no mutating AWS call and says nothing changed (and --cost shows the estimate first)', async () => {
+  it('a second up makes no mutating AWS call, at most 1.5 reads per resource, and says nothing changed (and --cost shows the estimate first)', async () => {
     proxy.reset();
     const r = await run('up', '--cost');
     expect(r.stdout.split('\n')[0]).toMatch(/^Estimated cost: about \$\d+\.\d\d a month on demand in us-east-1/);
     expect(r.code, r.stderr).toBe(0);
     expect(proxy.mutating()).toEqual([]);
-    expect(proxy.reads().length).toBeGreaterThan(0);
     expect(r.stdout).toMatch(/No changes/);
+    // Batch describes serve every step of a kind; the zones come from the state; one identity call.
+    const n = resources();
+    expect(proxy.reads().length, tally()).toBeGreaterThan(0);
+    expect(proxy.reads().length, tally()).toBeLessThanOrEqual(1.5 * n);
+    expect(proxy.calls.filter((c) => c.operation === 'GetCallerIdentity')).toHaveLength(1);
+    expect(proxy.calls.filter((c) => c.operation === 'DescribeAvailabilityZones')).toHaveLength(0);
   });
 
-  it('status shows the VPC and its live state', async () => {
+  it('status shows the VPC and its live state, in at most one read per resource', async () => {
     const [vpc] = await stackVpcs(moto, stack);
     const r = await run('status');
     expect(r.code, r.stderr).toBe(0);
@@ -62,7 +75,10 @@ describe('up, status, down on one stack', () => {
     expect(line).toBeDefined();
     expect(line).toContain(vpc!.VpcId!);
     expect(line).toContain('available');
+    proxy.reset();
     const j = await run('status', '--json');
+    expect(proxy.mutating()).toEqual([]);
+    expect(proxy.reads().length, tally()).toBeLessThanOrEqual(resources());
     const doc = JSON.parse(j.stdout);
     expect(doc).toMatchObject({ stack, region: 'us-east-1', account: '123456789012', healthy: true });
     expect(doc.steps).toContainEqual(expect.objectContaining({ step: 'vpc', id: vpc!.VpcId, state: 'available', drift: null }));
@@ -224,6 +240,8 @@ describe('--json', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run-done', ok: true, counts: { create: expect.any(Number), same: 0 } });
     const done = events.filter((e) => e.type === 'step-done');
     expect(done).toHaveLength(steps);
+    // The session's identity lookups are counted with the rest, and made once.
+    expect(events.at(-1).calls.byOperation).toMatchObject({ 'STS.GetCallerIdentity': 1, 'EC2.DescribeAvailabilityZones': 1 });
     expect(done.find((e) => e.step === 'vpc')).toMatchObject({ op: 'create', id: expect.stringMatching(/^vpc-/) });
     for (const e of events) expect(typeof e.time).toBe('string');
     const down = await runCli(['down', '--purge', '--yes', '--json', '--stack', stack], { cwd, endpoint: proxy.url });

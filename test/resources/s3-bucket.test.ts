@@ -1,6 +1,6 @@
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetBucketEncryptionCommand, GetBucketLifecycleConfigurationCommand,
-  GetBucketOwnershipControlsCommand, GetBucketPolicyCommand, GetBucketTaggingCommand, GetPublicAccessBlockCommand, HeadBucketCommand,
+  GetBucketOwnershipControlsCommand, GetBucketPolicyCommand, GetBucketTaggingCommand, GetPublicAccessBlockCommand,
   ListObjectVersionsCommand, PutBucketEncryptionCommand, PutBucketLifecycleConfigurationCommand, PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand, PutBucketTaggingCommand, PutPublicAccessBlockCommand, S3Client,
 } from '@aws-sdk/client-s3';
@@ -27,7 +27,6 @@ const spec: S3BucketSpec = { name: NAME, policy: POLICY, expireDays: 30, tags: t
 
 /** A bucket configured as wpdeploy leaves it, with `over` replacing some answers. */
 function configured(over: { tags?: Record<string, string>; policy?: string; encryption?: string } = {}) {
-  s3.on(HeadBucketCommand).resolves({});
   s3.on(GetBucketTaggingCommand).resolves({ TagSet: toTagList(over.tags ?? tagsOf(STEP, 'alb-logs')) });
   s3.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } });
   s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: (over.encryption ?? 'AES256') as never } }] } });
@@ -73,12 +72,21 @@ describe('s3BucketKind', () => {
     expect(s3BucketKind.diff(spec, a!)).toEqual({ changes: [] });
   });
 
-  it('no bucket (NotFound), or another account\'s (403), is undefined', async () => {
-    s3.on(HeadBucketCommand).rejects(awsError('NotFound', 'NotFound', 404));
+  it('no bucket (NoSuchBucket), or another account\'s (403), is undefined, after one call', async () => {
+    s3.on(GetBucketTaggingCommand).rejects(awsError('NoSuchBucket', 'NoSuchBucket', 404));
     expect(await s3BucketKind.find(context(aws, STEP), spec)).toBeUndefined();
+    expect(s3.calls()).toHaveLength(1);
     s3.reset();
-    s3.on(HeadBucketCommand).rejects(awsError('Forbidden', 'Forbidden', 403));
+    s3.on(GetBucketTaggingCommand).rejects(awsError('AccessDenied', 'AccessDenied', 403));
     expect(await s3BucketKind.find(context(aws, STEP), spec)).toBeUndefined();
+    expect(s3.calls()).toHaveLength(1);
+  });
+
+  it('its own bucket is read in six calls, the tags once (no HeadBucket)', async () => {
+    configured();
+    expect(await s3BucketKind.find(context(aws, STEP), spec)).toBeDefined();
+    expect(s3.commandCalls(GetBucketTaggingCommand)).toHaveLength(1);
+    expect(s3.calls()).toHaveLength(6);
   });
 
   it('a bucket of that name tagged for something else is not this step\'s', async () => {
