@@ -56,7 +56,13 @@ async function stackRoles(stack: string) {
   const roles = (await iam.send(new ListRolesCommand({ PathPrefix: '/wpdeploy/' }))).Roles ?? [];
   const out: Array<{ name: string; step: string; trust: Statement[]; inline: Record<string, Statement[]> }> = [];
   for (const r of roles) {
-    const tags = Object.fromEntries(((await iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! }))).Tags ?? []).map((t) => [t.Key, t.Value]));
+    // Another test file may delete its own roles meanwhile: a role gone between the list and this read is not ours.
+    const listed = await iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! })).catch((err: Error) => {
+      if (err.name === 'NoSuchEntity' || err.name === 'NoSuchEntityException') return undefined;
+      throw err;
+    });
+    if (!listed) continue;
+    const tags = Object.fromEntries((listed.Tags ?? []).map((t) => [t.Key, t.Value]));
     if (tags['wpdeploy:stack'] !== stack) continue;
     const role = (await iam.send(new GetRoleCommand({ RoleName: r.RoleName! }))).Role!;
     const inline: Record<string, Statement[]> = {};

@@ -39,7 +39,7 @@ export function context(aws: AwsClients, step: string, role = step, over: Partia
     warn: vi.fn((m: string) => void messages.push(m)),
     duplicate: vi.fn(),
     signal: new AbortController().signal,
-    scale: 1000,
+    scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
     purge: false,
     messages,
     ...over,

@@ -31,7 +31,7 @@ function context(over: Partial<ResourceContext> = {}): ResourceContext & { recor
     warn: vi.fn(),
     duplicate: vi.fn(),
     signal: new AbortController().signal,
-    scale: 1000,
+    scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
     ...over,
   } as never;
 }
