@@ -723,7 +723,7 @@ export async function startSimAws(o: SimOptions): Promise<SimAws> {
 
   const handle = async (method: string, path: string, headers: IncomingHttpHeaders, raw: Buffer): Promise<Reply> => {
     const body = raw.toString('utf8');
-    const call: AwsCall = { ...classify(method, path, headers, body), body, method, path };
+    const call: AwsCall = { ...classify(method, path, headers, body), body, method, path, headers };
     calls.push({ service: call.service, operation: call.operation, mutating: call.mutating, at: Date.now() });
     if (o.profile.latencyMs > 0) await sleep(o.profile.latencyMs);
     const answered = (await shim(call)) ?? (rules ? await rules(call) : undefined);
