@@ -159,7 +159,7 @@ interface Event {
   step?: string;
   kind?: string;
   op?: string;
-  steps?: Array<{ id: string; kind: string; dependsOn: string[] }>;
+  steps?: Array<{ id: string; kind: string; dependsOn: string[]; deletedBefore?: string[] }>;
   calls?: CallCounts;
   elapsedMs?: number;
   ok?: boolean;
@@ -223,7 +223,8 @@ function report(label: string, s: Spawned, proxyCalls: CallCounts, log: SimAws['
   const at = (e: Event) => Date.parse(e.time) - s.spawnedAt;
   const start = ev.find((e) => e.type === 'run-start');
   const done = ev.find((e) => e.type === 'run-done');
-  const deps = new Map<string, string[]>((start?.steps ?? []).map((x) => [x.id, x.dependsOn]));
+  // Teardown orders deletes on the edges that hold on delete (deletedBefore), when the CLI says which.
+  const deps = new Map<string, string[]>((start?.steps ?? []).map((x) => [x.id, reverse ? x.deletedBefore ?? x.dependsOn : x.dependsOn]));
   const waitedFor = (id: string) => (reverse ? [...deps].filter(([, d]) => d.includes(id)).map(([k]) => k) : deps.get(id) ?? []);
   const bars = new Map<string, StepTiming>();
   for (const e of ev) {

@@ -1,8 +1,11 @@
 /**
- * The step engine. `apply` walks the step graph (dependencies first, up to --concurrency at once):
- * each step finds its resource (recorded id, then tags), the planner decides, and unless this is a
- * dry run the decision is carried out and recorded. `destroy` walks the reverse graph.
- * Intent is written before every mutation and the id the moment a create returns.
+ * The step engine. `apply` walks the step graph (dependencies first, up to --concurrency at once,
+ * the longest expected chain first): each step finds its resource (recorded id, then tags), the
+ * planner decides, and unless this is a dry run the decision is carried out and recorded; its
+ * dependents start as soon as it is recorded. `destroy` walks the reverse graph, on the edges AWS
+ * enforces on delete (Dependency.only). Checks (the hosted zone) start first, and no step changes
+ * anything until they pass. Intent is written before every mutation and the id the moment a create
+ * returns.
  */
 import { createHash } from 'node:crypto';
 import type { AwsClients } from '../aws/clients.js';
@@ -10,7 +13,7 @@ import { recommendAction } from '../aws/errors.js';
 import { stackTags, type TagMap } from '../aws/tags.js';
 import { WpdeployError, errorMessage } from '../errors.js';
 import type { Actual, Inputs, Operation, Outputs, ResourceContext, ResourceKind, StepDef } from '../resources/types.js';
-import { UNKNOWN } from '../resources/types.js';
+import { UNKNOWN, createDeps, deleteDeps } from '../resources/types.js';
 import type { Emit } from './events.js';
 import { WorkGraph, type RunResult } from './graph.js';
 import { decide, orphan, summarize, type PlanItem } from './planner.js';
@@ -51,6 +54,23 @@ export interface EngineResult {
   kept: StepReport[];
 }
 
+/** The checks of a run: passed once every one is done, failed as soon as one fails. */
+class Gate {
+  private readonly waiting: Set<string>;
+  private open!: (passed: boolean) => void;
+  readonly passed: Promise<boolean>;
+  constructor(checks: string[]) {
+    this.waiting = new Set(checks);
+    this.passed = new Promise((resolve) => (this.open = resolve));
+    if (this.waiting.size === 0) this.open(true);
+  }
+  settle(step: string, ok: boolean): void {
+    if (!ok) return this.open(false);
+    this.waiting.delete(step);
+    if (this.waiting.size === 0) this.open(true);
+  }
+}
+
 class StepInputs implements Inputs {
   constructor(private readonly outputs: Map<string, Outputs>) {}
   get(step: string, key: string): string {
@@ -66,6 +86,7 @@ export class Engine {
   private readonly outputs = new Map<string, Outputs>();
   private readonly reports = new Map<string, StepReport>();
   private readonly kept: StepReport[] = [];
+  private gate = new Gate([]);
 
   constructor(private readonly o: EngineOptions) {}
 
@@ -102,8 +123,10 @@ export class Engine {
   async apply(opts: { dryRun: boolean }): Promise<EngineResult> {
     const o = this.o;
     const defs = new Map(o.steps.map((s) => [s.id, s]));
-    const graph = new WorkGraph(o.steps.map((s) => ({ id: s.id, dependsOn: s.dependsOn.map((d) => d.step) })));
-    const result = await graph.run((id) => this.applyStep(defs.get(id)!, opts.dryRun), { concurrency: o.concurrency, signal: o.signal });
+    // A dry run changes nothing: it need not wait for the checks.
+    this.gate = new Gate(opts.dryRun ? [] : o.steps.filter((s) => s.check).map((s) => s.id));
+    const graph = new WorkGraph(o.steps.map((s) => ({ id: s.id, dependsOn: createDeps(s), weightMs: s.kind.timing?.createMs, first: s.check })));
+    const result = await graph.run((id, release) => this.applyStep(defs.get(id)!, opts.dryRun, release), { concurrency: o.concurrency, signal: o.signal });
     this.reportSkipped(result);
     let combined = result;
     if (result.failed.length === 0 && !o.signal.aborted) {
@@ -143,7 +166,12 @@ export class Engine {
     for (const id of r.skipped) this.o.emit({ type: 'step-skipped', step: id, reason: why });
   }
 
-  private async applyStep(def: StepDef, dryRun: boolean): Promise<void> {
+  /**
+   * Finds, plans and (unless dry) converges one step. Its dependents are released once its outputs
+   * are recorded; the look for a twin left by a lost create response, and deleting it, come after.
+   * A step that would change something waits for the run's checks first: `skipped` if one failed.
+   */
+  private async applyStep(def: StepDef, dryRun: boolean, release: () => void): Promise<void | 'skipped'> {
     const o = this.o;
     const kind = def.kind as ResourceKind<unknown, Actual>;
     const started = Date.now();
@@ -158,6 +186,7 @@ export class Engine {
         step: def.id, kind: kind.kind, recordedId: recorded?.id, actual,
         diff: actual ? kind.diff(desired, actual) : undefined, onReplace: kind.onReplace,
       });
+      if (!dryRun && !def.check && (item.op !== 'same' || duplicates.length > 0) && !(await this.gate.passed)) return 'skipped';
       this.reports.set(def.id, { ...item, state: actual?.state, recordedId: recorded?.id });
       o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op) });
       if (dryRun) {
@@ -195,6 +224,8 @@ export class Engine {
           throw new WpdeployError(`internal: unexpected operation ${item.op}.`);
       }
       await this.record(def, final, kind);
+      if (def.check) this.gate.settle(def.id, true);
+      release(); // dependents need the outputs, not what follows
       if (item.op === 'create' || item.op === 'replace') {
         // A create whose response was lost and retried leaves a twin carrying the same tags: look once.
         const again = await this.call(`read ${kind.noun}`, ctx, () => kind.find({ ...ctx, recordedId: undefined }, desired));
@@ -208,6 +239,7 @@ export class Engine {
       }
       o.emit({ type: 'step-done', step: def.id, kind: kind.kind, op: item.op, id: final.id, elapsedMs: Date.now() - started });
     } catch (err) {
+      if (def.check) this.gate.settle(def.id, false);
       this.fail(def.id, kind.kind, err, started);
       throw err;
     }
@@ -227,7 +259,7 @@ export class Engine {
         id: actual?.id ?? prev?.id,
         arn: actual?.arn ?? prev?.arn,
         outputs: prev?.outputs,
-        dependsOn: def.dependsOn.map((d) => d.step),
+        dependsOn: deleteDeps(def),
         pending: { op, startedAt: new Date().toISOString() },
         updatedAt: new Date().toISOString(),
       };
@@ -238,7 +270,8 @@ export class Engine {
     const outputs = kind.outputs(actual);
     this.outputs.set(def.id, outputs);
     const prev = this.o.store.steps[def.id];
-    const next = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs, dependsOn: def.dependsOn.map((d) => d.step) };
+    // Recorded for teardown: the steps this one must be deleted before, even once the config drops it.
+    const next = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs, dependsOn: deleteDeps(def) };
     const unchanged = !!prev && !prev.pending && prev.kind === next.kind && prev.id === next.id && prev.arn === next.arn &&
       JSON.stringify(prev.outputs ?? {}) === JSON.stringify(next.outputs) && prev.dependsOn.join() === next.dependsOn.join();
     if (unchanged) return Promise.resolve(); // nothing new to write: a no-op run leaves the file alone
@@ -247,14 +280,20 @@ export class Engine {
     });
   }
 
-  /** Deletes the given steps' resources, dependents first; steps the config no longer knows come from state. */
+  /**
+   * Deletes the given steps' resources, each before the steps AWS will not delete while it exists
+   * (the edges that order deletes, Dependency.only), the longest expected chain first; steps the
+   * config no longer knows come from state.
+   */
   private async removeSteps(ids: string[], dryRun: boolean, why: 'down' | 'orphan'): Promise<RunResult> {
     const o = this.o;
     const defs = new Map(o.steps.map((s) => [s.id, s]));
     const idSet = new Set(ids);
     const nodes = ids.map((id) => {
-      const deps = defs.get(id)?.dependsOn.map((d) => d.step) ?? o.store.steps[id]?.dependsOn ?? [];
-      return { id, dependsOn: deps.filter((d) => idSet.has(d)) };
+      const def = defs.get(id);
+      const deps = def ? deleteDeps(def) : o.store.steps[id]?.dependsOn ?? [];
+      const kind = def?.kind ?? o.kinds.get(o.store.steps[id]?.kind ?? '');
+      return { id, dependsOn: deps.filter((d) => idSet.has(d)), weightMs: kind?.lookup ? 0 : kind?.timing?.deleteMs };
     });
     const graph = new WorkGraph(nodes).reversed();
     const result = await graph.run(async (id) => {
