@@ -90,7 +90,12 @@ export class Engine {
 
   constructor(private readonly o: EngineOptions) {}
 
-  private context(step: string, role: string | undefined, duplicates: Actual[] = []): ResourceContext {
+  /**
+   * The context of one step's operation. `release` lets its dependents go ahead: through `usable`
+   * when it converges (apply), through `gone` when it is deleted (teardown); never both, so a
+   * replace's delete releases nothing.
+   */
+  private context(step: string, role: string | undefined, duplicates: Actual[] = [], release?: { usable?: (outputs: Outputs) => void; gone?: () => void }): ResourceContext {
     const o = this.o;
     const started = Date.now();
     return {
@@ -111,12 +116,18 @@ export class Engine {
           const prev = s.steps[step];
           if (prev) s.steps[step] = { ...prev, id, arn: arn ?? prev.arn };
         }),
+      ...(release?.usable ? { usable: (actual: Actual) => release.usable!(this.kindOf(step)!.outputs(actual)) } : {}),
+      ...(release?.gone ? { gone: release.gone } : {}),
       progress: (message) => o.emit({ type: 'step-progress', step, message, elapsedMs: Date.now() - started }),
       warn: (message) => o.emit({ type: 'warning', message, step }),
       signal: o.signal,
       scale: o.scale,
       purge: o.purge ?? false,
     };
+  }
+
+  private kindOf(step: string): ResourceKind | undefined {
+    return this.o.steps.find((s) => s.id === step)?.kind;
   }
 
   /** Plans (dryRun) or converges the stack: every step, then the removal of steps the config dropped. */
@@ -176,7 +187,12 @@ export class Engine {
     const kind = def.kind as ResourceKind<unknown, Actual>;
     const started = Date.now();
     const duplicates: Actual[] = [];
-    const ctx = this.context(def.id, def.role, duplicates);
+    const ctx = this.context(def.id, def.role, duplicates, {
+      usable: (outputs) => {
+        this.outputs.set(def.id, outputs);
+        release();
+      },
+    });
     const recorded = o.store.steps[def.id];
     o.emit({ type: 'step-start', step: def.id, kind: kind.kind, phase: 'read' });
     try {
@@ -296,13 +312,13 @@ export class Engine {
       return { id, dependsOn: deps.filter((d) => idSet.has(d)), weightMs: kind?.lookup ? 0 : kind?.timing?.deleteMs };
     });
     const graph = new WorkGraph(nodes).reversed();
-    const result = await graph.run(async (id) => {
+    const result = await graph.run(async (id, release) => {
       const def = defs.get(id);
       const kindName = def?.kind.kind ?? o.store.steps[id]?.kind;
       const kind = (def?.kind ?? (kindName ? o.kinds.get(kindName) : undefined)) as ResourceKind<unknown, Actual> | undefined;
       if (!kind) throw new WpdeployError(`state step ${id} has kind ${kindName}, which this wpdeploy does not know.`, { hint: 'Use the wpdeploy version that created the stack.' });
       const started = Date.now();
-      const ctx = this.context(id, def?.role);
+      const ctx = this.context(id, def?.role, [], { gone: release });
       o.emit({ type: 'step-start', step: id, kind: kind.kind, phase: 'delete' });
       try {
         const desired = def ? desiredOrUndefined(def, new StepInputs(this.outputs)) : undefined;

@@ -520,6 +520,7 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
       throw err;
     }
     await waitGone(ctx, id, snapshot ? `deleting after the final snapshot ${snapshot}` : 'deleting');
+    ctx.gone?.(); // the subnet group and the security group may go; the snapshot's bookkeeping follows
     if (snapshot) {
       const s = await describeSnapshot(ctx, snapshot);
       if (s?.DBSnapshotArn) {

@@ -53,6 +53,14 @@ export interface ResourceContext {
   clientToken(): string;
   /** Record the id the moment a create returns, before any wait. */
   recordId(id: string, arn?: string): Promise<void>;
+  /**
+   * Lets the steps that need this resource go ahead before the operation ends: on create or update,
+   * `actual` is usable as it is and its outputs are what they read (a VPC once available, before its
+   * DNS attributes are set); what follows must not change those outputs. Optional to call.
+   */
+  usable?(actual: Actual): void;
+  /** On delete: the resource is gone, so what AWS refused to delete before it may go ahead (work left: a snapshot's tags). */
+  gone?(): void;
   progress(message: string): void;
   warn(message: string): void;
   /**
