@@ -19,6 +19,11 @@ export interface WaitOptions<T> {
   what: string;
   /** One look at the resource. */
   check: () => Promise<T>;
+  /**
+   * What the call that started the work already answered (a create's response): when it is done,
+   * no check is made. AWS often creates a subnet, for one, `available` at once.
+   */
+  initial?: T;
   /** Done when this returns true. */
   done: (value: T) => boolean;
   /** A terminal failure state: returns the reason, or undefined. */
@@ -81,6 +86,7 @@ export async function waitFor<T>(o: WaitOptions<T>): Promise<T> {
   const timeout = o.timeoutMs ?? Math.max(60_000, expected * 4);
   const minInterval = o.minIntervalMs ?? 200;
   const start = Date.now();
+  if (o.initial !== undefined && o.done(o.initial)) return o.initial;
   for (;;) {
     const value = await o.check();
     const elapsed = Date.now() - start;

@@ -90,6 +90,7 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
       expectedMs: vpcKind.timing!.createMs,
       scale: ctx.scale,
       signal: ctx.signal,
+      initial: r.Vpc,
       // Right after CreateVpc, a describe may not see it yet (eventual consistency).
       check: () => client.send(new DescribeVpcsCommand({ VpcIds: [id] })).then((x) => x.Vpcs?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
       done: (v) => v?.State === 'available',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DENSE_FROM, DENSE_STEP, LATE_FROM, nextInterval } from '../../src/aws/poll.js';
+import { DENSE_FROM, DENSE_STEP, LATE_FROM, nextInterval, waitFor } from '../../src/aws/poll.js';
 
 /** The times (ms since the wait began) at which the checks of a wait happen, up to `until`. */
 function schedule(expectedMs: number, minIntervalMs: number, until: number): number[] {
@@ -67,5 +67,21 @@ describe('nextInterval', () => {
 
   it('a wait with no expected duration checks at the floor', () => {
     expect(nextInterval(5_000, 0, 500)).toBe(500);
+  });
+});
+
+describe('waitFor', () => {
+  it('a create that answered done already: no check at all', async () => {
+    let checks = 0;
+    const v = await waitFor({ what: 'subnet', expectedMs: 2_000, scale: 1000, initial: 'available', check: async () => (checks++, 'pending'), done: (x) => x === 'available' });
+    expect(v).toBe('available');
+    expect(checks).toBe(0);
+  });
+
+  it('a create that answered pending: checks until done', async () => {
+    const answers = ['pending', 'pending', 'available'];
+    const v = await waitFor({ what: 'vpc', expectedMs: 2_000, scale: 1000, initial: 'pending', check: async () => answers.shift()!, done: (x) => x === 'available' });
+    expect(v).toBe('available');
+    expect(answers).toEqual([]);
   });
 });
