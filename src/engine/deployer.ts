@@ -137,7 +137,7 @@ export class Engine {
     // A dry run changes nothing: it need not wait for the checks.
     this.gate = new Gate(opts.dryRun ? [] : o.steps.filter((s) => s.check).map((s) => s.id));
     const graph = new WorkGraph(o.steps.map((s) => ({ id: s.id, dependsOn: createDeps(s), weightMs: s.kind.timing?.createMs, first: s.check })));
-    const result = await graph.run((id, release) => this.applyStep(defs.get(id)!, opts.dryRun, release), { concurrency: o.concurrency, signal: o.signal });
+    const result = await graph.run((id, release) => this.applyStep(defs.get(id)!, opts.dryRun, release), { concurrency: o.concurrency, signal: o.signal, stagger: true });
     this.reportSkipped(result);
     let combined = result;
     if (result.failed.length === 0 && !o.signal.aborted) {
@@ -366,7 +366,7 @@ export class Engine {
         this.fail(id, kind.kind, err, started);
         throw err;
       }
-    }, { concurrency: o.concurrency, signal: o.signal });
+    }, { concurrency: o.concurrency, signal: o.signal, stagger: true });
     this.reportSkipped(result);
     return result;
   }

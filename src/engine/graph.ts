@@ -40,6 +40,12 @@ export interface RunOptions {
   concurrency: number;
   /** When aborted, no new node starts; running ones finish. */
   signal?: AbortSignal;
+  /**
+   * Starts one node per turn of the event loop rather than all free slots at once: the node with
+   * the longest chain ahead sends its first calls before the next one takes the CPU (on a busy
+   * machine, a wave of starts otherwise delays them all alike).
+   */
+  stagger?: boolean;
 }
 
 export class WorkGraph {
@@ -154,6 +160,7 @@ export class WorkGraph {
     let running = 0;
     let stopped = false;
     let finished = false;
+    let turnPending = false;
 
     return new Promise<RunResult>((resolve) => {
       const finish = () => {
@@ -201,6 +208,16 @@ export class WorkGraph {
             running--;
             pump();
           });
+          if (opts.stagger) {
+            if (!turnPending && running < limit && ready.length > 0) {
+              turnPending = true;
+              setImmediate(() => {
+                turnPending = false;
+                pump();
+              });
+            }
+            break;
+          }
         }
         if (running === 0) finish();
       };

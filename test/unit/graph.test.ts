@@ -424,3 +424,24 @@ describe('release and skip', () => {
     expect(r.skipped).toEqual(['a', 'b']);
   });
 });
+
+describe('stagger', () => {
+  it('starts one node per turn of the event loop, the longest chain first, up to the limit', async () => {
+    const c = controlledWorker();
+    const nodes: GraphNode[] = [{ id: 'quick', dependsOn: [], weightMs: 1 }, { id: 'slow', dependsOn: [], weightMs: 900 }, { id: 'mid', dependsOn: [], weightMs: 100 }, { id: 'late', dependsOn: [], weightMs: 1 }];
+    let result: RunResult | undefined;
+    void new WorkGraph(nodes).run(c.worker, { concurrency: 3, stagger: true }).then((r) => (result = r));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect([...c.running.keys()]).toEqual(['slow']); // the others wait a turn each
+    await settle();
+    await settle();
+    expect([...c.running.keys()]).toEqual(['slow', 'mid', 'quick']);
+    while (!result) {
+      await settle();
+      c.running.values().next().value?.resolve();
+    }
+    expect(c.maxInFlight).toBe(3);
+    expect(result.done).toHaveLength(4);
+  });
+});
