@@ -5,13 +5,13 @@
  *
  *   node dist-bench/bench/run.js [--scale 60] [--latency 50] [--out bench/results/latest.json]
  *     [--svg bench/results/up-gantt.svg] [--no-baseline] [--no-strict] [--no-domain] [--single-az]
- *     [--single-nat] [--proxy] [--moto http://127.0.0.1:PORT]
+ *     [--single-nat] [--proxy] [--concurrency N] [--moto http://127.0.0.1:PORT]
  *
- * Runs, each on a fresh state directory and its own stack: `up` (default concurrency), `up` again
- * (no-op), `status`, `down`; then `up --concurrency 1` and `down --concurrency 1` (the ordered-runbook
- * baseline) on another stack; then `--version` and `--help` five times each. Prints a table, writes
- * the results as JSON and the `up` and `down` timelines as SVG Gantt charts (and PNG when
- * rsvg-convert is installed).
+ * Runs, each on a fresh state directory and its own stack: `up` (at --concurrency, else the CLI's
+ * default), `up` again (no-op), `status`, `down`; then `up --concurrency 1` and `down --concurrency 1`
+ * (the ordered-runbook baseline) on another stack; then `--version` and `--help` five times each.
+ * Prints a table, writes the results as JSON and the `up` and `down` timelines as SVG Gantt charts
+ * (and PNG when rsvg-convert is installed).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,6 +55,8 @@ interface Options {
   strict: boolean;
   moto?: string;
   arch: Architecture;
+  /** --concurrency for the fresh up and the down; the CLI's default when not given. */
+  concurrency?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -75,6 +77,7 @@ function parseArgs(argv: string[]): Options {
       case '--out': o.out = resolve(value()); break;
       case '--svg': o.svg = resolve(value()); break;
       case '--moto': o.moto = value(); break;
+      case '--concurrency': o.concurrency = Number(value()); break;
       case '--no-baseline': o.baseline = false; break;
       case '--no-strict': o.strict = false; break;
       case '--no-domain': o.arch.domain = false; break;
@@ -159,7 +162,7 @@ interface Event {
   step?: string;
   kind?: string;
   op?: string;
-  steps?: Array<{ id: string; kind: string; dependsOn: string[] }>;
+  steps?: Array<{ id: string; kind: string; dependsOn: string[]; deletedBefore?: string[] }>;
   calls?: CallCounts;
   elapsedMs?: number;
   ok?: boolean;
@@ -223,7 +226,8 @@ function report(label: string, s: Spawned, proxyCalls: CallCounts, log: SimAws['
   const at = (e: Event) => Date.parse(e.time) - s.spawnedAt;
   const start = ev.find((e) => e.type === 'run-start');
   const done = ev.find((e) => e.type === 'run-done');
-  const deps = new Map<string, string[]>((start?.steps ?? []).map((x) => [x.id, x.dependsOn]));
+  // Teardown orders deletes on the edges that hold on delete (deletedBefore), when the CLI says which.
+  const deps = new Map<string, string[]>((start?.steps ?? []).map((x) => [x.id, reverse ? x.deletedBefore ?? x.dependsOn : x.dependsOn]));
   const waitedFor = (id: string) => (reverse ? [...deps].filter(([, d]) => d.includes(id)).map(([k]) => k) : deps.get(id) ?? []);
   const bars = new Map<string, StepTiming>();
   for (const e of ev) {
@@ -412,10 +416,11 @@ async function main(): Promise<number> {
     const stack = `bench-${rand()}`;
     const cwd = await stackDir(moto.endpoint, stack, arch);
     const state = join(cwd, 'state');
-    const up = await cli('fresh up', cwd, state, ['up']);
+    const conc = o.concurrency ? ['--concurrency', String(o.concurrency)] : [];
+    const up = await cli('fresh up', cwd, state, ['up', ...conc]);
     const noop = await cli('no-op up', cwd, state, ['up']);
     const status = await cli('status', cwd, state, ['status']);
-    const down = await cli('down', cwd, state, ['down'], true);
+    const down = await cli('down', cwd, state, ['down', ...conc], true);
     let upC1: RunReport | undefined;
     let downC1: RunReport | undefined;
     if (o.baseline) {
@@ -471,7 +476,7 @@ async function main(): Promise<number> {
     const verdicts = table([['target (issue #8)', 'measured', 'target', 'result'], ...targets.map((t) => [t.name, t.value, t.target, t.pass ? 'PASS' : 'FAIL'])]);
 
     const subtitle = (r: RunReport, b: Bound) =>
-      `wall ${sec(r.wallMs)}, lower bound ${sec(b.totalMs)} (${x2(ratio(r.wallMs, b.totalMs))}); time scale ${profile.scale}, ${profile.latencyMs} ms per call; ${r.resources ?? '?'} steps, concurrency ${r.args.includes('--concurrency') ? r.args[r.args.indexOf('--concurrency') + 1] : 8}; ${new Date(began).toISOString().slice(0, 16)}Z`;
+      `wall ${sec(r.wallMs)}, lower bound ${sec(b.totalMs)} (${x2(ratio(r.wallMs, b.totalMs))}); time scale ${profile.scale}, ${profile.latencyMs} ms per call; ${r.resources ?? '?'} steps, concurrency ${r.args.includes('--concurrency') ? r.args[r.args.indexOf('--concurrency') + 1] : 'default'}; ${new Date(began).toISOString().slice(0, 16)}Z`;
     const charts = [
       ...gantt(up, ub, profile, 'wpdeploy up (fresh) against the simulated AWS', subtitle(up, ub), o.svg),
       ...gantt(down, db, profile, 'wpdeploy down against the simulated AWS', subtitle(down, db), o.svg.replace(/up-gantt\.svg$/, 'down-gantt.svg').replace(/(?<!down-gantt)\.svg$/, '-down.svg')),

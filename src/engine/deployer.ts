@@ -1,8 +1,11 @@
 /**
- * The step engine. `apply` walks the step graph (dependencies first, up to --concurrency at once):
- * each step finds its resource (recorded id, then tags), the planner decides, and unless this is a
- * dry run the decision is carried out and recorded. `destroy` walks the reverse graph.
- * Intent is written before every mutation and the id the moment a create returns.
+ * The step engine. `apply` walks the step graph (dependencies first, up to --concurrency at once,
+ * the longest expected chain first): each step finds its resource (recorded id, then tags), the
+ * planner decides, and unless this is a dry run the decision is carried out and recorded; its
+ * dependents start as soon as it is recorded. `destroy` walks the reverse graph, on the edges AWS
+ * enforces on delete (Dependency.only). Checks (the hosted zone) start first, and no step changes
+ * anything until they pass. Intent is written before every mutation and the id the moment a create
+ * returns.
  */
 import { createHash } from 'node:crypto';
 import type { AwsClients } from '../aws/clients.js';
@@ -11,7 +14,7 @@ import { ReadCache } from '../aws/read-cache.js';
 import { stackTags, type TagMap } from '../aws/tags.js';
 import { WpdeployError, errorMessage } from '../errors.js';
 import type { Actual, Inputs, Operation, Outputs, ResourceContext, ResourceKind, StepDef } from '../resources/types.js';
-import { UNKNOWN } from '../resources/types.js';
+import { UNKNOWN, createDeps, deleteDeps } from '../resources/types.js';
 import type { Emit } from './events.js';
 import { WorkGraph, type RunResult } from './graph.js';
 import { decide, orphan, summarize, type PlanItem } from './planner.js';
@@ -52,6 +55,23 @@ export interface EngineResult {
   kept: StepReport[];
 }
 
+/** The checks of a run: passed once every one is done, failed as soon as one fails. */
+class Gate {
+  private readonly waiting: Set<string>;
+  private open!: (passed: boolean) => void;
+  readonly passed: Promise<boolean>;
+  constructor(checks: string[]) {
+    this.waiting = new Set(checks);
+    this.passed = new Promise((resolve) => (this.open = resolve));
+    if (this.waiting.size === 0) this.open(true);
+  }
+  settle(step: string, ok: boolean): void {
+    if (!ok) return this.open(false);
+    this.waiting.delete(step);
+    if (this.waiting.size === 0) this.open(true);
+  }
+}
+
 class StepInputs implements Inputs {
   constructor(private readonly outputs: Map<string, Outputs>) {}
   get(step: string, key: string): string {
@@ -69,12 +89,18 @@ export class Engine {
   private readonly kept: StepReport[] = [];
   /** The run's shared reads: batch describes serve every step of a kind (hints: the ids state records). */
   private readonly reads: ReadCache;
+  private gate = new Gate([]);
 
   constructor(private readonly o: EngineOptions) {
     this.reads = new ReadCache(o.aws, () => Object.values(o.store.steps).map((s) => ({ kind: s.kind, id: s.id, arn: s.arn })));
   }
 
-  private context(step: string, role: string | undefined, duplicates: Actual[] = []): ResourceContext {
+  /**
+   * The context of one step's operation. `release` lets its dependents go ahead: through `usable`
+   * when it converges (apply), through `gone` when it is deleted (teardown); never both, so a
+   * replace's delete releases nothing.
+   */
+  private context(step: string, role: string | undefined, duplicates: Actual[] = [], release?: { usable?: (outputs: Outputs) => void; gone?: () => void }): ResourceContext {
     const o = this.o;
     const started = Date.now();
     return {
@@ -96,6 +122,8 @@ export class Engine {
           const prev = s.steps[step];
           if (prev) s.steps[step] = { ...prev, id, arn: arn ?? prev.arn };
         }),
+      ...(release?.usable ? { usable: (actual: Actual) => release.usable!(this.kindOf(step)!.outputs(actual)) } : {}),
+      ...(release?.gone ? { gone: release.gone } : {}),
       progress: (message) => o.emit({ type: 'step-progress', step, message, elapsedMs: Date.now() - started }),
       warn: (message) => o.emit({ type: 'warning', message, step }),
       signal: o.signal,
@@ -104,12 +132,18 @@ export class Engine {
     };
   }
 
+  private kindOf(step: string): ResourceKind | undefined {
+    return this.o.steps.find((s) => s.id === step)?.kind;
+  }
+
   /** Plans (dryRun) or converges the stack: every step, then the removal of steps the config dropped. */
   async apply(opts: { dryRun: boolean }): Promise<EngineResult> {
     const o = this.o;
     const defs = new Map(o.steps.map((s) => [s.id, s]));
-    const graph = new WorkGraph(o.steps.map((s) => ({ id: s.id, dependsOn: s.dependsOn.map((d) => d.step) })));
-    const result = await graph.run((id) => this.applyStep(defs.get(id)!, opts.dryRun), { concurrency: o.concurrency, signal: o.signal });
+    // A dry run changes nothing: it need not wait for the checks.
+    this.gate = new Gate(opts.dryRun ? [] : o.steps.filter((s) => s.check).map((s) => s.id));
+    const graph = new WorkGraph(o.steps.map((s) => ({ id: s.id, dependsOn: createDeps(s), weightMs: s.kind.timing?.createMs, first: s.check })));
+    const result = await graph.run((id, release) => this.applyStep(defs.get(id)!, opts.dryRun, release), { concurrency: o.concurrency, signal: o.signal, stagger: true });
     this.reportSkipped(result);
     let combined = result;
     if (result.failed.length === 0 && !o.signal.aborted) {
@@ -149,12 +183,22 @@ export class Engine {
     for (const id of r.skipped) this.o.emit({ type: 'step-skipped', step: id, reason: why });
   }
 
-  private async applyStep(def: StepDef, dryRun: boolean): Promise<void> {
+  /**
+   * Finds, plans and (unless dry) converges one step. Its dependents are released once its outputs
+   * are recorded; the look for a twin left by a lost create response, and deleting it, come after.
+   * A step that would change something waits for the run's checks first: `skipped` if one failed.
+   */
+  private async applyStep(def: StepDef, dryRun: boolean, release: () => void): Promise<void | 'skipped'> {
     const o = this.o;
     const kind = def.kind as ResourceKind<unknown, Actual>;
     const started = Date.now();
     const duplicates: Actual[] = [];
-    const ctx = this.context(def.id, def.role, duplicates);
+    const ctx = this.context(def.id, def.role, duplicates, {
+      usable: (outputs) => {
+        this.outputs.set(def.id, outputs);
+        release();
+      },
+    });
     const recorded = o.store.steps[def.id];
     o.emit({ type: 'step-start', step: def.id, kind: kind.kind, phase: 'read' });
     try {
@@ -164,6 +208,7 @@ export class Engine {
         step: def.id, kind: kind.kind, recordedId: recorded?.id, actual,
         diff: actual ? kind.diff(desired, actual) : undefined, onReplace: kind.onReplace,
       });
+      if (!dryRun && !def.check && (item.op !== 'same' || duplicates.length > 0) && !(await this.gate.passed)) return 'skipped';
       this.reports.set(def.id, { ...item, state: actual?.state, recordedId: recorded?.id });
       o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op) });
       if (dryRun) {
@@ -201,6 +246,8 @@ export class Engine {
           throw new WpdeployError(`internal: unexpected operation ${item.op}.`);
       }
       await this.record(def, final, kind);
+      if (def.check) this.gate.settle(def.id, true);
+      release(); // dependents need the outputs, not what follows
       if (item.op === 'create' || item.op === 'replace') {
         // A create whose response was lost and retried leaves a twin carrying the same tags: look once.
         const again = await this.call(`read ${kind.noun}`, ctx, () => kind.find({ ...ctx, recordedId: undefined }, desired));
@@ -214,6 +261,7 @@ export class Engine {
       }
       o.emit({ type: 'step-done', step: def.id, kind: kind.kind, op: item.op, id: final.id, elapsedMs: Date.now() - started });
     } catch (err) {
+      if (def.check) this.gate.settle(def.id, false);
       this.fail(def.id, kind.kind, err, started);
       throw err;
     }
@@ -233,7 +281,7 @@ export class Engine {
         id: actual?.id ?? prev?.id,
         arn: actual?.arn ?? prev?.arn,
         outputs: prev?.outputs,
-        dependsOn: def.dependsOn.map((d) => d.step),
+        dependsOn: deleteDeps(def),
         pending: { op, startedAt: new Date().toISOString() },
         updatedAt: new Date().toISOString(),
       };
@@ -244,7 +292,8 @@ export class Engine {
     const outputs = kind.outputs(actual);
     this.outputs.set(def.id, outputs);
     const prev = this.o.store.steps[def.id];
-    const next = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs, dependsOn: def.dependsOn.map((d) => d.step) };
+    // Recorded for teardown: the steps this one must be deleted before, even once the config drops it.
+    const next = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs, dependsOn: deleteDeps(def) };
     const unchanged = !!prev && !prev.pending && prev.kind === next.kind && prev.id === next.id && prev.arn === next.arn &&
       JSON.stringify(prev.outputs ?? {}) === JSON.stringify(next.outputs) && prev.dependsOn.join() === next.dependsOn.join();
     if (unchanged) return Promise.resolve(); // nothing new to write: a no-op run leaves the file alone
@@ -253,23 +302,29 @@ export class Engine {
     });
   }
 
-  /** Deletes the given steps' resources, dependents first; steps the config no longer knows come from state. */
+  /**
+   * Deletes the given steps' resources, each before the steps AWS will not delete while it exists
+   * (the edges that order deletes, Dependency.only), the longest expected chain first; steps the
+   * config no longer knows come from state.
+   */
   private async removeSteps(ids: string[], dryRun: boolean, why: 'down' | 'orphan'): Promise<RunResult> {
     const o = this.o;
     const defs = new Map(o.steps.map((s) => [s.id, s]));
     const idSet = new Set(ids);
     const nodes = ids.map((id) => {
-      const deps = defs.get(id)?.dependsOn.map((d) => d.step) ?? o.store.steps[id]?.dependsOn ?? [];
-      return { id, dependsOn: deps.filter((d) => idSet.has(d)) };
+      const def = defs.get(id);
+      const deps = def ? deleteDeps(def) : o.store.steps[id]?.dependsOn ?? [];
+      const kind = def?.kind ?? o.kinds.get(o.store.steps[id]?.kind ?? '');
+      return { id, dependsOn: deps.filter((d) => idSet.has(d)), weightMs: kind?.lookup ? 0 : kind?.timing?.deleteMs };
     });
     const graph = new WorkGraph(nodes).reversed();
-    const result = await graph.run(async (id) => {
+    const result = await graph.run(async (id, release) => {
       const def = defs.get(id);
       const kindName = def?.kind.kind ?? o.store.steps[id]?.kind;
       const kind = (def?.kind ?? (kindName ? o.kinds.get(kindName) : undefined)) as ResourceKind<unknown, Actual> | undefined;
       if (!kind) throw new WpdeployError(`state step ${id} has kind ${kindName}, which this wpdeploy does not know.`, { hint: 'Use the wpdeploy version that created the stack.' });
       const started = Date.now();
-      const ctx = this.context(id, def?.role);
+      const ctx = this.context(id, def?.role, [], { gone: release });
       o.emit({ type: 'step-start', step: id, kind: kind.kind, phase: 'delete' });
       try {
         const desired = def ? desiredOrUndefined(def, new StepInputs(this.outputs)) : undefined;
@@ -317,7 +372,7 @@ export class Engine {
         this.fail(id, kind.kind, err, started);
         throw err;
       }
-    }, { concurrency: o.concurrency, signal: o.signal });
+    }, { concurrency: o.concurrency, signal: o.signal, stagger: true });
     this.reportSkipped(result);
     return result;
   }

@@ -5,7 +5,7 @@
 import type { FieldChange, Operation } from '../resources/types.js';
 
 export type EngineEvent =
-  | { type: 'run-start'; command: string; stack: string; region: string; account: string; endpoint?: string; steps: Array<{ id: string; kind: string; dependsOn: string[]; expectedMs?: number }> }
+  | { type: 'run-start'; command: string; stack: string; region: string; account: string; endpoint?: string; steps: Array<{ id: string; kind: string; dependsOn: string[]; deletedBefore?: string[]; expectedMs?: number }> }
   | { type: 'step-start'; step: string; kind: string; phase: 'read' | 'delete' }
   | { type: 'step-plan'; step: string; kind: string; op: Operation; id?: string; changes: FieldChange[]; reason?: string; expectedMs?: number }
   | { type: 'step-progress'; step: string; message: string; elapsedMs: number }

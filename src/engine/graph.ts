@@ -2,25 +2,50 @@
  * The work graph (after the AWS CDK toolkit's work-graph): nodes with dependencies, a ready pool run
  * up to a concurrency limit, no new work scheduled after a failure or an interrupt (the rest are
  * reported as skipped), cycles reported by name, and the reverse graph for teardown.
+ *
+ * The ready pool is critical-path first: of the nodes whose dependencies are done, the one with the
+ * longest expected chain still ahead of it (its own expected duration plus the longest chain of its
+ * dependents, from `weightMs`) starts first; ties go in declaration order. So a slow chain (VPC,
+ * subnet, DB subnet group, a 15-minute database) never waits for a free slot behind quick steps.
  */
 import { WpdeployError } from '../errors.js';
 
 export interface GraphNode {
   id: string;
   dependsOn: readonly string[];
+  /** The node's expected duration (any unit, the same for every node); 0 when not given. */
+  weightMs?: number;
+  /**
+   * Starts before every other node: a check that other nodes' work waits for (they may start, but
+   * hold back their changes until it passes). It must have no dependencies, so it can always start.
+   */
+  first?: boolean;
 }
 
 export interface RunResult {
   done: string[];
   failed: Array<{ id: string; error: unknown }>;
-  /** Never started, because something failed or the run was interrupted. */
+  /** Not carried out, because something failed or the run was interrupted (never started, or the worker said `skipped`). */
   skipped: string[];
 }
+
+/**
+ * Works on one node. `release()` lets the node's dependents start while the worker goes on with
+ * work they do not need (it keeps its slot until it settles). Resolving with `'skipped'` reports the
+ * node as skipped rather than done (it held back once the run had stopped).
+ */
+export type Worker = (id: string, release: () => void) => Promise<void | 'skipped'>;
 
 export interface RunOptions {
   concurrency: number;
   /** When aborted, no new node starts; running ones finish. */
   signal?: AbortSignal;
+  /**
+   * Starts one node per turn of the event loop rather than all free slots at once: the node with
+   * the longest chain ahead sends its first calls before the next one takes the CPU (on a busy
+   * machine, a wave of starts otherwise delays them all alike).
+   */
+  stagger?: boolean;
 }
 
 export class WorkGraph {
@@ -30,24 +55,49 @@ export class WorkGraph {
     const map = new Map<string, GraphNode>();
     for (const n of nodes) {
       if (map.has(n.id)) throw new WpdeployError(`step ${n.id} is defined twice.`);
-      map.set(n.id, { id: n.id, dependsOn: [...new Set(n.dependsOn)] });
+      map.set(n.id, { id: n.id, dependsOn: [...new Set(n.dependsOn)], weightMs: Math.max(0, n.weightMs ?? 0), ...(n.first ? { first: true } : {}) });
     }
     for (const n of map.values()) {
       for (const d of n.dependsOn) {
         if (!map.has(d)) throw new WpdeployError(`step ${n.id} depends on unknown step ${d}.`);
       }
+      if (n.first && n.dependsOn.length > 0) throw new WpdeployError(`internal: step ${n.id} runs first, so it cannot depend on ${n.dependsOn.join(', ')}.`);
     }
     this.nodes = map;
     const cycle = this.findCycle();
     if (cycle) throw new WpdeployError(`the steps form a cycle: ${cycle.join(' -> ')}.`);
   }
 
-  /** The same nodes with every edge turned around: teardown order. */
+  /** The same nodes (and weights) with every edge turned around: teardown order. No node runs `first`. */
   reversed(): WorkGraph {
+    const dependents = this.dependents();
+    return new WorkGraph([...this.nodes.values()].map((n) => ({ id: n.id, dependsOn: dependents.get(n.id)!, weightMs: n.weightMs })));
+  }
+
+  /** For each node, the nodes that depend on it, in declaration order. */
+  private dependents(): Map<string, string[]> {
     const dependents = new Map<string, string[]>();
     for (const id of this.nodes.keys()) dependents.set(id, []);
     for (const n of this.nodes.values()) for (const d of n.dependsOn) dependents.get(d)!.push(n.id);
-    return new WorkGraph([...this.nodes.keys()].map((id) => ({ id, dependsOn: dependents.get(id)! })));
+    return dependents;
+  }
+
+  /**
+   * For each node, the expected length of the longest chain that starts with it: its own weight plus
+   * the longest such chain among its dependents. The ready pool starts the largest first.
+   */
+  remainingPath(): Map<string, number> {
+    const dependents = this.dependents();
+    const memo = new Map<string, number>();
+    const visit = (id: string): number => {
+      const known = memo.get(id);
+      if (known !== undefined) return known;
+      const v = (this.nodes.get(id)!.weightMs ?? 0) + Math.max(0, ...dependents.get(id)!.map(visit));
+      memo.set(id, v);
+      return v;
+    };
+    for (const id of this.nodes.keys()) visit(id);
+    return memo;
   }
 
   /** A topological order, stable with respect to insertion order. */
@@ -88,26 +138,35 @@ export class WorkGraph {
     return undefined;
   }
 
-  /** Runs `worker` on every node once its dependencies are done, at most `concurrency` at a time. */
-  async run(worker: (id: string) => Promise<void>, opts: RunOptions): Promise<RunResult> {
+  /**
+   * Runs `worker` on every node once its dependencies are done (or released), at most `concurrency`
+   * at a time, the longest remaining chain first.
+   */
+  async run(worker: Worker, opts: RunOptions): Promise<RunResult> {
     const limit = Math.max(1, Math.floor(opts.concurrency));
     const remaining = new Map<string, number>();
-    const dependents = new Map<string, string[]>();
-    for (const n of this.nodes.values()) {
-      remaining.set(n.id, n.dependsOn.length);
-      for (const d of n.dependsOn) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(n.id);
-    }
+    const dependents = this.dependents();
+    for (const n of this.nodes.values()) remaining.set(n.id, n.dependsOn.length);
     const order = this.order();
-    const rank = new Map(order.map((id, i) => [id, i]));
-    const ready = order.filter((id) => remaining.get(id) === 0);
+    const declared = new Map([...this.nodes.keys()].map((id, i) => [id, i]));
+    const path = this.remainingPath();
+    const first = (id: string) => (this.nodes.get(id)!.first ? 1 : 0);
+    // Checks first, then the longest chain ahead, then declaration order.
+    const before = (a: string, b: string) => first(b) - first(a) || path.get(b)! - path.get(a)! || declared.get(a)! - declared.get(b)!;
+    const ready = order.filter((id) => remaining.get(id) === 0).sort(before);
     const result: RunResult = { done: [], failed: [], skipped: [] };
     const started = new Set<string>();
+    const skipped = new Set<string>();
     let running = 0;
     let stopped = false;
+    let finished = false;
+    let turnPending = false;
 
     return new Promise<RunResult>((resolve) => {
       const finish = () => {
-        result.skipped = order.filter((id) => !started.has(id));
+        if (finished) return;
+        finished = true;
+        result.skipped = order.filter((id) => !started.has(id) || skipped.has(id));
         resolve(result);
       };
       const pump = () => {
@@ -116,18 +175,30 @@ export class WorkGraph {
           const id = ready.shift()!;
           started.add(id);
           running++;
-          // Through a promise, so a worker that throws synchronously fails its node instead of the run.
-          Promise.resolve().then(() => worker(id)).then(
-            () => {
-              result.done.push(id);
-              for (const dep of dependents.get(id) ?? []) {
-                const left = remaining.get(dep)! - 1;
-                remaining.set(dep, left);
-                if (left === 0) {
-                  ready.push(dep);
-                  ready.sort((a, b) => rank.get(a)! - rank.get(b)!);
-                }
+          let released = false;
+          const release = () => {
+            if (released) return;
+            released = true;
+            for (const dep of dependents.get(id)!) {
+              const left = remaining.get(dep)! - 1;
+              remaining.set(dep, left);
+              if (left === 0) {
+                ready.push(dep);
+                ready.sort(before);
               }
+            }
+            // Dependents may take free slots at once (the releasing node keeps its own).
+            queueMicrotask(pump);
+          };
+          // Through a promise, so a worker that throws synchronously fails its node instead of the run.
+          Promise.resolve().then(() => worker(id, release)).then(
+            (outcome) => {
+              if (outcome === 'skipped') {
+                skipped.add(id);
+                return;
+              }
+              result.done.push(id);
+              release();
             },
             (error: unknown) => {
               result.failed.push({ id, error });
@@ -137,6 +208,16 @@ export class WorkGraph {
             running--;
             pump();
           });
+          if (opts.stagger) {
+            if (!turnPending && running < limit && ready.length > 0) {
+              turnPending = true;
+              setImmediate(() => {
+                turnPending = false;
+                pump();
+              });
+            }
+            break;
+          }
         }
         if (running === 0) finish();
       };

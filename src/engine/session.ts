@@ -17,7 +17,7 @@ import { describeKeptData, keptMonthlyCost, type KeptCost } from '../resources/k
 import { readLogEvents, type LogLine } from '../resources/log-events.js';
 import { appNames, appSummary, type AppSummary } from '../resources/stack-app.js';
 import { KINDS, buildSteps } from '../resources/stack.js';
-import type { StepDef } from '../resources/types.js';
+import { createDeps, deleteDeps, type StepDef } from '../resources/types.js';
 import { Engine, type EngineResult } from './deployer.js';
 import type { Emit } from './events.js';
 import { StackLock, breakLock, describeHolder, type LockInfo } from './lock.js';
@@ -270,7 +270,8 @@ function engineFor(s: Session, purge = false): Engine {
 function announce(s: Session): void {
   s.emit({
     type: 'run-start', command: s.command, stack: s.config.stack, region: s.config.region, account: s.account, endpoint: s.endpoint,
-    steps: s.steps.map((d) => ({ id: d.id, kind: d.kind.kind, dependsOn: d.dependsOn.map((x) => x.step), expectedMs: d.kind.timing?.createMs })),
+    // dependsOn: what `up` creates first; deletedBefore: what `down` deletes only once this step is gone.
+    steps: s.steps.map((d) => ({ id: d.id, kind: d.kind.kind, dependsOn: createDeps(d), deletedBefore: deleteDeps(d), expectedMs: d.kind.timing?.createMs })),
   });
 }
 

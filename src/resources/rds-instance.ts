@@ -276,11 +276,6 @@ function waitGone(ctx: ResourceContext, id: string, doing: string): Promise<unkn
   });
 }
 
-/** An instance of that identifier still being deleted (an earlier `down`) blocks the name: wait it out. */
-async function waitOutDeletion(ctx: ResourceContext, id: string): Promise<void> {
-  const d = await describeInstance(ctx, id);
-  if (d?.DBInstanceStatus === 'deleting') await waitGone(ctx, id, 'an earlier deletion is finishing');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Create / restore
@@ -340,9 +335,9 @@ async function restoreFrom(ctx: ResourceContext, desired: DbInstanceSpec, snap: 
   return m.changes.length && !m.refuse.length ? dbInstanceKind.update!(ctx, desired, actual, { changes: m.changes }) : actual;
 }
 
-async function createFresh(ctx: ResourceContext, desired: DbInstanceSpec): Promise<DbInstanceActual> {
+async function createFresh(ctx: ResourceContext, desired: DbInstanceSpec, secret: ReturnType<typeof credentials>): Promise<DbInstanceActual> {
   const id = desired.identifier;
-  const { username, password } = await credentials(ctx, desired.secretArn);
+  const { username, password } = await secret;
   let created: DBInstance;
   try {
     created = (await rds(ctx).send(new RDS.CreateDBInstanceCommand({
@@ -430,8 +425,19 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
    * An instance of that identifier with this stack's tags (a create that crashed) is adopted.
    */
   async create(ctx, desired) {
-    await waitOutDeletion(ctx, desired.identifier);
-    const snaps = await keptSnapshots(ctx, desired.identifier);
+    const id = desired.identifier;
+    // The reads before the create call go out together (this is the long chain of \`up\`): the
+    // credentials (only a fresh create uses them; a restore reads them after), an instance of that
+    // name still being deleted, and the kept snapshots.
+    const secret = credentials(ctx, desired.secretArn);
+    secret.catch(() => undefined); // awaited by createFresh; a restore reads the secret again
+    const [existing, found] = await Promise.all([describeInstance(ctx, id), keptSnapshots(ctx, id)]);
+    let snaps = found;
+    if (existing?.DBInstanceStatus === 'deleting') {
+      // An earlier \`down\` holds the name, and its final snapshot appears as it finishes.
+      await waitGone(ctx, id, 'an earlier deletion is finishing');
+      snaps = await keptSnapshots(ctx, id);
+    }
     const usable = snaps.filter((s) => !s.Engine || s.Engine === desired.engine);
     if (snaps.length && !usable.length) {
       throw new WpdeployError(`the kept snapshot ${snaps[0]!.DBSnapshotIdentifier} holds a ${snaps[0]!.Engine} database, but the config asks for ${desired.engine}.`, {
@@ -439,7 +445,7 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
       });
     }
     if (usable[0]) return restoreFrom(ctx, desired, usable[0]);
-    return createFresh(ctx, desired);
+    return createFresh(ctx, desired, secret);
   },
 
   /**
@@ -512,6 +518,7 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
       throw err;
     }
     await waitGone(ctx, id, snapshot ? `deleting after the final snapshot ${snapshot}` : 'deleting');
+    ctx.gone?.(); // the subnet group and the security group may go; the snapshot's bookkeeping follows
     if (snapshot) {
       const s = await describeSnapshot(ctx, snapshot);
       if (s?.DBSnapshotArn) {

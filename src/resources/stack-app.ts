@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.js';
 import { certificateKind, certificateValidationKind } from './certificate.js';
 import { dnsRecordKind } from './dns-record.js';
 import { ecsClusterKind } from './ecs-cluster.js';
-import { ecsServiceKind, serviceResourceId } from './ecs-service.js';
+import { ecsServiceKind, ecsServiceSteadyKind, serviceResourceId } from './ecs-service.js';
 import { hostedZoneKind } from './hosted-zone.js';
 import { iamRoleKind, roleName, type PolicyDocument, type PolicyStatement } from './iam-role.js';
 import { TLS_POLICY, listenerKind, type ListenerAction } from './listener.js';
@@ -22,14 +22,14 @@ import { accessLogBucketName, accessLogBucketPolicy, s3BucketKind } from './s3-b
 import { scalableTargetKind } from './scalable-target.js';
 import { requestCountLabel, scalingPolicyKind } from './scaling-policy.js';
 import { subnetStep } from './stack-network.js';
-import { dep, type StepBuilder } from './step-builder.js';
+import { createDep, dep, deleteDep, type StepBuilder } from './step-builder.js';
 import { targetGroupKind, type HealthCheck } from './target-group.js';
 import { taskDefinitionKind, type TaskDefinitionSpec } from './task-definition.js';
 import type { Dependency, Inputs, Outputs, ResourceKind } from './types.js';
 
 export const APP_KINDS: ResourceKind[] = [
   hostedZoneKind, dnsRecordKind, certificateKind, certificateValidationKind, logGroupKind, iamRoleKind, ecsClusterKind, taskDefinitionKind,
-  s3BucketKind, loadBalancerKind, targetGroupKind, listenerKind, ecsServiceKind, scalableTargetKind, scalingPolicyKind,
+  s3BucketKind, loadBalancerKind, targetGroupKind, listenerKind, ecsServiceKind, ecsServiceSteadyKind, scalableTargetKind, scalingPolicyKind,
 ] as ResourceKind[];
 
 /** The container's name, port, and where the official image keeps WordPress. */
@@ -190,15 +190,16 @@ export function appSteps(b: StepBuilder): void {
   const bucket = accessLogBucketName(stack, ctx.account, region);
 
   if (domain) {
-    // Checked before anything else is created: a missing or undelegated zone stops `up` at once.
-    add('hosted-zone', 'hosted-zone', hostedZoneKind, [], () => ({ name: domain.hostedZone }));
+    // A check: a missing or undelegated zone stops `up` before anything is changed. Only the records
+    // need the zone; the other steps read meanwhile and hold back their changes until it passes.
+    add('hosted-zone', 'hosted-zone', hostedZoneKind, [], () => ({ name: domain.hostedZone }), { check: true });
   }
 
-  // Identity and logs
+  // Identity and logs. A role's policy naming a resource orders `up` only: IAM deletes either first.
   add('app-log-group', 'wordpress-logs', logGroupKind, [], (_, tags) => ({ name: names.logGroup, retentionDays: config.logs.retentionDays, tags }));
   add('task-execution-role', 'task-execution', iamRoleKind, [
-    dep('app-log-group', 'its policy names the log group'),
-    ...ifPresent(b, dep('db-secret', 'its policy names the database secret'), dep('wp-salts-secret', 'its policy names the salts secret')),
+    createDep('app-log-group', 'its policy names the log group'),
+    ...ifPresent(b, createDep('db-secret', 'its policy names the database secret'), createDep('wp-salts-secret', 'its policy names the salts secret')),
   ], (i, tags) => {
     const d = dataInputs(b, i);
     return {
@@ -217,7 +218,7 @@ export function appSteps(b: StepBuilder): void {
       tags,
     };
   });
-  add('task-role', 'task', iamRoleKind, ifPresent(b, dep('efs', 'its policy names the file system'), dep('efs-ap', 'its policy names the access point')), (i, tags) => {
+  add('task-role', 'task', iamRoleKind, ifPresent(b, createDep('efs', 'its policy names the file system'), createDep('efs-ap', 'its policy names the access point')), (i, tags) => {
     const d = dataInputs(b, i);
     return {
       name: names.taskRole,
@@ -232,14 +233,16 @@ export function appSteps(b: StepBuilder): void {
 
   // Cluster and task definition
   add('ecs-cluster', 'cluster', ecsClusterKind, [], (_, tags) => ({ name: names.cluster, containerInsights: 'enabled' as const, tags }));
+  // A task definition only names things: registering it needs their ARNs and the database's host;
+  // deregistering it needs nothing, and none of them waits for it on delete.
   add('task-definition', 'wordpress', taskDefinitionKind, [
-    dep('task-execution-role', 'ECS starts the task with it'),
-    dep('task-role', 'the containers run with it'),
-    dep('app-log-group', 'the containers log to it'),
+    createDep('task-execution-role', 'ECS starts the task with it'),
+    createDep('task-role', 'the containers run with it'),
+    createDep('app-log-group', 'the containers log to it'),
     ...ifPresent(b,
-      dep('db-secret', 'the database credentials come from it'), dep('wp-salts-secret', 'the salts come from it'),
-      dep('db', 'the database host and name come from it'), dep('db-proxy', 'WordPress connects through it'),
-      dep('efs', 'the content volume is on it'), dep('efs-ap', 'the content volume mounts through it')),
+      createDep('db-secret', 'the database credentials come from it'), createDep('wp-salts-secret', 'the salts come from it'),
+      createDep('db', 'the database host and name come from it'), createDep('db-proxy', 'WordPress connects through it'),
+      createDep('efs', 'the content volume is on it'), createDep('efs-ap', 'the content volume mounts through it')),
   ], (i, tags): TaskDefinitionSpec => {
     const d = dataInputs(b, i);
     const { environment, secrets } = wordpressEnvironment(config, d);
@@ -275,10 +278,10 @@ export function appSteps(b: StepBuilder): void {
   }));
   const publicSubnets = b.azs.map((az) => subnetStep('public', az));
   add('alb', 'alb', loadBalancerKind, [
-    ...publicSubnets.map((s) => dep(s, 'it spans the public subnets')),
-    dep('sg-alb', 'it uses the alb security group'),
-    dep('igw', 'an internet-facing load balancer stays provisioning without an internet gateway'),
-    dep('alb-logs-bucket', 'the bucket policy must let ELB write before access logs are switched on'),
+    ...publicSubnets.map((s) => dep(s, 'it spans the public subnets; its interfaces keep them until it is gone')),
+    dep('sg-alb', 'it uses the alb security group; its interfaces keep the group until it is gone'),
+    dep('igw', 'an internet-facing load balancer stays provisioning without an internet gateway; its public addresses keep the gateway attached'),
+    dep('alb-logs-bucket', 'the bucket policy must let ELB write before access logs are switched on; the bucket is emptied once nothing writes to it'),
   ], (i, tags) => ({
     name: names.loadBalancer,
     subnetIds: publicSubnets.map((s) => i.get(s, 'subnetId')),
@@ -294,7 +297,7 @@ export function appSteps(b: StepBuilder): void {
     },
     tags,
   }));
-  add('target-group', 'tg', targetGroupKind, [dep('vpc', 'targets are in the VPC')], (i, tags) => ({
+  add('target-group', 'tg', targetGroupKind, [createDep('vpc', 'targets are in the VPC (a target group does not keep the VPC)')], (i, tags) => ({
     name: names.targetGroup, vpcId: i.get('vpc', 'vpcId'), port: CONTAINER_PORT, protocol: 'HTTP' as const, targetType: 'ip' as const,
     healthCheck: HEALTH_CHECK, attributes: { 'deregistration_delay.timeout_seconds': String(DEREGISTRATION_DELAY_SECONDS) }, tags,
   }));
@@ -302,15 +305,25 @@ export function appSteps(b: StepBuilder): void {
   const forward = (i: Inputs): ListenerAction => ({ type: 'forward', targetGroupArn: i.get('target-group', 'arn') });
   const listeners: string[] = [];
   if (domain) {
-    add('certificate', 'certificate', certificateKind, [dep('hosted-zone', 'validated by DNS in the zone')], (_, tags) => ({ domainName: domain.name, tags }));
-    add('certificate-dns', 'certificate-validation', dnsRecordKind, [dep('certificate', 'ACM names the record'), dep('hosted-zone', 'written into the zone')], (i) => ({
+    // Requesting the certificate needs nothing; its validation record needs the zone.
+    add('certificate', 'certificate', certificateKind, [], (_, tags) => ({ domainName: domain.name, tags }));
+    add('certificate-dns', 'certificate-validation', dnsRecordKind, [
+      createDep('certificate', 'ACM names the record'), createDep('hosted-zone', 'written into the zone'),
+    ], (i) => ({
       zoneName: domain.hostedZone, zoneId: i.get('hosted-zone', 'zoneId'), name: i.get('certificate', 'validationName'),
       type: 'CNAME' as const, ttl: 300, values: [i.get('certificate', 'validationValue')],
     }));
-    add('certificate-issued', 'certificate', certificateValidationKind, [dep('certificate', 'waits for it'), dep('certificate-dns', 'ACM validates through the record')], (i) => ({
+    add('certificate-issued', 'certificate', certificateValidationKind, [
+      createDep('certificate', 'waits for it'), createDep('certificate-dns', 'ACM validates through the record'),
+    ], (i) => ({
       certificateArn: i.get('certificate', 'arn'), domainName: domain.name,
     }));
-    add('listener-https', 'https', listenerKind, [dep('alb', 'a listener of the load balancer'), dep('target-group', 'forwards to it'), dep('certificate-issued', 'a listener needs an issued certificate')], (i, tags) => ({
+    add('listener-https', 'https', listenerKind, [
+      dep('alb', 'a listener of the load balancer'),
+      dep('target-group', 'forwards to it; the group cannot be deleted while a listener forwards to it'),
+      createDep('certificate-issued', 'a listener needs an issued certificate'),
+      deleteDep('certificate', 'ACM refuses to delete a certificate a listener uses'),
+    ], (i, tags) => ({
       loadBalancerArn: i.get('alb', 'arn'), port: 443, protocol: 'HTTPS' as const, sslPolicy: TLS_POLICY,
       certificateArn: i.get('certificate-issued', 'certificateArn'), defaultAction: forward(i), tags,
     }));
@@ -318,7 +331,9 @@ export function appSteps(b: StepBuilder): void {
       loadBalancerArn: i.get('alb', 'arn'), port: 80, protocol: 'HTTP' as const,
       defaultAction: { type: 'redirect' as const, protocol: 'HTTPS' as const, port: '443', statusCode: 'HTTP_301' as const }, tags,
     }));
-    add('alias-record', 'alias', dnsRecordKind, [dep('alb', 'points to it'), dep('hosted-zone', 'written into the zone')], (i) => ({
+    add('alias-record', 'alias', dnsRecordKind, [
+      dep('alb', 'points to it; removed first, so the name never points to a deleted load balancer'), createDep('hosted-zone', 'written into the zone'),
+    ], (i) => ({
       zoneName: domain.hostedZone, zoneId: i.get('hosted-zone', 'zoneId'), name: domain.name, type: 'A' as const,
       alias: { dnsName: i.get('alb', 'dnsName'), hostedZoneId: i.get('alb', 'canonicalHostedZoneId'), evaluateTargetHealth: true },
     }));
@@ -327,26 +342,30 @@ export function appSteps(b: StepBuilder): void {
     listeners.push('listener-https', 'listener-http');
   } else {
     // Without a domain there is no certificate: plain HTTP, and the listener says so when created.
-    add('listener-http', 'http', listenerKind, [dep('alb', 'a listener of the load balancer'), dep('target-group', 'forwards to it')], (i, tags) => ({
+    add('listener-http', 'http', listenerKind, [
+      dep('alb', 'a listener of the load balancer'), dep('target-group', 'forwards to it; the group cannot be deleted while a listener forwards to it'),
+    ], (i, tags) => ({
       loadBalancerArn: i.get('alb', 'arn'), port: 80, protocol: 'HTTP' as const, defaultAction: forward(i), tags,
     }));
     listeners.push('listener-http');
   }
 
-  // Service and auto scaling
+  // Service and auto scaling. On delete only the service's task interfaces (subnets, security group)
+  // and its cluster wait for it; AWS deletes the database, the mount targets, the routes and the
+  // listeners under a running service.
   const appSubnets = b.azs.map((az) => subnetStep('app', az));
   add('ecs-service', 'wordpress', ecsServiceKind, [
-    dep('ecs-cluster', 'runs in the cluster'),
-    dep('task-definition', 'runs this task definition'),
-    dep('target-group', 'registers its tasks in it'),
-    ...listeners.map((l) => dep(l, 'ECS refuses a target group that no listener attaches to the load balancer')),
-    ...appSubnets.map((s) => dep(s, 'its tasks run in the app subnets')),
-    dep('sg-app', 'its tasks use the app security group'),
+    dep('ecs-cluster', 'runs in the cluster, which cannot be deleted while the service is active'),
+    createDep('task-definition', 'runs this task definition'),
+    dep('target-group', 'registers its tasks in it; they are deregistered from it while the service drains'),
+    ...listeners.map((l) => createDep(l, 'ECS refuses a target group that no listener attaches to the load balancer')),
+    ...appSubnets.map((s) => dep(s, 'its tasks run in the app subnets; their interfaces keep the subnets until the service has drained')),
+    dep('sg-app', 'its tasks use the app security group; their interfaces keep the group until the service has drained'),
     ...ifPresent(b,
-      dep('sg-app-rules', 'tasks need their egress rules to pull the image and reach the database'),
-      ...b.azs.map((az) => dep(`rt-app-${az}`, 'tasks pull the image through the NAT gateway of their AZ')),
-      ...b.azs.map((az) => dep(`efs-mount-${az}`, 'tasks mount the file system in their AZ')),
-      dep('db', 'WordPress needs its database at start')),
+      createDep('sg-app-rules', 'tasks need their egress rules to pull the image and reach the database'),
+      ...b.azs.map((az) => createDep(`rt-app-${az}`, 'tasks pull the image through the NAT gateway of their AZ')),
+      ...b.azs.map((az) => createDep(`efs-mount-${az}`, 'tasks mount the file system in their AZ')),
+      createDep('db', 'WordPress needs its database at start')),
   ], (i, tags) => ({
     cluster: names.cluster,
     name: names.service,
@@ -363,27 +382,27 @@ export function appSteps(b: StepBuilder): void {
     platformVersion: 'LATEST',
     tags,
   }));
+  // The service step returns once ECS has the service; `up` also waits until it is steady (its tasks
+  // running and healthy, or the rollout's failure and the stopped tasks' reasons), alongside auto
+  // scaling, which only needs the service to exist.
+  add('ecs-service-steady', 'wordpress', ecsServiceSteadyKind, [createDep('ecs-service', 'waits for its rollout to finish')], (i) => ({
+    cluster: names.cluster, name: names.service, taskDefinitionArn: i.get('ecs-service', 'taskDefinition'),
+  }));
   const resourceId = serviceResourceId(names.cluster, names.service);
-  add('scaling-target', 'scaling', scalableTargetKind, [dep('ecs-service', 'scales its desired count')], (_, tags) => ({
+  add('scaling-target', 'scaling', scalableTargetKind, [dep('ecs-service', 'scales its desired count; deregistered first, so nothing scales the service while it drains')], (_, tags) => ({
     resourceId, min: config.scaling.min, max: config.scaling.max, tags,
   }));
   add('scaling-cpu', 'scaling-cpu', scalingPolicyKind, [dep('scaling-target', 'a policy of the scalable target')], () => ({
     name: names.cpuPolicy, resourceId, metric: 'ECSServiceAverageCPUUtilization' as const, targetValue: config.scaling.cpuTarget, scaleInCooldown: 300, scaleOutCooldown: 60,
   }));
   add('scaling-requests', 'scaling-requests', scalingPolicyKind, [
-    dep('scaling-target', 'a policy of the scalable target'), dep('alb', 'its metric is the load balancer\'s'), dep('target-group', 'its metric is per target of the group'),
+    dep('scaling-target', 'a policy of the scalable target'),
+    createDep('alb', 'its metric is the load balancer\'s'), createDep('target-group', 'its metric is per target of the group'),
   ], (i) => ({
     name: names.requestsPolicy, resourceId, metric: 'ALBRequestCountPerTarget' as const,
     resourceLabel: requestCountLabel(i.get('alb', 'arnSuffix'), i.get('target-group', 'arnSuffix')),
     targetValue: config.scaling.requestsPerTarget, scaleInCooldown: 300, scaleOutCooldown: 60,
   }));
-
-  if (domain) {
-    // "Before anything is created": every step that would otherwise start at once waits for the zone check.
-    for (const s of b.steps) {
-      if (s.id !== 'hosted-zone' && s.dependsOn.length === 0) s.dependsOn.push(dep('hosted-zone', 'the domain\'s hosted zone is checked before anything is created'));
-    }
-  }
 }
 
 export interface AppSummary {
@@ -405,7 +424,8 @@ export interface AppSummary {
 export function appSummary(config: Config, outputs: Record<string, Outputs>): AppSummary {
   const alb = outputs['alb'];
   const alias = outputs['alias-record'];
-  const svc = outputs['ecs-service'];
+  // The counts once the rollout is done (the service step records them as CreateService left them).
+  const svc = outputs['ecs-service-steady'] ?? outputs['ecs-service'];
   const out: AppSummary = { encrypted: !!config.domain };
   if (config.domain) {
     if (alias) out.url = `https://${config.domain.name}`;

@@ -21,7 +21,7 @@ import { dbInstanceKind } from './rds-instance.js';
 import { dbProxyKind } from './rds-proxy.js';
 import { dbSecretEndpointKind, secretKind, secretName } from './secret.js';
 import { securityGroupKind, securityGroupRulesKind, type SgRule } from './security-group.js';
-import { dep, type StepBuilder } from './step-builder.js';
+import { createDep, dep, type StepBuilder } from './step-builder.js';
 import type { Inputs, ResourceKind } from './types.js';
 
 export { DB_SECRET_KEYS, WORDPRESS_SALT_KEYS } from './secret.js';
@@ -103,9 +103,9 @@ export function dataSteps(b: StepBuilder): void {
     tags,
   }));
   add(DATA_STEPS.db, 'db', dbInstanceKind, [
-    dep(DATA_STEPS.dbSubnetGroup, 'the instance lives in the data subnets'),
-    dep('sg-db', 'the instance is behind the db security group'),
-    dep(DATA_STEPS.dbSecret, 'the master password is read from the secret at creation'),
+    dep(DATA_STEPS.dbSubnetGroup, 'the instance lives in the data subnets; the group cannot be deleted while it exists'),
+    dep('sg-db', 'the instance is behind the db security group; its interfaces keep the group until it is gone'),
+    createDep(DATA_STEPS.dbSecret, 'the master password is read from the secret at creation'),
   ], (i, tags) => ({
     identifier: `${stack}-db`,
     engine: database.engine,
@@ -126,8 +126,8 @@ export function dataSteps(b: StepBuilder): void {
     tags,
   }));
   add(DATA_STEPS.dbSecretEndpoint, 'db-secret', dbSecretEndpointKind, [
-    dep(DATA_STEPS.dbSecret, 'writes into the secret'),
-    dep(DATA_STEPS.db, 'the host and port exist once the instance does'),
+    createDep(DATA_STEPS.dbSecret, 'writes into the secret'),
+    createDep(DATA_STEPS.db, 'the host and port exist once the instance does'),
   ], (i) => ({
     secretArn: i.get(DATA_STEPS.dbSecret, 'arn'),
     host: i.get(DATA_STEPS.db, 'endpoint'),
@@ -139,19 +139,19 @@ export function dataSteps(b: StepBuilder): void {
 
   if (database.proxy) {
     const tcp = (port: number, sourceGroupId: string, description: string): SgRule => ({ protocol: 'tcp', fromPort: port, toPort: port, sourceGroupId, description });
-    add(DATA_STEPS.dbProxySecurityGroup, 'db-proxy', securityGroupKind, [dep('vpc', 'created inside the VPC')], (i, tags) => ({
+    add(DATA_STEPS.dbProxySecurityGroup, 'db-proxy', securityGroupKind, [dep('vpc', 'created inside the VPC, which cannot be deleted while it exists')], (i, tags) => ({
       vpcId: i.get('vpc', 'vpcId'), name: `${stack}-db-proxy`, description: `wpdeploy ${stack} database proxy: MySQL from the WordPress tasks`, tags,
     }));
     add(DATA_STEPS.dbProxySecurityGroupRules, 'db-proxy-rules', securityGroupRulesKind, [
-      dep(DATA_STEPS.dbProxySecurityGroup, 'the rules belong to the group'),
-      dep('sg-app', 'a rule references this group'),
-      dep('sg-db', 'a rule references this group'),
+      createDep(DATA_STEPS.dbProxySecurityGroup, 'the rules belong to the group (deleting the group takes them)'),
+      dep('sg-app', 'a rule references this group, which cannot be deleted while referenced'),
+      dep('sg-db', 'a rule references this group, which cannot be deleted while referenced'),
     ], (i) => ({
       groupId: group(i, 'db-proxy'),
       ingress: [tcp(DB_PORT, group(i, 'app'), 'MySQL from the WordPress tasks')],
       egress: [tcp(DB_PORT, group(i, 'db'), 'MySQL to the database')],
     }));
-    add(DATA_STEPS.dbProxyRole, 'db-proxy', iamRoleKind, [dep(DATA_STEPS.dbSecret, 'its policy names the secret')], (i, tags) => ({
+    add(DATA_STEPS.dbProxyRole, 'db-proxy', iamRoleKind, [createDep(DATA_STEPS.dbSecret, 'its policy names the secret')], (i, tags) => ({
       name: roleName(stack, 'db-proxy', config.region),
       description: `wpdeploy ${stack}: lets RDS Proxy read the database secret`,
       trustService: 'rds.amazonaws.com',
@@ -166,11 +166,12 @@ export function dataSteps(b: StepBuilder): void {
       tags,
     }));
     add(DATA_STEPS.dbProxy, 'db-proxy', dbProxyKind, [
-      dep(DATA_STEPS.db, 'the instance is its target'),
-      dep(DATA_STEPS.dbSecret, 'it logs in with the secret'),
-      dep(DATA_STEPS.dbProxyRole, 'it reads the secret with this role'),
-      dep(DATA_STEPS.dbProxySecurityGroup, 'it is behind its own security group'),
-      ...dataSubnets.map((s) => dep(s, 'it lives in the data subnets')),
+      // AWS deletes an instance a proxy targets (the target just goes): the two deletes run side by side.
+      createDep(DATA_STEPS.db, 'the instance is its target'),
+      createDep(DATA_STEPS.dbSecret, 'it logs in with the secret'),
+      createDep(DATA_STEPS.dbProxyRole, 'it reads the secret with this role'),
+      dep(DATA_STEPS.dbProxySecurityGroup, 'it is behind its own security group; its interfaces keep the group until it is gone'),
+      ...dataSubnets.map((s) => dep(s, 'it lives in the data subnets; its interfaces keep them until it is gone')),
     ], (i, tags) => ({
       name: `${stack}-db-proxy`,
       engineFamily: 'MYSQL' as const,
@@ -196,16 +197,16 @@ export function dataSteps(b: StepBuilder): void {
   }));
   for (const az of azs) {
     add(efsMountStep(az), `efs-${az}`, mountTargetKind, [
-      dep(DATA_STEPS.efs, 'a mount target of the file system'),
-      dep(subnetStep('app', az), 'in the app subnet of its AZ, next to the tasks'),
-      dep('sg-efs', 'behind the efs security group'),
+      dep(DATA_STEPS.efs, 'a mount target of the file system, which cannot be deleted while it has mount targets'),
+      dep(subnetStep('app', az), 'in the app subnet of its AZ, next to the tasks; its interface keeps the subnet until it is gone'),
+      dep('sg-efs', 'behind the efs security group; its interface keeps the group until it is gone'),
     ], (i) => ({
       fileSystemId: i.get(DATA_STEPS.efs, 'fileSystemId'),
       subnetId: i.get(subnetStep('app', az), 'subnetId'),
       securityGroupIds: [group(i, 'efs')],
     }));
   }
-  add(DATA_STEPS.efsAccessPoint, 'efs-wordpress', accessPointKind, [dep(DATA_STEPS.efs, 'an access point of the file system')], (i, tags) => ({
+  add(DATA_STEPS.efsAccessPoint, 'efs-wordpress', accessPointKind, [dep(DATA_STEPS.efs, 'an access point of the file system, deleted before it')], (i, tags) => ({
     fileSystemId: i.get(DATA_STEPS.efs, 'fileSystemId'),
     path: EFS_WORDPRESS_PATH,
     uid: WWW_DATA,

@@ -13,7 +13,7 @@ import { natGatewayKind } from './nat-gateway.js';
 import { defaultNetworkAclKind, networkAclKind, type AclRule } from './network-acl.js';
 import { routeTableKind } from './route-table.js';
 import { defaultSecurityGroupKind, securityGroupKind, securityGroupRulesKind, type SgRule } from './security-group.js';
-import { azLetter, dep, type StepBuilder } from './step-builder.js';
+import { azLetter, createDep, dep, deleteDep, type StepBuilder } from './step-builder.js';
 import { subnetKind } from './subnet.js';
 import type { Inputs, ResourceKind } from './types.js';
 import { vpcKind } from './vpc.js';
@@ -68,12 +68,14 @@ export function networkSteps(b: StepBuilder): void {
   const subnets = planSubnets(config.network.cidr, config.network.azCount)!;
   const add = b.add.bind(b);
   const vpcId = (i: Inputs) => i.get('vpc', 'vpcId');
-  const inVpc = dep('vpc', 'created inside the VPC');
+  // Dependencies: `dep` orders both ways (created after, deleted before); `createDep` only `up`;
+  // `deleteDep` only `down` (Dependency.only). Each says what AWS requires.
+  const inVpc = dep('vpc', 'created inside the VPC, which cannot be deleted while it exists');
 
   add('vpc', 'vpc', vpcKind, [], (_, tags) => ({ cidr: config.network.cidr, dnsSupport: true, dnsHostnames: true, tags }));
-  add('default-sg', 'default-sg', defaultSecurityGroupKind, [dep('vpc', 'AWS creates it with the VPC')], (i, tags) => ({ vpcId: vpcId(i), tags }));
-  add('default-nacl', 'default-nacl', defaultNetworkAclKind, [dep('vpc', 'AWS creates it with the VPC')], (i, tags) => ({ vpcId: vpcId(i), tags }));
-  add('igw', 'igw', internetGatewayKind, [dep('vpc', 'attached to the VPC')], (i, tags) => ({ vpcId: vpcId(i), tags }));
+  add('default-sg', 'default-sg', defaultSecurityGroupKind, [createDep('vpc', 'AWS creates it with the VPC, and deletes it with it')], (i, tags) => ({ vpcId: vpcId(i), tags }));
+  add('default-nacl', 'default-nacl', defaultNetworkAclKind, [createDep('vpc', 'AWS creates it with the VPC, and deletes it with it')], (i, tags) => ({ vpcId: vpcId(i), tags }));
+  add('igw', 'igw', internetGatewayKind, [dep('vpc', 'attached to the VPC, which cannot be deleted while it is attached')], (i, tags) => ({ vpcId: vpcId(i), tags }));
 
   for (const s of subnets) {
     const az = azLetter(s.azIndex);
@@ -81,29 +83,34 @@ export function networkSteps(b: StepBuilder): void {
   }
 
   for (const az of natAzs) {
-    // Teardown runs this edge backwards: the address is released before the gateway is detached
-    // (AWS refuses to detach while public addresses are mapped in the VPC).
-    add(`eip-nat-${az}`, `nat-${az}`, elasticIpKind, [dep('igw', 'teardown: released before the internet gateway is detached')], (_, tags) => ({ tags }));
+    // Allocating an address needs no gateway; releasing it must come before the gateway is detached.
+    add(`eip-nat-${az}`, `nat-${az}`, elasticIpKind, [
+      deleteDep('igw', 'released before the internet gateway is detached: AWS refuses to detach it while public addresses are mapped in the VPC'),
+    ], (_, tags) => ({ tags }));
     add(`nat-${az}`, `nat-${az}`, natGatewayKind, [
-      dep(subnetStep('public', az), 'lives in the public subnet of its AZ'),
-      dep(`eip-nat-${az}`, 'needs its Elastic IP'),
-      dep('igw', 'a public NAT gateway fails without an internet gateway on the VPC'),
+      dep(subnetStep('public', az), 'lives in the public subnet of its AZ; its interface keeps the subnet until it is deleted'),
+      dep(`eip-nat-${az}`, 'needs its Elastic IP, which cannot be released while the gateway holds it'),
+      // On delete it already comes before the gateway: gateway before its address, address before the gateway.
+      createDep('igw', 'a public NAT gateway fails without an internet gateway on the VPC'),
     ], (i, tags) => ({ subnetId: i.get(subnetStep('public', az), 'subnetId'), allocationId: i.get(`eip-nat-${az}`, 'allocationId'), tags }));
   }
 
   const tierSubnets = (tier: SubnetTier) => azs.map((az) => subnetStep(tier, az));
-  add('rt-public', 'public', routeTableKind, [inVpc, dep('igw', 'its default route targets the internet gateway'), ...tierSubnets('public').map((s) => dep(s, 'associated with it'))],
+  // A route table goes before its subnets (disassociated, then deleted); a route to a gateway that is
+  // deleted first only turns into a blackhole, so routes order `up` only.
+  const associated = (s: string) => dep(s, 'associated with it; disassociated before the subnet goes');
+  add('rt-public', 'public', routeTableKind, [inVpc, createDep('igw', 'its default route targets the internet gateway'), ...tierSubnets('public').map(associated)],
     (i, tags) => ({ vpcId: vpcId(i), routes: [{ destination: ANY, gatewayId: i.get('igw', 'internetGatewayId') }], subnetIds: tierSubnets('public').map((s) => i.get(s, 'subnetId')), tags }));
   for (const az of azs) {
     const nat = `nat-${natAzs.includes(az) ? az : natAzs[0]}`;
-    add(`rt-app-${az}`, `app-${az}`, routeTableKind, [inVpc, dep(nat, 'its default route targets the NAT gateway of its AZ'), dep(subnetStep('app', az), 'associated with it')],
+    add(`rt-app-${az}`, `app-${az}`, routeTableKind, [inVpc, createDep(nat, 'its default route targets the NAT gateway of its AZ'), associated(subnetStep('app', az))],
       (i, tags) => ({ vpcId: vpcId(i), routes: [{ destination: ANY, natGatewayId: i.get(nat, 'natGatewayId') }], subnetIds: [i.get(subnetStep('app', az), 'subnetId')], tags }));
   }
-  add('rt-data', 'data', routeTableKind, [inVpc, ...tierSubnets('data').map((s) => dep(s, 'associated with it'))],
+  add('rt-data', 'data', routeTableKind, [inVpc, ...tierSubnets('data').map(associated)],
     (i, tags) => ({ vpcId: vpcId(i), routes: [], subnetIds: tierSubnets('data').map((s) => i.get(s, 'subnetId')), tags }));
 
   for (const tier of ['public', 'app', 'data'] as const) {
-    add(`nacl-${tier}`, tier, networkAclKind, [inVpc, ...tierSubnets(tier).map((s) => dep(s, 'associated with it'))],
+    add(`nacl-${tier}`, tier, networkAclKind, [inVpc, ...tierSubnets(tier).map((s) => dep(s, 'associated with it; its subnets move back to the default ACL before they go'))],
       (i, tags) => ({ vpcId: vpcId(i), rules: aclRules(tier, config.network.cidr, config.database.proxy), subnetIds: tierSubnets(tier).map((s) => i.get(s, 'subnetId')), tags }));
   }
 
@@ -125,7 +132,10 @@ export function networkSteps(b: StepBuilder): void {
   const mysqlPeer = (i: Inputs) => (viaProxy ? i.get(`sg-${PROXY}`, 'groupId') : g(i, 'db'));
   const rules = (role: keyof typeof groups, peers: string[], spec: (i: Inputs) => { ingress: SgRule[]; egress: SgRule[] }) =>
     add(`sg-${role}-rules`, `${role}-rules`, securityGroupRulesKind,
-      [dep(`sg-${role}`, 'the rules belong to the group'), ...peers.map((p) => dep(`sg-${p}`, 'a rule references this group'))],
+      [
+        createDep(`sg-${role}`, 'the rules belong to the group (deleting the group takes them)'),
+        ...peers.map((p) => dep(`sg-${p}`, 'a rule references this group, which cannot be deleted while referenced')),
+      ],
       (i) => ({ groupId: g(i, role), ...spec(i) }));
   rules('alb', ['app'], (i) => ({
     ingress: [tcp(80, { cidr: ANY }, 'HTTP from the internet'), tcp(443, { cidr: ANY }, 'HTTPS from the internet')],
@@ -148,7 +158,7 @@ export function networkSteps(b: StepBuilder): void {
   if (config.network.flowLogs) {
     const groupName = logGroupName(stack, 'vpc-flow-logs');
     add('flow-logs-group', 'vpc-flow-logs', logGroupKind, [], (_, tags) => ({ name: groupName, retentionDays: config.logs.retentionDays, tags }));
-    add('flow-logs-role', 'vpc-flow-logs', iamRoleKind, [dep('flow-logs-group', 'its policy names the log group')], (i, tags) => ({
+    add('flow-logs-role', 'vpc-flow-logs', iamRoleKind, [createDep('flow-logs-group', 'its policy names the log group')], (i, tags) => ({
       name: roleName(stack, 'flow-logs', config.region),
       description: `wpdeploy ${stack}: lets VPC Flow Logs write to ${groupName}`,
       trustService: 'vpc-flow-logs.amazonaws.com',
@@ -166,7 +176,9 @@ export function networkSteps(b: StepBuilder): void {
       managedPolicyArns: [],
       tags,
     }));
-    add('flow-log', 'vpc-flow-log', flowLogKind, [inVpc, dep('flow-logs-group', 'writes to it'), dep('flow-logs-role', 'delivers with it')], (i, tags) => ({
+    add('flow-log', 'vpc-flow-log', flowLogKind, [
+      inVpc, createDep('flow-logs-group', 'writes to it'), createDep('flow-logs-role', 'delivers with it'),
+    ], (i, tags) => ({
       vpcId: vpcId(i), logGroupName: groupName, roleArn: i.get('flow-logs-role', 'arn'), trafficType: 'ALL' as const, tags,
     }));
   }

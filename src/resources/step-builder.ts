@@ -16,7 +16,12 @@ export interface StackContext {
 /** `a`, `b`, `c`, ... for AZ index 0, 1, 2, ... */
 export const azLetter = (i: number) => String.fromCharCode(97 + i);
 
+/** An edge both ways: created after `step`, deleted before it. */
 export const dep = (step: string, why: string): Dependency => ({ step, why });
+/** An edge `up` needs and `down` does not: AWS lets `step` be deleted first. */
+export const createDep = (step: string, why: string): Dependency => ({ step, why, only: 'create' });
+/** An edge only `down` needs: deleted before `step`, but created without it. */
+export const deleteDep = (step: string, why: string): Dependency => ({ step, why, only: 'delete' });
 
 /** Collects the steps of the stack; `desired` receives the step's full tag set. */
 export class StepBuilder {
@@ -32,8 +37,14 @@ export class StepBuilder {
     return this.steps.some((s) => s.id === id);
   }
 
-  add<S, A extends Actual>(id: string, role: string, kind: ResourceKind<S, A>, dependsOn: Dependency[], desired: (inputs: Inputs, tags: Record<string, string>) => NoInfer<S>): void {
+  add<S, A extends Actual>(
+    id: string, role: string, kind: ResourceKind<S, A>, dependsOn: Dependency[], desired: (inputs: Inputs, tags: Record<string, string>) => NoInfer<S>,
+    options: { check?: boolean } = {},
+  ): void {
     const { stack, tags: userTags } = this.config;
-    this.steps.push({ id, role, kind: kind as unknown as ResourceKind, dependsOn, desired: (inputs) => desired(inputs, stackTags({ stack, step: id, role, userTags })) });
+    this.steps.push({
+      id, role, kind: kind as unknown as ResourceKind, dependsOn, desired: (inputs) => desired(inputs, stackTags({ stack, step: id, role, userTags })),
+      ...(options.check ? { check: true } : {}),
+    });
   }
 }

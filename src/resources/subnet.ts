@@ -85,7 +85,7 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
     const id = created.SubnetId!;
     await ctx.recordId(id, created.SubnetArn);
     const s = await waitFor({
-      what: `subnet ${id} to be available`, expectedMs: 2_000, scale: ctx.scale, signal: ctx.signal,
+      what: `subnet ${id} to be available`, expectedMs: 2_000, scale: ctx.scale, signal: ctx.signal, initial: created,
       check: () => client.send(new EC2.DescribeSubnetsCommand({ SubnetIds: [id] })).then((x) => x.Subnets?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
       done: (v) => v?.State === 'available',
     });

@@ -60,6 +60,14 @@ export interface ResourceContext {
   clientToken(): string;
   /** Record the id the moment a create returns, before any wait. */
   recordId(id: string, arn?: string): Promise<void>;
+  /**
+   * Lets the steps that need this resource go ahead before the operation ends: on create or update,
+   * `actual` is usable as it is and its outputs are what they read (a VPC once available, before its
+   * DNS attributes are set); what follows must not change those outputs. Optional to call.
+   */
+  usable?(actual: Actual): void;
+  /** On delete: the resource is gone, so what AWS refused to delete before it may go ahead (work left: a snapshot's tags). */
+  gone?(): void;
   progress(message: string): void;
   warn(message: string): void;
   /**
@@ -122,10 +130,22 @@ export interface Inputs {
   get(step: string, key: string): string;
 }
 
+/**
+ * One edge of the step graph, and why AWS needs it. An edge orders both ways by default: `up`
+ * creates the step after its dependency, `down` deletes it before (a subnet after its VPC, and gone
+ * before it). Many edges hold one way only, and say so, so that each command waits for exactly what
+ * AWS requires:
+ * - `create`: `up` only. `down` may delete the dependency first (the task definition needs the
+ *   database's endpoint to be registered, but AWS deletes the instance while the service still runs).
+ * - `delete`: `down` only (an Elastic IP is released before the internet gateway is detached; it
+ *   does not need the gateway to be allocated).
+ */
 export interface Dependency {
   step: string;
-  /** Why this edge is essential (shown by `plan --explain` and the benchmark). */
+  /** Why this edge is essential (shown in the step graph and the benchmark's critical chain). */
   why: string;
+  /** Which command the edge orders: both (default), `create` (up) or `delete` (down) only. */
+  only?: 'create' | 'delete';
 }
 
 export interface StepDef<S = unknown, A extends Actual = Actual> {
@@ -136,7 +156,17 @@ export interface StepDef<S = unknown, A extends Actual = Actual> {
   dependsOn: Dependency[];
   /** The desired spec, from the config and the dependencies' outputs. */
   desired(inputs: Inputs): S;
+  /**
+   * A check that must pass before `up` changes anything (the domain's hosted zone): it starts first;
+   * other steps read meanwhile, and hold back their creates, updates and deletes until it passes.
+   */
+  check?: boolean;
 }
+
+/** The steps this one is created after (`up`). */
+export const createDeps = (def: Pick<StepDef, 'dependsOn'>): string[] => def.dependsOn.filter((d) => d.only !== 'delete').map((d) => d.step);
+/** The steps this one is deleted before (`down`): AWS refuses to delete them while it exists. */
+export const deleteDeps = (def: Pick<StepDef, 'dependsOn'>): string[] => def.dependsOn.filter((d) => d.only !== 'create').map((d) => d.step);
 
 /** True when a spec value is known (not UNKNOWN, not missing). */
 export function known<T>(v: T | undefined): v is T {

@@ -89,10 +89,16 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
       expectedMs: vpcKind.timing!.createMs,
       scale: ctx.scale,
       signal: ctx.signal,
+      initial: r.Vpc,
       // Right after CreateVpc, a describe may not see it yet (eventual consistency).
       check: () => client.send(new EC2.DescribeVpcsCommand({ VpcIds: [id] })).then((x) => x.Vpcs?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
       done: (v) => v?.State === 'available',
     });
+    // Subnets, gateways and groups need only the VPC: they go ahead while its DNS attributes are set
+    // (nothing created in it needs them at creation; a new VPC has DNS support on already).
+    const arn = `arn:aws:ec2:${ctx.region}:${vpc!.OwnerId ?? ctx.account}:vpc/${id}`;
+    const available: VpcActual = { id, arn, state: vpc!.State, cidr: vpc!.CidrBlock ?? desired.cidr, dnsSupport: true, dnsHostnames: false, tags: desired.tags };
+    ctx.usable?.(available);
     await setDns(ctx, id, desired, { dnsSupport: true, dnsHostnames: false });
     return { ...(await describe(ctx, vpc!)) };
   },

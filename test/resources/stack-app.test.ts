@@ -29,10 +29,22 @@ describe('appSteps', () => {
     expect(() => new WorkGraph(buildSteps(withDomain, ctx).map((s) => ({ id: s.id, dependsOn: s.dependsOn.map((d) => d.step) })))).not.toThrow();
   });
 
-  it('with a domain, every other step waits for the hosted zone check: nothing is created before it', () => {
+  it('with a domain, the hosted zone is a check (nothing is changed before it passes), and only the records need the zone', () => {
     const steps = buildSteps(withDomain, ctx);
-    const roots = steps.filter((s) => s.dependsOn.length === 0).map((s) => s.id);
-    expect(roots).toEqual(['hosted-zone']);
+    expect(steps.filter((s) => s.check).map((s) => s.id)).toEqual(['hosted-zone']);
+    expect(byId(steps).get('hosted-zone')!.dependsOn).toEqual([]);
+    const onZone = steps.filter((s) => s.dependsOn.some((d) => d.step === 'hosted-zone'));
+    expect(onZone.map((s) => s.id).sort()).toEqual(['alias-record', 'certificate-dns']);
+    // The zone is the user's: teardown never waits for, nor orders anything around, the lookup.
+    for (const s of onZone) expect(s.dependsOn.find((d) => d.step === 'hosted-zone')!.only).toBe('create');
+  });
+
+  it('the service step returns once the service exists: auto scaling needs no more, and a step of its own waits for the rollout', () => {
+    const steps = byId(buildSteps(withDomain, ctx));
+    expect(steps.get('scaling-target')!.dependsOn.map((d) => d.step)).toEqual(['ecs-service']);
+    expect(steps.get('ecs-service-steady')!.dependsOn.map((d) => d.step)).toEqual(['ecs-service']);
+    expect(steps.get('ecs-service-steady')!.kind.lookup).toBe(true);
+    expect(steps.get('ecs-service-steady')!.desired(inputs)).toEqual({ cluster: 'blog-cluster', name: 'blog-wordpress', taskDefinitionArn: 'ecs-service.taskDefinition' });
   });
 
   it('without a domain: one HTTP listener forwarding to the target group, no certificate, no records', () => {
@@ -161,6 +173,9 @@ describe('appSummary', () => {
       'alb': { dnsName: 'blog-alb-1.elb' }, 'alias-record': { name: 'www.example.com' },
       'ecs-service': { runningCount: '2', desiredCount: '3' }, 'target-group': { health: '2/2 healthy' }, 'certificate-issued': { status: 'ISSUED' },
     })).toEqual({ url: 'https://www.example.com', encrypted: true, service: { running: 2, desired: 3 }, targets: '2/2 healthy', certificate: 'ISSUED' });
+    // After `up`, the rollout's counts (the service step keeps those CreateService answered with).
+    expect(appSummary(withDomain, { 'ecs-service': { runningCount: '0', desiredCount: '2' }, 'ecs-service-steady': { runningCount: '2', desiredCount: '2' } }).service)
+      .toEqual({ running: 2, desired: 2 });
   });
   it('http://<load balancer> without a domain, said to be unencrypted', () => {
     expect(appSummary(withoutDomain, { alb: { dnsName: 'blog-alb-1.elb' } })).toEqual({ url: 'http://blog-alb-1.elb', encrypted: false });

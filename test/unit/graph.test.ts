@@ -305,3 +305,143 @@ describe('a worker that throws synchronously', () => {
     expect(r.skipped).toEqual(['c']);
   });
 });
+
+describe('critical-path-first scheduling', () => {
+  const w = (id: string, weightMs: number, ...dependsOn: string[]): GraphNode => ({ id, dependsOn, weightMs });
+
+  /** Runs the graph one node at a time, each node finishing at once: the order the ready pool picks. */
+  async function order(nodes: GraphNode[], concurrency = 1): Promise<string[]> {
+    const started: string[] = [];
+    await new WorkGraph(nodes).run(async (id) => void started.push(id), { concurrency });
+    return started;
+  }
+
+  it('remainingPath: a node\'s weight plus the longest chain of its dependents', () => {
+    const g = new WorkGraph([w('vpc', 3), w('subnet-a', 2, 'vpc'), w('subnet-b', 2, 'vpc'), w('db', 900, 'subnet-b'), w('alb', 180, 'subnet-a'), w('svc', 150, 'db', 'alb')]);
+    expect(Object.fromEntries(g.remainingPath())).toEqual({ vpc: 1055, 'subnet-a': 332, 'subnet-b': 1052, db: 1050, alb: 330, svc: 150 });
+  });
+
+  it('the ready pool starts the node with the longest chain ahead first, not the first declared', async () => {
+    // Declared first: quick steps; declared last: the start of the slow chain.
+    const nodes = [w('igw', 2), w('eip', 1), w('log-group', 1), w('subnet-data', 2), w('db', 900, 'subnet-data')];
+    expect(await order(nodes)).toEqual(['subnet-data', 'db', 'igw', 'eip', 'log-group']);
+  });
+
+  it('with a few slots, the slow chain never waits behind quick steps', async () => {
+    const c = controlledWorker();
+    const nodes = [
+      w('vpc', 3),
+      ...['sg-a', 'sg-b', 'sg-c', 'rt-a', 'rt-b', 'nacl-a'].map((id) => w(id, 2, 'vpc')),
+      w('subnet-data', 2, 'vpc'), w('db-subnet-group', 2, 'subnet-data'), w('db', 900, 'db-subnet-group'),
+    ];
+    let result: RunResult | undefined;
+    void new WorkGraph(nodes).run(c.worker, { concurrency: 2 }).then((r) => (result = r));
+    await settle();
+    expect([...c.running.keys()]).toEqual(['vpc']);
+    c.running.get('vpc')!.resolve();
+    await settle();
+    expect([...c.running.keys()]).toEqual(['subnet-data', 'sg-a']);
+    c.running.get('subnet-data')!.resolve();
+    await settle();
+    expect([...c.running.keys()]).toEqual(['sg-a', 'db-subnet-group']);
+    c.running.get('db-subnet-group')!.resolve();
+    await settle();
+    expect([...c.running.keys()]).toEqual(['sg-a', 'db']);
+    while (!result) {
+      await settle();
+      c.running.values().next().value?.resolve();
+    }
+    expect(result.done).toHaveLength(nodes.length);
+  });
+
+  it('equal chains go in declaration order; unweighted graphs keep the old order', async () => {
+    expect(await order([w('a', 5), w('b', 5), w('c', 5)])).toEqual(['a', 'b', 'c']);
+    expect(await order([node('x'), node('y'), node('z', 'x')])).toEqual(['x', 'y', 'z']);
+  });
+
+  it('teardown: the reverse graph keeps the weights, so the slow delete starts first', async () => {
+    // Going up: subnet <- db-subnet-group <- db, subnet <- nacl; reversed, db is deleted first.
+    const up = [w('subnet', 2), w('nacl', 2, 'subnet'), w('db-subnet-group', 2, 'subnet'), w('db', 480, 'db-subnet-group')];
+    const rev = new WorkGraph(up).reversed();
+    expect(rev.nodes.get('db')!.weightMs).toBe(480);
+    expect(await order([...rev.nodes.values()])).toEqual(['db', 'nacl', 'db-subnet-group', 'subnet']);
+  });
+
+  it('a node marked first starts before every other ready node, whatever the weights', async () => {
+    expect(await order([w('vpc', 3), w('db', 900), { id: 'zone-check', dependsOn: [], weightMs: 1, first: true }])).toEqual(['zone-check', 'db', 'vpc']);
+  });
+
+  it('a node marked first cannot have dependencies', () => {
+    expect(() => new WorkGraph([node('a'), { id: 'b', dependsOn: ['a'], first: true }])).toThrow(/b runs first/);
+  });
+});
+
+describe('release and skip', () => {
+  it('release() lets dependents start while the node keeps its slot', async () => {
+    const events: string[] = [];
+    let finishA!: () => void;
+    const aHeld = new Promise<void>((r) => (finishA = r));
+    const g = new WorkGraph([node('a'), node('b', 'a'), node('c', 'a')]);
+    const run = g.run(async (id, release) => {
+      events.push(`start:${id}`);
+      if (id === 'a') {
+        release();
+        await aHeld; // trailing work, after the outputs are out
+      }
+      events.push(`end:${id}`);
+    }, { concurrency: 2 });
+    await settle();
+    // b started on a's release; c waited for a slot (a still holds one, b the other) until b ended.
+    expect(events).toEqual(['start:a', 'start:b', 'end:b', 'start:c', 'end:c']);
+    finishA();
+    const r = await run;
+    expect(r.done.sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a node that fails after its release is failed; its dependents already started finish', async () => {
+    const g = new WorkGraph([node('a'), node('b', 'a'), node('c', 'b')]);
+    const r = await g.run(async (id, release) => {
+      if (id === 'a') {
+        release();
+        await settle();
+        throw new Error('twin delete failed');
+      }
+      if (id === 'b') await settle();
+    }, { concurrency: 4 });
+    expect(r.failed.map((f) => f.id)).toEqual(['a']);
+    expect(r.done).toEqual(['b']);
+    expect(r.skipped).toEqual(['c']);
+  });
+
+  it('a worker answering skipped is reported skipped, not done, and its dependents never start', async () => {
+    const started: string[] = [];
+    const r = await new WorkGraph([node('a'), node('b', 'a'), node('c')]).run(async (id) => {
+      started.push(id);
+      return id === 'a' ? 'skipped' : undefined;
+    }, { concurrency: 1 });
+    expect(started).toEqual(['a', 'c']);
+    expect(r.done).toEqual(['c']);
+    expect(r.skipped).toEqual(['a', 'b']);
+  });
+});
+
+describe('stagger', () => {
+  it('starts one node per turn of the event loop, the longest chain first, up to the limit', async () => {
+    const c = controlledWorker();
+    const nodes: GraphNode[] = [{ id: 'quick', dependsOn: [], weightMs: 1 }, { id: 'slow', dependsOn: [], weightMs: 900 }, { id: 'mid', dependsOn: [], weightMs: 100 }, { id: 'late', dependsOn: [], weightMs: 1 }];
+    let result: RunResult | undefined;
+    void new WorkGraph(nodes).run(c.worker, { concurrency: 3, stagger: true }).then((r) => (result = r));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect([...c.running.keys()]).toEqual(['slow']); // the others wait a turn each
+    await settle();
+    await settle();
+    expect([...c.running.keys()]).toEqual(['slow', 'mid', 'quick']);
+    while (!result) {
+      await settle();
+      c.running.values().next().value?.resolve();
+    }
+    expect(c.maxInFlight).toBe(3);
+    expect(result.done).toHaveLength(4);
+  });
+});
