@@ -90,7 +90,7 @@ export function networkSteps(b: StepBuilder): void {
     add(`nat-${az}`, `nat-${az}`, natGatewayKind, [
       dep(subnetStep('public', az), 'lives in the public subnet of its AZ; its interface keeps the subnet until it is deleted'),
       dep(`eip-nat-${az}`, 'needs its Elastic IP, which cannot be released while the gateway holds it'),
-      // On delete it already comes before the gateway: gateway before its address, address before the gateway.
+      // On delete it comes before the gateway anyway: the NAT before the address it holds, the address before the gateway.
       createDep('igw', 'a public NAT gateway fails without an internet gateway on the VPC'),
     ], (i, tags) => ({ subnetId: i.get(subnetStep('public', az), 'subnetId'), allocationId: i.get(`eip-nat-${az}`, 'allocationId'), tags }));
   }

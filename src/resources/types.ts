@@ -142,7 +142,7 @@ export interface Inputs {
  */
 export interface Dependency {
   step: string;
-  /** Why this edge is essential (shown in the step graph and the benchmark's critical chain). */
+  /** Why AWS needs this edge, for the reader of the step graph (a unit test checks every edge has one). */
   why: string;
   /** Which command the edge orders: both (default), `create` (up) or `delete` (down) only. */
   only?: 'create' | 'delete';

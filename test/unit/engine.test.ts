@@ -22,7 +22,7 @@ interface World {
 }
 
 /** A kind whose resources live in `world`; `holdCreate` makes a create wait until the test releases it. */
-function fakeKind(world: World, name: string, opts: { holdCreate?: boolean; holdDelete?: boolean; missingCheck?: boolean; lookup?: boolean; early?: boolean; replace?: boolean } = {}): ResourceKind<{ step: string }, Actual> {
+function fakeKind(world: World, name: string, opts: { holdCreate?: boolean; holdDelete?: boolean; missingCheck?: boolean; lookup?: boolean; early?: boolean; replace?: boolean; slowFind?: boolean } = {}): ResourceKind<{ step: string }, Actual> {
   return {
     kind: `fake:${name}`,
     noun: name,
@@ -31,7 +31,7 @@ function fakeKind(world: World, name: string, opts: { holdCreate?: boolean; hold
     async find(ctx) {
       world.log.push(`find ${ctx.step}`);
       const found = world.live.get(ctx.step);
-      if (found) await new Promise((r) => setTimeout(r, 5)); // a read that takes a while
+      if (found || opts.slowFind) await new Promise((r) => setTimeout(r, 5)); // a read that takes a while
       return found;
     },
     onReplace: opts.replace ? 'recreate' : undefined,
@@ -77,7 +77,7 @@ describe('checks', () => {
   it('a failed check: the other steps read, but nothing is created; they are reported skipped', async () => {
     const w = newWorld();
     const steps = [
-      step('zone', fakeKind(w, 'zone', { missingCheck: true, lookup: true }), [], true),
+      step('zone', fakeKind(w, 'zone', { missingCheck: true, lookup: true, slowFind: true }), [], true),
       step('vpc', fakeKind(w, 'vpc')),
       step('bucket', fakeKind(w, 'bucket')),
       step('subnet', fakeKind(w, 'subnet'), [{ step: 'vpc', why: 'in it' }]),

@@ -109,3 +109,40 @@ describe('the step graph', () => {
     expect(order[0]).toBe('db');
   });
 });
+
+describe('the default concurrency', () => {
+  /**
+   * The time a run takes on a virtual clock when each step takes its kind's typical duration (create
+   * or delete) plus `overheadMs` of API calls, under the engine's scheduling.
+   */
+  async function makespan(s: StepDef[], mode: 'up' | 'down', concurrency: number, overheadMs: number): Promise<number> {
+    const graph = mode === 'up' ? upGraph(s) : downGraph(s).reversed();
+    const took = (d: StepDef) => (mode === 'up' ? d.kind.timing?.createMs : d.kind.lookup ? 0 : d.kind.timing?.deleteMs) ?? 0;
+    const byStep = new Map(s.map((d) => [d.id, d]));
+    let now = 0;
+    const timers: Array<{ at: number; fire: () => void }> = [];
+    let over = false;
+    const run = graph.run((id) => new Promise<void>((fire) => void timers.push({ at: now + took(byStep.get(id)!) + overheadMs, fire })), { concurrency });
+    void run.then(() => (over = true));
+    while (!over) {
+      await new Promise((r) => setImmediate(r));
+      timers.sort((a, b) => a.at - b.at);
+      const next = timers.shift();
+      if (!next) continue;
+      now = next.at;
+      next.fire();
+    }
+    return now;
+  }
+
+  it.each(Object.entries(configs))('%s: 8 at once is as quick as no limit, up and down, with 1 to 20 s of calls per step', async (_what, config) => {
+    const s = buildSteps(config, ctx);
+    for (const mode of ['up', 'down'] as const) {
+      for (const overheadMs of [1_000, 10_000, 20_000]) {
+        expect(await makespan(s, mode, 8, overheadMs), `${mode}, ${overheadMs} ms per step`).toBe(await makespan(s, mode, 64, overheadMs));
+      }
+    }
+    // one at a time is the ordered runbook: far longer
+    expect(await makespan(s, 'up', 1, 1_000)).toBeGreaterThan(1.3 * (await makespan(s, 'up', 64, 1_000)));
+  });
+});
