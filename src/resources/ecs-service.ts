@@ -3,13 +3,13 @@
  * with the app security group, registered in the target group; deployment circuit breaker with
  * rollback, a health-check grace period, service tags propagated to tasks, ECS managed tags.
  *
- * The service step returns as soon as ECS has the service (auto scaling needs no more); a second
- * step, `ecsServiceSteadyKind`, waits with a bound until it is steady: one deployment, running the
- * wanted task definition, as many tasks running as desired (the AWS `services-stable` waiter's test,
- * plus the task definition, so a circuit-breaker rollback is not taken for success). On failure it
- * shows why the latest tasks stopped. A changed task definition (or network, load balancer,
- * deployment setting) rolls out through UpdateService. After creation the desired count belongs to
- * Application Auto Scaling: it is never compared nor updated.
+ * `up` waits, with a bound, until the service is steady: one deployment, running the wanted task
+ * definition, as many tasks running as desired (the AWS `services-stable` waiter's test, plus the
+ * task definition, so a circuit-breaker rollback is not taken for success). On failure it shows why
+ * the latest tasks stopped. Auto scaling needs only the service to exist: the step lets its
+ * dependents go ahead (ResourceContext.usable) as soon as ECS has the service, before the wait. A changed task definition (or network, load balancer, deployment
+ * setting) rolls out through UpdateService. After creation the desired count belongs to Application
+ * Auto Scaling: it is never compared nor updated.
  *
  * CreateService is retried briefly while ECS cannot assume a just-created role, or does not yet see
  * the target group attached to the load balancer. Deleting scales to 0, deletes with force and waits
@@ -80,8 +80,6 @@ export interface EcsServiceActual extends Actual {
 
 const STEADY_MS = 150_000;
 const DRAIN_MS = 60_000;
-/** CreateService itself (a retry or two while IAM and ELB catch up); the rollout is the steady step's. */
-const CREATE_MS = 5_000;
 
 /** `service/<cluster>/<name>`: the Application Auto Scaling resource id. */
 export const serviceResourceId = (cluster: string, name: string) => `service/${cluster}/${name}`;
@@ -237,7 +235,7 @@ export async function waitSteady(ctx: ResourceContext, cluster: string, name: st
 export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
   kind: 'ecs:service',
   noun: 'ecs service',
-  timing: { createMs: CREATE_MS, deleteMs: DRAIN_MS },
+  timing: { createMs: STEADY_MS, deleteMs: DRAIN_MS },
   onReplace: 'refuse',
 
   /** The ACTIVE service of the recorded (or wanted) cluster and name, when recorded or tagged for this step. */
@@ -274,8 +272,8 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
   },
 
   /**
-   * Creates the service (retrying briefly on IAM and ELB propagation) and records it; the rollout is
-   * waited for by the steady step (`ecsServiceSteadyKind`).
+   * Creates the service (retrying briefly on IAM and ELB propagation) and records it; lets auto
+   * scaling go ahead, then waits until steady.
    */
   async create(ctx, desired) {
     const existing = await describe(ctx, desired.cluster, desired.name);
@@ -304,10 +302,12 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
     });
     const arn = r.service!.serviceArn!;
     await ctx.recordId(arn, arn);
-    return fromResponse(r.service!, desired);
+    ctx.usable?.(fromResponse(r.service!, desired));
+    const s = await waitSteady(ctx, desired.cluster, desired.name, desired.taskDefinitionArn);
+    return toActual(s);
   },
 
-  /** UpdateService with what changed (a new task definition rolls out: the steady step waits for it); tags in place. */
+  /** UpdateService with what changed (a new task definition rolls out), then waits until steady; tags in place. */
   async update(ctx, desired, actual) {
     const fields = new Set(ecsServiceKind.diff(desired, actual).changes.map((c) => c.field.replace(/\..*$/, '')));
     const s = settings(desired);
@@ -321,9 +321,10 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
     if (fields.has('enableECSManagedTags')) input.enableECSManagedTags = s.enableECSManagedTags;
     let current = actual;
     if (Object.keys(input).length > 2) {
-      const r = await retrying(() => ecs(ctx).send(new ECS.UpdateServiceCommand(input)), { retryable: isIamPropagation, attempts: 6, baseMs: 2_000, scale: ctx.scale });
-      current = r.service ? fromResponse(r.service, desired, actual.tags) : actual;
-      current = { ...current, taskDefinitionArn: input.taskDefinition ?? current.taskDefinitionArn };
+      await retrying(() => ecs(ctx).send(new ECS.UpdateServiceCommand(input)), { retryable: isIamPropagation, attempts: 6, baseMs: 2_000, scale: ctx.scale });
+      const updated: EcsServiceActual = { ...actual, taskDefinitionArn: input.taskDefinition ?? actual.taskDefinitionArn };
+      ctx.usable?.(updated);
+      current = toActual(await waitSteady(ctx, actual.cluster, actual.name, input.taskDefinition ?? actual.taskDefinitionArn));
     }
     const toSet = tagsToSet(desired.tags, actual.tags);
     if (Object.keys(toSet).length) await ecs(ctx).send(new ECS.TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
@@ -353,85 +354,11 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
   }),
 };
 
-/** The service as CreateService or UpdateService answer it, completed from the spec where the answer is short. */
-function fromResponse(s: Service, desired: EcsServiceSpec, tags?: TagMap): EcsServiceActual {
+/** The service as CreateService answers it, completed from the spec where the answer is short. */
+function fromResponse(s: Service, desired: EcsServiceSpec): EcsServiceActual {
   const a = toActual(s);
-  return {
-    ...a,
-    cluster: a.cluster || desired.cluster,
-    taskDefinitionArn: a.taskDefinitionArn || desired.taskDefinitionArn,
-    tags: Object.keys(a.tags).length ? a.tags : tags ?? desired.tags,
-  };
+  return { ...a, cluster: a.cluster || desired.cluster, taskDefinitionArn: a.taskDefinitionArn || desired.taskDefinitionArn };
 }
-
-// ---------------------------------------------------------------------------------------------
-// The rollout
-
-export interface EcsServiceSteadySpec {
-  cluster: string;
-  name: string;
-  /** The task definition the service should be running (the service step's output). */
-  taskDefinitionArn: string;
-}
-
-export interface EcsServiceSteadyActual extends Actual {
-  /** The service ARN. */
-  id: string;
-  state: 'steady';
-  taskDefinitionArn: string;
-  runningCount: number;
-  desiredCount: number;
-}
-
-/**
- * The rollout is over on `taskDefinitionArn`: the service is ACTIVE with one deployment, on that task
- * definition, COMPLETED. The running count is left out: auto scaling moves it between runs.
- */
-export function rolledOut(s: Service, taskDefinitionArn: string): boolean {
-  const deps = s.deployments ?? [];
-  const primary = deps.find((d) => d.status === 'PRIMARY');
-  return s.status === 'ACTIVE' && deps.length === 1 && primary?.taskDefinition === taskDefinitionArn && (primary.rolloutState ?? 'COMPLETED') === 'COMPLETED';
-}
-
-const steadyActual = (s: Service): EcsServiceSteadyActual => ({
-  id: s.serviceArn!, arn: s.serviceArn!, state: 'steady', taskDefinitionArn: s.taskDefinition ?? '', runningCount: s.runningCount ?? 0, desiredCount: s.desiredCount ?? 0,
-});
-
-async function waitRolledOut(ctx: ResourceContext, desired: EcsServiceSteadySpec): Promise<EcsServiceSteadyActual> {
-  return steadyActual(await waitSteady(ctx, desired.cluster, desired.name, desired.taskDefinitionArn));
-}
-
-/**
- * Waits for the service step's rollout: `up` ends once the service is steady, or fails with the
- * rollout's failure, the stopped tasks' reasons and the latest service events. A lookup: `down`
- * leaves it to the service step.
- */
-export const ecsServiceSteadyKind: ResourceKind<EcsServiceSteadySpec, EcsServiceSteadyActual> = {
-  kind: 'ecs:service-steady',
-  noun: 'ecs service rollout',
-  timing: { createMs: STEADY_MS, deleteMs: 0 },
-  attached: true,
-  lookup: true,
-
-  /** The service once rolled out on the wanted task definition; undefined while it rolls out (so `up` waits). */
-  async find(ctx, desired) {
-    if (!desired || !known(desired.cluster) || !known(desired.taskDefinitionArn)) return undefined;
-    const s = await describe(ctx, desired.cluster, desired.name);
-    return s && rolledOut(s, desired.taskDefinitionArn) ? steadyActual(s) : undefined;
-  },
-
-  diff(desired, actual) {
-    return { changes: changesOf(['taskDefinition', actual.taskDefinitionArn, desired.taskDefinitionArn]) };
-  },
-
-  create: waitRolledOut,
-  update: (ctx, desired) => waitRolledOut(ctx, desired),
-
-  /** The service step deletes the service; nothing to do here. */
-  async delete() {},
-
-  outputs: (a) => ({ taskDefinition: a.taskDefinitionArn, runningCount: String(a.runningCount), desiredCount: String(a.desiredCount) }),
-};
 
 async function waitInactive(ctx: ResourceContext, cluster: string, name: string): Promise<void> {
   await waitFor({

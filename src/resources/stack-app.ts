@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.js';
 import { certificateKind, certificateValidationKind } from './certificate.js';
 import { dnsRecordKind } from './dns-record.js';
 import { ecsClusterKind } from './ecs-cluster.js';
-import { ecsServiceKind, ecsServiceSteadyKind, serviceResourceId } from './ecs-service.js';
+import { ecsServiceKind, serviceResourceId } from './ecs-service.js';
 import { hostedZoneKind } from './hosted-zone.js';
 import { iamRoleKind, roleName, type PolicyDocument, type PolicyStatement } from './iam-role.js';
 import { TLS_POLICY, listenerKind, type ListenerAction } from './listener.js';
@@ -29,7 +29,7 @@ import type { Dependency, Inputs, Outputs, ResourceKind } from './types.js';
 
 export const APP_KINDS: ResourceKind[] = [
   hostedZoneKind, dnsRecordKind, certificateKind, certificateValidationKind, logGroupKind, iamRoleKind, ecsClusterKind, taskDefinitionKind,
-  s3BucketKind, loadBalancerKind, targetGroupKind, listenerKind, ecsServiceKind, ecsServiceSteadyKind, scalableTargetKind, scalingPolicyKind,
+  s3BucketKind, loadBalancerKind, targetGroupKind, listenerKind, ecsServiceKind, scalableTargetKind, scalingPolicyKind,
 ] as ResourceKind[];
 
 /** The container's name, port, and where the official image keeps WordPress. */
@@ -382,12 +382,8 @@ export function appSteps(b: StepBuilder): void {
     platformVersion: 'LATEST',
     tags,
   }));
-  // The service step returns once ECS has the service; `up` also waits until it is steady (its tasks
-  // running and healthy, or the rollout's failure and the stopped tasks' reasons), alongside auto
-  // scaling, which only needs the service to exist.
-  add('ecs-service-steady', 'wordpress', ecsServiceSteadyKind, [createDep('ecs-service', 'waits for its rollout to finish')], (i) => ({
-    cluster: names.cluster, name: names.service, taskDefinitionArn: i.get('ecs-service', 'taskDefinition'),
-  }));
+  // Auto scaling needs only the service to exist: the service step lets it go ahead once ECS has the
+  // service, and goes on waiting until the service is steady (or reports why it is not).
   const resourceId = serviceResourceId(names.cluster, names.service);
   add('scaling-target', 'scaling', scalableTargetKind, [dep('ecs-service', 'scales its desired count; deregistered first, so nothing scales the service while it drains')], (_, tags) => ({
     resourceId, min: config.scaling.min, max: config.scaling.max, tags,
@@ -424,8 +420,7 @@ export interface AppSummary {
 export function appSummary(config: Config, outputs: Record<string, Outputs>): AppSummary {
   const alb = outputs['alb'];
   const alias = outputs['alias-record'];
-  // The counts once the rollout is done (the service step records them as CreateService left them).
-  const svc = outputs['ecs-service-steady'] ?? outputs['ecs-service'];
+  const svc = outputs['ecs-service'];
   const out: AppSummary = { encrypted: !!config.domain };
   if (config.domain) {
     if (alias) out.url = `https://${config.domain.name}`;

@@ -62,8 +62,9 @@ export interface ResourceContext {
   recordId(id: string, arn?: string): Promise<void>;
   /**
    * Lets the steps that need this resource go ahead before the operation ends: on create or update,
-   * `actual` is usable as it is and its outputs are what they read (a VPC once available, before its
-   * DNS attributes are set); what follows must not change those outputs. Optional to call.
+   * `actual` is usable as it is (a VPC once available, before its DNS attributes are set; an ECS
+   * service once it exists, before it is steady). What follows must not change the outputs its
+   * dependents read (ids, names, ARNs). Optional to call.
    */
   usable?(actual: Actual): void;
   /** On delete: the resource is gone, so what AWS refused to delete before it may go ahead (work left: a snapshot's tags). */

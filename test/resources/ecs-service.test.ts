@@ -3,11 +3,11 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { WpdeployError } from '../../src/errors.js';
 import { toEcsTags } from '../../src/resources/ecs-cluster.js';
-import { ecsServiceKind, ecsServiceSteadyKind, parseServiceArn, type EcsServiceActual, type EcsServiceSpec } from '../../src/resources/ecs-service.js';
+import { ecsServiceKind, parseServiceArn, type EcsServiceActual, type EcsServiceSpec } from '../../src/resources/ecs-service.js';
 import { UNKNOWN } from '../../src/resources/types.js';
 import { awsError, context, newClients, tagsOf } from './app-context.js';
 
@@ -112,17 +112,22 @@ describe('diff', () => {
 });
 
 describe('create', () => {
-  it('retries while ECS cannot assume the new role, records the ARN and returns without waiting for the rollout', async () => {
+  it('retries while ECS cannot assume the new role, records the ARN and waits until steady', async () => {
     ecs.on(CreateServiceCommand)
       .rejectsOnce(awsError('InvalidParameterException', 'Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.'))
-      .resolves({ service: service({ runningCount: 0, pendingCount: 2, deployments: [{ status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'IN_PROGRESS' }] }) });
-    ecs.on(DescribeServicesCommand).resolves({ services: [] });
-    const ctx = context(aws, STEP);
+      .resolves({ service: service({ runningCount: 0, pendingCount: 2 }) });
+    ecs.on(DescribeServicesCommand)
+      .resolvesOnce({ services: [] })
+      .resolvesOnce({ services: [service({ runningCount: 1, deployments: [{ status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'IN_PROGRESS' }] })] })
+      .resolves({ services: [service()] });
+    const ctx = { ...context(aws, STEP), usable: vi.fn() };
     const a = await ecsServiceKind.create(ctx, spec());
-    expect(a).toMatchObject({ id: ARN, cluster: 'blog-cluster', taskDefinitionArn: TD1, runningCount: 0 });
+    expect(a).toMatchObject({ id: ARN, runningCount: 2 });
+    // Auto scaling went ahead once the service existed, before the wait: with the counts CreateService gave.
+    expect(ctx.usable).toHaveBeenCalledTimes(1);
+    expect(ctx.usable.mock.calls[0]![0]).toMatchObject({ id: ARN, cluster: 'blog-cluster', taskDefinitionArn: TD1, runningCount: 0 });
+    expect(ctx.usable.mock.invocationCallOrder[0]).toBeGreaterThan(ctx.recordId.mock.invocationCallOrder[0]!);
     expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(2);
-    // One look for a service of that name still draining, none for the rollout (the steady step's).
-    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
     const input = ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input;
     expect(input).toMatchObject({
       launchType: 'FARGATE', desiredCount: 2, propagateTags: 'SERVICE', enableECSManagedTags: true, healthCheckGracePeriodSeconds: 300, clientToken: expect.any(String),
@@ -131,57 +136,9 @@ describe('create', () => {
     });
     expect(ctx.recordId).toHaveBeenCalledWith(ARN, ARN);
   });
-});
-
-describe('update', () => {
-  it('a new task definition is one UpdateService without the desired count; the rollout is left to the steady step', async () => {
-    const actual = await found(service({ desiredCount: 4, runningCount: 4 }));
-    ecs.on(UpdateServiceCommand).resolves({ service: service() });
-    const want = spec({ taskDefinitionArn: TD2 });
-    const next = await ecsServiceKind.update!(context(aws, STEP), want, actual, ecsServiceKind.diff(want, actual));
-    expect(next.taskDefinitionArn).toBe(TD2);
-    const calls = ecs.commandCalls(UpdateServiceCommand);
-    expect(calls).toHaveLength(1);
-    expect(calls[0]!.args[0].input).toEqual({ cluster: 'blog-cluster', service: 'blog-wordpress', taskDefinition: TD2 });
-    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(0);
-  });
-});
-
-describe('the steady step (ecsServiceSteadyKind)', () => {
-  const steady = (taskDefinitionArn = TD1) => ({ cluster: 'blog-cluster', name: 'blog-wordpress', taskDefinitionArn });
-  const STEADY = 'ecs-service-steady';
-
-  it('finds the service once rolled out on the wanted task definition, whatever auto scaling did to the running count', async () => {
-    ecs.on(DescribeServicesCommand).resolves({ services: [service({ runningCount: 3, desiredCount: 4 })] });
-    expect(await ecsServiceSteadyKind.find(context(aws, STEADY), steady())).toMatchObject({ id: ARN, state: 'steady', runningCount: 3, desiredCount: 4 });
-  });
-
-  it.each([
-    ['rolling out', service({ deployments: [{ status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'IN_PROGRESS' }] })],
-    ['two deployments', service({ deployments: [{ status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'COMPLETED' }, { status: 'ACTIVE', taskDefinition: TD2 }] })],
-    ['on another task definition', service({ taskDefinition: TD2, deployments: [{ status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }] })],
-    ['draining', service({ status: 'DRAINING' })],
-  ])('is not there while the service is %s (so up waits)', async (_, s) => {
-    ecs.on(DescribeServicesCommand).resolves({ services: [s] });
-    expect(await ecsServiceSteadyKind.find(context(aws, STEADY), steady())).toBeUndefined();
-  });
-
-  it('a task definition not known yet (a plan of a new stack) is not looked up', async () => {
-    expect(await ecsServiceSteadyKind.find(context(aws, STEADY), steady(UNKNOWN))).toBeUndefined();
-    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(0);
-  });
-
-  it('waits until the tasks run, then gives the counts', async () => {
-    ecs.on(DescribeServicesCommand)
-      .resolvesOnce({ services: [service({ runningCount: 0, deployments: [{ status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'IN_PROGRESS' }] })] })
-      .resolvesOnce({ services: [service({ runningCount: 1, deployments: [{ status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'IN_PROGRESS' }] })] })
-      .resolves({ services: [service()] });
-    const a = await ecsServiceSteadyKind.create(context(aws, STEADY), steady());
-    expect(a).toMatchObject({ id: ARN, runningCount: 2, desiredCount: 2 });
-    expect(ecsServiceSteadyKind.outputs(a)).toEqual({ taskDefinition: TD1, runningCount: '2', desiredCount: '2' });
-  });
 
   it('a failed rollout names why the tasks stopped', async () => {
+    ecs.on(CreateServiceCommand).resolves({ service: service() });
     ecs.on(DescribeServicesCommand).resolves({
       services: [service({
         runningCount: 0,
@@ -196,7 +153,7 @@ describe('the steady step (ecsServiceSteadyKind)', () => {
         { taskArn: 't2', stoppedAt: new Date(1), stoppedReason: 'Essential container in task exited', containers: [{ name: 'wordpress', exitCode: 1 }] },
       ],
     });
-    const err = await ecsServiceSteadyKind.create(context(aws, STEADY), steady()).catch((e: unknown) => e);
+    const err = await ecsServiceKind.create(context(aws, STEP), spec()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WpdeployError);
     const message = (err as Error).message;
     expect(message).toContain('deployment circuit breaker');
@@ -204,25 +161,30 @@ describe('the steady step (ecsServiceSteadyKind)', () => {
     expect(message).toContain('wordpress: exit code 1');
     expect(message.indexOf('unable to pull secrets')).toBeLessThan(message.indexOf('exit code 1'));
   });
+});
 
-  it('a new revision: waits until steady on it', async () => {
+describe('update', () => {
+  it('a new task definition is one UpdateService without the desired count, then a wait until steady on it', async () => {
+    const actual = await found(service({ desiredCount: 4, runningCount: 4 }));
+    ecs.on(UpdateServiceCommand).resolves({ service: service() });
     ecs.on(DescribeServicesCommand)
       .resolvesOnce({ services: [service({ taskDefinition: TD2, deployments: [{ status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'IN_PROGRESS' }, { status: 'ACTIVE', taskDefinition: TD1 }] })] })
       .resolves({ services: [service({ taskDefinition: TD2, desiredCount: 4, runningCount: 4, deployments: [{ status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }] })] });
-    const a = await ecsServiceSteadyKind.update!(context(aws, STEADY), steady(TD2), { id: ARN, arn: ARN, state: 'steady', taskDefinitionArn: TD1, runningCount: 2, desiredCount: 2 }, { changes: [] });
-    expect(a).toMatchObject({ taskDefinitionArn: TD2, runningCount: 4 });
+    const want = spec({ taskDefinitionArn: TD2 });
+    const next = await ecsServiceKind.update!(context(aws, STEP), want, actual, ecsServiceKind.diff(want, actual));
+    expect(next.taskDefinitionArn).toBe(TD2);
+    const calls = ecs.commandCalls(UpdateServiceCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input).toEqual({ cluster: 'blog-cluster', service: 'blog-wordpress', taskDefinition: TD2 });
   });
 
   it('a rollback by the circuit breaker is reported, not taken for success', async () => {
+    const actual = await found(service());
+    ecs.on(UpdateServiceCommand).resolves({ service: service() });
     ecs.on(DescribeServicesCommand).resolves({ services: [service({ deployments: [{ status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'IN_PROGRESS' }, { status: 'ACTIVE', taskDefinition: TD2, rolloutState: 'FAILED', rolloutStateReason: 'circuit breaker: rolled back' }] })] });
     ecs.on(ListTasksCommand).resolves({ taskArns: [] });
-    await expect(ecsServiceSteadyKind.create(context(aws, STEADY), steady(TD2))).rejects.toThrow(/rolled back/);
-  });
-
-  it('down leaves it to the service step', async () => {
-    await ecsServiceSteadyKind.delete(context(aws, STEADY), { id: ARN, arn: ARN, state: 'steady', taskDefinitionArn: TD1, runningCount: 2, desiredCount: 2 });
-    expect(ecs.calls()).toHaveLength(0);
-    expect(ecsServiceSteadyKind.lookup).toBe(true);
+    const want = spec({ taskDefinitionArn: TD2 });
+    await expect(ecsServiceKind.update!(context(aws, STEP), want, actual, ecsServiceKind.diff(want, actual))).rejects.toThrow(/rolled back/);
   });
 });
 

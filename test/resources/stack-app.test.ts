@@ -39,12 +39,10 @@ describe('appSteps', () => {
     for (const s of onZone) expect(s.dependsOn.find((d) => d.step === 'hosted-zone')!.only).toBe('create');
   });
 
-  it('the service step returns once the service exists: auto scaling needs no more, and a step of its own waits for the rollout', () => {
+  it('auto scaling needs only the service (which lets it go ahead once it exists, before it is steady)', () => {
     const steps = byId(buildSteps(withDomain, ctx));
     expect(steps.get('scaling-target')!.dependsOn.map((d) => d.step)).toEqual(['ecs-service']);
-    expect(steps.get('ecs-service-steady')!.dependsOn.map((d) => d.step)).toEqual(['ecs-service']);
-    expect(steps.get('ecs-service-steady')!.kind.lookup).toBe(true);
-    expect(steps.get('ecs-service-steady')!.desired(inputs)).toEqual({ cluster: 'blog-cluster', name: 'blog-wordpress', taskDefinitionArn: 'ecs-service.taskDefinition' });
+    expect(steps.get('scaling-cpu')!.dependsOn.map((d) => d.step)).toEqual(['scaling-target']);
   });
 
   it('without a domain: one HTTP listener forwarding to the target group, no certificate, no records', () => {
@@ -173,9 +171,6 @@ describe('appSummary', () => {
       'alb': { dnsName: 'blog-alb-1.elb' }, 'alias-record': { name: 'www.example.com' },
       'ecs-service': { runningCount: '2', desiredCount: '3' }, 'target-group': { health: '2/2 healthy' }, 'certificate-issued': { status: 'ISSUED' },
     })).toEqual({ url: 'https://www.example.com', encrypted: true, service: { running: 2, desired: 3 }, targets: '2/2 healthy', certificate: 'ISSUED' });
-    // After `up`, the rollout's counts (the service step keeps those CreateService answered with).
-    expect(appSummary(withDomain, { 'ecs-service': { runningCount: '0', desiredCount: '2' }, 'ecs-service-steady': { runningCount: '2', desiredCount: '2' } }).service)
-      .toEqual({ running: 2, desired: 2 });
   });
   it('http://<load balancer> without a domain, said to be unencrypted', () => {
     expect(appSummary(withoutDomain, { alb: { dnsName: 'blog-alb-1.elb' } })).toEqual({ url: 'http://blog-alb-1.elb', encrypted: false });

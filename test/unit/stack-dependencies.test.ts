@@ -50,12 +50,11 @@ describe('the step graph', () => {
     expect(order.indexOf('db')).toBeLessThan(order.indexOf('igw'));
   });
 
-  it('up: only the records wait for the zone; only the rollout wait, not auto scaling, waits for the steady service', () => {
+  it('up: only the records wait for the zone; only auto scaling waits for the service', () => {
     const onZone = steps.filter((s) => createDeps(s).includes('hosted-zone')).map((s) => s.id);
     expect(onZone.sort()).toEqual(['alias-record', 'certificate-dns']);
     const onService = steps.filter((s) => createDeps(s).includes('ecs-service')).map((s) => s.id);
-    expect(onService.sort()).toEqual(['ecs-service-steady', 'scaling-target']);
-    expect(steps.filter((s) => createDeps(s).includes('ecs-service-steady'))).toEqual([]);
+    expect(onService).toEqual(['scaling-target']);
   });
 
   it('down: the database delete waits for nothing (not the service, not the task definition)', () => {
@@ -63,8 +62,8 @@ describe('the step graph', () => {
     for (const id of ['ecs-service', 'task-definition', 'db-secret-endpoint']) expect(deletedBefore(id, 'db'), id).toBe(false);
   });
 
-  it('down: the lookups (hosted zone, certificate issued, service rollout) order nothing', () => {
-    for (const lookup of ['hosted-zone', 'certificate-issued', 'ecs-service-steady']) {
+  it('down: the lookups (hosted zone, certificate issued) order nothing', () => {
+    for (const lookup of ['hosted-zone', 'certificate-issued']) {
       expect(steps.filter((s) => deleteDeps(s).includes(lookup)).map((s) => s.id), lookup).toEqual([]);
     }
   });
