@@ -7,19 +7,16 @@
  * Bucket versioning is recommended: every write of the state can then be recovered.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { StateLocation } from '../config/state-location.js';
 import { WpdeployError, errorMessage } from '../errors.js';
 import { StaleStateError, type StateBackend, type StoredObject } from '../engine/state.js';
 import type { AwsClients } from './clients.js';
 import { S3 } from './sdk.js';
 import { isAccessDenied, isNotConfigured, isObjectMissing, isPreconditionFailed } from './errors.js';
 
-export interface S3Location {
-  bucket: string;
-  prefix: string;
-}
+/** Where in S3: the bucket and the key prefix (config/state-location.ts parses it). */
+export type S3Location = Pick<Extract<StateLocation, { kind: 's3' }>, 'bucket' | 'prefix'>;
 
-const isPrecondition = isPreconditionFailed;
-const isMissing = isObjectMissing;
 
 export class S3StateBackend implements StateBackend {
   readonly remote = true;
@@ -90,7 +87,7 @@ export class S3StateBackend implements StateBackend {
       }));
       return r.ETag;
     } catch (err) {
-      if (isPrecondition(err)) throw new StaleStateError(this.location);
+      if (isPreconditionFailed(err)) throw new StaleStateError(this.location);
       throw err;
     }
   }
@@ -104,8 +101,8 @@ export class S3StateBackend implements StateBackend {
       await this.s3.send(new S3.DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.stateKey, ...(expected ? { IfMatch: expected } : {}) }));
     } catch (err) {
       if (err instanceof StaleStateError) throw err;
-      if (isMissing(err)) return;
-      if (isPrecondition(err)) throw new StaleStateError(this.location);
+      if (isObjectMissing(err)) return;
+      if (isPreconditionFailed(err)) throw new StaleStateError(this.location);
       throw err;
     }
   }
@@ -117,7 +114,7 @@ export class S3StateBackend implements StateBackend {
       }));
       return { created: true, version: r.ETag };
     } catch (err) {
-      if (isPrecondition(err)) return { created: false };
+      if (isPreconditionFailed(err)) return { created: false };
       throw err;
     }
   }
@@ -134,7 +131,7 @@ export class S3StateBackend implements StateBackend {
       }));
       return r.ETag;
     } catch (err) {
-      if (isPrecondition(err) || isMissing(err)) throw new StaleStateError(this.lockLocation);
+      if (isPreconditionFailed(err) || isObjectMissing(err)) throw new StaleStateError(this.lockLocation);
       throw err;
     }
   }
@@ -152,7 +149,7 @@ export class S3StateBackend implements StateBackend {
       const r = await this.s3.send(new S3.GetObjectCommand({ Bucket: this.where.bucket, Key: key }));
       return { text: (await r.Body?.transformToString('utf8')) ?? '', version: r.ETag };
     } catch (err) {
-      if (isMissing(err)) return undefined;
+      if (isObjectMissing(err)) return undefined;
       throw err;
     }
   }

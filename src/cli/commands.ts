@@ -192,15 +192,14 @@ function unhealthy(h: Health): boolean {
 }
 
 /** A renderer for the commands that only manage state: warnings on stderr, nothing else. */
-function quietEmit(o: Opts): Emit {
+function quietEmit(): Emit {
   const r = quietRenderer(process.stderr);
-  void o;
   return timed((e: TimedEvent) => r.onEvent(e));
 }
 
 export async function unlock(lockId: string, o: Opts): Promise<void> {
   try {
-    const { stack, location, holder } = await runUnlock(o, lockId, quietEmit(o));
+    const { stack, location, holder } = await runUnlock(o, lockId, quietEmit());
     if (o.json) process.stdout.write(JSON.stringify({ unlocked: true, stack, lock: location, holder }) + '\n');
     else process.stdout.write(`Broke the lock of stack ${stack} (${location}), held by ${describeHolder(holder)}.\n`);
     process.exitCode = EXIT.ok;
@@ -211,7 +210,7 @@ export async function unlock(lockId: string, o: Opts): Promise<void> {
 
 export async function migrateState(o: Opts & { to: string }): Promise<void> {
   try {
-    const r = await runMigrate(o, o.to, quietEmit(o));
+    const r = await runMigrate(o, o.to, quietEmit());
     if (o.json) process.stdout.write(JSON.stringify({ migrated: true, ...r }) + '\n');
     else {
       process.stdout.write(`Moved the state of stack ${r.stack} (${r.steps} steps) from ${r.from} to ${r.to}.\n`);

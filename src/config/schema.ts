@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isNetworkAddress, parseCidr } from './cidr.js';
 import { KNOWN_REGIONS } from './regions.js';
-import { s3LocationProblem } from './state-location.js';
+import { stateLocationProblem } from './state-location.js';
 
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -26,11 +26,7 @@ const stackName = z
   });
 
 const stateLocation = z.string().min(1).superRefine((value, ctx) => {
-  if (!value.startsWith('s3://')) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) ctx.addIssue({ code: 'custom', message: `"${value}": only a local directory or s3://BUCKET/PREFIX can hold the state.` });
-    return;
-  }
-  const problem = s3LocationProblem(value);
+  const problem = stateLocationProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: `${problem.message} ${problem.fix}` });
 });
 

@@ -13,8 +13,10 @@ const BUCKET_RE = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export const DEFAULT_STATE_DIR = 'state';
 
-/** The problem with an S3 location, or undefined when it is well formed. */
-export function s3LocationProblem(url: string): { message: string; fix: string } | undefined {
+type Problem = { message: string; fix: string };
+
+/** An s3:// URL split into bucket and prefix, or what is wrong with it. */
+function splitS3(url: string): { bucket: string; prefix: string } | Problem {
   const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(url);
   if (!m) return { message: `${url} is not an S3 location.`, fix: 'Write it as s3://BUCKET/PREFIX, e.g. s3://acme-wpdeploy-state/wordpress.' };
   if (!BUCKET_RE.test(m[1]!)) {
@@ -22,19 +24,26 @@ export function s3LocationProblem(url: string): { message: string; fix: string }
   }
   const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
   if (/\/\/|(^|\/)\.\.?(\/|$)/.test(prefix)) return { message: `the prefix "${prefix}" has an empty or relative segment.`, fix: 'Use a prefix like wordpress or teams/blog.' };
+  return { bucket: m[1]!, prefix };
+}
+
+/** What is wrong with a state location (a directory or s3://BUCKET/PREFIX), or undefined. */
+export function stateLocationProblem(value: string): Problem | undefined {
+  if (value.startsWith('s3://')) {
+    const r = splitS3(value);
+    return 'message' in r ? r : undefined;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    return { message: `"${value}": only a local directory or an s3:// location can hold the state.`, fix: 'Pass a directory (e.g. state/) or s3://BUCKET/PREFIX.' };
+  }
   return undefined;
 }
 
-/** Parses `--state` (or the config's `state:`): a URL scheme other than s3:// is refused. */
+/** Parses `--state` (or the config's `state:`); a malformed value is a usage error naming the field. */
 export function parseStateLocation(value: string, field = '--state'): StateLocation {
-  if (value.startsWith('s3://')) {
-    const problem = s3LocationProblem(value);
-    if (problem) throw new UsageError(`${field} ${value}: ${problem.message}`, problem.fix);
-    const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(value)!;
-    return { kind: 's3', bucket: m[1]!, prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, ''), text: value };
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    throw new UsageError(`${field} ${value}: only a local directory or an s3:// location can hold the state.`, 'Pass a directory (e.g. state/) or s3://BUCKET/PREFIX.');
-  }
-  return { kind: 'local', dir: value, text: value };
+  const problem = stateLocationProblem(value);
+  if (problem) throw new UsageError(`${field} ${value}: ${problem.message}`, problem.fix);
+  if (!value.startsWith('s3://')) return { kind: 'local', dir: value, text: value };
+  const { bucket, prefix } = splitS3(value) as { bucket: string; prefix: string };
+  return { kind: 's3', bucket, prefix, text: value };
 }
