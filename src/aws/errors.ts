@@ -23,6 +23,8 @@ const NOT_FOUND = new Set([
   'MountTargetNotFound', 'AccessPointNotFound', 'ObjectNotFoundException', 'ParameterNotFound',
   // ECS: UpdateService/DeleteService on a service already deleted (INACTIVE)
   'ServiceNotActiveException',
+  // EC2 DetachInternetGateway of a gateway no longer attached (a retried detach that took effect)
+  'Gateway.NotAttached',
 ]);
 const ALREADY_EXISTS = new Set([
   'AlreadyExistsException', 'ResourceAlreadyExistsException', 'EntityAlreadyExists', 'EntityAlreadyExistsException',
@@ -34,6 +36,10 @@ const ALREADY_EXISTS = new Set([
   'DuplicateLoadBalancerNameException', 'DuplicateTargetGroupNameException', 'DuplicateListenerException',
   // EFS: a mount target already exists in that subnet's Availability Zone
   'MountTargetConflict',
+  // EC2 AttachInternetGateway, AssociateRouteTable: the attachment or association is there already
+  'Resource.AlreadyAssociated',
+  // RDS RegisterDBProxyTargets: the instance is a target of the proxy already
+  'DBProxyTargetAlreadyRegisteredFault',
 ]);
 const DEPENDENCY = new Set([
   'DependencyViolation', 'ResourceInUse', 'ResourceInUseException', 'FileSystemInUse', 'InvalidDBSubnetGroupStateFault',

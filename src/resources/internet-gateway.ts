@@ -4,6 +4,7 @@
  * then names them.
  */
 import type { InternetGateway } from '@aws-sdk/client-ec2';
+import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { EC2 } from '../aws/sdk.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
@@ -36,6 +37,17 @@ async function mappedAddresses(ctx: ResourceContext, vpcId: string): Promise<str
     .map((a) => `${a.PublicIp} (${a.AllocationId} on ${a.NetworkInterfaceId})`);
 }
 
+/** Attaches the gateway; "already associated" is success when it is attached to this VPC (a retried attach). */
+async function attach(ctx: ResourceContext, id: string, vpcId: string): Promise<void> {
+  const client = ec2(ctx);
+  await writeOrVerify(`attach internet gateway ${id} to ${vpcId}`,
+    () => settle(ctx, () => client.send(new EC2.AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }))),
+    async () => {
+      const g = (await client.send(new EC2.DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways?.[0];
+      return g && toActual(g).attachedVpcId === vpcId ? true : undefined;
+    });
+}
+
 export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGatewayActual> = {
   kind: 'ec2:internet-gateway',
   noun: 'internet gateway',
@@ -64,15 +76,16 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
     const r = await client.send(new EC2.CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', desired.tags) }));
     const id = r.InternetGateway!.InternetGatewayId!;
     await ctx.recordId(id);
-    await settle(ctx, () => client.send(new EC2.AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: desired.vpcId })));
+    await attach(ctx, id, desired.vpcId);
     return { id, state: 'attached', attachedVpcId: desired.vpcId, tags: desired.tags };
   },
 
   async update(ctx, desired, actual) {
     const client = ec2(ctx);
     if (actual.attachedVpcId !== desired.vpcId) {
-      if (actual.attachedVpcId) await client.send(new EC2.DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: actual.attachedVpcId }));
-      await settle(ctx, () => client.send(new EC2.AttachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: desired.vpcId })));
+      const from = actual.attachedVpcId;
+      if (from) await deleteOrGone(() => client.send(new EC2.DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: from })));
+      await attach(ctx, actual.id, desired.vpcId);
     }
     const toSet = tagsToSet(desired.tags, actual.tags);
     if (Object.keys(toSet).length) await client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));

@@ -6,6 +6,7 @@
 import type { Filter, NetworkAcl } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
+import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { WpdeployError } from '../errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
@@ -77,8 +78,16 @@ async function moveSubnet(ctx: ResourceContext, subnetId: string, aclId: string)
     throw new WpdeployError(`subnet ${subnetId} has no network ACL association to move (every subnet has one).`, { hint: 'Check that the subnet still exists, then run the command again.' });
   }
   if (assoc.NetworkAclId !== aclId) {
+    // Idempotent by default, so a retried move gets the first one's answer
+    // (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
     await settle(ctx, () => client.send(new EC2.ReplaceNetworkAclAssociationCommand({ AssociationId: assoc.NetworkAclAssociationId, NetworkAclId: aclId })));
   }
+}
+
+/** The ACL's rules as AWS holds them now. */
+async function rulesOf(ctx: ResourceContext, aclId: string): Promise<AclRule[]> {
+  const r = await ec2(ctx).send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: [aclId] }));
+  return r.NetworkAcls?.[0] ? toActual(r.NetworkAcls[0]).rules : [];
 }
 
 async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: NetworkAclActual): Promise<NetworkAclActual> {
@@ -88,9 +97,13 @@ async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: N
     NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress, Protocol: r.protocol, CidrBlock: r.cidr, RuleAction: r.action,
     PortRange: r.fromPort !== undefined ? { From: r.fromPort, To: r.toPort } : undefined,
   });
-  for (const r of p.create) await settle(ctx, () => client.send(new EC2.CreateNetworkAclEntryCommand(args(r))));
+  for (const r of p.create) {
+    // A retried create meets its entry: success when the entry of that number is this rule.
+    await writeOrVerify(`network ACL ${actual.id} rule ${key(r)}`, () => settle(ctx, () => client.send(new EC2.CreateNetworkAclEntryCommand(args(r)))),
+      async () => ((await rulesOf(ctx, actual.id)).some((x) => key(x) === key(r) && show(x) === show(r)) ? true : undefined));
+  }
   for (const r of p.replace) await settle(ctx, () => client.send(new EC2.ReplaceNetworkAclEntryCommand(args(r))));
-  for (const r of p.remove) await settle(ctx, () => client.send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress })));
+  for (const r of p.remove) await deleteOrGone(() => settle(ctx, () => client.send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress }))));
   for (const s of p.associate) await moveSubnet(ctx, s, actual.id);
   if (Object.keys(p.tags).length) await settle(ctx, () => client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) })));
   return { ...actual, rules: desired.rules, subnetIds: [...new Set([...actual.subnetIds, ...desired.subnetIds])], tags: { ...actual.tags, ...p.tags } };
@@ -127,7 +140,7 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
   },
 
   async create(ctx, desired) {
-    const r = await ec2(ctx).send(new EC2.CreateNetworkAclCommand({ VpcId: desired.vpcId, TagSpecifications: tagSpec('network-acl', desired.tags) }));
+    const r = await ec2(ctx).send(new EC2.CreateNetworkAclCommand({ VpcId: desired.vpcId, TagSpecifications: tagSpec('network-acl', desired.tags), ClientToken: ctx.clientToken() }));
     const id = r.NetworkAcl!.NetworkAclId!;
     await ctx.recordId(id);
     return converge(ctx, desired, { id, state: 'available', vpcId: desired.vpcId, rules: [], subnetIds: [], tags: desired.tags });
@@ -193,7 +206,7 @@ export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkA
 
   async update(ctx, desired, actual) {
     const client = ec2(ctx);
-    for (const r of actual.rules) await settle(ctx, () => client.send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress })));
+    for (const r of actual.rules) await deleteOrGone(() => settle(ctx, () => client.send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress }))));
     const toSet = tagsToSet(desired.tags, actual.tags);
     if (Object.keys(toSet).length) await client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
     return { ...actual, rules: [], tags: { ...actual.tags, ...toSet } };

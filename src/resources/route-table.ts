@@ -7,6 +7,7 @@
 import type { RouteTable } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
+import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
 import { known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
@@ -57,27 +58,48 @@ function plan(desired: RouteTableSpec, actual: RouteTableActual) {
   };
 }
 
+/** The route table a subnet is explicitly associated with, and the association. */
+async function associationOf(ctx: ResourceContext, subnetId: string) {
+  const current = await settle(ctx, () => ec2(ctx).send(new EC2.DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] })));
+  return current.RouteTables?.flatMap((t) => t.Associations ?? []).find((a) => a.SubnetId === subnetId);
+}
+
 async function associate(ctx: ResourceContext, tableId: string, subnetId: string): Promise<void> {
   const client = ec2(ctx);
-  // A subnet belongs to one table: move it when another (non-main) table holds it.
-  const current = await settle(ctx, () => client.send(new EC2.DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] })));
-  const assoc = current.RouteTables?.flatMap((t) => t.Associations ?? []).find((a) => a.SubnetId === subnetId);
+  // A subnet belongs to one table: move it when another (non-main) table holds it. A retried move
+  // names an association that the first attempt replaced, a retried associate meets the association
+  // it made: either is success when the subnet is in this table.
+  const inThisTable = async () => ((await associationOf(ctx, subnetId))?.RouteTableId === tableId ? true : undefined);
+  const assoc = await associationOf(ctx, subnetId);
   if (assoc?.RouteTableAssociationId) {
-    await settle(ctx, () => client.send(new EC2.ReplaceRouteTableAssociationCommand({ AssociationId: assoc.RouteTableAssociationId, RouteTableId: tableId })));
+    await writeOrVerify(`move subnet ${subnetId} to route table ${tableId}`,
+      () => settle(ctx, () => client.send(new EC2.ReplaceRouteTableAssociationCommand({ AssociationId: assoc.RouteTableAssociationId, RouteTableId: tableId }))),
+      inThisTable, isNotFound);
   } else {
-    await settle(ctx, () => client.send(new EC2.AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId })));
+    await writeOrVerify(`associate subnet ${subnetId} with route table ${tableId}`,
+      () => settle(ctx, () => client.send(new EC2.AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId }))), inThisTable);
   }
+}
+
+/** The table's routes as AWS holds them now. */
+async function routesOf(ctx: ResourceContext, tableId: string): Promise<RouteSpec[]> {
+  const r = await ec2(ctx).send(new EC2.DescribeRouteTablesCommand({ RouteTableIds: [tableId] }));
+  return r.RouteTables?.[0] ? toActual(r.RouteTables[0]).routes : [];
 }
 
 async function converge(ctx: ResourceContext, desired: RouteTableSpec, actual: RouteTableActual): Promise<RouteTableActual> {
   const client = ec2(ctx);
   const p = plan(desired, actual);
   const args = (r: RouteSpec) => ({ RouteTableId: actual.id, DestinationCidrBlock: r.destination, GatewayId: r.gatewayId, NatGatewayId: r.natGatewayId });
-  for (const r of p.createRoutes) await settle(ctx, () => client.send(new EC2.CreateRouteCommand(args(r))));
+  for (const r of p.createRoutes) {
+    // A retried create meets its route: success when it goes to the same target.
+    await writeOrVerify(`route ${r.destination} in ${actual.id}`, () => settle(ctx, () => client.send(new EC2.CreateRouteCommand(args(r)))),
+      async () => ((await routesOf(ctx, actual.id)).some((x) => x.destination === r.destination && target(x) === target(r)) ? true : undefined));
+  }
   for (const r of p.replaceRoutes) await settle(ctx, () => client.send(new EC2.ReplaceRouteCommand(args(r))));
-  for (const r of p.deleteRoutes) await settle(ctx, () => client.send(new EC2.DeleteRouteCommand({ RouteTableId: actual.id, DestinationCidrBlock: r.destination })));
+  for (const r of p.deleteRoutes) await deleteOrGone(() => settle(ctx, () => client.send(new EC2.DeleteRouteCommand({ RouteTableId: actual.id, DestinationCidrBlock: r.destination }))));
   for (const s of p.associate) await associate(ctx, actual.id, s);
-  for (const a of p.disassociate) await settle(ctx, () => client.send(new EC2.DisassociateRouteTableCommand({ AssociationId: a.id })));
+  for (const a of p.disassociate) await deleteOrGone(() => settle(ctx, () => client.send(new EC2.DisassociateRouteTableCommand({ AssociationId: a.id }))));
   if (Object.keys(p.tags).length) await settle(ctx, () => client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) })));
   const after = await settle(ctx, () => client.send(new EC2.DescribeRouteTablesCommand({ RouteTableIds: [actual.id] })));
   return toActual(after.RouteTables![0]!);
@@ -116,7 +138,7 @@ export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
   },
 
   async create(ctx, desired) {
-    const r = await ec2(ctx).send(new EC2.CreateRouteTableCommand({ VpcId: desired.vpcId, TagSpecifications: tagSpec('route-table', desired.tags) }));
+    const r = await ec2(ctx).send(new EC2.CreateRouteTableCommand({ VpcId: desired.vpcId, TagSpecifications: tagSpec('route-table', desired.tags), ClientToken: ctx.clientToken() }));
     const id = r.RouteTable!.RouteTableId!;
     await ctx.recordId(id);
     return converge(ctx, desired, { id, vpcId: desired.vpcId, routes: [], associations: [], tags: desired.tags });
@@ -126,13 +148,7 @@ export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
 
   async delete(ctx, actual) {
     const client = ec2(ctx);
-    for (const a of actual.associations) {
-      try {
-        await client.send(new EC2.DisassociateRouteTableCommand({ AssociationId: a.id }));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
+    for (const a of actual.associations) await deleteOrGone(() => client.send(new EC2.DisassociateRouteTableCommand({ AssociationId: a.id })));
     await deleteTolerant(ctx, `route table ${actual.id}`, () => client.send(new EC2.DeleteRouteTableCommand({ RouteTableId: actual.id })));
   },
 

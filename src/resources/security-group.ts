@@ -9,7 +9,8 @@
 import type { Filter, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
+import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, describeHolders, ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
 import { changesOf, known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -80,10 +81,21 @@ async function convergeRules(ctx: ResourceContext, groupId: string, want: { ingr
   const addOut = missing(want.egress, have.egress);
   const delIn = missing(have.ingress, want.ingress);
   const delOut = missing(have.egress, want.egress);
-  if (addIn.length) await send(() => client.send(new EC2.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: addIn.map(toPermission) })));
-  if (addOut.length) await send(() => client.send(new EC2.AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: addOut.map(toPermission) })));
-  if (delIn.length) await send(() => client.send(new EC2.RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: delIn.map(toPermission) })));
-  if (delOut.length) await send(() => client.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: delOut.map(toPermission) })));
+  // A retried authorize that took effect meets its rules ("already exists"): success once they are all
+  // there. A retried revoke meets them gone: success.
+  const present = (dir: 'ingress' | 'egress', rules: SgRule[]) => async () => {
+    const g = await describeGroup(ctx, groupId);
+    const have = flatten(dir === 'ingress' ? g?.IpPermissions : g?.IpPermissionsEgress);
+    return missing(rules, have).length === 0 ? true : undefined;
+  };
+  if (addIn.length) {
+    await writeOrVerify(`authorize ingress of ${groupId}`, () => send(() => client.send(new EC2.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: addIn.map(toPermission) }))), present('ingress', addIn));
+  }
+  if (addOut.length) {
+    await writeOrVerify(`authorize egress of ${groupId}`, () => send(() => client.send(new EC2.AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: addOut.map(toPermission) }))), present('egress', addOut));
+  }
+  if (delIn.length) await deleteOrGone(() => send(() => client.send(new EC2.RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: delIn.map(toPermission) }))));
+  if (delOut.length) await deleteOrGone(() => send(() => client.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: delOut.map(toPermission) }))));
 }
 
 function ruleChanges(want: { ingress: SgRule[]; egress: SgRule[] }, have: { ingress: SgRule[]; egress: SgRule[] }): FieldChange[] {
@@ -142,9 +154,18 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
 
   async create(ctx, desired) {
     const client = ec2(ctx);
-    const r = await client.send(new EC2.CreateSecurityGroupCommand({
-      VpcId: desired.vpcId, GroupName: desired.name, Description: desired.description, TagSpecifications: tagSpec('security-group', desired.tags),
-    }));
+    // The name is unique in the VPC: a retried create meets the group it made, taken when it carries this step's tags.
+    const r = await writeOrVerify(`create security group ${desired.name}`,
+      () => client.send(new EC2.CreateSecurityGroupCommand({
+        VpcId: desired.vpcId, GroupName: desired.name, Description: desired.description, TagSpecifications: tagSpec('security-group', desired.tags),
+      })),
+      async () => {
+        const g = (await byFilters(ctx)([{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'group-name', Values: [desired.name] }]))[0];
+        const tags = fromTagList(g?.Tags);
+        if (!g || tags[TAG_STACK] !== ctx.stack || tags[TAG_STEP] !== ctx.step) return undefined;
+        ctx.warn(`security group ${g.GroupId} already existed with this step's tags (a create whose answer was lost); using it.`);
+        return { GroupId: g.GroupId, SecurityGroupArn: g.SecurityGroupArn };
+      });
     const id = r.GroupId!;
     await ctx.recordId(id, r.SecurityGroupArn);
     // A new group allows all egress: revoke it now; the rules step adds exactly what the tier needs.

@@ -2,12 +2,14 @@
  * What wpdeploy does when things go wrong: a killed process, a lost response, Ctrl-C, flaky AWS.
  * Each case ends by counting what the emulator holds per step: never two of anything.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStrictProxy } from '../support/aws-rules.js';
 import { runCli, startCli, uniqueStack, workdir } from '../support/cli.js';
 import { duplicates, inventory } from '../support/inventory.js';
+import { loseAnswers, prng } from '../support/lost-answers.js';
 import type { AwsCall } from '../support/aws-proxy.js';
 
 const moto = inject('motoEndpoint');
@@ -21,11 +23,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A small deterministic random sequence, so a failing run can be replayed. */
-function prng(seed: number) {
-  let x = seed;
-  return () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
 
 async function purge(stack: string, cwd: string) {
   proxy.intercept(undefined);
@@ -229,6 +226,48 @@ describe('flaky AWS', () => {
     expect(down.code, down.stderr + down.stdout).toBe(0);
     expect([...(await inventory(moto, stack)).keys()]).toEqual([]);
   });
+});
+
+describe('answers lost after the write was done', () => {
+  // The proxy forwards the write to the emulator, which does it, then resets the connection or
+  // answers 5xx: the SDK retries a write that already took effect (lost-answers.ts).
+  it.each([
+    { seed: 3, proxy: true },
+    { seed: 8, proxy: false },
+    { seed: 21, proxy: false },
+  ])('with 8% of write answers lost (seed $seed, database proxy $proxy), up, down and down --purge each succeed in one run, with one of each resource', async ({ seed, proxy: dbProxy }) => {
+    const stack = uniqueStack(`lost${seed}`);
+    const cwd = workdir();
+    const zone = `${stack}.example.com`;
+    await new Route53Client({ endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+      .send(new CreateHostedZoneCommand({ Name: zone, CallerReference: `${stack}-${Date.now()}` }));
+    writeFileSync(join(cwd, 'wpdeploy.yml'), `stack: ${stack}\ndomain: { name: www.${zone}, hostedZone: ${zone} }\ndatabase: { proxy: ${dbProxy} }\n`);
+    const lost = loseAnswers(seed, 0.08);
+    const run = async (...args: string[]) => {
+      const r = await runCli([...args, '--stack', stack], { cwd, endpoint: proxy.url });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}${r.stdout}\nanswers lost: ${lost.lost.join(', ')}`).toBe(0);
+    };
+    proxy.rewrite(lost);
+    try {
+      await run('up');
+      const up = await inventory(moto, stack);
+      expect(duplicates(up)).toEqual({});
+      const recorded = JSON.parse(readFileSync(join(cwd, 'state', `${stack}.json`), 'utf8')).steps as Record<string, { id?: string }>;
+      for (const step of up.keys()) expect(recorded[step]?.id, `${step} is in the state`).toBeDefined();
+      await run('down', '--yes');
+      expect(duplicates(await inventory(moto, stack))).toEqual({});
+      await run('down', '--purge', '--yes');
+    } finally {
+      proxy.rewrite(undefined);
+    }
+    expect([...(await inventory(moto, stack)).keys()]).toEqual([]);
+    expect(proxy.unknown).toEqual([]);
+    expect(proxy.rules.lookupErrors).toEqual([]);
+    // 8% of some 200 writes: enough lost answers to have met creates and deletes alike.
+    expect(lost.lost.length, lost.lost.join(', ')).toBeGreaterThan(6);
+    expect(lost.lost.some((op) => / (Create|Put|Authorize|Allocate|Register|Request)/.test(op)), lost.lost.join(', ')).toBe(true);
+    expect(lost.lost.some((op) => / (Delete|Deregister|Revoke|Release|Detach)/.test(op)), lost.lost.join(', ')).toBe(true);
+  }, 900_000);
 });
 
 describe('lost state and drift', () => {

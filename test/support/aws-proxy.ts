@@ -1,17 +1,25 @@
 /**
  * A recording proxy between the CLI and the emulator. It names every AWS call (service and
- * operation), classifies it as read or mutating, and lets a test answer a call itself (to enforce an
- * ordering rule AWS has and the emulator lacks, or to inject a fault) instead of forwarding it.
+ * operation), classifies it as read or mutating from the SDK's service models (aws-operations.ts),
+ * and lets a test answer a call itself (to enforce an ordering rule AWS has and the emulator lacks,
+ * or to inject a fault) instead of forwarding it, or replace the emulator's answer (a lost answer).
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { nameOperation } from './aws-operations.js';
+import { clientTokens } from './client-tokens.js';
 import { ecsShim } from './ecs-shim.js';
+import { motoGaps } from './moto-gaps.js';
 
 export interface AwsCall {
   service: string;
   /** From the request's credential scope. */
   region: string;
+  /** The action or JSON target; for REST protocols `METHOD /path` (see `api` for the model's name). */
   operation: string;
+  /** The operation's name in the SDK's service model, for every protocol. */
+  api: string;
+  /** Not a read-only operation of the model (aws-operations.ts), whatever the product thinks. */
   mutating: boolean;
   /** The raw request body (query-protocol parameters, JSON, XML). */
   body: string;
@@ -25,14 +33,18 @@ export interface Reply {
   body: string;
   headers?: Record<string, string>;
 }
+/** Instead of an answer: the connection is reset (the client sees ECONNRESET, as after a network fault). */
+export const RESET = Symbol('connection reset');
 
 export type Interceptor = (call: AwsCall) => Reply | undefined | Promise<Reply | undefined>;
 /** Sees the emulator's answer to a forwarded call, and may send another instead (a lost response, say). */
-export type Rewriter = (call: AwsCall, upstream: Reply) => Reply | undefined | Promise<Reply | undefined>;
+export type Rewriter = (call: AwsCall, upstream: Reply) => Reply | typeof RESET | undefined | Promise<Reply | typeof RESET | undefined>;
 
 export interface AwsProxy {
   url: string;
   calls: AwsCall[];
+  /** Requests that matched no operation of the SDK models (each was answered with a 400). */
+  unknown: string[];
   mutating(): AwsCall[];
   reads(): AwsCall[];
   reset(): void;
@@ -41,41 +53,47 @@ export interface AwsProxy {
   close(): Promise<void>;
 }
 
-const READ = /^(Describe|List|Get|Head|Lookup|Search|Select|Filter|Batch[GD]et|Check|Validate)/;
-
 export function classify(method: string, path: string, headers: IncomingHttpHeaders, body: string): Omit<AwsCall, 'body' | 'method' | 'path' | 'headers'> {
   const auth = String(headers.authorization ?? '');
   const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'unknown';
   const region = /Credential=[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'us-east-1';
   const target = headers['x-amz-target'];
-  let operation: string | undefined;
-  if (typeof target === 'string') operation = target.split('.').pop();
-  if (!operation) {
-    const action = /(?:^|&)Action=([A-Za-z0-9]+)/.exec(body)?.[1] ?? /[?&]Action=([A-Za-z0-9]+)/.exec(path)?.[1];
-    if (action) operation = action;
-  }
-  if (operation) return { service, region, operation, mutating: !READ.test(operation) };
-  // REST protocols (S3, Route 53, EFS, ...): the method says it.
-  return { service, region, operation: `${method} ${path.split('?')[0]}`, mutating: !['GET', 'HEAD'].includes(method) };
+  const { name, readOnly } = nameOperation(service, method, path, typeof target === 'string' ? target : undefined, body);
+  const rest = typeof target !== 'string' && !/(?:^|&)Action=/.test(body) && !/[?&]Action=/.test(path);
+  return { service, region, operation: rest ? `${method} ${path.split('?')[0]}` : name, api: name, mutating: !readOnly };
 }
 
 export async function startProxy(target: string): Promise<AwsProxy> {
   const calls: AwsCall[] = [];
+  const unknown: string[] = [];
   let interceptor: Interceptor | undefined;
   let rewriter: Rewriter | undefined;
   const upstream = new URL(target);
   // moto drops some ECS service settings: the shim answers as AWS would (see ecs-shim.ts).
   const shim = ecsShim(target);
+  // moto ignores idempotency tokens: answered here as AWS does (see client-tokens.ts).
+  const tokens = clientTokens();
+  // moto fails with an internal error on some calls AWS answers with a code (see moto-gaps.ts).
+  const gaps = motoGaps(target);
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       const raw = Buffer.concat(chunks);
       const body = raw.toString('utf8');
-      const call: AwsCall = { ...classify(req.method ?? 'GET', req.url ?? '/', req.headers, body), body, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers };
+      let call: AwsCall;
+      try {
+        call = { ...classify(req.method ?? 'GET', req.url ?? '/', req.headers, body), body, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers };
+      } catch (err) {
+        // A call the models do not know is answered with an error the CLI shows, and fails the test.
+        unknown.push(String(err));
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        res.end(String(err));
+        return;
+      }
       calls.push(call);
       try {
-        const reply = (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined);
+        const reply = tokens.replay(call) ?? (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined) ?? (await gaps(call));
         if (reply) {
           res.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers });
           res.end(reply.body);
@@ -89,16 +107,16 @@ export async function startProxy(target: string): Promise<AwsProxy> {
       const fwd = request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
         (up) => {
-          if (!rewriter) {
-            res.writeHead(up.statusCode ?? 502, up.headers);
-            up.pipe(res);
-            return;
-          }
           const parts: Buffer[] = [];
           up.on('data', (c: Buffer) => parts.push(c));
           up.on('end', async () => {
             const upstream: Reply = { status: up.statusCode ?? 502, body: Buffer.concat(parts).toString('utf8'), headers: up.headers as Record<string, string> };
+            tokens.record(call, upstream);
             const replaced = await rewriter?.(call, upstream);
+            if (replaced === RESET) {
+              req.socket.destroy();
+              return;
+            }
             const out = replaced ?? upstream;
             const headers = { ...(replaced ? { 'content-type': 'text/xml' } : upstream.headers), ...replaced?.headers };
             delete (headers as Record<string, unknown>)['content-length'];
@@ -120,6 +138,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    unknown,
     mutating: () => calls.filter((c) => c.mutating),
     reads: () => calls.filter((c) => !c.mutating),
     reset: () => void calls.splice(0),

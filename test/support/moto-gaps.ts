@@ -1,0 +1,65 @@
+/**
+ * Calls where moto 5.1.1 fails with an internal error (an HTML 500 page) where AWS answers with an
+ * error code a client can act on. Each is answered here as AWS would, after a look at what moto
+ * holds; everything else goes to moto. Part of the recording proxy (aws-proxy.ts). A lookup that
+ * fails is an error of the proxy (500), never a call let through.
+ *
+ * - EC2 DeleteNetworkAclEntry of an entry that is not there: moto raises StopIteration; AWS answers
+ *   `InvalidNetworkAclEntry.NotFound` (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+ * - EC2 ReplaceNetworkAclAssociation naming an association no ACL holds (one a first attempt already
+ *   replaced is answered by client-tokens.ts, as the operation is idempotent): moto raises
+ *   StopIteration; AWS answers `InvalidAssociationID.NotFound` (same page).
+ * - Application Auto Scaling DeleteScalingPolicy and DeregisterScalableTarget of what is not there:
+ *   moto answers ValidationException, AWS `ObjectNotFoundException` ("The specified object could not be
+ *   found", https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeleteScalingPolicy.html,
+ *   https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeregisterScalableTarget.html).
+ */
+import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, type ServiceNamespace } from '@aws-sdk/client-application-auto-scaling';
+import { DescribeNetworkAclsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { AwsCall, Reply } from './aws-proxy.js';
+
+const ec2Error = (code: string, message: string): Reply => ({
+  status: 400,
+  body: `<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>moto-gaps</RequestID></Response>`,
+});
+
+const objectNotFound = (message: string): Reply => ({
+  status: 400, body: JSON.stringify({ __type: 'ObjectNotFoundException', Message: message }), headers: { 'content-type': 'application/x-amz-json-1.1' },
+});
+
+export function motoGaps(motoEndpoint: string): (call: AwsCall) => Promise<Reply | undefined> {
+  const config = (region: string) => ({ endpoint: motoEndpoint, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const ec2 = (region: string) => new EC2Client(config(region));
+  return async (call) => {
+    if (call.service === 'application-autoscaling') return autoScalingGap(call, new ApplicationAutoScalingClient(config(call.region)));
+    if (call.service !== 'ec2') return undefined;
+    const p = new URLSearchParams(call.body);
+    if (call.api === 'DeleteNetworkAclEntry') {
+      const id = p.get('NetworkAclId') ?? '';
+      const acl = (await ec2(call.region).send(new DescribeNetworkAclsCommand({ NetworkAclIds: [id] }))).NetworkAcls?.[0];
+      const egress = p.get('Egress') === 'true';
+      const there = acl?.Entries?.some((e) => e.RuleNumber === Number(p.get('RuleNumber')) && !!e.Egress === egress);
+      return there ? undefined : ec2Error('InvalidNetworkAclEntry.NotFound', `The network ACL entry identified by ${p.get('RuleNumber')} does not exist in ${id}.`);
+    }
+    if (call.api === 'ReplaceNetworkAclAssociation') {
+      const assoc = p.get('AssociationId') ?? '';
+      // Every ACL, read here: moto does not filter by association.association-id.
+      const all = (await ec2(call.region).send(new DescribeNetworkAclsCommand({}))).NetworkAcls ?? [];
+      const held = all.some((a) => a.Associations?.some((x) => x.NetworkAclAssociationId === assoc));
+      return held ? undefined : ec2Error('InvalidAssociationID.NotFound', `The association ID '${assoc}' does not exist`);
+    }
+    return undefined;
+  };
+}
+
+async function autoScalingGap(call: AwsCall, client: ApplicationAutoScalingClient): Promise<Reply | undefined> {
+  if (call.api !== 'DeleteScalingPolicy' && call.api !== 'DeregisterScalableTarget') return undefined;
+  const b = JSON.parse(call.body) as { PolicyName?: string; ServiceNamespace: ServiceNamespace; ResourceId: string; ScalableDimension: never };
+  const what = { ServiceNamespace: b.ServiceNamespace, ResourceId: b.ResourceId, ScalableDimension: b.ScalableDimension };
+  if (call.api === 'DeleteScalingPolicy') {
+    const r = await client.send(new DescribeScalingPoliciesCommand({ ...what, PolicyNames: [b.PolicyName!] }));
+    return r.ScalingPolicies?.length ? undefined : objectNotFound(`No scaling policy found for service namespace: ${b.ServiceNamespace}, resource ID: ${b.ResourceId}, scalable dimension: ${b.ScalableDimension}, policy name: ${b.PolicyName}`);
+  }
+  const r = await client.send(new DescribeScalableTargetsCommand({ ServiceNamespace: b.ServiceNamespace, ResourceIds: [b.ResourceId], ScalableDimension: b.ScalableDimension }));
+  return r.ScalableTargets?.length ? undefined : objectNotFound(`No scalable target registered for service namespace: ${b.ServiceNamespace}, resource ID: ${b.ResourceId}, scalable dimension: ${b.ScalableDimension}`);
+}
