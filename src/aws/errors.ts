@@ -174,6 +174,13 @@ export function isTaskDefinitionMissing(err: unknown): boolean {
   const message = (err as { message?: unknown } | null)?.message;
   return awsErrorName(err) === 'ClientException' && typeof message === 'string' && /unable to describe task definition/i.test(message);
 }
+/**
+ * Secrets Manager refuses the call in the secret's present state (`InvalidRequestException`: one
+ * already scheduled for deletion cannot be scheduled again). The caller reads the state to tell which.
+ */
+export function isSecretStateConflict(err: unknown): boolean {
+  return awsErrorName(err) === 'InvalidRequestException';
+}
 /** Worth retrying as is: throttling, 5xx, a dropped connection. */
 export function isTransient(err: unknown): boolean {
   if (isThrottling(err)) return true;

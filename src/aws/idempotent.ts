@@ -8,26 +8,21 @@
  * Where an API takes an idempotency token (ClientToken, CreationToken, clientToken, IdempotencyToken,
  * ClientRequestToken), the step passes `ctx.clientToken()` and AWS answers the retry like the first call.
  */
-import { WpdeployError } from '../errors.js';
 import { isAlreadyExists, isNotFound } from './errors.js';
 
 /**
- * Runs `write`; when AWS answers that its result already exists, `present()` says whether what is
- * there is what the write wanted (read back, not assumed): if so, that is success, and `present()`'s
- * value is returned; if not (`undefined`), the write's error stands, explained.
+ * Runs `write`; when AWS answers that its result already exists (`done`, "already exists" unless
+ * told), `present()` says whether what is there is what the write wanted (read back, not assumed):
+ * if so, that is success, and `present()`'s value is returned; if not (`undefined`), the write's
+ * error stands as AWS gave it, so callers still tell it apart.
  */
-export async function writeOrVerify<T, P = T>(what: string, write: () => Promise<T>, present: () => Promise<P | undefined>, exists = isAlreadyExists): Promise<T | P> {
+export async function writeOrVerify<T, P = T>(write: () => Promise<T>, present: () => Promise<P | undefined>, done: (err: unknown) => boolean = isAlreadyExists): Promise<T | P> {
   try {
     return await write();
   } catch (err) {
-    if (!exists(err)) throw err;
+    if (!done(err)) throw err;
     const found = await present();
-    if (found === undefined) {
-      throw new WpdeployError(`${what}: AWS says it already exists, but not as wanted (${err instanceof Error ? err.message : String(err)}).`, {
-        hint: 'Something else changed it meanwhile: look at it in the console, then run the command again.',
-        cause: err,
-      });
-    }
+    if (found === undefined) throw err;
     return found;
   }
 }

@@ -40,8 +40,7 @@ async function mappedAddresses(ctx: ResourceContext, vpcId: string): Promise<str
 /** Attaches the gateway; "already associated" is success when it is attached to this VPC (a retried attach). */
 async function attach(ctx: ResourceContext, id: string, vpcId: string): Promise<void> {
   const client = ec2(ctx);
-  await writeOrVerify(`attach internet gateway ${id} to ${vpcId}`,
-    () => settle(ctx, () => client.send(new EC2.AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }))),
+  await writeOrVerify(() => settle(ctx, () => client.send(new EC2.AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }))),
     async () => {
       const g = (await client.send(new EC2.DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways?.[0];
       return g && toActual(g).attachedVpcId === vpcId ? true : undefined;

@@ -99,7 +99,7 @@ async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: N
   });
   for (const r of p.create) {
     // A retried create meets its entry: success when the entry of that number is this rule.
-    await writeOrVerify(`network ACL ${actual.id} rule ${key(r)}`, () => settle(ctx, () => client.send(new EC2.CreateNetworkAclEntryCommand(args(r)))),
+    await writeOrVerify(() => settle(ctx, () => client.send(new EC2.CreateNetworkAclEntryCommand(args(r)))),
       async () => ((await rulesOf(ctx, actual.id)).some((x) => key(x) === key(r) && show(x) === show(r)) ? true : undefined));
   }
   for (const r of p.replace) await settle(ctx, () => client.send(new EC2.ReplaceNetworkAclEntryCommand(args(r))));

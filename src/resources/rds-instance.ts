@@ -17,6 +17,7 @@
 import type { DBInstance, DBSnapshot, ModifyDBInstanceMessage } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
+import { writeOrVerify } from '../aws/idempotent.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
@@ -491,10 +492,14 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
       }
     }
     let snapshot: string | undefined;
+    let tried: string | undefined;
+    // A retried delete whose first attempt took effect meets the instance `deleting`
+    // (InvalidDBInstanceState, "already being deleted"), or gone: either is success.
+    const deleting = async () => ((await describeInstance(ctx, id))?.DBInstanceStatus === 'deleting' ? true : undefined);
     const attempt = async (finalId: string | undefined) => retrying(
-      () => client.send(new RDS.DeleteDBInstanceCommand(finalId
-        ? { DBInstanceIdentifier: id, FinalDBSnapshotIdentifier: finalId, DeleteAutomatedBackups: true }
-        : { DBInstanceIdentifier: id, SkipFinalSnapshot: true, DeleteAutomatedBackups: true })),
+      () => writeOrVerify(() => client.send(new RDS.DeleteDBInstanceCommand(finalId
+        ? { DBInstanceIdentifier: id, FinalDBSnapshotIdentifier: (tried = finalId), DeleteAutomatedBackups: true }
+        : { DBInstanceIdentifier: id, SkipFinalSnapshot: true, DeleteAutomatedBackups: true })), deleting, isDependencyViolation),
       { retryable: isDependencyViolation, attempts: 8, baseMs: 5_000, scale: ctx.scale, onRetry: () => ctx.progress(`${id} is busy (modifying or backing up); waiting to delete it`) },
     );
     try {
@@ -514,8 +519,10 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
         }
       }
     } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
+      if (!isNotFound(err)) throw err;
+      // Gone: by an earlier run, or by this one's delete whose answer was lost (then its final snapshot is there).
+      if (!tried || !(await describeSnapshot(ctx, tried))) return;
+      snapshot = tried;
     }
     await waitGone(ctx, id, snapshot ? `deleting after the final snapshot ${snapshot}` : 'deleting');
     ctx.gone?.(); // the subnet group and the security group may go; the snapshot's bookkeeping follows

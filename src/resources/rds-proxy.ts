@@ -7,7 +7,8 @@
  */
 import type { DBProxy, DBProxyTarget } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
-import { isAlreadyExists, isIamPropagation, isNotFound } from '../aws/errors.js';
+import { isAlreadyExists, isDependencyViolation, isIamPropagation, isNotFound } from '../aws/errors.js';
+import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
@@ -111,8 +112,10 @@ function waitAvailable(ctx: ResourceContext, name: string): Promise<DBProxy | un
 
 /** Registers the instance, then waits until the proxy reaches it (target health AVAILABLE); says why when it cannot. */
 async function registerTarget(ctx: ResourceContext, name: string, instance: string): Promise<void> {
-  await rds(ctx).send(new RDS.RegisterDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: [instance] }));
   const target = (ts: DBProxyTarget[]) => ts.find((t) => t.Type === 'RDS_INSTANCE' && t.RdsResourceId === instance);
+  // A retried register meets the target registered (DBProxyTargetAlreadyRegisteredFault): success when it is this instance.
+  await writeOrVerify(() => rds(ctx).send(new RDS.RegisterDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: [instance] })),
+    async () => (target(await targetsOf(ctx, name)) ? true : undefined));
   const t = await waitFor({
     what: `db proxy ${name} to reach ${instance}`, expectedMs: 2 * 60_000, minIntervalMs: 5_000, scale: ctx.scale, signal: ctx.signal,
     check: () => targetsOf(ctx, name),
@@ -225,7 +228,7 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
       await waitAvailable(ctx, actual.id);
     }
     const extra = actual.targets.filter((t) => t !== desired.dbInstanceIdentifier);
-    if (extra.length) await client.send(new RDS.DeregisterDBProxyTargetsCommand({ DBProxyName: actual.id, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: extra }));
+    if (extra.length) await deleteOrGone(() => client.send(new RDS.DeregisterDBProxyTargetsCommand({ DBProxyName: actual.id, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: extra })));
     if (!actual.targets.includes(desired.dbInstanceIdentifier)) await registerTarget(ctx, actual.id, desired.dbInstanceIdentifier);
     const toSet = tagsToSet(desired.tags, actual.tags);
     if (Object.keys(toSet).length) await client.send(new RDS.AddTagsToResourceCommand({ ResourceName: actual.arn, Tags: toTagList(toSet) }));
@@ -236,7 +239,9 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
   /** Deletes the proxy (its targets go with it) and waits until it is gone. Already gone is success. */
   async delete(ctx, actual) {
     try {
-      await rds(ctx).send(new RDS.DeleteDBProxyCommand({ DBProxyName: actual.id }));
+      // A retried delete whose first attempt took effect meets the proxy `deleting`, or gone.
+      await writeOrVerify(() => rds(ctx).send(new RDS.DeleteDBProxyCommand({ DBProxyName: actual.id })),
+        async () => ((await describe(ctx, actual.id))?.Status === 'deleting' ? true : undefined), isDependencyViolation);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

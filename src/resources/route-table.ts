@@ -72,12 +72,10 @@ async function associate(ctx: ResourceContext, tableId: string, subnetId: string
   const inThisTable = async () => ((await associationOf(ctx, subnetId))?.RouteTableId === tableId ? true : undefined);
   const assoc = await associationOf(ctx, subnetId);
   if (assoc?.RouteTableAssociationId) {
-    await writeOrVerify(`move subnet ${subnetId} to route table ${tableId}`,
-      () => settle(ctx, () => client.send(new EC2.ReplaceRouteTableAssociationCommand({ AssociationId: assoc.RouteTableAssociationId, RouteTableId: tableId }))),
+    await writeOrVerify(() => settle(ctx, () => client.send(new EC2.ReplaceRouteTableAssociationCommand({ AssociationId: assoc.RouteTableAssociationId, RouteTableId: tableId }))),
       inThisTable, isNotFound);
   } else {
-    await writeOrVerify(`associate subnet ${subnetId} with route table ${tableId}`,
-      () => settle(ctx, () => client.send(new EC2.AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId }))), inThisTable);
+    await writeOrVerify(() => settle(ctx, () => client.send(new EC2.AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId }))), inThisTable);
   }
 }
 
@@ -93,7 +91,7 @@ async function converge(ctx: ResourceContext, desired: RouteTableSpec, actual: R
   const args = (r: RouteSpec) => ({ RouteTableId: actual.id, DestinationCidrBlock: r.destination, GatewayId: r.gatewayId, NatGatewayId: r.natGatewayId });
   for (const r of p.createRoutes) {
     // A retried create meets its route: success when it goes to the same target.
-    await writeOrVerify(`route ${r.destination} in ${actual.id}`, () => settle(ctx, () => client.send(new EC2.CreateRouteCommand(args(r)))),
+    await writeOrVerify(() => settle(ctx, () => client.send(new EC2.CreateRouteCommand(args(r)))),
       async () => ((await routesOf(ctx, actual.id)).some((x) => x.destination === r.destination && target(x) === target(r)) ? true : undefined));
   }
   for (const r of p.replaceRoutes) await settle(ctx, () => client.send(new EC2.ReplaceRouteCommand(args(r))));

@@ -11,7 +11,8 @@
  */
 import type { DescribeSecretResponse, SecretListEntry } from '@aws-sdk/client-secrets-manager';
 import { SecretsManager } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
+import { isNotFound, isSecretStateConflict } from '../aws/errors.js';
+import { writeOrVerify } from '../aws/idempotent.js';
 import { waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
@@ -263,7 +264,9 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
         await client.send(new SecretsManager.DeleteSecretCommand({ SecretId: actual.arn, ForceDeleteWithoutRecovery: true }));
       } else {
         if (actual.state === 'scheduled-for-deletion') return;
-        await client.send(new SecretsManager.DeleteSecretCommand({ SecretId: actual.arn, RecoveryWindowInDays: 7 }));
+        // A retried schedule whose first attempt took effect meets the secret scheduled already: success.
+        await writeOrVerify(() => client.send(new SecretsManager.DeleteSecretCommand({ SecretId: actual.arn, RecoveryWindowInDays: 7 })),
+          async () => ((await describeSecret(ctx, actual.arn))?.state === 'scheduled-for-deletion' ? true : undefined), isSecretStateConflict);
         ctx.warn(`secret ${actual.name} is scheduled for deletion in 7 days; until then \`aws secretsmanager restore-secret --secret-id ${actual.name}\` brings it back.`);
         return;
       }

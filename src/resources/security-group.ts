@@ -89,10 +89,10 @@ async function convergeRules(ctx: ResourceContext, groupId: string, want: { ingr
     return missing(rules, have).length === 0 ? true : undefined;
   };
   if (addIn.length) {
-    await writeOrVerify(`authorize ingress of ${groupId}`, () => send(() => client.send(new EC2.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: addIn.map(toPermission) }))), present('ingress', addIn));
+    await writeOrVerify(() => send(() => client.send(new EC2.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: addIn.map(toPermission) }))), present('ingress', addIn));
   }
   if (addOut.length) {
-    await writeOrVerify(`authorize egress of ${groupId}`, () => send(() => client.send(new EC2.AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: addOut.map(toPermission) }))), present('egress', addOut));
+    await writeOrVerify(() => send(() => client.send(new EC2.AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: addOut.map(toPermission) }))), present('egress', addOut));
   }
   if (delIn.length) await deleteOrGone(() => send(() => client.send(new EC2.RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: delIn.map(toPermission) }))));
   if (delOut.length) await deleteOrGone(() => send(() => client.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: delOut.map(toPermission) }))));
@@ -155,8 +155,7 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
   async create(ctx, desired) {
     const client = ec2(ctx);
     // The name is unique in the VPC: a retried create meets the group it made, taken when it carries this step's tags.
-    const r = await writeOrVerify(`create security group ${desired.name}`,
-      () => client.send(new EC2.CreateSecurityGroupCommand({
+    const r = await writeOrVerify(() => client.send(new EC2.CreateSecurityGroupCommand({
         VpcId: desired.vpcId, GroupName: desired.name, Description: desired.description, TagSpecifications: tagSpec('security-group', desired.tags),
       })),
       async () => {

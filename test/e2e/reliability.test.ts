@@ -2,7 +2,7 @@
  * What wpdeploy does when things go wrong: a killed process, a lost response, Ctrl-C, flaky AWS.
  * Each case ends by counting what the emulator holds per step: never two of anything.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -98,14 +98,26 @@ describe('a killed process', () => {
       await sleep(30);
       return undefined;
     });
+    const statePath = join(cwd, 'state', `${stack}.json`);
+    let recorded = 0;
     for (let i = 0; i < 4; i++) {
-      const cli = startCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
+      const cli = startCli(['up', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
       const at = 1500 + Math.floor(random() * 4000);
       const timer = setTimeout(() => cli.child.kill('SIGKILL'), at);
-      await cli.done;
+      const r = await cli.done;
       clearTimeout(timer);
+      // Killed mid-run: by the signal, before the run's end, after it had started work.
+      expect(r.code, `run ${i}: ${r.stderr}`).toBe(137);
+      const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
+      expect(events.some((e) => e.type === 'run-start'), `run ${i} started`).toBe(true);
+      expect(events.some((e) => e.type === 'run-done'), `run ${i} did not get to its end`).toBe(false);
+      // What it recorded is whole (a state file is replaced, never half written), and never less than before.
+      const steps = existsSync(statePath) ? Object.keys((JSON.parse(readFileSync(statePath, 'utf8')) as { steps: object }).steps).length : 0;
+      expect(steps).toBeGreaterThanOrEqual(recorded);
+      recorded = steps;
     }
     proxy.intercept(undefined);
+    expect(recorded, 'the killed runs got somewhere').toBeGreaterThan(0);
     const r = await runCli(['up', '--stack', stack], { cwd, endpoint: proxy.url });
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(duplicates(await inventory(moto, stack))).toEqual({});

@@ -9,6 +9,10 @@
  * - EC2 ReplaceNetworkAclAssociation naming an association no ACL holds (one a first attempt already
  *   replaced is answered by client-tokens.ts, as the operation is idempotent): moto raises
  *   StopIteration; AWS answers `InvalidAssociationID.NotFound` (same page).
+ * - RDS DeleteDBProxy of a proxy that is not there: moto raises KeyError; AWS answers
+ *   `DBProxyNotFoundFault` (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBProxy.html).
+ *   RegisterDBProxyTargets of an instance already registered: moto registers it twice; AWS answers
+ *   `DBProxyTargetAlreadyRegisteredFault` (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RegisterDBProxyTargets.html).
  * - Application Auto Scaling DeleteScalingPolicy and DeregisterScalableTarget of what is not there:
  *   moto answers ValidationException, AWS `ObjectNotFoundException` ("The specified object could not be
  *   found", https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeleteScalingPolicy.html,
@@ -16,6 +20,7 @@
  */
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, type ServiceNamespace } from '@aws-sdk/client-application-auto-scaling';
 import { DescribeNetworkAclsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeDBProxiesCommand, DescribeDBProxyTargetsCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { AwsCall, Reply } from './aws-proxy.js';
 
 const ec2Error = (code: string, message: string): Reply => ({
@@ -32,6 +37,7 @@ export function motoGaps(motoEndpoint: string): (call: AwsCall) => Promise<Reply
   const ec2 = (region: string) => new EC2Client(config(region));
   return async (call) => {
     if (call.service === 'application-autoscaling') return autoScalingGap(call, new ApplicationAutoScalingClient(config(call.region)));
+    if (call.service === 'rds') return rdsGap(call, new RDSClient(config(call.region)));
     if (call.service !== 'ec2') return undefined;
     const p = new URLSearchParams(call.body);
     if (call.api === 'DeleteNetworkAclEntry') {
@@ -62,4 +68,22 @@ async function autoScalingGap(call: AwsCall, client: ApplicationAutoScalingClien
   }
   const r = await client.send(new DescribeScalableTargetsCommand({ ServiceNamespace: b.ServiceNamespace, ResourceIds: [b.ResourceId], ScalableDimension: b.ScalableDimension }));
   return r.ScalableTargets?.length ? undefined : objectNotFound(`No scalable target registered for service namespace: ${b.ServiceNamespace}, resource ID: ${b.ResourceId}, scalable dimension: ${b.ScalableDimension}`);
+}
+
+const rdsError = (status: number, code: string, message: string): Reply => ({
+  status,
+  body: `<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>moto-gaps</RequestId></ErrorResponse>`,
+});
+
+async function rdsGap(call: AwsCall, client: RDSClient): Promise<Reply | undefined> {
+  if (call.api !== 'DeleteDBProxy' && call.api !== 'RegisterDBProxyTargets') return undefined;
+  const p = new URLSearchParams(call.body);
+  const name = p.get('DBProxyName') ?? '';
+  const proxies = (await client.send(new DescribeDBProxiesCommand({}))).DBProxies ?? [];
+  if (!proxies.some((x) => x.DBProxyName === name)) return rdsError(404, 'DBProxyNotFoundFault', `The specified proxy name ${name} doesn't correspond to a proxy owned by your Amazon Web Services account in the specified Amazon Web Services Region.`);
+  if (call.api === 'DeleteDBProxy') return undefined;
+  const targets = (await client.send(new DescribeDBProxyTargetsCommand({ DBProxyName: name }))).Targets ?? [];
+  const asked = [...p.entries()].filter(([k]) => k.startsWith('DBInstanceIdentifiers.')).map(([, v]) => v);
+  const already = asked.filter((id) => targets.some((t) => t.RdsResourceId === id));
+  return already.length ? rdsError(400, 'DBProxyTargetAlreadyRegisteredFault', `The proxy is already associated with the specified RDS DB instance ${already.join(', ')}.`) : undefined;
 }
