@@ -109,6 +109,8 @@ describe('internet gateway create', () => {
   it('an attach that fails leaves the gateway recorded, so the next run finds it', async () => {
     ec2.on(CreateInternetGatewayCommand).resolves({ InternetGateway: igw('igw-new', { Attachments: [] }) });
     ec2.on(AttachInternetGatewayCommand).rejects(awsError('Resource.AlreadyAssociated'));
+    // "already associated", but not with this VPC: not a retried attach
+    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [igw('igw-new', { Attachments: [{ VpcId: 'vpc-other', State: 'available' as AttachmentStatus }] })] });
     const ctx = context();
     await expect(internetGatewayKind.create(ctx, desired)).rejects.toMatchObject({ name: 'Resource.AlreadyAssociated' });
     expect(ctx.recordId).toHaveBeenCalledWith('igw-new');

@@ -125,7 +125,7 @@ describe('network acl create', () => {
     const ctx = context();
     const created = await networkAclKind.create(ctx, desired);
     expect(ec2.commandCalls(CreateNetworkAclCommand).map((c) => c.args[0].input)).toEqual([
-      { VpcId: 'vpc-1', TagSpecifications: [{ ResourceType: 'network-acl', Tags: toTagList(ownTags) }] },
+      { VpcId: 'vpc-1', TagSpecifications: [{ ResourceType: 'network-acl', Tags: toTagList(ownTags) }], ClientToken: 'token-nacl-data' },
     ]);
     expect(log.slice(0, 3)).toEqual(['CreateNetworkAcl', 'recordId:acl-new', 'CreateNetworkAclEntry']);
     expect(ec2.commandCalls(CreateNetworkAclEntryCommand).map((c) => c.args[0].input)).toEqual([

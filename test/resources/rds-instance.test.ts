@@ -300,6 +300,7 @@ describe('db instance delete', () => {
 
   it('already gone is success', async () => {
     rds.on(DeleteDBInstanceCommand).rejects(notFound());
+    rds.on(DescribeDBSnapshotsCommand).rejects(awsError('DBSnapshotNotFound', 404));
     await expect(dbInstanceKind.delete(context(aws, 'db'), { ...actual, deletionProtection: false })).resolves.toBeUndefined();
   });
 

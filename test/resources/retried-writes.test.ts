@@ -5,10 +5,13 @@
  * path the e2e run with lost answers (reliability.test.ts) goes through, answered here by mocks.
  */
 import {
-  AttachInternetGatewayCommand, AuthorizeSecurityGroupIngressCommand, CreateNetworkAclEntryCommand, CreateRouteCommand, DescribeInternetGatewaysCommand,
+  AttachInternetGatewayCommand, AuthorizeSecurityGroupIngressCommand, CreateNetworkAclEntryCommand, CreateRouteCommand, CreateSecurityGroupCommand, DescribeInternetGatewaysCommand,
   DescribeNetworkAclsCommand, DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
-import { DeleteDBProxyCommand, DescribeDBProxiesCommand, DescribeDBProxyTargetsCommand, RDSClient, RegisterDBProxyTargetsCommand } from '@aws-sdk/client-rds';
+import {
+  DeleteDBInstanceCommand, DeleteDBProxyCommand, DescribeDBInstancesCommand, DescribeDBProxiesCommand, DescribeDBProxyTargetsCommand, DescribeDBSnapshotsCommand, RDSClient,
+  RegisterDBProxyTargetsCommand,
+} from '@aws-sdk/client-rds';
 import { DeleteSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,10 +19,12 @@ import { deleteOrGone, writeOrVerify } from '../../src/aws/idempotent.js';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { internetGatewayKind } from '../../src/resources/internet-gateway.js';
 import { networkAclKind, type NetworkAclActual } from '../../src/resources/network-acl.js';
+import { dbInstanceKind, type DbInstanceActual } from '../../src/resources/rds-instance.js';
 import { dbProxyKind, type DbProxyActual, type DbProxySpec } from '../../src/resources/rds-proxy.js';
 import { routeTableKind, type RouteTableActual } from '../../src/resources/route-table.js';
 import { secretKind, type SecretActual } from '../../src/resources/secret.js';
-import { securityGroupRulesKind } from '../../src/resources/security-group.js';
+import { securityGroupKind, securityGroupRulesKind } from '../../src/resources/security-group.js';
+import { toTagList } from '../../src/aws/tags.js';
 import { awsError, context, newClients, tagsOf } from './data-context.js';
 
 const ec2 = mockClient(EC2Client);
@@ -65,6 +70,17 @@ describe('EC2', () => {
     const run = routeTableKind.update!(context(aws, 'rt-app-a'), want, table, { changes: [] });
     if (ok) await expect(run).resolves.toMatchObject({ routes: want.routes });
     else await expect(run).rejects.toMatchObject({ name: 'RouteAlreadyExists' });
+  });
+
+  it('a retried CreateSecurityGroup meets its group (InvalidGroup.Duplicate, this step\'s tags): it is taken and its default egress revoked', async () => {
+    ec2.on(CreateSecurityGroupCommand).rejects(awsError('InvalidGroup.Duplicate'));
+    const group = { GroupId: 'sg-app', GroupName: 'blog-app', VpcId: 'vpc-1', Tags: toTagList(tagsOf('sg-app')), IpPermissions: [], IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] };
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [group] });
+    ec2.on(RevokeSecurityGroupEgressCommand).resolves({});
+    const ctx = context(aws, 'sg-app');
+    await expect(securityGroupKind.create(ctx, { vpcId: 'vpc-1', name: 'blog-app', description: 'x', tags: tagsOf('sg-app') })).resolves.toMatchObject({ id: 'sg-app', egress: [] });
+    expect(ctx.recordId).toHaveBeenCalledWith('sg-app', undefined);
+    expect(ec2.commandCalls(RevokeSecurityGroupEgressCommand)).toHaveLength(1);
   });
 
   it('a retried authorize meets its rule (success); a retried revoke meets it gone (success)', async () => {
@@ -115,6 +131,22 @@ describe('EC2', () => {
 });
 
 describe('RDS and Secrets Manager', () => {
+  const db = { id: 'blog-db', arn: 'arn:aws:rds:us-east-1:123456789012:db:blog-db', state: 'available', deletionProtection: false } as DbInstanceActual;
+  const kept = (id: string) => ({ DBSnapshots: [{ DBSnapshotIdentifier: id, DBSnapshotArn: `arn:snap:${id}`, Status: 'available', TagList: toTagList(tagsOf('db')) }] });
+
+  it.each([
+    ['deleting (InvalidDBInstanceState): success', () => rds.on(DescribeDBInstancesCommand).resolvesOnce({ DBInstances: [{ DBInstanceIdentifier: 'blog-db', DBInstanceStatus: 'deleting' }] }).rejects(awsError('DBInstanceNotFound', 404)), 'InvalidDBInstanceStateFault'],
+    ['gone already (DBInstanceNotFound), its final snapshot there: success', () => rds.on(DescribeDBInstancesCommand).rejects(awsError('DBInstanceNotFound', 404)), 'DBInstanceNotFound'],
+  ])('a retried DeleteDBInstance meets the instance %s, and the final snapshot is reported kept', async (_what, arrange, error) => {
+    rds.on(DeleteDBInstanceCommand).rejects(awsError(error, error === 'DBInstanceNotFound' ? 404 : 400));
+    arrange();
+    rds.on(DescribeDBSnapshotsCommand).callsFake((input: { DBSnapshotIdentifier?: string }) => kept(input.DBSnapshotIdentifier ?? 'none'));
+    const ctx = context(aws, 'db');
+    await expect(dbInstanceKind.delete(ctx, db)).resolves.toBeUndefined();
+    expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(1);
+    expect(ctx.warn.mock.calls.join('\n')).toMatch(/kept the final snapshot blog-final-/);
+  });
+
   it('a retried RegisterDBProxyTargets meets the instance registered: success', async () => {
     rds.on(RegisterDBProxyTargetsCommand).rejects(awsError('DBProxyTargetAlreadyRegisteredFault'));
     rds.on(DescribeDBProxyTargetsCommand).resolves({ Targets: [{ Type: 'RDS_INSTANCE', RdsResourceId: 'blog-db', TargetHealth: { State: 'AVAILABLE' } }] });

@@ -153,7 +153,7 @@ describe('route table create', () => {
     const created = await routeTableKind.create(ctx, want);
 
     expect(ec2.commandCalls(CreateRouteTableCommand).map((c) => c.args[0].input)).toEqual([
-      { VpcId: 'vpc-1', TagSpecifications: [{ ResourceType: 'route-table', Tags: toTagList(ownTags) }] },
+      { VpcId: 'vpc-1', TagSpecifications: [{ ResourceType: 'route-table', Tags: toTagList(ownTags) }], ClientToken: 'token-rt-app-a' },
     ]);
     expect(log.slice(0, 3)).toEqual(['CreateRouteTable', 'recordId:rtb-new', 'CreateRoute']);
     expect(ec2.commandCalls(CreateRouteCommand).map((c) => c.args[0].input)).toEqual([

@@ -123,8 +123,9 @@ describe('security group (ec2:security-group)', () => {
       expect(callNames()).toEqual(['CreateSecurityGroup', 'DescribeSecurityGroups']);
     });
 
-    it('a name already taken in the VPC is raised and nothing is recorded', async () => {
+    it('a name already taken in the VPC (by a group without this step\'s tags) is raised and nothing is recorded', async () => {
       ec2.on(CreateSecurityGroupCommand).rejects(awsError('InvalidGroup.Duplicate'));
+      ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-other', GroupName: desired.name, VpcId: 'vpc-1', Tags: [] }] });
       const ctx = context('sg-app');
       await expect(securityGroupKind.create(ctx, desired)).rejects.toMatchObject({ name: 'InvalidGroup.Duplicate' });
       expect(ctx.recordId).not.toHaveBeenCalled();
