@@ -1,5 +1,5 @@
 /**
- * The AWS Foundational Security Best Practices controls of DESIGN.md §4, checked on what the emulator
+ * The AWS Foundational Security Best Practices controls that apply to this architecture (docs/architecture.md), checked on what the emulator
  * holds after one `up` of a whole stack with a domain (the test creates the public hosted zone
  * first). Every check reads AWS through SDK clients pointed straight at moto, never the state file.
  * One `it` per control, named by its id; docs/architecture.md "Security controls" lists them, met or not, and
