@@ -94,6 +94,9 @@ export function awsOrderingRules(motoEndpoint: string, options: RulesOptions = {
     try {
       verdict = await rule.check(context(call, clients(regionOf(call, options))));
     } catch (err) {
+      // The resource the call names is gone (a retried delete whose first attempt took effect):
+      // nothing holds it, and moto answers the not-found AWS gives.
+      if (err instanceof Error && /NotFound(Exception|Fault)?$/.test(err.name)) return undefined;
       lookupErrors.push({ rule: rule.name, call, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
       return undefined;
     }
