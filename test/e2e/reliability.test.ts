@@ -102,8 +102,12 @@ describe('a killed process', () => {
     let recorded = 0;
     for (let i = 0; i < 4; i++) {
       const cli = startCli(['up', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
-      const at = 1500 + Math.floor(random() * 4000);
-      const timer = setTimeout(() => cli.child.kill('SIGKILL'), at);
+      // A random moment of the run: in a call, between calls, while the state is written.
+      const at = 300 + Math.floor(random() * 4000);
+      let timer: NodeJS.Timeout | undefined;
+      cli.onLine((l) => {
+        if ((JSON.parse(l) as { type: string }).type === 'run-start') timer = setTimeout(() => cli.child.kill('SIGKILL'), at);
+      });
       const r = await cli.done;
       clearTimeout(timer);
       // Killed mid-run: by the signal, before the run's end, after it had started work.
