@@ -1,11 +1,12 @@
 /**
  * IAM by simulation. The built CLI runs a stack with a domain and the RDS Proxy through the strict
- * proxy: up, a second up that changes nothing, plan, status, logs, down (keeping the data), and
- * down --purge. Every call it makes is recorded and evaluated, with the permissions AWS checks behind
- * it (iam/implied-permissions.json), against iam/wpdeploy-policy.json by a real IAM policy
- * evaluator (test/support/iam-simulation.ts): every call must be allowed, and every statement of the
- * policy must allow some call. The emulator authorizes nothing; this is the evidence that the policy
- * the README tells a CI role to use lets wpdeploy do its work on AWS, and grants no statement it does not use.
+ * proxy: up, a second up that changes nothing, an up that repairs a mount target's security groups,
+ * plan, status, logs, down (keeping the data), and down --purge. Every call it makes is recorded and
+ * evaluated, with the permissions AWS checks behind it (iam/implied-permissions.json), against
+ * iam/wpdeploy-policy.json by a real IAM policy evaluator (test/support/iam-simulation.ts): every
+ * call must be allowed, every statement of the policy must allow some call, and every action granted
+ * beyond the calls themselves must be requested. The emulator authorizes nothing; this is the
+ * evidence that the policy the README tells a CI role to use lets wpdeploy do its work on AWS.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,6 @@ import type { AwsCall, AwsProxy } from '../support/aws-proxy.js';
 import { startStrictProxy, type OrderingRules } from '../support/aws-rules.js';
 import { ec2, efs } from '../support/aws.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
-import { ecsShim } from '../support/ecs-shim.js';
 import { describeVerdict, simulateCalls, type CallSimulation, type PolicyDocument } from '../support/iam-simulation.js';
 
 const moto = inject('motoEndpoint');
@@ -28,9 +28,6 @@ let proxy: AwsProxy & { rules: OrderingRules };
 
 beforeAll(async () => {
   proxy = await startStrictProxy(moto);
-  const shim = ecsShim(moto);
-  const rules = proxy.rules;
-  proxy.intercept(async (call) => (await shim(call)) ?? rules(call));
 });
 afterAll(async () => {
   await proxy.close();

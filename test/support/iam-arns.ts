@@ -224,6 +224,17 @@ export const RULES: Record<string, Rule> = {
   'rds:RegisterDBProxyTargets': rds('target-group'),
   'rds:RestoreDBInstanceFromDBSnapshot': rds('db', 'DBInstanceIdentifier'),
 
+  // RDS parameter groups, AWS Backup recovery points (EFS automatic backups) and Service Quotas.
+  'rds:CreateDBParameterGroup': rds('pg', 'DBParameterGroupName'),
+  'rds:DeleteDBParameterGroup': rds('pg', 'DBParameterGroupName'),
+  'rds:DescribeDBParameterGroups': rds('pg', 'DBParameterGroupName'),
+  'rds:DescribeDBParameters': rds('pg', 'DBParameterGroupName'),
+  'rds:ModifyDBParameterGroup': rds('pg', 'DBParameterGroupName'),
+  'backup:ListRecoveryPointsByBackupVault': (p, c) => `arn:aws:backup:${c.region}:${c.account}:backup-vault:${str(p, 'BackupVaultName')}`,
+  'backup:DescribeRecoveryPoint': param('RecoveryPointArn'),
+  'backup:DeleteRecoveryPoint': param('RecoveryPointArn'),
+  'servicequotas:GetServiceQuota': (p, c) => `arn:aws:servicequotas:${c.region}:${c.account}:${str(p, 'ServiceCode')}/${str(p, 'QuotaCode')}`,
+
   'route53:ChangeResourceRecordSets': zone,
   'route53:GetChange': (p) => `arn:aws:route53:::change/${last(str(p, 'Id'))}`,
   'route53:GetHostedZone': zone,

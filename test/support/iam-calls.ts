@@ -62,6 +62,11 @@ const ROUTES: Record<string, Array<[string, string, string]>> = {
     ['DELETE', '/2015-02-01/access-points/:AccessPointId', 'DeleteAccessPoint'],
     ['POST', '/2015-02-01/resource-tags/:ResourceId', 'TagResource'],
   ],
+  backup: [
+    ['GET', '/backup-vaults/:BackupVaultName/recovery-points', 'ListRecoveryPointsByBackupVault'],
+    ['GET', '/backup-vaults/:BackupVaultName/recovery-points/:RecoveryPointArn', 'DescribeRecoveryPoint'],
+    ['DELETE', '/backup-vaults/:BackupVaultName/recovery-points/:RecoveryPointArn', 'DeleteRecoveryPoint'],
+  ],
   route53: [
     ['GET', '/2013-04-01/hostedzonesbyname', 'ListHostedZonesByName'],
     ['GET', '/2013-04-01/hostedzone/:Id', 'GetHostedZone'],

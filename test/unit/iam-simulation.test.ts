@@ -107,6 +107,17 @@ describe('the permissions AWS checks behind a call, by simulation', () => {
     expect(missing).toEqual([]);
   });
 
+  it('the calls of parameter groups, recovery points and quotas map to their ARNs', async () => {
+    const arn = async (c: AwsCall) => (await requestsOf(c, ACCOUNT, new Learned())).map((r) => `${r.action} ${r.resource}`)[0];
+    expect(await arn(call('rds', 'ModifyDBParameterGroup', 'Action=ModifyDBParameterGroup&DBParameterGroupName=blog-mysql84'))).toBe('rds:ModifyDBParameterGroup arn:aws:rds:us-east-1:123456789012:pg:blog-mysql84');
+    const point = 'arn:aws:backup:us-east-1:123456789012:recovery-point:0a1b2c';
+    expect(await arn(call('backup', '', '', { method: 'DELETE', path: `/backup-vaults/aws%2Fefs%2Fautomatic-backup-vault/recovery-points/${encodeURIComponent(point)}` })))
+      .toBe(`backup:DeleteRecoveryPoint ${point}`);
+    expect(await arn(call('backup', '', '', { method: 'GET', path: '/backup-vaults/aws%2Fefs%2Fautomatic-backup-vault/recovery-points/?byResourceArn=x' })))
+      .toBe('backup:ListRecoveryPointsByBackupVault arn:aws:backup:us-east-1:123456789012:backup-vault:aws/efs/automatic-backup-vault');
+    expect(await arn(call('servicequotas', 'GetServiceQuota', { ServiceCode: 'ec2', QuotaCode: 'L-0263D0A3' }))).toBe('servicequotas:GetServiceQuota arn:aws:servicequotas:us-east-1:123456789012:ec2/L-0263D0A3');
+  });
+
   it('a call the mapping does not know fails by name, so that a new call is one rule to add', async () => {
     await expect(requestsOf(call('ec2', 'CreateVpnGateway', 'Action=CreateVpnGateway&Type=ipsec.1'), ACCOUNT, new Learned())).rejects.toThrow(/no ARN rule for ec2:CreateVpnGateway/);
     await expect(requestsOf(call('elasticfilesystem', '', '', { method: 'GET', path: '/2015-02-01/file-systems/fs-1/policy' }), ACCOUNT, new Learned()))
