@@ -26,6 +26,8 @@ export interface AwsCall {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
+  /** The answer the CLI got (the emulator's, or the one a test gave), once it is sent. */
+  response?: Reply;
 }
 
 export interface Reply {
@@ -95,6 +97,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
       try {
         const reply = tokens.replay(call) ?? (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined) ?? (await gaps(call));
         if (reply) {
+          call.response = reply;
           res.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers });
           res.end(reply.body);
           return;
@@ -118,6 +121,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
               return;
             }
             const out = replaced ?? upstream;
+            call.response = out;
             const headers = { ...(replaced ? { 'content-type': 'text/xml' } : upstream.headers), ...replaced?.headers };
             delete (headers as Record<string, unknown>)['content-length'];
             delete (headers as Record<string, unknown>)['transfer-encoding'];
