@@ -13,27 +13,30 @@
  * otherwise, listed in READS_NAMED_OTHERWISE with their documentation. Anything else counts as a
  * write, so a read wrongly counted is seen (a "no write" assertion fails), never a write missed.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const load = createRequire(import.meta.url);
 
-/** Signing name (from the request's credential scope) -> the SDK package whose model it is. */
-const PACKAGES: Record<string, string> = {
-  acm: '@aws-sdk/client-acm',
-  'application-autoscaling': '@aws-sdk/client-application-auto-scaling',
-  logs: '@aws-sdk/client-cloudwatch-logs',
-  ec2: '@aws-sdk/client-ec2',
-  ecs: '@aws-sdk/client-ecs',
-  elasticfilesystem: '@aws-sdk/client-efs',
-  elasticloadbalancing: '@aws-sdk/client-elastic-load-balancing-v2',
-  iam: '@aws-sdk/client-iam',
-  rds: '@aws-sdk/client-rds',
-  route53: '@aws-sdk/client-route-53',
-  s3: '@aws-sdk/client-s3',
-  secretsmanager: '@aws-sdk/client-secrets-manager',
-  tagging: '@aws-sdk/client-resource-groups-tagging-api',
-  sts: '@aws-sdk/client-sts',
-};
+/**
+ * Signing name (from the request's credential scope) -> the installed SDK client package whose
+ * model it is, read from each package's SigV4 auth option (`signingProperties: { name: "..." }`).
+ */
+let packages: Map<string, string> | undefined;
+function packageFor(service: string): string | undefined {
+  if (!packages) {
+    packages = new Map();
+    const root = join(dirname(load.resolve('@aws-sdk/client-sts')), '..', '..');
+    for (const dir of readdirSync(root).filter((d) => d.startsWith('client-'))) {
+      const main = join(root, dir, 'dist-cjs', 'index.js');
+      if (!existsSync(main)) continue;
+      const m = /schemeId: "aws\.auth#sigv4",\s*signingProperties: \{\s*name: "([^"]+)"/.exec(readFileSync(main, 'utf8'));
+      if (m) packages.set(m[1]!, `@aws-sdk/${dir}`);
+    }
+  }
+  return packages.get(service);
+}
 
 /**
  * Reads whose names do not say so.
@@ -58,8 +61,8 @@ const models = new Map<string, ModelOperation[]>();
 function modelOf(service: string): ModelOperation[] {
   const cached = models.get(service);
   if (cached) return cached;
-  const pkg = PACKAGES[service];
-  if (!pkg) throw new Error(`aws-operations: no SDK model known for the signing name "${service}"; add it to PACKAGES.`);
+  const pkg = packageFor(service);
+  if (!pkg) throw new Error(`aws-operations: no installed @aws-sdk client signs for "${service}".`);
   const ops: ModelOperation[] = [];
   for (const [key, schema] of Object.entries(load(pkg) as Record<string, unknown>)) {
     // An operation schema: [9, namespace, name, traits, input, output].
@@ -104,7 +107,7 @@ export function nameOperation(service: string, method: string, url: string, targ
     const fits = ops.filter((o) => o.method === method && o.path?.test(decodeURIComponent(path)) && o.query.every(([k, v]) => params.has(k) && (v === undefined || params.get(k) === v)));
     op = fits.sort((a, b) => b.weight - a.weight)[0];
   }
-  if (!op) throw new Error(`aws-operations: ${service} ${method} ${url} (${named ?? 'no operation name'}) matches no operation of ${PACKAGES[service]}'s model.`);
+  if (!op) throw new Error(`aws-operations: ${service} ${method} ${url} (${named ?? 'no operation name'}) matches no operation of ${packageFor(service)}'s model.`);
   const readName = /^(Describe|List|Get|Head)/.test(op.name) || (READS_NAMED_OTHERWISE[service] ?? []).includes(op.name);
   const readMethod = named !== undefined || method === 'GET' || method === 'HEAD';
   return { name: op.name, readOnly: readName && readMethod };
