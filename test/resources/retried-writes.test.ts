@@ -6,7 +6,7 @@
  */
 import {
   AttachInternetGatewayCommand, AuthorizeSecurityGroupIngressCommand, CreateNetworkAclEntryCommand, CreateRouteCommand, CreateSecurityGroupCommand, DescribeInternetGatewaysCommand,
-  DescribeNetworkAclsCommand, DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand,
+  DescribeNetworkAclsCommand, DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, type AttachmentStatus,
 } from '@aws-sdk/client-ec2';
 import {
   DeleteDBInstanceCommand, DeleteDBProxyCommand, DescribeDBInstancesCommand, DescribeDBProxiesCommand, DescribeDBProxyTargetsCommand, DescribeDBSnapshotsCommand, RDSClient,
@@ -108,7 +108,7 @@ describe('EC2', () => {
     ['attached to another VPC: the error stands', 'vpc-2', false],
   ])('a retried AttachInternetGateway meets the gateway %s', async (_what, vpc, ok) => {
     ec2.on(AttachInternetGatewayCommand).rejects(awsError('Resource.AlreadyAssociated'));
-    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: 'igw-1', Attachments: [{ VpcId: vpc, State: 'available' }] }] });
+    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: 'igw-1', Attachments: [{ VpcId: vpc, State: 'available' as AttachmentStatus }] }] });
     const run = internetGatewayKind.update!(context(aws, 'igw'), { vpcId: 'vpc-1', tags: tagsOf('igw') }, { id: 'igw-1', state: 'detached', tags: tagsOf('igw') }, { changes: [] });
     if (ok) await expect(run).resolves.toMatchObject({ attachedVpcId: 'vpc-1' });
     else await expect(run).rejects.toMatchObject({ name: 'Resource.AlreadyAssociated' });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeProfile } from '../../bench/profile.js';
 import { SimState, Timeline, describeBeforeDelete, simulate, type AwsCall, type Reply } from '../../bench/sim-aws.js';
+import { nameOperation } from '../support/aws-operations.js';
 
 function world(scale = 60) {
   let now = 1_000_000;
@@ -13,9 +14,9 @@ function world(scale = 60) {
 }
 
 const call = (service: string, operation: string, body = '', method = 'POST', path = '/'): AwsCall =>
-  ({ service, region: 'us-east-1', operation, mutating: !/^(Describe|List|Get)/.test(operation), body, method, path, headers: {} });
+  ({ service, region: 'us-east-1', operation, api: operation, mutating: !/^(Describe|List|Get)/.test(operation), body, method, path, headers: {} });
 const rest = (service: string, method: string, path: string, body = ''): AwsCall =>
-  ({ service, region: 'us-east-1', operation: `${method} ${path.split('?')[0]}`, mutating: method !== 'GET', body, method, path, headers: {} });
+  ({ service, region: 'us-east-1', operation: `${method} ${path.split('?')[0]}`, api: nameOperation(service, method, path, undefined, body).name, mutating: method !== 'GET', body, method, path, headers: {} });
 const xml = (body: string, status = 200): Reply => ({ status, body, headers: { 'content-type': 'text/xml' } });
 const json = (doc: unknown, status = 200): Reply => ({ status, body: JSON.stringify(doc), headers: { 'content-type': 'application/x-amz-json-1.1' } });
 const tag = (body: string, name: string) => [...body.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1]);

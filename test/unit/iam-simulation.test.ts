@@ -22,7 +22,7 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/wpdeploy/blog-task-us-east-1`;
 function call(service: string, operation: string, body: Record<string, unknown> | string, rest?: { method: string; path: string }): AwsCall {
   const json = typeof body !== 'string';
   return {
-    service, region: 'us-east-1', operation: rest ? `${rest.method} ${rest.path}` : operation, mutating: true,
+    service, region: 'us-east-1', operation: rest ? `${rest.method} ${rest.path}` : operation, api: operation, mutating: true,
     body: json ? JSON.stringify(body) : body, method: rest?.method ?? 'POST', path: rest?.path ?? '/',
     headers: json && !rest ? { 'x-amz-target': `Service.${operation}` } : {},
   };
