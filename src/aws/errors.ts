@@ -23,7 +23,8 @@ const NOT_FOUND = new Set([
   'MountTargetNotFound', 'AccessPointNotFound', 'ObjectNotFoundException', 'ParameterNotFound',
   // ECS: UpdateService/DeleteService on a service already deleted (INACTIVE)
   'ServiceNotActiveException',
-  // EC2 DetachInternetGateway of a gateway no longer attached (a retried detach that took effect)
+  // EC2 DetachInternetGateway of a gateway no longer attached (a retried detach that took effect;
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
   'Gateway.NotAttached',
 ]);
 const ALREADY_EXISTS = new Set([
@@ -37,8 +38,10 @@ const ALREADY_EXISTS = new Set([
   // EFS: a mount target already exists in that subnet's Availability Zone
   'MountTargetConflict',
   // EC2 AttachInternetGateway, AssociateRouteTable: the attachment or association is there already
+  // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
   'Resource.AlreadyAssociated',
   // RDS RegisterDBProxyTargets: the instance is a target of the proxy already
+  // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RegisterDBProxyTargets.html)
   'DBProxyTargetAlreadyRegisteredFault',
 ]);
 const DEPENDENCY = new Set([
@@ -176,7 +179,9 @@ export function isTaskDefinitionMissing(err: unknown): boolean {
 }
 /**
  * Secrets Manager refuses the call in the secret's present state (`InvalidRequestException`: one
- * already scheduled for deletion cannot be scheduled again). The caller reads the state to tell which.
+ * already scheduled for deletion cannot be scheduled again,
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html). The caller
+ * reads the state to tell which.
  */
 export function isSecretStateConflict(err: unknown): boolean {
   return awsErrorName(err) === 'InvalidRequestException';

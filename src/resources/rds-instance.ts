@@ -494,7 +494,8 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     let snapshot: string | undefined;
     let tried: string | undefined;
     // A retried delete whose first attempt took effect meets the instance `deleting`
-    // (InvalidDBInstanceState, "already being deleted"), or gone: either is success.
+    // (InvalidDBInstanceState, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html),
+    // or gone: either is success.
     const deleting = async () => ((await describeInstance(ctx, id))?.DBInstanceStatus === 'deleting' ? true : undefined);
     const attempt = async (finalId: string | undefined) => retrying(
       () => writeOrVerify(() => client.send(new RDS.DeleteDBInstanceCommand(finalId
