@@ -484,7 +484,13 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     if (actual.deletionProtection) {
       ctx.warn(`lifting the deletion protection of db instance ${id} to delete it${ctx.purge ? ', with no final snapshot (--purge)' : ', keeping a final snapshot'}.`);
       try {
-        await client.send(new RDS.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
+        // DeletionProtection takes effect at once whatever ApplyImmediately says ("The change occurs
+        // immediately. This setting ignores the apply immediately setting":
+        // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ModifyInstance.Settings.html), while
+        // ApplyImmediately:true would also apply every modification queued for the maintenance window
+        // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html): the
+        // instance would go `modifying` and refuse the delete for as long as they take.
+        await client.send(new RDS.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: false }));
       } catch (err) {
         if (isNotFound(err)) return;
         throw err;
