@@ -42,16 +42,16 @@ export async function interfacesWith(ctx: ResourceContext, filters: Filter[]): P
 /**
  * Whose interface this is, from its description, requester and type, as AWS fills them in:
  * `ELB app/<name>/<id>` (requester amazon-elb) for a load balancer, `arn:aws:ecs:…:attachment/…`
- * for a Fargate task, requester amazon-rds for RDS (`… DBProxy …` for a proxy), type `nat_gateway`.
+ * for a Fargate task, requester amazon-rds for RDS (an instance or a proxy), type `nat_gateway`.
  */
 export function ownerOf(n: NetworkInterface): string {
   const d = n.Description ?? '';
   const type = String(n.InterfaceType ?? '');
   if (n.RequesterId === 'amazon-elb' || /^ELB (app|net|gwy)\//.test(d)) return 'the load balancer';
   if (/^arn:aws[a-z-]*:ecs:/.test(d)) return 'ECS tasks';
-  if (/proxy/i.test(d) && (n.RequesterId === 'amazon-rds' || /rds|db/i.test(d))) return 'the database proxy';
-  if (n.RequesterId === 'amazon-rds' || /^RDSNetworkInterface/.test(d)) return 'the database';
-  if (type === 'nat_gateway' || /NAT Gateway/i.test(d)) return 'a NAT gateway';
+  // RDS names the interfaces of an instance and of a proxy alike (`RDSNetworkInterface`)
+  if (n.RequesterId === 'amazon-rds' || /^RDSNetworkInterface/.test(d)) return 'RDS';
+  if (type === 'natGateway' || type === 'nat_gateway' || /NAT Gateway/i.test(d)) return 'a NAT gateway';
   if (/^EFS mount target/.test(d)) return 'EFS mount targets';
   if (type === 'lambda' || /^AWS Lambda VPC ENI/.test(d)) return 'a Lambda function';
   if (type === 'vpc_endpoint') return 'a VPC endpoint';

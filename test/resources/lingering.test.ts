@@ -27,17 +27,17 @@ const context = () => ({ aws, step: 'subnet-app-a', progress: vi.fn(), warn: vi.
 
 const alb = (id: string): NetworkInterface => ({ NetworkInterfaceId: id, Description: 'ELB app/blog-alb/50dc6c495c0c9188', RequesterId: 'amazon-elb', RequesterManaged: true, InterfaceType: 'interface' });
 const task = (id: string): NetworkInterface => ({ NetworkInterfaceId: id, Description: 'arn:aws:ecs:us-east-1:123456789012:attachment/2b5d5a7e', RequesterId: '578734482556', RequesterManaged: true, InterfaceType: 'interface' });
-const proxy = (id: string): NetworkInterface => ({ NetworkInterfaceId: id, Description: 'Network interface for DBProxy blog-db-proxy', RequesterId: 'amazon-rds', RequesterManaged: true, InterfaceType: 'interface' });
+const proxy = (id: string): NetworkInterface => ({ NetworkInterfaceId: id, Description: 'RDSNetworkInterface', RequesterId: 'amazon-rds', RequesterManaged: true, InterfaceType: 'interface' });
 
 const del = () => aws.get(EC2Client).send(new DeleteSubnetCommand({ SubnetId: 'subnet-1' }));
 const holders = (ctx: ResourceContext) => () => interfacesWith(ctx, [{ Name: 'subnet-id', Values: ['subnet-1'] }]);
 
 describe('what holds a subnet or a group', () => {
   it('names the owner from the description, the requester and the type', () => {
-    expect([alb('a'), task('b'), proxy('c'), { RequesterId: 'amazon-rds', Description: 'RDSNetworkInterface' }, { InterfaceType: 'nat_gateway' }].map(ownerOf))
-      .toEqual(['the load balancer', 'ECS tasks', 'the database proxy', 'the database', 'a NAT gateway']);
+    expect([alb('a'), task('b'), proxy('c'), { InterfaceType: 'natGateway' as const }, { Description: 'my bastion' }].map(ownerOf))
+      .toEqual(['the load balancer', 'ECS tasks', 'RDS', 'a NAT gateway', '"my bastion"']);
     expect(describeInterfaces([alb('a'), alb('b')])).toBe('2 network interfaces of the load balancer');
-    expect(describeInterfaces([alb('a'), task('b'), alb('c'), proxy('d')])).toBe('2 network interfaces of the load balancer, 1 of ECS tasks and 1 of the database proxy');
+    expect(describeInterfaces([alb('a'), task('b'), alb('c'), proxy('d')])).toBe('2 network interfaces of the load balancer, 1 of ECS tasks and 1 of RDS');
   });
 });
 
@@ -64,7 +64,7 @@ describe('deleteWhenReleased', () => {
     const started = Date.now();
     const err = await deleteWhenReleased(context(), 'subnet subnet-1', del, holders(context())).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WpdeployError);
-    expect((err as Error).message).toMatch(/timed out after \d+ s waiting for 1 network interface of the database proxy \(eni-p\) to go, which hold subnet subnet-1/);
+    expect((err as Error).message).toMatch(/timed out after \d+ s waiting for 1 network interface of RDS \(eni-p\) to go, which hold subnet subnet-1/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(LINGER_TIMEOUT_MS / SCALE - 50);
   });
 
