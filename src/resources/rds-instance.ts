@@ -18,6 +18,7 @@ import type { DBInstance, DBSnapshot, ModifyDBInstanceMessage } from '@aws-sdk/c
 import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
+import { deleteAwsLogGroups, RDS_LOG_EXPORTS, rdsLogGroups } from './aws-created.js';
 import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ownedBy, rds, rdsTags } from './rds-common.js';
@@ -525,6 +526,8 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     }
     await waitGone(ctx, id, snapshot ? `deleting after the final snapshot ${snapshot}` : 'deleting');
     ctx.gone?.(); // the subnet group and the security group may go; the snapshot's bookkeeping follows
+    // the log groups of its log exports: gone with the instance, which no longer writes them
+    await deleteAwsLogGroups(ctx, `db instance ${id}`, rdsLogGroups(id, [...new Set([...actual.logExports, ...RDS_LOG_EXPORTS])]));
     if (snapshot) {
       const s = await describeSnapshot(ctx, snapshot);
       if (s?.DBSnapshotArn) {

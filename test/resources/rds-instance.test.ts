@@ -3,6 +3,7 @@ import {
   DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient, RestoreDBInstanceFromDBSnapshotCommand, type DBInstance, type DBSnapshot,
 } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
@@ -15,9 +16,12 @@ import { awsError, context, newClients, tagsOf } from './data-context.js';
 
 const rds = mockClient(RDSClient);
 const sm = mockClient(SecretsManagerClient);
+const logs = mockClient(CloudWatchLogsClient);
 let aws: AwsClients;
 beforeEach(() => {
   rds.reset();
+  logs.reset();
+  logs.on(DeleteLogGroupCommand).resolves({});
   sm.reset();
   aws = newClients();
 });
@@ -259,6 +263,10 @@ describe('db instance delete', () => {
     expect(ctx.warn.mock.calls.join('\n')).toMatch(/lifting the deletion protection of db instance blog-db/);
     expect(ctx.warn.mock.calls.join('\n')).toMatch(/kept the final snapshot blog-final-/);
     expect(rds.commandCalls(AddTagsToResourceCommand)).toHaveLength(0); // CopyTagsToSnapshot tagged it
+    // the log groups RDS made for its log exports, once the instance is gone
+    const deleted = logs.commandCalls(DeleteLogGroupCommand);
+    expect(deleted.map((c) => c.args[0].input.logGroupName)).toEqual(['/aws/rds/instance/blog-db/error', '/aws/rds/instance/blog-db/slowquery']);
+    expect(deleted[0]!.calledAfter(rds.commandCalls(DescribeDBInstancesCommand).at(-1)!)).toBe(true);
   });
 
   it('lifting deletion protection leaves the modifications queued for the maintenance window queued (ApplyImmediately false, nothing else sent)', async () => {
