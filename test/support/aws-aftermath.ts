@@ -13,6 +13,7 @@
  * - A certificate in use. ACM goes on counting a certificate in use by a load balancer for a while
  *   after its listener or load balancer is deleted: DeleteCertificate is refused with
  *   ResourceInUseException for `lingerMs` after that.
+ * - AWS Backup's recovery points, which moto lacks (aws-backup.ts).
  * - Pending RDS modifications. A ModifyDBInstance without ApplyImmediately queues what AWS applies
  *   in the maintenance window (DBInstanceClass, AllocatedStorage, ...:
  *   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ModifyInstance.Settings.html);
@@ -26,6 +27,7 @@ import { DescribeSubnetsCommand, type Filter, type NetworkInterface } from '@aws
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeDBInstancesCommand, DescribeDBProxiesCommand } from '@aws-sdk/client-rds';
+import { backupSimulation, type BackupSimulation } from './aws-backup.js';
 import type { Reply } from './aws-proxy.js';
 import type { Ctx, Refuse } from './aws-rules.js';
 
@@ -45,11 +47,13 @@ export interface KeptInterface {
 
 export interface Aftermath {
   readonly interfaces: KeptInterface[];
+  /** AWS Backup's recovery points (moto has none): aws-backup.ts. */
+  readonly backup: BackupSimulation;
   /** DBInstanceIdentifier -> the fields queued for the maintenance window. */
   readonly pending: Map<string, string[]>;
   /** DBInstanceIdentifier -> until when it is `modifying`. */
   readonly modifying: Map<string, number>;
-  /** An answer of its own (DescribeNetworkInterfaces, with the kept interfaces). */
+  /** An answer of its own (DescribeNetworkInterfaces, with the kept interfaces; AWS Backup). */
   answer(c: Ctx): Promise<Reply | undefined>;
   /** A refusal AWS would give because of what it still keeps; `protocol` of the call's service. */
   refuse(c: Ctx): Promise<(Refuse & { rule: string; protocol: 'ec2' | 'json' | 'query' }) | undefined>;
@@ -84,12 +88,16 @@ export function aftermath(lookups: Lookups, options: AftermathOptions = {}): Aft
     for (const eni of enis) interfaces.push({ eni, owner, until: Date.now() + lingerMs });
   };
 
+  const backup = backupSimulation();
   return {
     interfaces,
+    backup,
     pending,
     modifying,
 
     async answer(c) {
+      const backedUp = backup.answer(c.call);
+      if (backedUp) return backedUp;
       if (c.call.service !== 'ec2' || c.call.operation !== 'DescribeNetworkInterfaces') return undefined;
       const { filters, ids } = ec2Query(c.params);
       const mine = kept(filters, ids).map((k) => k.eni);
