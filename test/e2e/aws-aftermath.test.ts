@@ -11,7 +11,8 @@ import {
   DeleteSecurityGroupCommand, DeleteSubnetCommand, DescribeNetworkInterfacesCommand, DetachInternetGatewayCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, CreateServiceCommand, DeleteServiceCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ACMClient, DeleteCertificateCommand, RequestCertificateCommand } from '@aws-sdk/client-acm';
+import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, DeleteLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateDBInstanceCommand, DeleteDBInstanceCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AwsProxy } from '../support/aws-proxy.js';
@@ -24,10 +25,14 @@ let proxy: AwsProxy & { rules: OrderingRules };
 const clientsAt = (endpoint: string) => ({ ec2: ec2(endpoint), elb: elbv2(endpoint), ecs: ecs(endpoint), rds: rds(endpoint) });
 const direct = clientsAt(moto);
 let via: ReturnType<typeof clientsAt>;
+const acmAt = (endpoint: string) => new ACMClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+const acm = acmAt(moto);
+let viaAcm: ACMClient;
 
 beforeAll(async () => {
   proxy = await startStrictProxy(moto, { lingerMs: LINGER_MS, modifyingMs: 60_000 });
   via = clientsAt(proxy.url);
+  viaAcm = acmAt(proxy.url);
 });
 afterAll(async () => {
   await proxy.close();
@@ -79,6 +84,10 @@ describe('lingering network interfaces', () => {
     await refusedWith(via.ec2.send(new DeleteSecurityGroupCommand({ GroupId: net.group })), 'DependencyViolation');
     await refusedWith(via.ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: net.vpc })), 'DependencyViolation');
 
+    // refusals the CLI must wait out, not mistakes of its order
+    expect(proxy.rules.waited.slice(-3).map((w) => `${w.rule}: ${w.call.operation}`)).toEqual([
+      'lingering interfaces: DeleteSubnet', 'lingering interfaces: DeleteSecurityGroup', 'lingering interfaces: DetachInternetGateway',
+    ]);
     await sleep(LINGER_MS + 100);
     expect(await interfacesIn(net.a)).toEqual([]);
     await via.ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: net.vpc }));
@@ -112,6 +121,25 @@ describe('lingering network interfaces', () => {
   });
 });
 
+describe('ACM: a certificate stays in use a while after its load balancer is deleted', () => {
+  it('DeleteCertificate: ResourceInUseException, then deleted', async () => {
+    const net = await network();
+    const domain = `${uid()}.aftermath.example.org`;
+    const cert = (await acm.send(new RequestCertificateCommand({ DomainName: domain, ValidationMethod: 'DNS' }))).CertificateArn!;
+    const lb = (await direct.elb.send(new CreateLoadBalancerCommand({ Name: `after-${uid()}`, Subnets: [net.a, net.b], SecurityGroups: [net.group], Type: 'application' }))).LoadBalancers![0]!;
+    const tg = (await direct.elb.send(new CreateTargetGroupCommand({ Name: `after-${uid()}`, Protocol: 'HTTP', Port: 80, VpcId: net.vpc, TargetType: 'ip' }))).TargetGroups![0]!;
+    await direct.elb.send(new CreateListenerCommand({
+      LoadBalancerArn: lb.LoadBalancerArn, Protocol: 'HTTPS', Port: 443, Certificates: [{ CertificateArn: cert }], DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }],
+    }));
+    await via.elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
+    const deleteCert = () => viaAcm.send(new DeleteCertificateCommand({ CertificateArn: cert }));
+    await refusedWith(deleteCert(), 'ResourceInUseException');
+    expect(proxy.rules.waited.at(-1)?.rule).toBe('certificate in use');
+    await sleep(LINGER_MS + 100);
+    await deleteCert();
+  });
+});
+
 describe('RDS: lifting deletion protection with ApplyImmediately applies the queued modifications', () => {
   async function instanceWithQueuedChange() {
     const id = `after-${uid()}`;
@@ -129,6 +157,7 @@ describe('RDS: lifting deletion protection with ApplyImmediately applies the que
     await via.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
     const e = await refusedWith(via.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: id, SkipFinalSnapshot: true })), 'InvalidDBInstanceStateFault');
     expect(e.message).toContain('modifying');
+    expect(proxy.rules.refused.at(-1)?.rule).toBe('instance modifying'); // a mistake of the caller, not a wait
     proxy.rules.aftermath.modifying.delete(id); // as if the modification had finished
     await via.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: id, SkipFinalSnapshot: true }));
   });

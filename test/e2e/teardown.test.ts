@@ -65,9 +65,9 @@ describe('down on AWS: lingering interfaces, and what AWS creates for the stack'
     const r = await run('down', '--yes');
     expect(r.code, r.stderr + r.stdout).toBe(0);
     // AWS refused while the interfaces lingered ...
-    const lingering = proxy.rules.refused.filter((x) => x.rule === 'lingering interfaces');
-    expect(lingering.map((x) => x.call.operation)).toEqual(expect.arrayContaining(['DeleteSubnet', 'DeleteSecurityGroup']));
-    expect(proxy.rules.refused.filter((x) => x.rule !== 'lingering interfaces')).toEqual([]);
+    const lingering = proxy.rules.waited.filter((x) => x.rule === 'lingering interfaces');
+    expect(lingering.map((x) => x.call.operation)).toEqual(expect.arrayContaining(['DeleteSubnet', 'DeleteSecurityGroup', 'DetachInternetGateway']));
+    expect(proxy.rules.refused).toEqual([]);
     expect(proxy.rules.lookupErrors).toEqual([]);
     // ... and down said what it waited for
     expect(r.stderr).toMatch(/subnet-public-[a-z]: waiting for \d network interfaces? of the load balancer to go/);

@@ -56,7 +56,7 @@ export interface Aftermath {
   /** An answer of its own (DescribeNetworkInterfaces, with the kept interfaces; AWS Backup). */
   answer(c: Ctx): Promise<Reply | undefined>;
   /** A refusal AWS would give because of what it still keeps; `protocol` of the call's service. */
-  refuse(c: Ctx): Promise<(Refuse & { rule: string; protocol: 'ec2' | 'json' | 'query' }) | undefined>;
+  refuse(c: Ctx): Promise<(Refuse & { rule: string; protocol: 'ec2' | 'json' | 'query'; transient: boolean }) | undefined>;
   /** Notes what a call that goes through leaves behind (run only when no rule refused it). */
   observe(c: Ctx): Promise<void>;
 }
@@ -111,19 +111,19 @@ export function aftermath(lookups: Lookups, options: AftermathOptions = {}): Aft
       if (op === 'ec2 DeleteSubnet') {
         const id = c.param('SubnetId');
         const k = kept([{ Name: 'subnet-id', Values: [id] }], [])[0];
-        if (k) return { rule: 'lingering interfaces', protocol: 'ec2', code: 'DependencyViolation', message: `The subnet '${id}' has dependencies and cannot be deleted.`, reason: `${k.eni.NetworkInterfaceId} of ${k.owner}, kept after its delete` };
+        if (k) return { rule: 'lingering interfaces', protocol: 'ec2', transient: true, code: 'DependencyViolation', message: `The subnet '${id}' has dependencies and cannot be deleted.`, reason: `${k.eni.NetworkInterfaceId} of ${k.owner}, kept after its delete` };
       }
       if (op === 'ec2 DeleteSecurityGroup') {
         const id = c.params.get('GroupId') ?? (await lookups.groupIdByName(c, c.param('GroupName')));
         const k = id ? kept([{ Name: 'group-id', Values: [id] }], [])[0] : undefined;
-        if (k) return { rule: 'lingering interfaces', protocol: 'ec2', code: 'DependencyViolation', message: `resource ${id} has a dependent object`, reason: `${k.eni.NetworkInterfaceId} of ${k.owner}, kept after its delete` };
+        if (k) return { rule: 'lingering interfaces', protocol: 'ec2', transient: true, code: 'DependencyViolation', message: `resource ${id} has a dependent object`, reason: `${k.eni.NetworkInterfaceId} of ${k.owner}, kept after its delete` };
       }
       if (op === 'ec2 DetachInternetGateway') {
         const vpc = c.param('VpcId');
         const k = kept([{ Name: 'vpc-id', Values: [vpc] }], []).find((x) => x.eni.Association?.PublicIp);
         if (k) {
           return {
-            rule: 'lingering interfaces', protocol: 'ec2', code: 'DependencyViolation',
+            rule: 'lingering interfaces', protocol: 'ec2', transient: true, code: 'DependencyViolation',
             message: `Network ${vpc} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`,
             reason: `${k.eni.NetworkInterfaceId} (${k.eni.Association?.PublicIp}) of ${k.owner}, kept after its delete`,
           };
@@ -131,11 +131,11 @@ export function aftermath(lookups: Lookups, options: AftermathOptions = {}): Aft
       }
       if (op === 'acm DeleteCertificate') {
         const arn = c.jsonString('CertificateArn');
-        if ((certificates.get(arn) ?? 0) > Date.now()) return { rule: 'certificate in use', protocol: 'json', code: 'ResourceInUseException', message: `Certificate ${arn} in account ${arn.split(':')[4]} is in use.`, reason: 'its load balancer was just deleted' };
+        if ((certificates.get(arn) ?? 0) > Date.now()) return { rule: 'certificate in use', protocol: 'json', transient: true, code: 'ResourceInUseException', message: `Certificate ${arn} in account ${arn.split(':')[4]} is in use.`, reason: 'its load balancer was just deleted' };
       }
       if (op === 'rds DeleteDBInstance') {
         const id = c.param('DBInstanceIdentifier').toLowerCase();
-        if ((modifying.get(id) ?? 0) > Date.now()) return { rule: 'instance modifying', protocol: 'query', code: 'InvalidDBInstanceState', message: `Instance ${id} is currently modifying and cannot be deleted.`, reason: 'pending modifications applied by ApplyImmediately' };
+        if ((modifying.get(id) ?? 0) > Date.now()) return { rule: 'instance modifying', protocol: 'query', transient: false, code: 'InvalidDBInstanceState', message: `Instance ${id} is currently modifying and cannot be deleted.`, reason: 'pending modifications applied by ApplyImmediately' };
       }
       return undefined;
     },

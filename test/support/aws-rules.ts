@@ -72,7 +72,13 @@ export interface LookupError {
 }
 
 export type OrderingRules = Interceptor & {
+  /** Calls refused that the CLI should not have made (a delete in a wrong order, say). */
   readonly refused: Refusal[];
+  /**
+   * Calls refused for what AWS still keeps a while after its owner's delete (lingering interfaces, a
+   * certificate still counted in use): no mistake of the CLI, which must wait them out.
+   */
+  readonly waited: Refusal[];
   readonly lookupErrors: LookupError[];
   /** What AWS keeps after a call (lingering interfaces, pending RDS modifications): aws-aftermath.ts. */
   readonly aftermath: Aftermath;
@@ -88,12 +94,13 @@ export const RULES_REQUEST_ID_PREFIX = '0rd3r1ng-';
 
 export function awsOrderingRules(motoEndpoint: string, options: RulesOptions = {}): OrderingRules {
   const refused: Refusal[] = [];
+  const waited: Refusal[] = [];
   const lookupErrors: LookupError[] = [];
   const clients = clientCache(motoEndpoint);
   const after = aftermath({ live: (c, filters, ids) => liveInterfaces(c, filters, ids), groupIdByName }, options);
-  const refuse = (rule: string, protocol: Protocol, verdict: Refuse, call: AwsCall) => {
+  const refuse = (rule: string, protocol: Protocol, verdict: Refuse & { transient?: boolean }, call: AwsCall) => {
     const requestId = RULES_REQUEST_ID_PREFIX + randomUUID().slice(RULES_REQUEST_ID_PREFIX.length);
-    refused.push({ rule, code: verdict.code, message: verdict.message, reason: verdict.reason, requestId, call });
+    (verdict.transient ? waited : refused).push({ rule, code: verdict.code, message: verdict.message, reason: verdict.reason, requestId, call });
     return wire(protocol, verdict, requestId);
   };
   const fn = async (call: AwsCall): Promise<Reply | undefined> => {
@@ -117,7 +124,7 @@ export function awsOrderingRules(motoEndpoint: string, options: RulesOptions = {
     }
     return undefined;
   };
-  return Object.assign(fn, { refused, lookupErrors, aftermath: after });
+  return Object.assign(fn, { refused, waited, lookupErrors, aftermath: after });
 }
 
 /** A recording proxy in front of moto that refuses what AWS would refuse. */
