@@ -110,7 +110,7 @@ export async function deleteWhenReleased(ctx: ResourceContext, what: string, del
         what: `${describeInterfaces(held)} (${held.map((n) => n.NetworkInterfaceId).join(', ')}) to go, which hold ${what}`,
         expectedMs: LINGER_EXPECTED_MS,
         timeoutMs: Math.max(0, LINGER_TIMEOUT_MS - (Date.now() - start) * ctx.scale),
-        minIntervalMs: 5_000,
+        minIntervalMs: 2_000, // DescribeNetworkInterfaces: a handful of waits at once stay well inside EC2's read budget
         scale: ctx.scale,
         signal: ctx.signal,
         check: async () => (await holders()).filter(releasedByAws),
