@@ -194,6 +194,7 @@ export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> =
         }
         ctx.progress(`waiting for ACM to let go of the certificate: ${by}`);
         await sleep(Math.min(30_000, 5_000 * 2 ** attempt) / ctx.scale, ctx.signal);
+        if (ctx.signal.aborted) throw new WpdeployError(`interrupted while waiting for ACM to let go of certificate ${actual.arn}.`);
       }
     }
   },

@@ -6,12 +6,12 @@
  * (`retainOnDown`) and the next `up` reuses it; only `down --purge` deletes it, after its mount
  * targets and access points are gone.
  */
-import { deleteEfsRecoveryPoints } from './aws-created.js';
 import type { FileSystemDescription, LifecyclePolicy } from '@aws-sdk/client-efs';
 import { EFS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound, isNotImplemented } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { deleteEfsRecoveryPoints } from './aws-created.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export const efs = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(EFS.EFSClient);

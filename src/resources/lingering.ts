@@ -102,6 +102,7 @@ export async function deleteWhenReleased(ctx: ResourceContext, what: string, del
         }
         ctx.progress(`${what} is still in use; waiting for it to be released`);
         await sleep((2_000 * 2 ** (blind - 1)) / ctx.scale, ctx.signal);
+        if (ctx.signal.aborted) throw new WpdeployError(`interrupted while waiting for ${what} to be released.`);
         continue;
       }
       blind = 0;

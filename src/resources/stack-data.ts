@@ -11,8 +11,8 @@
  * secret's ARN (JSON keys DB_SECRET_KEYS), the salts secret's ARN (JSON keys WORDPRESS_SALT_KEYS), the
  * file system id and the access point id and ARN.
  */
-import { RDS_LOG_EXPORTS } from './aws-created.js';
 import type { Config } from '../config/schema.js';
+import { RDS_LOG_EXPORTS } from './aws-created.js';
 import { accessPointKind, WWW_DATA } from './efs-access-point.js';
 import { fileSystemKind } from './efs-file-system.js';
 import { mountTargetKind } from './efs-mount-target.js';
