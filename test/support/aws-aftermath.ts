@@ -102,7 +102,16 @@ export function aftermath(lookups: Lookups, options: AftermathOptions = {}): Aft
       const { filters, ids } = ec2Query(c.params);
       const mine = kept(filters, ids).map((k) => k.eni);
       const synthetic = new Set(interfaces.map((k) => k.eni.NetworkInterfaceId));
-      const theirs = ids.length && ids.every((id) => synthetic.has(id)) ? [] : await lookups.live(c, filters, ids);
+      let theirs: NetworkInterface[] = [];
+      if (!(ids.length && ids.every((id) => synthetic.has(id)))) {
+        try {
+          theirs = await lookups.live(c, filters, ids);
+        } catch (err) {
+          // moto refuses the request itself (an unknown interface id, say): its own error is the answer
+          if ((err as { $fault?: string }).$fault === 'client') return undefined;
+          throw err;
+        }
+      }
       return ec2Reply('DescribeNetworkInterfacesResponse', `<networkInterfaceSet>${[...theirs, ...mine].map(eniXml).join('')}</networkInterfaceSet>`);
     },
 
