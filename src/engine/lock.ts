@@ -114,7 +114,7 @@ export class StackLock {
         hint: holder.host === info.host
           ? `Wait for it to finish, or stop it (kill ${holder.pid}) and run again.`
           : expired
-            ? `Its lease (${leaseMs / 60_000} min) has run out without renewal, so its run is probably gone: break it with \`wpdeploy unlock ${holder.id} --stack ${stack}${backend.remote ? ` --state ${stateFlag(backend)}` : ''}\` (it removes ${backend.lockLocation}) and run again.`
+            ? `Its lease (${leaseMs / 60_000} min) has run out without renewal, so its run is probably gone: break it with \`wpdeploy unlock ${holder.id}\` (it removes ${backend.lockLocation}) and run again.`
             : `Wait for it to finish. If that run is gone, \`wpdeploy unlock ${holder.id}\` breaks the lock once its lease (${leaseMs / 60_000} min without renewal) has run out.`,
       });
     }
@@ -158,10 +158,6 @@ export class StackLock {
     const holder = parseLock((await this.backend.readLock())?.text);
     if (holder?.id === this.info.id) await this.backend.deleteLock();
   }
-}
-
-function stateFlag(backend: StateBackend): string {
-  return backend.location.replace(/\/[^/]+\.json$/, '');
 }
 
 /**
