@@ -10,7 +10,7 @@ import { isCredentialsError, recommendAction } from '../aws/errors.js';
 import { callerAccount } from '../aws/identity.js';
 import { timeScale } from '../aws/poll.js';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { STACK_NAME_RE, type Config } from '../config/schema.js';
 import { UsageError, WpdeployError, errorMessage } from '../errors.js';
 import { chooseZones, recordedZones } from '../resources/availability-zones.js';
 import { describeKeptData, keptMonthlyCost, type KeptCost } from '../resources/kept-data.js';
@@ -335,7 +335,7 @@ export async function assertStackExists(s: Session, result: EngineResult): Promi
   if (s.store.exists() || !result.ok) return;
   const lookups = new Set(s.steps.filter((d) => d.kind.lookup).map((d) => d.id));
   if (result.items.some((i) => !lookups.has(i.step) && i.id)) return;
-  const others = (await s.store.backend.listStacks()).filter((n) => n !== s.config.stack);
+  const others = (await s.store.backend.listStacks()).filter((n) => n !== s.config.stack && STACK_NAME_RE.test(n));
   const where = s.store.path.replace(/[^/]+\.json$/, '');
   throw new WpdeployError(`no stack named ${s.config.stack} in ${s.config.region}/${s.account} (state: ${s.store.path}): no state there and no resource tagged with it.`, {
     hint: others.length ? `Stacks with a state in ${where}: ${others.join(', ')}. Pass --stack NAME (and the --region they were deployed in).` : `No stack has a state in ${where}. Check --stack, --state, --region and the account (--profile).`,
@@ -354,6 +354,17 @@ export async function readOutputs(s: Session): Promise<StackOutputs> {
   if (!result.ok) throw result.failed[0]?.error ?? new WpdeployError('could not read the stack\'s resources.');
   await assertStackExists(s, result);
   return stackOutputs(s.config, result.outputs);
+}
+
+/** The monthly cost the stack has now, for the next plan's "before"; no write when it is unchanged or the state is gone. */
+export async function recordCost(s: Session, monthlyUsd: number | undefined): Promise<void> {
+  if (monthlyUsd === undefined || !s.store.exists() || s.store.state.monthlyUsd === monthlyUsd) return;
+  await s.store.update((st) => void (st.monthlyUsd = monthlyUsd));
+}
+
+/** What the stack costs a month before a plan: nothing when nothing is recorded, else what the last run left. */
+export function costBefore(s: Session): number | undefined {
+  return Object.keys(s.store.steps).length === 0 ? 0 : s.store.state.monthlyUsd;
 }
 
 export { DEFAULT_SINCE, formatLogLine, parseDuration, type LogLine } from '../resources/log-events.js';

@@ -31,6 +31,8 @@ export interface StackState {
   endpoint?: string;
   createdAt: string;
   updatedAt: string;
+  /** The estimated monthly cost (USD) of what the last successful `up` or `down` left: `up` shows it as "before". */
+  monthlyUsd?: number;
   steps: Record<string, StepState>;
 }
 

@@ -129,7 +129,7 @@ describe('examples/github-actions/wpdeploy.yml', () => {
     expect(step.run).toContain('GITHUB_STEP_SUMMARY');
     expect(step.run).toMatch(/exit 1/);
     // A usage or config error exits 2 too, without a plan: the step tells them apart by the plan's first line.
-    expect(read('src/cli/commands.ts')).toContain('`Plan for stack ${');
+    expect(read('src/cli/up.ts')).toContain('`Plan for stack ${');
     const upload = job.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
     expect(upload?.with?.path, `${name} uploads the plan`).toBe(output);
     expect(job.concurrency?.['cancel-in-progress']).toBe(true); // plan takes no lock
