@@ -167,9 +167,14 @@ export async function down(o: Opts): Promise<void> {
     process.exitCode = report(err, o);
     return;
   }
-  await withSession('down', o, false, true, async (s) => {
+  await withSession('down', o, false, true, async (s, progress) => {
+    if (!s.store.exists()) {
+      // No state: look the stack up by its tags first (quietly), and refuse a stack that is not there.
+      progress.use(quietRenderer(process.stderr));
+      await assertStackExists(s, await runStatus(s));
+      progress.use(renderer(o, false));
+    }
     const { result, kept } = await runDown(s, !!o.purge);
-    await assertStackExists(s, result);
     printSummary('down', o, s, result, started, o.purge ? 'down --purge' : 'down');
     if (!o.json && kept) {
       const lines = kept.items.map((i) => `  ${i.kind.padEnd(12)} ${i.id}  ~$${i.monthlyUsd.toFixed(2)}/month (${i.basis})`);
