@@ -11,7 +11,7 @@ import { sameDecision, type PlanItem } from './planner.js';
  */
 export interface Approval {
   destructive: boolean;
-  planned?: ReadonlyMap<string, Pick<PlanItem, 'op' | 'id' | 'changes'>>;
+  planned?: ReadonlyMap<string, Pick<PlanItem, 'op' | 'id' | 'changes' | 'attributes'>>;
 }
 
 /** Throws when the approval does not cover this decision. */

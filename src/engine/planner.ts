@@ -77,7 +77,9 @@ export function destructive(items: readonly PlanItem[]): PlanItem[] {
  * Whether a decision taken now is the one a saved or approved plan made: same operation, same
  * resource, same changes (a value the plan could not know yet, UNKNOWN, matches any).
  */
-export function sameDecision(planned: Pick<PlanItem, 'op' | 'id' | 'changes'>, now: Pick<PlanItem, 'op' | 'id' | 'changes'>): boolean {
+export function sameDecision(planned: Pick<PlanItem, 'op' | 'id' | 'changes' | 'attributes'>, now: Pick<PlanItem, 'op' | 'id' | 'changes'>): boolean {
+  // Part of a resource the same run creates (a new group's rules, a new VPC's default ACL): it comes with its parent, to be updated.
+  if (planned.op === 'create' && JSON.stringify(planned.attributes ?? {}).includes(UNKNOWN)) return now.op === 'create' || now.op === 'update' || now.op === 'same';
   if (planned.op !== now.op || (planned.op !== 'create' && planned.id !== now.id)) return false;
   if (planned.changes.length !== now.changes.length) return false;
   return planned.changes.every((c, i) => {
