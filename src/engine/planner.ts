@@ -68,11 +68,6 @@ export function attributesOf(desired: unknown): Record<string, unknown> | undefi
   return Object.keys(out).length ? out : undefined;
 }
 
-/** A plan deletes or replaces something: what `up` without a terminal refuses to do without --yes. */
-export function destructive(items: readonly PlanItem[]): PlanItem[] {
-  return items.filter((i) => i.op === 'delete' || i.op === 'replace');
-}
-
 /**
  * Whether a decision taken now is the one a saved or approved plan made: same operation, same
  * resource, same changes (a value the plan could not know yet, UNKNOWN, matches any).

@@ -34,7 +34,7 @@ export interface PasteOptions extends CliOptions {
 }
 
 export function paste(command: string, o: PasteOptions): Promise<CliResult> {
-  const env = { ...cliEnv(o), PATH: `${shim()}:${process.env.PATH}` };
+  const env: NodeJS.ProcessEnv = { ...cliEnv(o), PATH: `${shim()}:${process.env.PATH}` };
   if (o.answer) delete env.CI; // a person's terminal
   const [file, args] = o.answer ? ['script', ['-qfec', command, '/dev/null']] : ['sh', ['-c', command]];
   return new Promise((resolve, reject) => {

@@ -306,3 +306,13 @@ describe('writes to a slow backend', () => {
     expect(Object.keys((JSON.parse(stored!) as StackState).steps).sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 });
+
+describe('the stacks stored in one place', () => {
+  it('a directory lists its <stack>.json files, not locks or temporary files; a missing one lists none', async () => {
+    const { LocalStateBackend } = await import('../../src/engine/state-local.js');
+    const where = mkdtempSync(join(tmpdir(), 'wpdeploy-list-'));
+    for (const f of ['blog.json', 'shop.json', 'blog.lock', 'shop.json.tmp-12']) writeFileSync(join(where, f), '{}');
+    expect(await new LocalStateBackend(where, 'x').listStacks()).toEqual(['blog', 'shop']);
+    expect(await new LocalStateBackend(join(where, 'none'), 'x').listStacks()).toEqual([]);
+  });
+});
