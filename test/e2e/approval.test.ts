@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStrictProxy } from '../support/aws-rules.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
 import { inventory } from '../support/inventory.js';
-import { paste } from '../support/paste.js';
+import { runInTerminal } from '../support/terminal.js';
 
 const moto = inject('motoEndpoint');
 let proxy: Awaited<ReturnType<typeof startStrictProxy>>;
@@ -24,43 +24,55 @@ afterAll(async () => {
 
 const APPLY = /Apply\? \(yes\/no\)/;
 
-describe('in a terminal', () => {
+describe('in a terminal (80x24)', () => {
   const stack = uniqueStack('ask');
   const cwd = workdir();
-  const wp = `wpdeploy up --stack ${stack}`;
+  const terminal = (...args: string[]) => runInTerminal([...args, '--stack', stack], { cwd, endpoint: proxy.url, cols: 80, rows: 24 });
   afterAll(async () => {
     expect((await runCli(['down', '--yes', '--purge', '--stack', stack], { cwd, endpoint: proxy.url })).code).toBe(0);
   }, 120_000);
 
   it('up shows the plan with the cost before -> after, and "no" exits 1 with zero mutating calls', async () => {
     proxy.reset();
-    const r = await paste(wp, { cwd, endpoint: proxy.url, answer: { prompt: APPLY, text: 'no' } });
-    expect(r.code, r.stdout).toBe(1);
-    expect(r.stdout).toMatch(/\+ create {2}vpc\r?\n {6}cidr: 10\.20\.0\.0\/16/);
-    expect(r.stdout).toMatch(/Plan: \d+ to create, 0 to update, 0 to replace, 0 to delete, 0 unchanged\./);
-    expect(r.stdout).toMatch(/Monthly cost: \$0\.00 -> \$\d+\.\d\d/);
-    expect(r.stdout).toContain('up cancelled: nothing was changed.');
+    const t = terminal('up');
+    await t.waitFor(APPLY);
+    t.type('no\r');
+    const r = await t.done;
+    expect(r.code, r.screen.join('\n')).toBe(1);
+    const all = r.history.join('\n');
+    expect(all).toMatch(/\+ create {2}vpc\n {6}cidr: 10\.20\.0\.0\/16/);
+    expect(all).toMatch(/Plan: \d+ to create, 0 to update, 0 to replace, 0 to delete, 0 unchanged\./);
+    expect(all).toMatch(/Monthly cost: \$0\.00 -> \$\d+\.\d\d/);
+    expect(r.screen.join('\n')).toContain('up cancelled: nothing was changed.');
     expect(proxy.reads().length).toBeGreaterThan(0);
     expect(proxy.mutating().map((c) => c.operation)).toEqual([]);
   });
 
   it('"yes" applies what was shown; the next up has nothing to ask', async () => {
-    const r = await paste(wp, { cwd, endpoint: proxy.url, answer: { prompt: APPLY, text: 'yes' } });
-    expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toContain(`Stack ${stack} is up to date`);
+    const t = terminal('up');
+    await t.waitFor(APPLY);
+    t.type('yes\r');
+    const r = await t.done;
+    expect(r.code, r.screen.join('\n')).toBe(0);
+    // Printed (whether it stays on screen under the live display is the terminal tests' concern).
+    expect(r.raw).toContain(`Stack ${stack} is up to date`);
+    expect(JSON.parse(readFileSync(join(cwd, 'state', `${stack}.json`), 'utf8')).steps['ecs-service']).toBeDefined();
     proxy.reset();
-    const again = await paste(wp, { cwd, endpoint: proxy.url, answer: { prompt: APPLY, text: 'no' } });
-    expect(again.stdout).not.toMatch(APPLY);
-    expect(again.stdout).toMatch(/No changes: stack \S+ is up to date/);
+    const again = await terminal('up').done;
+    expect(again.history.join('\n')).not.toMatch(APPLY);
+    expect(again.history.join('\n')).toMatch(/No changes: stack \S+ is up to date/);
     expect(again.code).toBe(0);
     expect(proxy.mutating()).toEqual([]);
   });
 
   it('down --purge asks for the stack\'s name: "yes" is not enough', async () => {
     proxy.reset();
-    const r = await paste(`wpdeploy down --purge --stack ${stack}`, { cwd, endpoint: proxy.url, answer: { prompt: /Type the stack's name \(\S+\)/, text: 'yes' } });
+    const t = terminal('down', '--purge');
+    await t.waitFor(/Type the stack's name \(\S+\)/);
+    t.type('yes\r');
+    const r = await t.done;
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('down cancelled: nothing was changed.');
+    expect(r.screen.join('\n')).toContain('down cancelled: nothing was changed.');
     expect(proxy.calls).toEqual([]);
     expect((await inventory(moto, stack)).size).toBeGreaterThan(0);
   });
