@@ -214,7 +214,7 @@ export async function printCostBrief(o: Opts): Promise<void> {
   try {
     const { config } = loadConfig({ file: o.config, stack: o.stack, region: o.region });
     const e = estimateCost(config, loadPriceBook());
-    process.stdout.write(`Estimated cost: about $${e.total.toFixed(2)} a month on demand in ${e.region} ($${e.totalAtScalingMax.toFixed(2)} at scaling.max); \`wpdeploy cost\` lists the lines.\n`);
+    out(o, `Estimated cost: about $${e.total.toFixed(2)} a month on demand in ${e.region} ($${e.totalAtScalingMax.toFixed(2)} at scaling.max); \`wpdeploy cost\` lists the lines.\n`);
   } catch (err) {
     process.stdout.write(`No cost estimate: ${errorMessage(err)}\n`);
   }

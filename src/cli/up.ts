@@ -16,6 +16,7 @@ import { costBefore, health, recordCost, runPlan, runUp, type Session } from '..
 import { quietRenderer } from '../ui/renderers.js';
 import { costChangeText, planText } from '../ui/report.js';
 import { makeStyle } from '../ui/style.js';
+import { shellQuote } from './command-line.js';
 import { ask, canAsk, finalCode, out, printCostBrief, printSummary, renderer, report, useColor, withSession, type Opts } from './commands.js';
 
 type PlanOpts = Opts & { all?: boolean; output?: string };
@@ -50,7 +51,7 @@ export async function plan(o: PlanOpts): Promise<void> {
     if (!result.ok) return finalCode(result);
     if (o.output) {
       writePlan(o.output, newPlan({ ...from, endpoint: s.endpoint, cost }, result.items));
-      if (!o.json) out(o, `Saved the plan to ${o.output}: \`wpdeploy up --plan ${o.output}\` applies exactly it.\n`);
+      if (!o.json) out(o, `Saved the plan to ${o.output}: \`wpdeploy up --plan ${shellQuote(o.output)}\` applies exactly it.\n`);
     }
     return o.detailedExitcode && hasChanges(result.items) ? 2 : EXIT.ok;
   });
@@ -68,7 +69,7 @@ async function approveSaved(s: Session, saved: SavedPlan, file: string): Promise
   const diffs = planDifferences(saved.items, now.items);
   if (diffs.length) {
     throw new WpdeployError(`the resources of stack ${s.config.stack} changed since the plan in ${file} was made, so it does not apply. Nothing was changed:\n  ${diffs.join('\n  ')}`, {
-      hint: 'Make a new plan with `wpdeploy plan -o FILE`, review it, and apply that one.',
+      hint: 'Make a new plan with `wpdeploy plan -o plan.json`, review it, and apply that one.',
     });
   }
   return { destructive: true, planned: decisions(saved.items) };

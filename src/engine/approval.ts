@@ -22,7 +22,7 @@ export function checkApproval(a: Approval | undefined, item: PlanItem): void {
     if (p ? sameDecision(p, item) : item.op === 'same') return;
     const what = (i: Pick<PlanItem, 'op' | 'id'>) => `${i.op}${i.id ? ` ${i.id}` : ''}`;
     throw new WpdeployError(`${item.step} changed since the plan: planned ${p ? what(p) : 'nothing'}, now ${what(item)}${item.reason ? ` (${item.reason})` : ''}.`, {
-      hint: 'Make a new plan (`wpdeploy plan -o FILE`), review it, and apply that one.',
+      hint: 'Make a new plan (`wpdeploy plan -o plan.json`), review it, and apply that one.',
     });
   }
   if (!a.destructive && (item.op === 'delete' || (item.op === 'replace' && !item.refused))) throw refusal(item.op, `${item.step}${item.id ? ` (${item.id})` : ''}`, item.reason);

@@ -100,7 +100,7 @@ export class StackLock {
       if (!stored) continue; // released between the two calls
       const holder = parseLock(stored.text);
       if (holder && holder.host === info.host && !isProcessAlive(holder.pid)) {
-        o.onWarning(`took over the lock of stack ${stack} left by process ${holder.pid} (\`wpdeploy ${holder.command}\` started ${holder.startedAt}), which is no longer running.`);
+        o.onWarning(`took over the lock of stack ${stack} left by process ${holder.pid} (wpdeploy ${holder.command}, started ${holder.startedAt}), which is no longer running.`);
         await backend.deleteLock();
         continue;
       }

@@ -55,10 +55,10 @@ export function readPlan(file: string): SavedPlan {
   try {
     data = JSON.parse(readFileSync(file, 'utf8')) as Partial<SavedPlan>;
   } catch (err) {
-    throw new UsageError(`--plan ${file} cannot be read: ${errorMessage(err)}.`, 'Name a file written by `wpdeploy plan -o FILE`.');
+    throw new UsageError(`--plan ${file} cannot be read: ${errorMessage(err)}.`, 'Name a file written by `wpdeploy plan -o plan.json`.');
   }
   if (data?.format !== FORMAT || data.version !== 1 || !Array.isArray(data.items) || typeof data.configHash !== 'string' || typeof data.stateHash !== 'string') {
-    throw new UsageError(`--plan ${file} is not a plan saved by wpdeploy (format ${FORMAT}, version 1).`, 'Save one with `wpdeploy plan -o FILE`.');
+    throw new UsageError(`--plan ${file} is not a plan saved by wpdeploy (format ${FORMAT}, version 1).`, 'Save one with `wpdeploy plan -o plan.json`.');
   }
   return data as SavedPlan;
 }
@@ -82,7 +82,7 @@ export function checkBasis(plan: SavedPlan, file: string, now: PlanBasis): void 
   if (plan.stateHash !== now.stateHash) problems.push('the stack\'s state changed since it was made (another run changed the stack)');
   if (problems.length) {
     throw new WpdeployError(`the plan in ${file} does not apply: ${problems.join('; ')}. Nothing was changed.`, {
-      hint: 'Make a new plan with `wpdeploy plan -o FILE`, review it, and apply that one.',
+      hint: 'Make a new plan with `wpdeploy plan -o plan.json`, review it, and apply that one.',
     });
   }
 }
