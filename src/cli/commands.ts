@@ -8,7 +8,7 @@ import { EXIT, UsageError, WpdeployError, errorMessage } from '../errors.js';
 import type { EngineResult } from '../engine/deployer.js';
 import { timed, type Emit, type TimedEvent } from '../engine/events.js';
 import { hasChanges } from '../engine/planner.js';
-import { assertStackExists, describeHolder, health, openSession, readOutputs, runDown, runMigrate, runStatus, runUnlock, type GlobalOptions, type Health, type Session } from '../engine/session.js';
+import { assertStackExists, describeHolder, health, openSession, readOutputs, recordCost, runDown, runMigrate, runStatus, runUnlock, type GlobalOptions, type Health, type Session } from '../engine/session.js';
 import { jsonRenderer, liveRenderer, plainRenderer, quietRenderer, type Renderer } from '../ui/renderers.js';
 import { outputsText, statusDocument, statusTable, summaryText } from '../ui/report.js';
 import { commandLine, withTarget, type Target } from './command-line.js';
@@ -175,6 +175,7 @@ export async function down(o: Opts): Promise<void> {
       progress.use(renderer(o, false));
     }
     const { result, kept } = await runDown(s, !!o.purge);
+    if (result.ok) await recordCost(s, kept?.totalUsd ?? 0); // what is left costs this; no-op when the state is gone
     printSummary('down', o, s, result, started, o.purge ? 'down --purge' : 'down');
     if (!o.json && kept) {
       const lines = kept.items.map((i) => `  ${i.kind.padEnd(12)} ${i.id}  ~$${i.monthlyUsd.toFixed(2)}/month (${i.basis})`);
