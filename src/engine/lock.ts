@@ -58,7 +58,8 @@ function parseLock(text: string | undefined): LockInfo | undefined {
 /** How the holder of a lock reads in messages. */
 export function describeHolder(h: LockInfo): string {
   const who = h.owner ? `${h.owner}@${h.host}` : h.host;
-  return `\`wpdeploy ${h.command}\` (pid ${h.pid} on ${who}, since ${h.startedAt}${h.renewedAt && h.renewedAt !== h.startedAt ? `, renewed ${h.renewedAt}` : ''}; lock ${h.id})`;
+  // Another run's command, not one to paste: no backticks, so no target flags are added to it (src/cli/command-line.ts).
+  return `wpdeploy ${h.command} (pid ${h.pid} on ${who}, since ${h.startedAt}${h.renewedAt && h.renewedAt !== h.startedAt ? `, renewed ${h.renewedAt}` : ''}; lock ${h.id})`;
 }
 
 const age = (h: LockInfo, now: number) => now - Date.parse(h.renewedAt ?? h.startedAt);
