@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { AwsClients } from '../aws/clients.js';
 import { ensureLocalEmulator } from '../aws/emulator.js';
-import { isCredentialsError, recommendAction } from '../aws/errors.js';
+import { isAccessDenied, isCredentialsError, recommendAction } from '../aws/errors.js';
 import { callerAccount } from '../aws/identity.js';
 import { timeScale } from '../aws/poll.js';
 import { loadConfig } from '../config/load.js';
@@ -335,10 +335,17 @@ export async function assertStackExists(s: Session, result: EngineResult): Promi
   if (s.store.exists() || !result.ok) return;
   const lookups = new Set(s.steps.filter((d) => d.kind.lookup).map((d) => d.id));
   if (result.items.some((i) => !lookups.has(i.step) && i.id)) return;
-  const others = (await s.store.backend.listStacks()).filter((n) => n !== s.config.stack && STACK_NAME_RE.test(n));
   const where = s.store.path.replace(/[^/]+\.json$/, '');
+  let others: string[] | undefined;
+  try {
+    others = (await s.store.backend.listStacks()).filter((n) => n !== s.config.stack && STACK_NAME_RE.test(n));
+  } catch (err) {
+    if (!isAccessDenied(err)) throw err; // a role without s3:ListBucket still gets the answer, without the list
+  }
   throw new WpdeployError(`no stack named ${s.config.stack} in ${s.config.region}/${s.account} (state: ${s.store.path}): no state there and no resource tagged with it.`, {
-    hint: others.length ? `Stacks with a state in ${where}: ${others.join(', ')}. Pass --stack NAME (and the --region they were deployed in).` : `No stack has a state in ${where}. Check --stack, --state, --region and the account (--profile).`,
+    hint: others?.length
+      ? `Stacks with a state in ${where}: ${others.join(', ')} (\`wpdeploy status --stack ${others[0]}\` shows the first).`
+      : `${others ? `No stack has a state in ${where}` : `The stacks in ${where} cannot be listed (no s3:ListBucket)`}. Check --stack, --state, --region and the account (--profile).`,
   });
 }
 

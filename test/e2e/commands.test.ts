@@ -106,6 +106,12 @@ describe('a stack that does not exist', () => {
     expect(r.stderr).toContain(`Stacks with a state in ${join(cwd, 'st')}/: ${other}`);
     expect(r.stdout).not.toMatch(/removed/);
     expect(proxy.mutating().map((c) => c.operation)).toEqual([]);
+    // The command it offers shows the stack that is there.
+    const offered = printedCommands(r.stderr);
+    expect(offered).toEqual([`wpdeploy status --stack ${other} --state st`]);
+    const shown = await paste(offered[0]!, { cwd, endpoint: proxy.url });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`Stack ${other} in us-east-1`);
   });
 
   it('status --stack nothinghere: exit 1 with the same message, also with --json', async () => {
