@@ -75,7 +75,7 @@ async function approveSaved(s: Session, saved: SavedPlan, file: string): Promise
   return { destructive: true, planned: decisions(saved.items) };
 }
 
-/** In a terminal: shows the plan and asks. Undefined when there is nothing to apply (`result` says why). */
+/** In a terminal: shows the plan and asks. No approval when there is nothing to apply or the answer is not "yes": `code` is the exit code then. */
 async function approveAsked(o: UpOpts, s: Session, started: number): Promise<{ approval?: Approval; code?: number }> {
   process.stderr.write(`Planning stack ${s.config.stack} in ${s.config.region} (account ${s.account})…\n`);
   const p = await runPlan(s);
