@@ -22,7 +22,7 @@ describe('lost answers', () => {
     expect(a.lost).toBeGreaterThan(40);
     expect(a.lost).toBeLessThan(130);
     expect(a.out.filter((x) => x !== undefined)).toHaveLength(a.lost);
-    expect(a.out.some((x) => x === RESET) && a.out.some((x) => typeof x === 'object' && x.status >= 500)).toBe(true);
+    expect(a.out.some((x) => x === RESET) && a.out.some((x) => typeof x === 'object' && (x as Reply).status >= 500)).toBe(true);
     expect(run(5).out.map(String)).toEqual(a.out.map(String));
     const lose = loseAnswers(5, 1);
     expect(lose(ec2('DescribeRouteTables', '', false), ok)).toBeUndefined();
