@@ -4,6 +4,7 @@
  * success (the content read back, not assumed); anything else stays an error. One case per write
  * path the e2e run with lost answers (reliability.test.ts) goes through, answered here by mocks.
  */
+import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   AttachInternetGatewayCommand, AuthorizeSecurityGroupIngressCommand, CreateNetworkAclEntryCommand, CreateRouteCommand, CreateSecurityGroupCommand, DescribeInternetGatewaysCommand,
   DescribeNetworkAclsCommand, DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, type AttachmentStatus,
@@ -30,14 +31,17 @@ import { awsError, context, newClients, tagsOf } from './data-context.js';
 const ec2 = mockClient(EC2Client);
 const rds = mockClient(RDSClient);
 const sm = mockClient(SecretsManagerClient);
+const logs = mockClient(CloudWatchLogsClient);
 let aws: AwsClients;
 beforeEach(() => {
   aws = newClients();
+  logs.on(DeleteLogGroupCommand).resolves({}); // the instance's log groups go after it
 });
 afterEach(() => {
   ec2.reset();
   rds.reset();
   sm.reset();
+  logs.reset();
   aws.destroy();
 });
 
@@ -131,7 +135,7 @@ describe('EC2', () => {
 });
 
 describe('RDS and Secrets Manager', () => {
-  const db = { id: 'blog-db', arn: 'arn:aws:rds:us-east-1:123456789012:db:blog-db', state: 'available', deletionProtection: false } as DbInstanceActual;
+  const db = { id: 'blog-db', arn: 'arn:aws:rds:us-east-1:123456789012:db:blog-db', state: 'available', deletionProtection: false, logExports: [] } as unknown as DbInstanceActual;
   const kept = (id: string) => ({ DBSnapshots: [{ DBSnapshotIdentifier: id, DBSnapshotArn: `arn:snap:${id}`, Status: 'available', TagList: toTagList(tagsOf('db')) }] });
 
   it.each([
