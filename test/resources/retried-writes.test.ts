@@ -16,8 +16,9 @@ import {
 import { DeleteSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deleteOrGone, writeOrVerify } from '../../src/aws/idempotent.js';
 import type { AwsClients } from '../../src/aws/clients.js';
+import { deleteOrGone, writeOrVerify } from '../../src/aws/idempotent.js';
+import { toTagList } from '../../src/aws/tags.js';
 import { internetGatewayKind } from '../../src/resources/internet-gateway.js';
 import { networkAclKind, type NetworkAclActual } from '../../src/resources/network-acl.js';
 import { dbInstanceKind, type DbInstanceActual } from '../../src/resources/rds-instance.js';
@@ -25,7 +26,6 @@ import { dbProxyKind, type DbProxyActual, type DbProxySpec } from '../../src/res
 import { routeTableKind, type RouteTableActual } from '../../src/resources/route-table.js';
 import { secretKind, type SecretActual } from '../../src/resources/secret.js';
 import { securityGroupKind, securityGroupRulesKind } from '../../src/resources/security-group.js';
-import { toTagList } from '../../src/aws/tags.js';
 import { awsError, context, newClients, tagsOf } from './data-context.js';
 
 const ec2 = mockClient(EC2Client);

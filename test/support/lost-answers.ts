@@ -45,22 +45,3 @@ export function loseAnswers(seed: number, rate: number, only: (call: AwsCall) =>
   };
   return Object.assign(fn, { lost });
 }
-
-/**
- * Loses the first answer of every distinct write (service, operation, path and body): each write
- * the CLI makes is retried once after it took effect. The strictest form, where the seeded one samples.
- */
-export function loseFirstAnswers(only: (call: AwsCall) => boolean = () => true): LostAnswers {
-  const seen = new Set<string>();
-  const lost: string[] = [];
-  let flip = false;
-  const fn = (call: AwsCall, upstream: Reply): Reply | typeof RESET | undefined => {
-    if (!call.mutating || upstream.status >= 300 || !only(call)) return undefined;
-    const key = `${call.service} ${call.method} ${call.path} ${call.body}`;
-    if (seen.has(key)) return undefined;
-    seen.add(key);
-    lost.push(`${call.service} ${call.api}`);
-    return (flip = !flip) ? RESET : serverError(call);
-  };
-  return Object.assign(fn, { lost });
-}

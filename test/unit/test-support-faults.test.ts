@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { RESET, type AwsCall, type Reply } from '../support/aws-proxy.js';
 import { clientTokens } from '../support/client-tokens.js';
-import { loseAnswers, loseFirstAnswers } from '../support/lost-answers.js';
+import { loseAnswers } from '../support/lost-answers.js';
 
 const ec2 = (api: string, body: string, mutating = true): AwsCall =>
   ({ service: 'ec2', region: 'us-east-1', operation: api, api, mutating, body: `Action=${api}&${body}`, method: 'POST', path: '/', headers: {} });
@@ -28,13 +28,6 @@ describe('lost answers', () => {
     expect(lose(ec2('DescribeRouteTables', '', false), ok)).toBeUndefined();
     expect(lose(ec2('CreateRoute', ''), { status: 400, body: 'refused' })).toBeUndefined();
     expect(lose.lost).toEqual([]);
-  });
-
-  it('loseFirstAnswers loses each distinct write once: its retry gets through', () => {
-    const lose = loseFirstAnswers();
-    expect(lose(ec2('CreateRoute', 'a=1'), ok)).toBeDefined();
-    expect(lose(ec2('CreateRoute', 'a=1'), ok)).toBeUndefined();
-    expect(lose(ec2('CreateRoute', 'a=2'), ok)).toBeDefined();
   });
 });
 
