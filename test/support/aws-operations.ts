@@ -104,7 +104,7 @@ export function nameOperation(service: string, method: string, url: string, targ
     op = ops.find((o) => o.name === named);
   } else {
     const params = new URLSearchParams(search);
-    const fits = ops.filter((o) => o.method === method && o.path?.test(decodeURIComponent(path)) && o.query.every(([k, v]) => params.has(k) && (v === undefined || params.get(k) === v)));
+    const fits = ops.filter((o) => o.method === method && o.path?.test(path) && o.query.every(([k, v]) => params.has(k) && (v === undefined || params.get(k) === v)));
     op = fits.sort((a, b) => b.weight - a.weight)[0];
   }
   if (!op) throw new Error(`aws-operations: ${service} ${method} ${url} (${named ?? 'no operation name'}) matches no operation of ${packageFor(service)}'s model.`);

@@ -23,6 +23,8 @@ describe('nameOperation', () => {
     ['elasticfilesystem', 'GET', '/2015-02-01/mount-targets?FileSystemId=fs-1', undefined, '', 'DescribeMountTargets', true],
     ['route53', 'POST', '/2013-04-01/hostedzone/Z1/rrset', undefined, '<x/>', 'ChangeResourceRecordSets', false],
     ['route53', 'GET', '/2013-04-01/hostedzone/Z1/rrset?maxitems=100', undefined, '', 'ListResourceRecordSets', true],
+    // a label holding an ARN is sent encoded, its slashes included
+    ['backup', 'GET', '/resources/arn%3Aaws%3Aelasticfilesystem%3Aus-east-1%3A123456789012%3Afile-system%2Ffs-1/recovery-points', undefined, '', 'ListRecoveryPointsByResource', true],
   ] as const)('%s %s %s %s: %s', (service, method, url, target, body, name, readOnly) => {
     expect(nameOperation(service, method, url, target, body)).toEqual({ name, readOnly });
   });
