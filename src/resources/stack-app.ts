@@ -106,7 +106,7 @@ export function ecrRepositoryArn(image: string): string | undefined {
 /**
  * The execution role's permissions (what ECS needs to start the task): write to the stack's log
  * group, read exactly the stack's two secrets, and pull the image from ECR when it comes from there
- * (an image from Docker Hub, such as the default `wordpress`, needs no permission).
+ * (a public image, such as the default from ECR Public or one from Docker Hub, needs no permission).
  */
 export function executionRolePolicy(opts: { logGroupArn: string; secretArns: string[]; image: string }): PolicyDocument {
   const statements: PolicyStatement[] = [

@@ -170,7 +170,8 @@ describe('the whole stack with a domain', () => {
     const td = (await ecs(moto).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${stack}-wordpress` }))).taskDefinition!;
     expect(td).toMatchObject({ networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '512', memory: '1024' });
     const c = td.containerDefinitions![0]!;
-    expect(c.image).toBe('wordpress:6-php8.3-apache');
+    // The default: Docker's official image from its ECR Public mirror, not Docker Hub (per-IP pull limit).
+    expect(c.image).toBe('public.ecr.aws/docker/library/wordpress:6-php8.3-apache');
     expect(c.portMappings?.[0]?.containerPort).toBe(80);
     const env = Object.fromEntries((c.environment ?? []).map((e) => [e.name, e.value]));
     expect(Object.keys(env).sort()).toEqual(['WORDPRESS_CONFIG_EXTRA', 'WORDPRESS_DB_HOST', 'WORDPRESS_DB_NAME']);
