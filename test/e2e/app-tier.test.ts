@@ -28,6 +28,7 @@ import { startStrictProxy, type OrderingRules } from '../support/aws-rules.js';
 import { ec2, ecs, elbv2, stackVpcs } from '../support/aws.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
 import { ecsShim, type EcsShim } from '../support/ecs-shim.js';
+import { pathProblems } from '../support/reachability.js';
 
 const moto = inject('motoEndpoint');
 const base = { endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
@@ -78,6 +79,9 @@ const stepTagged = async (stack: string, step: string) =>
   (await ec2(moto).send(new DescribeSubnetsCommand({ Filters: [{ Name: 'tag:wpdeploy:stack', Values: [stack] }, { Name: 'tag:wpdeploy:step', Values: [step] }] }))).Subnets?.[0]?.SubnetId;
 const groupOf = async (stack: string, step: string) =>
   (await ec2(moto).send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:wpdeploy:stack', Values: [stack] }, { Name: 'tag:wpdeploy:step', Values: [step] }] }))).SecurityGroups?.[0]?.GroupId;
+/** Why a task cannot reach `to` on `port` (see reachability.ts); [] when every app subnet can. */
+const taskCannotReach = async (stack: string, to: 'load balancer' | 'internet', port: number) =>
+  pathProblems(moto, { stack, to, port, appGroupId: (await groupOf(stack, 'sg-app'))!, appSubnetIds: [(await stepTagged(stack, 'subnet-app-a'))!, (await stepTagged(stack, 'subnet-app-b'))!] });
 
 describe('the whole stack with a domain', () => {
   const stack = uniqueStack('app');
@@ -105,6 +109,11 @@ describe('the whole stack with a domain', () => {
     const r = await run('up');
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(proxy.rules.lookupErrors).toEqual([]);
+  });
+
+  it('a task reaches the site by its name (wp-cron, Site Health): 443 out through its NAT gateway and back in to the load balancer; and the internet on 443 (ECR Public)', async () => {
+    expect(await taskCannotReach(stack, 'load balancer', 443)).toEqual([]);
+    expect(await taskCannotReach(stack, 'internet', 443)).toEqual([]);
   });
 
   it('the listeners: HTTPS with the TLS 1.3 policy and the issued certificate, HTTP answering 301 to HTTPS', async () => {
@@ -372,6 +381,8 @@ describe('without a domain', () => {
     expect(listeners).toEqual([expect.objectContaining({ Port: 80, Protocol: 'HTTP', DefaultActions: [expect.objectContaining({ Type: 'forward' })] })]);
     const td = (await ecs(moto).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${stack}-wordpress` }))).taskDefinition!;
     expect(td.containerDefinitions![0]!.environment!.find((e) => e.name === 'WORDPRESS_CONFIG_EXTRA')!.value).not.toContain('WP_HOME');
+    // WordPress calls itself at http://<load balancer>: wp-cron's spawn request and Site Health's loopback.
+    expect(await taskCannotReach(stack, 'load balancer', 80)).toEqual([]);
     const down = await run('down', '--purge', '--yes');
     expect(down.code, `${down.stdout}\n${down.stderr}`).toBe(0);
     expect(await stackVpcs(moto, stack)).toEqual([]);
