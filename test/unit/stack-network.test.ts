@@ -244,7 +244,7 @@ describe('security groups', () => {
     const httpOut = (raw: Record<string, unknown>) => {
       const b = build(raw).byId;
       const sg = desiredOf<SecurityGroupRulesSpec>(b, 'sg-app-rules').egress.filter((r) => r.fromPort <= 80 && 80 <= r.toPort).map((r) => r.cidr);
-      const acl = desiredOf<NetworkAclSpec>(b, 'nacl-app').rules.filter((r) => r.egress && r.fromPort <= 80 && 80 <= r.toPort).map((r) => r.cidr);
+      const acl = desiredOf<NetworkAclSpec>(b, 'nacl-app').rules.filter((r) => r.egress && (r.fromPort ?? 0) <= 80 && 80 <= (r.toPort ?? 65535)).map((r) => r.cidr);
       return { sg, acl };
     };
     expect(httpOut({})).toEqual({ sg: [ANY], acl: [ANY] });
