@@ -10,6 +10,9 @@
  * Where moto keeps something that real AWS frees (a NAT gateway in state `deleted` keeps its network
  * interface and its Elastic IP association in moto), the rules follow AWS and treat it as gone.
  *
+ * On the creation side it refuses, the same way, the names and tags AWS refuses and moto accepts
+ * (aws-name-rules.ts): a generated name that breaks a limit fails the test that sends it.
+ *
  * Each refusal is recorded on the interceptor (`rules.refused`) with the reason, which AWS itself
  * does not give. A lookup that fails (say the resource is unknown to moto) lets the call through, so
  * moto gives its own answer, and is recorded in `rules.lookupErrors`.
@@ -45,6 +48,7 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, RDSClient } from '@aws-sdk/client-rds';
+import { nameRefusal } from './aws-name-rules.js';
 import { startProxy, type AwsCall, type AwsProxy, type Interceptor, type Reply } from './aws-proxy.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -88,6 +92,13 @@ export function awsOrderingRules(motoEndpoint: string, options: RulesOptions = {
   const lookupErrors: LookupError[] = [];
   const clients = clientCache(motoEndpoint);
   const fn = async (call: AwsCall): Promise<Reply | undefined> => {
+    // Creation side: names and tags AWS refuses (aws-name-rules.ts); no lookup needed.
+    const named = nameRefusal(call);
+    if (named) {
+      const requestId = RULES_REQUEST_ID_PREFIX + randomUUID().slice(RULES_REQUEST_ID_PREFIX.length);
+      refused.push({ rule: named.rule, code: named.code, message: named.message, reason: named.reason, requestId, call });
+      return wire(named.protocol, named, requestId);
+    }
     const rule = RULES.find((r) => r.service === call.service && matches(r.operation, call.operation));
     if (!rule) return undefined;
     let verdict: Refuse | undefined;
@@ -117,7 +128,7 @@ export async function startStrictProxy(motoEndpoint: string, options: RulesOptio
 // The rules
 // ---------------------------------------------------------------------------------------------
 
-type Protocol = 'ec2' | 'query' | 'json' | 'rest-json';
+type Protocol = 'ec2' | 'query' | 'json' | 'rest-json' | 'rest-xml';
 
 interface Refuse {
   code: string;
@@ -539,6 +550,12 @@ function wire(protocol: Protocol, r: Refuse, requestId: string): Reply {
         status: r.status ?? 400,
         headers: { 'content-type': 'application/json', 'x-amzn-errortype': r.code, 'x-amzn-requestid': requestId },
         body: JSON.stringify({ ErrorCode: r.code, Message: r.message }),
+      };
+    case 'rest-xml': // S3
+      return {
+        status: r.status ?? 400,
+        headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
+        body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(r.code)}</Code><Message>${xml(r.message)}</Message><RequestId>${requestId}</RequestId></Error>`,
       };
   }
 }
