@@ -26,6 +26,7 @@ import { createDep, dep, deleteDep, type StepBuilder } from './step-builder.js';
 import { targetGroupKind, type HealthCheck } from './target-group.js';
 import { taskDefinitionKind, type TaskDefinitionSpec } from './task-definition.js';
 import type { Dependency, Inputs, Outputs, ResourceKind } from './types.js';
+import { wordpressStart } from './wordpress-start.js';
 
 export const APP_KINDS: ResourceKind[] = [
   hostedZoneKind, dnsRecordKind, certificateKind, certificateValidationKind, logGroupKind, iamRoleKind, ecsClusterKind, taskDefinitionKind,
@@ -265,6 +266,8 @@ export function appSteps(b: StepBuilder): void {
         // read-only root file system stops Apache from starting.
         readonlyRootFilesystem: false,
         mounts: d.efs ? [{ volume: 'wordpress', path: WORDPRESS_ROOT }] : [],
+        // Several tasks starting on an empty file system install WordPress one at a time (wordpress-start.ts).
+        ...wordpressStart(config.wordpress.image, WORDPRESS_ROOT, !!d.efs),
       },
       // Without the data tier's file system the task runs from the image alone (content is not kept).
       volumes: d.efs ? [{ name: 'wordpress', fileSystemId: d.efs.fileSystemId, accessPointId: d.efs.accessPointId }] : [],

@@ -182,6 +182,9 @@ describe('the whole stack with a domain', () => {
     // The default: Docker's official image from its ECR Public mirror, not Docker Hub (per-IP pull limit).
     expect(c.image).toBe('public.ecr.aws/docker/library/wordpress:6-php8.3-apache');
     expect(c.portMappings?.[0]?.containerPort).toBe(80);
+    // Tasks starting together on the empty file system install WordPress one at a time, under a lock on it.
+    expect(c.entryPoint).toEqual(['/bin/sh', '-c']);
+    expect(c.command?.[0]).toMatch(/flock \/var\/www\/html\/\.wpdeploy-first-start\.lock docker-ensure-installed\.sh true \|\| exit 1; fi; exec docker-entrypoint\.sh apache2-foreground$/);
     const env = Object.fromEntries((c.environment ?? []).map((e) => [e.name, e.value]));
     expect(Object.keys(env).sort()).toEqual(['WORDPRESS_CONFIG_EXTRA', 'WORDPRESS_DB_HOST', 'WORDPRESS_DB_NAME']);
     expect(env.WORDPRESS_CONFIG_EXTRA).toContain("HTTP_X_FORWARDED_PROTO");
