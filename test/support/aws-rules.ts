@@ -48,6 +48,7 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, RDSClient } from '@aws-sdk/client-rds';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { nameRefusal } from './aws-name-rules.js';
 import { startProxy, type AwsCall, type AwsProxy, type Interceptor, type Reply } from './aws-proxy.js';
 
@@ -147,6 +148,7 @@ interface Rule {
 }
 
 const EFS_DELETE_FS = /^DELETE \/2015-02-01\/file-systems\/([^/]+)$/;
+const R53_CHANGE = /^POST \/2013-04-01\/hostedzone\/([^/]+)\/rrset\/?$/;
 
 const RULES: Rule[] = [
   { name: 'subnet in use', service: 'ec2', operation: 'DeleteSubnet', protocol: 'ec2', check: deleteSubnet },
@@ -163,6 +165,7 @@ const RULES: Rule[] = [
   { name: 'service scaled above 0', service: 'ecs', operation: 'DeleteService', protocol: 'json', check: deleteService },
   { name: 'file system has mount targets', service: 'elasticfilesystem', operation: EFS_DELETE_FS, protocol: 'rest-json', check: deleteFileSystem },
   { name: 'DB subnet group in use', service: 'rds', operation: 'DeleteDBSubnetGroup', protocol: 'query', check: deleteDbSubnetGroup },
+  { name: 'record already exists', service: 'route53', operation: R53_CHANGE, protocol: 'query', check: createRecordSet },
 ];
 
 const dependencyViolation = (message: string, reason: string): Refuse => ({ code: 'DependencyViolation', message, reason });
@@ -332,6 +335,29 @@ async function deleteDbSubnetGroup(c: Ctx): Promise<Refuse | undefined> {
   return undefined;
 }
 
+/**
+ * Route 53 refuses a CREATE when a record set of that name and type exists, whatever its values, and
+ * applies none of the batch (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html:
+ * "CREATE: Creates a resource record set that has the specified values"; InvalidChangeBatch otherwise).
+ * moto 5 refuses only a CREATE identical to one in its change journal, and otherwise adds a second
+ * record set of the same name and type (docs/emulator-notes.md).
+ */
+async function createRecordSet(c: Ctx): Promise<Refuse | undefined> {
+  const zoneId = decodeURIComponent(R53_CHANGE.exec(c.call.operation)?.[1] ?? '');
+  const creates = [...c.call.body.matchAll(/<Change>([\s\S]*?)<\/Change>/g)].map((m) => m[1]!)
+    .filter((ch) => /<Action>CREATE<\/Action>/.test(ch) && !/<SetIdentifier>/.test(ch))
+    .map((ch) => ({ name: /<Name>([^<]+)<\/Name>/.exec(ch)![1]!, type: /<Type>([^<]+)<\/Type>/.exec(ch)![1]! }));
+  const norm = (n: string) => `${n.toLowerCase().replace(/\.$/, '')}.`;
+  for (const want of creates) {
+    const r = await c.aws.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: want.name, StartRecordType: want.type as never, MaxItems: 1 }));
+    const have = r.ResourceRecordSets?.[0];
+    if (have && norm(have.Name ?? '') === norm(want.name) && have.Type === want.type && !have.SetIdentifier) {
+      return { code: 'InvalidChangeBatch', message: `[Tried to create resource record set [name='${norm(want.name)}', type='${want.type}'] but it already exists]`, reason: `${want.type} ${norm(want.name)} exists in ${zoneId}` };
+    }
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // What moto holds, the AWS way
 // ---------------------------------------------------------------------------------------------
@@ -434,6 +460,7 @@ interface Clients {
   ecs: ECSClient;
   efs: EFSClient;
   rds: RDSClient;
+  route53: Route53Client;
 }
 
 function clientCache(endpoint: string): (region: string) => Clients {
@@ -442,7 +469,7 @@ function clientCache(endpoint: string): (region: string) => Clients {
     let c = cache.get(region);
     if (!c) {
       const config = { endpoint, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 2 };
-      c = { ec2: new EC2Client(config), elb: new ElasticLoadBalancingV2Client(config), ecs: new ECSClient(config), efs: new EFSClient(config), rds: new RDSClient(config) };
+      c = { ec2: new EC2Client(config), elb: new ElasticLoadBalancingV2Client(config), ecs: new ECSClient(config), efs: new EFSClient(config), rds: new RDSClient(config), route53: new Route53Client(config) };
       cache.set(region, c);
     }
     return c;
