@@ -1,5 +1,5 @@
 /**
- * What AWS refuses at creation and moto accepts, end to end (docs/emulator-notes.md).
+ * What AWS refuses at creation and moto accepts, end to end (docs/emulator.md).
  *
  * Names: the CLI refuses a stack name that makes a name AWS refuses at the config check (exit 2, no
  * AWS call); and the strict proxy (aws-rules.ts, aws-name-rules.ts) refuses such a name when it is

@@ -1,6 +1,6 @@
 /**
  * The ordering rules AWS enforces on delete, detach and release calls and moto 5.1.1 does not
- * (DESIGN.md §3, MOTO-NOTES.md), as an interceptor for the recording proxy (aws-proxy.ts).
+ * (docs/emulator.md), as an interceptor for the recording proxy (aws-proxy.ts).
  *
  * For each guarded call the interceptor looks at what moto holds (SDK clients pointed straight at
  * moto, never through the proxy) and, when real AWS would refuse, answers with the error AWS gives,
@@ -340,7 +340,7 @@ async function deleteDbSubnetGroup(c: Ctx): Promise<Refuse | undefined> {
  * applies none of the batch (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html:
  * "CREATE: Creates a resource record set that has the specified values"; InvalidChangeBatch otherwise).
  * moto 5 refuses only a CREATE identical to one in its change journal, and otherwise adds a second
- * record set of the same name and type (docs/emulator-notes.md).
+ * record set of the same name and type (docs/emulator.md).
  */
 async function createRecordSet(c: Ctx): Promise<Refuse | undefined> {
   const zoneId = decodeURIComponent(R53_CHANGE.exec(c.call.operation)?.[1] ?? '');
