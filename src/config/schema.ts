@@ -79,8 +79,8 @@ export const DatabaseSchema = z.strictObject({
 /**
  * The official `wordpress` image from the Docker Official Images mirror on Amazon ECR Public, not
  * from Docker Hub: every task pulls through the stack's one or two NAT addresses, and Docker Hub
- * limits anonymous pulls per IP address (https://docs.docker.com/docker-hub/usage/), so scale-outs
- * and circuit-breaker retries would fail with `toomanyrequests`. ECR Public serves the same image
+ * limits anonymous pulls to 10 an hour per IPv4 address (https://docs.docker.com/docker-hub/usage/pulls/),
+ * so scale-outs and circuit-breaker retries would fail with `toomanyrequests`. ECR Public serves the same image
  * anonymously, with no IAM permission on the task execution role: its repositories are publicly
  * accessible and the pull permissions cannot be changed
  * (https://docs.aws.amazon.com/AmazonECR/latest/public/security_iam_service-with-iam.html); pulls

@@ -7,7 +7,8 @@
  * same atomic change batch (the TXT registry external-dns uses). Only records with that mark are
  * changed or deleted. A record of the same name and type that wpdeploy did not make is left alone:
  * when it already has the wanted value (whatever its TTL) it is used as is (and kept on `down`);
- * otherwise `up` stops and says so rather than overwrite it. Every change waits until Route 53 reports it INSYNC.
+ * otherwise `up` stops and says so rather than overwrite it. Every change waits until Route 53
+ * reports it INSYNC.
  */
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { Route53 } from '../aws/sdk.js';
