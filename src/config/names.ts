@@ -21,7 +21,7 @@
  * | dbParameterGroup | 1-255 letters, digits, hyphens; a letter first; no `--`; no hyphen last | https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBParameterGroup.html |
  * | secret | 1-512 of letters, digits and `/_+=.@-`; not ending with a hyphen and six characters (read as an ARN suffix) | https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html |
  * | logGroup | 1-512 of letters, digits and `_-/.#`; not starting with `aws/` | https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html |
- * | ecs | 1-255 letters, digits, underscores, hyphens (cluster, service, task definition family) | https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html, API_CreateService.html, API_RegisterTaskDefinition.html |
+ * | ecs | 1-255 letters, digits, underscores, hyphens (cluster, service, task definition family) | https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html |
  * | scalingPolicy | 1-256 printable characters | https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScalingPolicy.html |
  * | tag | key 1-128, value 0-256 characters; Unicode letters, digits, spaces and `_.:/=+-@` only (EFS, RDS and Secrets Manager refuse others) | https://docs.aws.amazon.com/efs/latest/ug/API_Tag.html, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html |
  *
@@ -125,9 +125,11 @@ export function generatedNames(stack: string, region: string, account = ANY_ACCO
 /** Every generated name AWS would refuse, as config issues on `stack` (exit 2, before any AWS call). */
 export function nameIssues(stack: string, region: string, account?: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  const reported = new Set<NameLimit>(); // one issue per limit: "sg" breaks every security group name alike
   for (const g of generatedNames(stack, region, account)) {
     const problem = NAME_LIMITS[g.limit](g.name);
-    if (!problem) continue;
+    if (!problem || reported.has(g.limit)) continue;
+    reported.add(g.limit);
     const prefix = /reserved prefix "([^"]+)"/.exec(problem)?.[1];
     issues.push({
       path: 'stack',

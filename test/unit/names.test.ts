@@ -119,6 +119,7 @@ describe('the config check refuses stack names that make names AWS refuses', () 
     const issues = issuesOf({ stack });
     expect(issues.length, JSON.stringify(issues)).toBeGreaterThan(0);
     expect(issues.every((i) => i.path === 'stack')).toBe(true);
+    expect(issues).toHaveLength(1); // one per limit broken, not one per security group
     expect(issues[0]!.message).toMatch(message);
     expect(issues[0]!.fix).toMatch(fix);
   });
