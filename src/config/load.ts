@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { ConfigError, UsageError, type ConfigIssue } from '../errors.js';
 import { planSubnets } from './cidr.js';
 import { REGION_AZ_COUNT, KNOWN_REGIONS } from './regions.js';
+import { nameIssues, tagIssues } from './names.js';
 import { ConfigSchema, DEFAULT_REGION, DEFAULT_STACK, SECTIONS, STACK_NAME_RE, type Config } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = 'wpdeploy.yml';
@@ -197,6 +198,8 @@ type Section<K extends keyof Config> = Partial<NonNullable<Config[K]>>;
 interface PartialConfig {
   stack?: string;
   region?: string;
+  accountId?: string;
+  tags?: Record<string, string>;
   network?: Section<'network'>;
   domain?: Section<'domain'>;
   database?: Section<'database'>;
@@ -222,6 +225,10 @@ function partialParse(input: Record<string, unknown>): PartialConfig {
   if (stack.success) out.stack = stack.data;
   const region = ConfigSchema.shape.region.safeParse(input.region);
   if (region.success) out.region = region.data;
+  for (const key of ['accountId', 'tags'] as const) {
+    const r = ConfigSchema.shape[key].safeParse(input[key]);
+    if (r.success) out[key] = r.data as never;
+  }
   return out as PartialConfig;
 }
 
@@ -229,6 +236,9 @@ function partialParse(input: Record<string, unknown>): PartialConfig {
 export function crossFieldIssues(c: PartialConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { wordpress: wp, scaling, network, region, domain, database } = c;
+  // Names AWS refuses (src/config/names.ts has the limits and their sources).
+  if (c.stack !== undefined && region) issues.push(...nameIssues(c.stack, region, c.accountId));
+  if (c.tags) issues.push(...tagIssues(c.tags));
   if (wp?.cpu !== undefined) {
     const allowed = FARGATE_SIZES[wp.cpu];
     if (!allowed) {

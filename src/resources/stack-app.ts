@@ -26,6 +26,7 @@ import { createDep, dep, deleteDep, type StepBuilder } from './step-builder.js';
 import { targetGroupKind, type HealthCheck } from './target-group.js';
 import { taskDefinitionKind, type TaskDefinitionSpec } from './task-definition.js';
 import type { Dependency, Inputs, Outputs, ResourceKind } from './types.js';
+import { wordpressStart } from './wordpress-start.js';
 
 export const APP_KINDS: ResourceKind[] = [
   hostedZoneKind, dnsRecordKind, certificateKind, certificateValidationKind, logGroupKind, iamRoleKind, ecsClusterKind, taskDefinitionKind,
@@ -106,7 +107,7 @@ export function ecrRepositoryArn(image: string): string | undefined {
 /**
  * The execution role's permissions (what ECS needs to start the task): write to the stack's log
  * group, read exactly the stack's two secrets, and pull the image from ECR when it comes from there
- * (an image from Docker Hub, such as the default `wordpress`, needs no permission).
+ * (a public image, such as the default from ECR Public or one from Docker Hub, needs no permission).
  */
 export function executionRolePolicy(opts: { logGroupArn: string; secretArns: string[]; image: string }): PolicyDocument {
   const statements: PolicyStatement[] = [
@@ -265,6 +266,8 @@ export function appSteps(b: StepBuilder): void {
         // read-only root file system stops Apache from starting.
         readonlyRootFilesystem: false,
         mounts: d.efs ? [{ volume: 'wordpress', path: WORDPRESS_ROOT }] : [],
+        // Several tasks starting on an empty file system install WordPress one at a time (wordpress-start.ts).
+        ...wordpressStart(config.wordpress.image, WORDPRESS_ROOT, !!d.efs),
       },
       // Without the data tier's file system the task runs from the image alone (content is not kept).
       volumes: d.efs ? [{ name: 'wordpress', fileSystemId: d.efs.fileSystemId, accessPointId: d.efs.accessPointId }] : [],
