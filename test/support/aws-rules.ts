@@ -46,6 +46,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, RDSClient } from '@aws-sdk/client-rds';
 import { startProxy, type AwsCall, type AwsProxy, type Interceptor, type Reply } from './aws-proxy.js';
+import { awsCreateRules, type CreateRules } from './aws-rules-create.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -105,12 +106,13 @@ export function awsOrderingRules(motoEndpoint: string, options: RulesOptions = {
   return Object.assign(fn, { refused, lookupErrors });
 }
 
-/** A recording proxy in front of moto that refuses what AWS would refuse. */
-export async function startStrictProxy(motoEndpoint: string, options: RulesOptions = {}): Promise<AwsProxy & { rules: OrderingRules }> {
+/** A recording proxy in front of moto that refuses what AWS would refuse (creation rules, then ordering rules). */
+export async function startStrictProxy(motoEndpoint: string, options: RulesOptions = {}): Promise<AwsProxy & { rules: OrderingRules; createRules: CreateRules }> {
   const proxy = await startProxy(motoEndpoint);
   const rules = awsOrderingRules(motoEndpoint, options);
-  proxy.intercept(rules);
-  return Object.assign(proxy, { rules });
+  const createRules = awsCreateRules(motoEndpoint);
+  proxy.intercept(async (call) => (await createRules(call)) ?? rules(call));
+  return Object.assign(proxy, { rules, createRules });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,99 @@
+/**
+ * Where moto 5.1.1's RDS falls short of AWS in ways the CLI sees, an interceptor for the recording
+ * proxy that answers as AWS would (never make the product more lenient; make the test support strict):
+ *
+ * - DescribeDBMajorEngineVersions is not implemented. The shim answers it from AWS's published RDS
+ *   calendar (below: its own copy, so that a wrong date in the product's offline table shows), with
+ *   SupportedEngineLifecycles as AWS gives them: standard support for every major, Extended Support
+ *   for MySQL only (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/extended-support-viewing-support-dates.html).
+ * - CreateDBInstance, RestoreDBInstanceFromDBSnapshot and ModifyDBInstance drop EngineLifecycleSupport,
+ *   and DescribeDBInstances never returns it. The shim remembers what each call set (AWS's default
+ *   for a MySQL instance created without it: `open-source-rds-extended-support`) and adds it to the
+ *   DescribeDBInstances answer.
+ *
+ * `now` is injectable so that a test can stand on another day of the calendar.
+ */
+import type { AwsCall, Interceptor, Reply } from './aws-proxy.js';
+
+/** AWS's RDS calendar, read 2026-12-07 (MySQL and MariaDB release calendars of the RDS User Guide). */
+export const AWS_RDS_CALENDAR: Record<string, Record<string, { start: string; standardEnd: string; extendedEnd?: string }>> = {
+  mysql: {
+    '5.7': { start: '2015-10-21', standardEnd: '2024-02-29', extendedEnd: '2027-02-28' },
+    '8.0': { start: '2018-10-23', standardEnd: '2026-07-31', extendedEnd: '2029-07-31' },
+    '8.4': { start: '2024-11-21', standardEnd: '2029-07-31', extendedEnd: '2032-07-31' },
+  },
+  mariadb: {
+    '10.11': { start: '2023-08-21', standardEnd: '2028-02-29' },
+    '11.4': { start: '2024-10-15', standardEnd: '2029-05-31' },
+    '11.8': { start: '2025-08-25', standardEnd: '2030-06-30' },
+  },
+};
+
+export const EXTENDED = 'open-source-rds-extended-support';
+
+export interface RdsShim extends Interceptor {
+  /** EngineLifecycleSupport of each instance, as AWS would hold it. */
+  readonly lifecycle: Map<string, string>;
+}
+
+const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const iso = (d: string) => `${d}T00:00:00Z`;
+
+function majorVersionsXml(engine: string, only: string | null): string {
+  const majors = Object.entries(AWS_RDS_CALENDAR[engine] ?? {}).filter(([m]) => !only || m === only);
+  return majors.map(([m, c]) => {
+    const lifecycles = [
+      `<SupportedEngineLifecycle><LifecycleSupportName>open-source-rds-standard-support</LifecycleSupportName><LifecycleSupportStartDate>${iso(c.start)}</LifecycleSupportStartDate><LifecycleSupportEndDate>${iso(c.standardEnd)}</LifecycleSupportEndDate></SupportedEngineLifecycle>`,
+      ...(c.extendedEnd ? [`<SupportedEngineLifecycle><LifecycleSupportName>${EXTENDED}</LifecycleSupportName><LifecycleSupportStartDate>${iso(c.standardEnd)}</LifecycleSupportStartDate><LifecycleSupportEndDate>${iso(c.extendedEnd)}</LifecycleSupportEndDate></SupportedEngineLifecycle>`] : []),
+    ];
+    // List members are named as the RDS API model names them (DBMajorEngineVersion, SupportedEngineLifecycle).
+    return `<DBMajorEngineVersion><Engine>${xml(engine)}</Engine><MajorEngineVersion>${xml(m)}</MajorEngineVersion><SupportedEngineLifecycles>${lifecycles.join('')}</SupportedEngineLifecycles></DBMajorEngineVersion>`;
+  }).join('');
+}
+
+export function rdsShim(motoEndpoint: string): RdsShim {
+  const lifecycle = new Map<string, string>();
+  const fn = async (call: AwsCall): Promise<Reply | undefined> => {
+    if (call.service !== 'rds') return undefined;
+    const p = new URLSearchParams(call.body);
+    const id = p.get('DBInstanceIdentifier')?.toLowerCase();
+    switch (call.operation) {
+      case 'DescribeDBMajorEngineVersions': {
+        const body = `<DescribeDBMajorEngineVersionsResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBMajorEngineVersionsResult><DBMajorEngineVersions>${majorVersionsXml(p.get('Engine') ?? '', p.get('MajorEngineVersion'))}</DBMajorEngineVersions></DescribeDBMajorEngineVersionsResult><ResponseMetadata><RequestId>shim-${Date.now()}</RequestId></ResponseMetadata></DescribeDBMajorEngineVersionsResponse>`;
+        return { status: 200, body, headers: { 'content-type': 'text/xml' } };
+      }
+      case 'CreateDBInstance':
+      case 'RestoreDBInstanceFromDBSnapshot':
+        // AWS's default for MySQL (and PostgreSQL): enrolled in Extended Support.
+        if (id) lifecycle.set(id, p.get('EngineLifecycleSupport') ?? (p.get('Engine') === 'mariadb' ? '' : EXTENDED));
+        return undefined;
+      case 'ModifyDBInstance':
+        if (id && p.get('EngineLifecycleSupport')) lifecycle.set(id, p.get('EngineLifecycleSupport')!);
+        return undefined;
+      case 'DescribeDBInstances':
+        return describeWithLifecycle(motoEndpoint, call, lifecycle);
+      default:
+        return undefined;
+    }
+  };
+  return Object.assign(fn, { lifecycle });
+}
+
+/** moto's DescribeDBInstances answer, each instance given the EngineLifecycleSupport AWS would hold. */
+async function describeWithLifecycle(motoEndpoint: string, call: AwsCall, lifecycle: Map<string, string>): Promise<Reply> {
+  const res = await fetch(motoEndpoint + call.path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', authorization: String(call.headers.authorization ?? '') },
+    body: call.body,
+  });
+  const text = await res.text();
+  if (!res.ok) return { status: res.status, body: text, headers: { 'content-type': res.headers.get('content-type') ?? 'text/xml' } };
+  const body = text.replace(/<DBInstance>([\s\S]*?)<\/DBInstance>/g, (whole, inner: string) => {
+    const instance = /<DBInstanceIdentifier>([^<]+)<\/DBInstanceIdentifier>/.exec(inner)?.[1]?.toLowerCase();
+    const engine = /<Engine>([^<]+)<\/Engine>/.exec(inner)?.[1];
+    const value = (instance && lifecycle.get(instance)) ?? (engine === 'mariadb' ? '' : EXTENDED);
+    if (!value || inner.includes('<EngineLifecycleSupport>')) return whole;
+    return `<DBInstance>${inner}<EngineLifecycleSupport>${value}</EngineLifecycleSupport></DBInstance>`;
+  });
+  return { status: 200, body, headers: { 'content-type': 'text/xml' } };
+}
