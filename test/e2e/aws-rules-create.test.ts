@@ -79,8 +79,9 @@ describe('TLS pairing: a task definition whose WordPress does not use TLS to a d
   let plainHost = '';
   beforeAll(async () => {
     const group = `rules-tls-${uid()}`;
-    await direct.rds.send(new CreateDBParameterGroupCommand({ DBParameterGroupName: group, DBParameterGroupFamily: 'mysql8.4', Description: 'aws-rules-create' }));
-    await direct.rds.send(new ModifyDBParameterGroupCommand({ DBParameterGroupName: group, Parameters: [{ ParameterName: 'require_secure_transport', ParameterValue: '1', ApplyMethod: 'immediate' }] }));
+    // Through the proxy, as the CLI sets it (the RDS shim keeps what moto's DescribeDBParameters loses).
+    await via.rds.send(new CreateDBParameterGroupCommand({ DBParameterGroupName: group, DBParameterGroupFamily: 'mysql8.4', Description: 'aws-rules-create' }));
+    await via.rds.send(new ModifyDBParameterGroupCommand({ DBParameterGroupName: group, Parameters: [{ ParameterName: 'require_secure_transport', ParameterValue: '1', ApplyMethod: 'immediate' }] }));
     const tls = `rules-${uid()}`;
     const plain = `rules-${uid()}`;
     cleanup.push(() => direct.rds.send(new DeleteDBParameterGroupCommand({ DBParameterGroupName: group })), dropDb(tls), dropDb(plain));

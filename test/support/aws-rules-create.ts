@@ -19,9 +19,9 @@
  * passes because a rule could not look.
  */
 import { randomUUID } from 'node:crypto';
-import { DescribeDBParametersCommand, paginateDescribeDBInstances, paginateDescribeDBProxies, RDSClient } from '@aws-sdk/client-rds';
+import { paginateDescribeDBInstances, paginateDescribeDBProxies, RDSClient } from '@aws-sdk/client-rds';
 import type { AwsCall, Interceptor, Reply } from './aws-proxy.js';
-import { AWS_RDS_CALENDAR } from './rds-shim.js';
+import { AWS_RDS_CALENDAR, parameterMemory } from './rds-shim.js';
 
 export interface CreateRefusal {
   rule: string;
@@ -56,7 +56,7 @@ export function awsCreateRules(motoEndpoint: string, now: () => Date = () => new
       check = async () => engineLifecycle(new URLSearchParams(call.body), now());
     } else if (call.service === 'ecs' && call.operation === 'RegisterTaskDefinition') {
       rule = 'TLS pairing';
-      check = () => tlsPairing(JSON.parse(call.body) as TaskDefinitionBody, rdsIn(call.region));
+      check = () => tlsPairing(JSON.parse(call.body) as TaskDefinitionBody, rdsIn(call.region), call.region);
     } else {
       return undefined;
     }
@@ -96,7 +96,7 @@ interface TaskDefinitionBody {
 const SSL = /define\(\s*'MYSQL_CLIENT_FLAGS'\s*,[^;]*\bMYSQLI_CLIENT_SSL\b/;
 const VERIFY = /define\(\s*'MYSQL_CLIENT_FLAGS'\s*,[^;]*\bMYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT\b/;
 
-async function tlsPairing(td: TaskDefinitionBody, rds: RDSClient): Promise<Verdict | undefined> {
+async function tlsPairing(td: TaskDefinitionBody, rds: RDSClient, region: string): Promise<Verdict | undefined> {
   for (const c of td.containerDefinitions ?? []) {
     const env = new Map((c.environment ?? []).map((e) => [e.name ?? '', e.value ?? '']));
     const hostPort = env.get('WORDPRESS_DB_HOST');
@@ -105,7 +105,7 @@ async function tlsPairing(td: TaskDefinitionBody, rds: RDSClient): Promise<Verdi
     const extra = env.get('WORDPRESS_CONFIG_EXTRA') ?? '';
     const tls = SSL.test(extra);
     const verify = VERIFY.test(extra);
-    const server = await serverOf(rds, host);
+    const server = await serverOf(rds, host, region);
     if (!server) continue; // neither a proxy nor an instance moto knows: nothing to pair
     if (server.requiresTls && !tls) {
       return { code: 'ClientException', message: `container ${c.name}: WordPress connects to ${host} without TLS (no MYSQLI_CLIENT_SSL in MYSQL_CLIENT_FLAGS), but ${server.why}: every page would say "Error establishing a database connection".` };
@@ -117,7 +117,7 @@ async function tlsPairing(td: TaskDefinitionBody, rds: RDSClient): Promise<Verdi
   return undefined;
 }
 
-async function serverOf(rds: RDSClient, host: string): Promise<{ kind: 'proxy' | 'instance'; requiresTls: boolean; why: string } | undefined> {
+async function serverOf(rds: RDSClient, host: string, region: string): Promise<{ kind: 'proxy' | 'instance'; requiresTls: boolean; why: string } | undefined> {
   for await (const page of paginateDescribeDBProxies({ client: rds }, {})) {
     const p = (page.DBProxies ?? []).find((x) => x.Endpoint === host);
     if (p) return { kind: 'proxy', requiresTls: !!p.RequireTLS, why: `RDS Proxy ${p.DBProxyName} requires TLS` };
@@ -126,8 +126,9 @@ async function serverOf(rds: RDSClient, host: string): Promise<{ kind: 'proxy' |
     const db = (page.DBInstances ?? []).find((x) => x.Endpoint?.Address === host);
     if (!db) continue;
     const group = db.DBParameterGroups?.[0]?.DBParameterGroupName;
-    const params = group ? (await rds.send(new DescribeDBParametersCommand({ DBParameterGroupName: group }))).Parameters ?? [] : [];
-    const set = params.find((x) => x.ParameterName === 'require_secure_transport')?.ParameterValue;
+    // What the group sets, as the RDS shim saw it set through the proxy (moto's DescribeDBParameters
+    // answers with another group's); a group set past the proxy has the engine's default.
+    const set = group ? parameterMemory.get(`${region}/${group.toLowerCase()}`)?.get('require_secure_transport') : undefined;
     const mariadbDefault = db.Engine === 'mariadb' && (db.EngineVersion ?? '').startsWith('11.8') && set === undefined;
     const requiresTls = set === '1' || set?.toUpperCase() === 'ON' || mariadbDefault;
     return { kind: 'instance', requiresTls, why: mariadbDefault ? `MariaDB 11.8 on RDS requires secure transport by default` : `its parameter group ${group} sets require_secure_transport=${set}` };

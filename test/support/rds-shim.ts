@@ -11,7 +11,10 @@
  *   for a MySQL instance created without it: `open-source-rds-extended-support`) and adds it to the
  *   DescribeDBInstances answer.
  *
- * `now` is injectable so that a test can stand on another day of the calendar.
+ * - DescribeDBParameters ignores the group name and answers with the parameters of the first group
+ *   moto holds (moto 5.1.1 filters on a key it never sets), and ignores `Source`. The shim keeps
+ *   the parameters each ModifyDBParameterGroup set (`parameterMemory`, shared with the creation
+ *   rules) and answers DescribeDBParameters for those groups as AWS does with `Source=user`.
  */
 import type { AwsCall, Interceptor, Reply } from './aws-proxy.js';
 
@@ -30,6 +33,18 @@ export const AWS_RDS_CALENDAR: Record<string, Record<string, { start: string; st
 };
 
 export const EXTENDED = 'open-source-rds-extended-support';
+
+/**
+ * The parameters set in each DB parameter group through a proxy, by `<region>/<group>`: what AWS
+ * returns for DescribeDBParameters with Source=user. Groups created past the proxy are not in it.
+ */
+export const parameterMemory = new Map<string, Map<string, string>>();
+const groupKey = (region: string, name: string) => `${region}/${name.toLowerCase()}`;
+
+function parametersXml(params: Map<string, string>): string {
+  const members = [...params].map(([k, v]) => `<Parameter><ParameterName>${xml(k)}</ParameterName><ParameterValue>${xml(v)}</ParameterValue><Source>user</Source><ApplyType>dynamic</ApplyType><IsModifiable>true</IsModifiable></Parameter>`);
+  return `<DescribeDBParametersResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBParametersResult><Parameters>${members.join('')}</Parameters></DescribeDBParametersResult><ResponseMetadata><RequestId>shim-${Date.now()}</RequestId></ResponseMetadata></DescribeDBParametersResponse>`;
+}
 
 export interface RdsShim extends Interceptor {
   /** EngineLifecycleSupport of each instance, as AWS would hold it. */
@@ -72,6 +87,25 @@ export function rdsShim(motoEndpoint: string): RdsShim {
         return undefined;
       case 'DescribeDBInstances':
         return describeWithLifecycle(motoEndpoint, call, lifecycle);
+      case 'CreateDBParameterGroup':
+        parameterMemory.set(groupKey(call.region, p.get('DBParameterGroupName') ?? ''), new Map());
+        return undefined;
+      case 'ModifyDBParameterGroup': {
+        const key = groupKey(call.region, p.get('DBParameterGroupName') ?? '');
+        const params = parameterMemory.get(key) ?? new Map<string, string>();
+        for (let i = 1; p.has(`Parameters.Parameter.${i}.ParameterName`); i++) {
+          params.set(p.get(`Parameters.Parameter.${i}.ParameterName`)!, p.get(`Parameters.Parameter.${i}.ParameterValue`) ?? '');
+        }
+        parameterMemory.set(key, params);
+        return undefined;
+      }
+      case 'DeleteDBParameterGroup':
+        parameterMemory.delete(groupKey(call.region, p.get('DBParameterGroupName') ?? ''));
+        return undefined;
+      case 'DescribeDBParameters': {
+        const params = parameterMemory.get(groupKey(call.region, p.get('DBParameterGroupName') ?? ''));
+        return params ? { status: 200, body: parametersXml(params), headers: { 'content-type': 'text/xml' } } : undefined;
+      }
       default:
         return undefined;
     }
