@@ -22,7 +22,7 @@ import {
 } from '../config/engine-lifecycle.js';
 import { WpdeployError } from '../errors.js';
 import { rds } from './rds-common.js';
-import { describeInstance } from './rds-instance.js';
+import { findInstance } from './rds-instance.js';
 import type { Actual, Diff, ResourceContext, ResourceKind } from './types.js';
 
 export type EngineLifecycle = 'open-source-rds-extended-support' | 'open-source-rds-extended-support-disabled';
@@ -131,7 +131,7 @@ export function makeEngineLifecycleKind(clock: () => Date = () => new Date()): R
     /** The calendar of the configured major (and of the deployed instance's): always found. */
     async find(ctx, desired) {
       if (!desired) return undefined;
-      const [cal, instance] = await Promise.all([calendar(ctx, desired), describeInstance(ctx, desired.instanceIdentifier)]);
+      const [cal, instance] = await Promise.all([calendar(ctx, desired), findInstance(ctx, desired.instanceIdentifier)]);
       const deployed = instance?.EngineVersion
         ? { version: instance.EngineVersion, lifecycle: cal.get(instance.EngineVersion), enrollment: instance.EngineLifecycleSupport ?? '' }
         : undefined;

@@ -116,6 +116,14 @@ export async function describeInstance(ctx: Pick<ResourceContext, 'aws'>, id: st
   }
 }
 
+/**
+ * The instance, for a find: one DescribeDBInstances per run serves every step that looks at it (the
+ * instance step and the engine version check), until a mutating RDS call.
+ */
+export function findInstance(ctx: Pick<ResourceContext, 'aws' | 'reads'>, id: string): Promise<DBInstance | undefined> {
+  return ctx.reads ? ctx.reads.read(`rds:instance:${id}`, 'RDS', () => describeInstance(ctx, id)) : describeInstance(ctx, id);
+}
+
 async function toActual(ctx: ResourceContext, d: DBInstance): Promise<DbInstanceActual> {
   const p = d.PendingModifiedValues ?? {};
   const pending: DbInstanceActual['pending'] = {};
@@ -431,7 +439,7 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     const fallback = desired && known(desired.identifier) ? desired.identifier : ctx.tags[TAG_NAME]?.toLowerCase();
     const ids = [...new Set([ctx.recordedId, fallback].filter((x): x is string => !!x))];
     for (const id of ids) {
-      const d = await describeInstance(ctx, id);
+      const d = await findInstance(ctx, id);
       if (!d || d.DBInstanceStatus === 'deleting') continue;
       const a = await toActual(ctx, d);
       if (id === ctx.recordedId || a.tags[TAG_STACK] === ctx.stack) return a;

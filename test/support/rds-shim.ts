@@ -14,8 +14,12 @@
  * - DescribeDBParameters ignores the group name and answers with the parameters of the first group
  *   moto holds (moto 5.1.1 filters on a key it never sets), and ignores `Source`. The shim keeps
  *   the parameters each ModifyDBParameterGroup set (`parameterMemory`, shared with the creation
- *   rules) and answers DescribeDBParameters for those groups as AWS does with `Source=user`.
+ *   rules) and answers DescribeDBParameters for those groups as AWS does with `Source=user`; for a
+ *   group it saw deleted, DBParameterGroupNotFound.
+ * - The Resource Groups Tagging API (GetResources) leaves out RDS parameter groups and subnet
+ *   groups, which AWS indexes. The shim adds them, with their tags, to the last page of moto's answer.
  */
+import { DescribeDBParameterGroupsCommand, DescribeDBSubnetGroupsCommand, ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { AwsCall, Interceptor, Reply } from './aws-proxy.js';
 
 /** AWS's RDS calendar, read 2026-12-07 (MySQL and MariaDB release calendars of the RDS User Guide). */
@@ -68,7 +72,9 @@ function majorVersionsXml(engine: string, only: string | null): string {
 
 export function rdsShim(motoEndpoint: string): RdsShim {
   const lifecycle = new Map<string, string>();
+  const deleted = new Set<string>();
   const fn = async (call: AwsCall): Promise<Reply | undefined> => {
+    if (call.service === 'tagging' && call.operation === 'GetResources') return taggedWithRdsGroups(motoEndpoint, call);
     if (call.service !== 'rds') return undefined;
     const p = new URLSearchParams(call.body);
     const id = p.get('DBInstanceIdentifier')?.toLowerCase();
@@ -89,6 +95,7 @@ export function rdsShim(motoEndpoint: string): RdsShim {
         return describeWithLifecycle(motoEndpoint, call, lifecycle);
       case 'CreateDBParameterGroup':
         parameterMemory.set(groupKey(call.region, p.get('DBParameterGroupName') ?? ''), new Map());
+        deleted.delete(groupKey(call.region, p.get('DBParameterGroupName') ?? ''));
         return undefined;
       case 'ModifyDBParameterGroup': {
         const key = groupKey(call.region, p.get('DBParameterGroupName') ?? '');
@@ -101,10 +108,15 @@ export function rdsShim(motoEndpoint: string): RdsShim {
       }
       case 'DeleteDBParameterGroup':
         parameterMemory.delete(groupKey(call.region, p.get('DBParameterGroupName') ?? ''));
+        deleted.add(groupKey(call.region, p.get('DBParameterGroupName') ?? ''));
         return undefined;
       case 'DescribeDBParameters': {
-        const params = parameterMemory.get(groupKey(call.region, p.get('DBParameterGroupName') ?? ''));
-        return params ? { status: 200, body: parametersXml(params), headers: { 'content-type': 'text/xml' } } : undefined;
+        const key = groupKey(call.region, p.get('DBParameterGroupName') ?? '');
+        const params = parameterMemory.get(key);
+        if (params) return { status: 200, body: parametersXml(params), headers: { 'content-type': 'text/xml' } };
+        if (!deleted.has(key)) return undefined;
+        const body = `<ErrorResponse><Error><Type>Sender</Type><Code>DBParameterGroupNotFound</Code><Message>DBParameterGroup not found: ${xml(p.get('DBParameterGroupName') ?? '')}</Message></Error><RequestId>shim-${Date.now()}</RequestId></ErrorResponse>`;
+        return { status: 404, body, headers: { 'content-type': 'text/xml' } };
       }
       default:
         return undefined;
@@ -130,4 +142,41 @@ async function describeWithLifecycle(motoEndpoint: string, call: AwsCall, lifecy
     return `<DBInstance>${inner}<EngineLifecycleSupport>${value}</EngineLifecycleSupport></DBInstance>`;
   });
   return { status: 200, body, headers: { 'content-type': 'text/xml' } };
+}
+
+interface TaggingBody {
+  TagFilters?: Array<{ Key?: string; Values?: string[] }>;
+  ResourceTypeFilters?: string[];
+}
+
+/** moto's GetResources answer, with the RDS parameter and subnet groups AWS would list too. */
+async function taggedWithRdsGroups(motoEndpoint: string, call: AwsCall): Promise<Reply> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-amz-json-1.1', 'x-amz-target': String(call.headers['x-amz-target'] ?? ''), authorization: String(call.headers.authorization ?? ''),
+  };
+  const res = await fetch(motoEndpoint + call.path, { method: 'POST', headers, body: call.body });
+  const text = await res.text();
+  if (!res.ok) return { status: res.status, body: text, headers: { 'content-type': 'application/x-amz-json-1.1' } };
+  const doc = JSON.parse(text) as { ResourceTagMappingList?: Array<{ ResourceARN?: string; Tags?: Array<{ Key?: string; Value?: string }> }>; PaginationToken?: string };
+  const req = JSON.parse(call.body || '{}') as TaggingBody;
+  const types = req.ResourceTypeFilters ?? [];
+  const wantsRds = types.length === 0 || types.some((t) => t === 'rds' || t === 'rds:pg' || t === 'rds:subgrp');
+  if (!wantsRds || doc.PaginationToken) return { status: 200, body: text, headers: { 'content-type': 'application/x-amz-json-1.1' } };
+  const rds = new RDSClient({ endpoint: motoEndpoint, region: call.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 2 });
+  try {
+    const arns = [
+      ...((await rds.send(new DescribeDBParameterGroupsCommand({}))).DBParameterGroups ?? []).map((g) => g.DBParameterGroupArn),
+      ...((await rds.send(new DescribeDBSubnetGroupsCommand({}))).DBSubnetGroups ?? []).map((g) => g.DBSubnetGroupArn),
+    ].filter((a): a is string => !!a);
+    const listed = new Set((doc.ResourceTagMappingList ?? []).map((m) => m.ResourceARN));
+    for (const arn of arns) {
+      if (listed.has(arn)) continue;
+      const tags = (await rds.send(new ListTagsForResourceCommand({ ResourceName: arn }))).TagList ?? [];
+      const matches = (req.TagFilters ?? []).every((f) => tags.some((t) => t.Key === f.Key && (!f.Values?.length || f.Values.includes(t.Value ?? ''))));
+      if (tags.length && matches) (doc.ResourceTagMappingList ??= []).push({ ResourceARN: arn, Tags: tags.map((t) => ({ Key: t.Key, Value: t.Value })) });
+    }
+  } finally {
+    rds.destroy();
+  }
+  return { status: 200, body: JSON.stringify(doc), headers: { 'content-type': 'application/x-amz-json-1.1' } };
 }
