@@ -15,9 +15,8 @@ import type { DBParameterGroup } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { tagsToSet, toTagList, TAG_STACK, type TagMap } from '../aws/tags.js';
-import { WpdeployError } from '../errors.js';
 import { deleteTolerant } from './ec2-common.js';
-import { ownedBy, rds, rdsTags } from './rds-common.js';
+import { adoptOwned, ownedBy, rds, rdsTags } from './rds-common.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbParameterGroupSpec {
@@ -141,15 +140,8 @@ export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParamete
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       const existing = await describe(ctx, desired.name);
-      const actual = existing && (await toActual(ctx, existing));
-      if (!actual || !ownedBy(ctx, actual.tags)) {
-        throw new WpdeployError(`a DB parameter group named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}${actual?.tags[TAG_STACK] ? ` (it belongs to stack ${actual.tags[TAG_STACK]})` : ''}.`, {
-          hint: `Delete it if no instance uses it (\`aws rds delete-db-parameter-group --db-parameter-group-name ${desired.name}\`), or deploy under another stack name.`,
-          cause: err,
-        });
-      }
-      ctx.warn(`db parameter group ${desired.name} already existed with this step's tags; adopted it.`);
-      await ctx.recordId(actual.id, actual.arn);
+      const actual = await adoptOwned(ctx, 'DB parameter group', desired.name, existing && (await toActual(ctx, existing)), err,
+        `aws rds delete-db-parameter-group --db-parameter-group-name ${desired.name}`);
       return dbParameterGroupKind.update!(ctx, desired, actual, dbParameterGroupKind.diff(desired, actual));
     }
     await ctx.recordId(g.DBParameterGroupName!, g.DBParameterGroupArn);

@@ -108,8 +108,9 @@ async function configExtra(stack: string): Promise<string> {
   return td.containerDefinitions![0]!.environment!.find((e) => e.name === 'WORDPRESS_CONFIG_EXTRA')!.value!;
 }
 
+/** Read through the proxy: moto's own DescribeDBParameters answers with its first group's (test/support/rds-shim.ts). */
 async function requireSecureTransport(group: string): Promise<string | undefined> {
-  const params = (await rdsc.send(new DescribeDBParametersCommand({ DBParameterGroupName: group }))).Parameters ?? [];
+  const params = (await rds(proxy.url).send(new DescribeDBParametersCommand({ DBParameterGroupName: group, Source: 'user' }))).Parameters ?? [];
   return params.find((x) => x.ParameterName === 'require_secure_transport')?.ParameterValue;
 }
 
