@@ -66,7 +66,8 @@ export const DomainSchema = z.strictObject({
 
 export const DatabaseSchema = z.strictObject({
   engine: z.enum(['mysql', 'mariadb']).default('mysql').describe('Database engine: mysql or mariadb.'),
-  engineVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be a version like "8.0" or "8.0.39" (quote it in YAML).' }).default('8.0').describe('Engine version, quoted: mysql "8.0" or "8.4"; mariadb "10.5" to "11.8" (default "10.11").'),
+  engineVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be a version like "8.0" or "8.0.39" (quote it in YAML).' }).default('8.4').describe('Engine version, quoted: mysql "8.4" (default) or "8.0" (past RDS standard support: needs extendedSupport); mariadb "10.11" (default), "11.4" or "11.8".'),
+  extendedSupport: z.boolean().default(false).describe('Allow paid RDS Extended Support (MySQL only): needed to run a major version past its end of RDS standard support, billed per vCPU-hour on the primary and the standby. Off: the instance is created with Extended Support disabled.'),
   instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must be an RDS instance class like db.t4g.micro.' }).default('db.t4g.micro').describe('RDS instance class.'),
   storageGb: z.number().int().min(20).max(65536).default(20).describe('gp3 storage in GiB (20 to 65536).'),
   multiAz: z.boolean().default(true).describe('A standby in another AZ (FSBP RDS.5).'),

@@ -10,6 +10,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { certificateKind, certificateValidationKind } from './certificate.js';
+import { dbTlsMode, mysqlClientFlags } from './db-tls.js';
 import { dnsRecordKind } from './dns-record.js';
 import { ecsClusterKind } from './ecs-cluster.js';
 import { ecsServiceKind, serviceResourceId } from './ecs-service.js';
@@ -144,6 +145,8 @@ interface DataInputs {
   dbSecretArn?: string;
   saltsSecretArn?: string;
   dbHost?: string;
+  /** WordPress reaches the database through the RDS Proxy (not the instance). */
+  dbViaProxy?: boolean;
   dbName?: string;
   efs?: { fileSystemId: string; fileSystemArn: string; accessPointId: string; accessPointArn: string };
 }
@@ -155,6 +158,7 @@ function dataInputs(b: StepBuilder, i: Inputs): DataInputs {
   if (b.has('db')) {
     const proxy = b.config.database.proxy && b.has('db-proxy');
     out.dbHost = `${proxy ? i.get('db-proxy', 'endpoint') : i.get('db', 'endpoint')}:${i.get('db', 'port')}`;
+    out.dbViaProxy = proxy;
     out.dbName = i.get('db', 'dbName');
   }
   if (b.has('efs') && b.has('efs-ap')) {
@@ -169,7 +173,11 @@ function dataInputs(b: StepBuilder, i: Inputs): DataInputs {
 /** The WordPress container's settings and secrets (secrets as `valueFrom` only: `<secret ARN>:<json key>::`). */
 export function wordpressEnvironment(config: Config, d: DataInputs): { environment: Record<string, string>; secrets: Record<string, string> } {
   const environment: Record<string, string> = { WORDPRESS_CONFIG_EXTRA: wordpressConfigExtra(config.domain?.name) };
-  if (d.dbHost) environment.WORDPRESS_DB_HOST = d.dbHost;
+  if (d.dbHost) {
+    environment.WORDPRESS_DB_HOST = d.dbHost;
+    // TLS to the database, always (db-tls.ts says why verified only through the proxy).
+    environment.WORDPRESS_CONFIG_EXTRA += `\n${mysqlClientFlags(dbTlsMode(!!d.dbViaProxy))}`;
+  }
   if (d.dbName) environment.WORDPRESS_DB_NAME = d.dbName;
   const secrets: Record<string, string> = {};
   if (d.dbSecretArn) {

@@ -23,8 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AwsProxy } from '../support/aws-proxy.js';
-import { startStrictProxy, type OrderingRules } from '../support/aws-rules.js';
+import { startStrictProxy } from '../support/aws-rules.js';
 import { ec2, ecs, elbv2, stackVpcs } from '../support/aws.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
 import { ecsShim, type EcsShim } from '../support/ecs-shim.js';
@@ -34,14 +33,14 @@ const moto = inject('motoEndpoint');
 const base = { endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
 const ACCOUNT = '123456789012';
 
-let proxy: AwsProxy & { rules: OrderingRules };
+let proxy: Awaited<ReturnType<typeof startStrictProxy>>;
 let shim: EcsShim;
 
 beforeAll(async () => {
   proxy = await startStrictProxy(moto);
   shim = ecsShim(moto);
-  const rules = proxy.rules;
-  proxy.intercept(async (call) => (await shim(call)) ?? rules(call));
+  const { rules, createRules } = proxy;
+  proxy.intercept(async (call) => (await shim(call)) ?? (await createRules(call)) ?? rules(call));
 });
 afterAll(async () => {
   await proxy.close();

@@ -52,6 +52,7 @@ import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-ro
 import { aftermath, type Aftermath, type AftermathOptions } from './aws-aftermath.js';
 import { nameRefusal } from './aws-name-rules.js';
 import { startProxy, type AwsCall, type AwsProxy, type Interceptor, type Reply } from './aws-proxy.js';
+import { awsCreateRules, type CreateRules } from './aws-rules-create.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -135,12 +136,13 @@ export function awsOrderingRules(motoEndpoint: string, options: RulesOptions = {
   return Object.assign(fn, { refused, waited, lookupErrors, aftermath: after });
 }
 
-/** A recording proxy in front of moto that refuses what AWS would refuse. */
-export async function startStrictProxy(motoEndpoint: string, options: RulesOptions = {}): Promise<AwsProxy & { rules: OrderingRules }> {
+/** A recording proxy in front of moto that refuses what AWS would refuse (creation rules, then ordering rules). */
+export async function startStrictProxy(motoEndpoint: string, options: RulesOptions = {}): Promise<AwsProxy & { rules: OrderingRules; createRules: CreateRules }> {
   const proxy = await startProxy(motoEndpoint);
   const rules = awsOrderingRules(motoEndpoint, options);
-  proxy.intercept(rules);
-  return Object.assign(proxy, { rules });
+  const createRules = awsCreateRules(motoEndpoint);
+  proxy.intercept(async (call) => (await createRules(call)) ?? rules(call));
+  return Object.assign(proxy, { rules, createRules });
 }
 
 // ---------------------------------------------------------------------------------------------

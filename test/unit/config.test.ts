@@ -41,7 +41,8 @@ describe('defaults', () => {
     network: { cidr: '10.20.0.0/16', azCount: 2, natGateways: 'perAz', flowLogs: true },
     database: {
       engine: 'mysql',
-      engineVersion: '8.0',
+      engineVersion: '8.4',
+      extendedSupport: false,
       instanceClass: 'db.t4g.micro',
       storageGb: 20,
       multiAz: true,
