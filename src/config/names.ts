@@ -30,6 +30,7 @@
  * domain, which the schema checks.
  */
 import type { ConfigIssue } from '../errors.js';
+import { ENGINE_LIFECYCLE, type DbEngine } from './engine-lifecycle.js';
 
 type Check = (name: string) => string | undefined;
 
@@ -108,6 +109,9 @@ export function generatedNames(stack: string, region: string, account = ANY_ACCO
     n('IAM role path', '/wpdeploy/', 'iamPath'),
     n('RDS instance identifier', `${stack}-db`, 'rdsInstance'),
     n('DB subnet group', `${stack}-data`, 'dbSubnetGroup'),
+    // One per engine family wpdeploy offers (`<stack>-db-mysql8-4`): the family is part of the name.
+    ...(Object.keys(ENGINE_LIFECYCLE) as DbEngine[]).flatMap((engine) => Object.keys(ENGINE_LIFECYCLE[engine]).map((major) =>
+      n('DB parameter group', `${stack}-db-${engine}${major.replace(/\./g, '-')}`, 'dbParameterGroup'))),
     n('final DB snapshot identifier', `${stack}-final-20261231235959-5`, 'dbSnapshot'),
     n('RDS Proxy', `${stack}-db-proxy`, 'dbProxy'),
     n('secret', `wpdeploy/${stack}/db`, 'secret'),
