@@ -106,6 +106,7 @@ export async function plan(o: Opts): Promise<void> {
     if (!o.json) {
       process.stdout.write(`Plan for stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
       process.stdout.write(planText(result, makeStyle(useColor(o))) + '\n');
+      for (const f of result.failed) process.stdout.write(`  ✗ ${f.step}: ${errorMessage(f.error)}${f.error instanceof WpdeployError && f.error.hint ? `\n  ${f.error.hint}` : ''}\n`);
     }
     if (!result.ok) return finalCode(result);
     return o.detailedExitcode && hasChanges(result.items) ? 2 : EXIT.ok;

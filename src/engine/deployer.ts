@@ -13,7 +13,8 @@ import { recommendAction } from '../aws/errors.js';
 import { ReadCache } from '../aws/read-cache.js';
 import { stackTags, type TagMap } from '../aws/tags.js';
 import { WpdeployError, errorMessage } from '../errors.js';
-import type { Actual, Inputs, Operation, Outputs, ResourceContext, ResourceKind, StepDef } from '../resources/types.js';
+import { runPreflight } from '../resources/preflight.js';
+import type { Actual, CheckFailure, Inputs, Operation, Outputs, ResourceContext, ResourceKind, StepDef } from '../resources/types.js';
 import { UNKNOWN, createDeps, deleteDeps } from '../resources/types.js';
 import type { Emit } from './events.js';
 import { WorkGraph, type RunResult } from './graph.js';
@@ -36,6 +37,8 @@ export interface EngineOptions {
   scale: number;
   /** `down --purge`: delete what `down` otherwise keeps (data), with no recovery window. */
   purge?: boolean;
+  /** Run the steps' preflight checks (`up`, `plan`): `up` changes nothing unless they pass. */
+  preflight?: boolean;
 }
 
 export interface StepReport extends PlanItem {
@@ -54,6 +57,9 @@ export interface EngineResult {
   /** What `down` kept (data that users cannot get back): removed by `down --purge`. */
   kept: StepReport[];
 }
+
+/** The name under which the preflight's failures are reported (a pseudo-step: it has no resource). */
+export const PREFLIGHT = 'preflight';
 
 /** The checks of a run: passed once every one is done, failed as soon as one fails. */
 class Gate {
@@ -140,10 +146,14 @@ export class Engine {
   async apply(opts: { dryRun: boolean }): Promise<EngineResult> {
     const o = this.o;
     const defs = new Map(o.steps.map((s) => [s.id, s]));
+    // The preflight runs alongside the reads; like the check steps, it holds back every change until it passes.
+    const preflight = o.preflight ? this.preflight() : undefined;
     // A dry run changes nothing: it need not wait for the checks.
-    this.gate = new Gate(opts.dryRun ? [] : o.steps.filter((s) => s.check).map((s) => s.id));
+    this.gate = new Gate(opts.dryRun ? [] : [...o.steps.filter((s) => s.check).map((s) => s.id), ...(preflight ? [PREFLIGHT] : [])]);
+    void preflight?.then((failed) => this.gate.settle(PREFLIGHT, failed.length === 0));
     const graph = new WorkGraph(o.steps.map((s) => ({ id: s.id, dependsOn: createDeps(s), weightMs: s.kind.timing?.createMs, first: s.check })));
     const result = await graph.run((id, release) => this.applyStep(defs.get(id)!, opts.dryRun, release), { concurrency: o.concurrency, signal: o.signal, stagger: true });
+    for (const f of (await preflight) ?? []) result.failed.push({ id: PREFLIGHT, error: new WpdeployError(f.message, { hint: f.hint }) });
     this.reportSkipped(result);
     let combined = result;
     if (result.failed.length === 0 && !o.signal.aborted) {
@@ -154,6 +164,21 @@ export class Engine {
       }
     }
     return this.finish(combined, o.steps.map((s) => s.id));
+  }
+
+  /**
+   * The checks the steps declare (StepDef.preflight), each failure emitted as `preflight` failing
+   * (src/resources/preflight.ts makes the calls). Never throws: a check that cannot run fails.
+   */
+  private async preflight(): Promise<CheckFailure[]> {
+    const o = this.o;
+    const started = Date.now();
+    const steps = o.steps.filter((d) => d.preflight).map((d) => ({
+      step: d.id, preflight: d.preflight!, desired: () => d.desired(new StepInputs(new Map())), context: () => this.context(d.id, d.role),
+    }));
+    const failed = await runPreflight(this.context(PREFLIGHT, undefined), steps, (step) => !!o.store.steps[step]?.id && !o.store.steps[step]?.pending);
+    for (const f of failed) o.emit({ type: 'step-failed', step: PREFLIGHT, kind: PREFLIGHT, error: f.message, hint: f.hint, elapsedMs: Date.now() - started });
+    return failed;
   }
 
   /** Deletes every resource of the stack, dependents first. */
