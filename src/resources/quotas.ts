@@ -20,7 +20,7 @@
  */
 import type { Task } from '@aws-sdk/client-ecs';
 import { EC2, ECS, ELBv2, RDS, ServiceQuotas } from '../aws/sdk.js';
-import { awsErrorName } from '../aws/errors.js';
+import { awsErrorName, isNotFound } from '../aws/errors.js';
 import { TAG_STACK, TAG_STEP, fromTagList } from '../aws/tags.js';
 import type { CheckFailure, QuotaId, QuotaUse, ResourceContext } from './types.js';
 
@@ -43,7 +43,8 @@ export interface QuotaDef {
   unit: string;
   /** What else frees room, besides an increase. */
   fix: string;
-  usage(ctx: ResourceContext): Promise<UsageItem[]>;
+  /** What the account uses; `uses`: this run's, for readers that look up the stack's own resources by name. */
+  usage(ctx: ResourceContext, uses: StepQuotaUse[]): Promise<UsageItem[]>;
 }
 
 const tagged = (tags: Array<{ Key?: string; Value?: string }> | undefined) => {
@@ -79,9 +80,24 @@ async function natGatewaysByZone(ctx: ResourceContext): Promise<UsageItem[]> {
   return nats.map((n) => ({ scope: zones.get(n.SubnetId ?? '') ?? '', amount: 1, ...tagged(n.Tags) }));
 }
 
-/** vCPUs of the running Fargate On-Demand tasks, one item per task, named `<cluster>/<group>`. */
-async function fargateVcpus(ctx: ResourceContext): Promise<UsageItem[]> {
+/**
+ * vCPUs of the running Fargate On-Demand tasks, one item per task, named `<cluster>/<group>`; and an
+ * item of no vCPU for each of this run's services that exists (its tasks may all be stopped), so
+ * that only a service this run creates needs room.
+ */
+async function fargateVcpus(ctx: ResourceContext, uses: StepQuotaUse[]): Promise<UsageItem[]> {
   const ecs = ctx.aws.get(ECS.ECSClient);
+  const existing = Promise.all(uses.map(async (u): Promise<UsageItem[]> => {
+    const [cluster, service] = (u.name ?? '').split('/service:');
+    if (!cluster || !service) return [];
+    try {
+      const r = await ecs.send(new ECS.DescribeServicesCommand({ cluster, services: [service] }));
+      return r.services?.some((x) => x.status === 'ACTIVE' || x.status === 'DRAINING') ? [{ scope: '', amount: 0, name: u.name }] : [];
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+  }));
   const clusters = await paged(async (nextToken) => {
     const r = await ecs.send(new ECS.ListClustersCommand({ nextToken }));
     return { items: r.clusterArns, next: r.nextToken };
@@ -98,7 +114,7 @@ async function fargateVcpus(ctx: ResourceContext): Promise<UsageItem[]> {
       .filter((t) => t.capacityProviderName !== 'FARGATE_SPOT')
       .map((t) => ({ scope: '', amount: Number(t.cpu ?? 0) / 1024, name: `${clusterName}/${t.group ?? ''}` }));
   }));
-  return perCluster.flat();
+  return [...perCluster.flat(), ...(await existing).flat()];
 }
 
 export const QUOTAS: Record<QuotaId, QuotaDef> = {
@@ -187,7 +203,7 @@ export async function checkQuota(ctx: ResourceContext, id: QuotaId, uses: StepQu
   let asked: Promise<{ value: number; source: 'applied' | 'default' }> | undefined;
   const value = () => (asked ??= quotaValue(ctx, q));
   if (early) value().catch(() => undefined); // awaited (and its error thrown) below
-  const items = await q.usage(ctx);
+  const items = await q.usage(ctx, uses);
   const needs = new Map<string, StepQuotaUse[]>();
   for (const u of uses) {
     if (u.amount <= 0 || items.some((i) => isResourceOf(ctx, u, i))) continue;
