@@ -268,8 +268,8 @@ describe('examples/iam', () => {
   });
 });
 
-describe("the README's CI section", () => {
-  const readme = read('README.md');
+describe("the CI guide (docs/ci.md)", () => {
+  const readme = read('docs/ci.md');
   const start = readme.indexOf('\n## Running wpdeploy in CI (GitHub Actions)');
   const doc = readme.slice(start, readme.indexOf('\n## ', start + 1));
 
