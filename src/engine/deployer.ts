@@ -96,6 +96,8 @@ export class Engine {
   /** The run's shared reads: batch describes serve every step of a kind (hints: the ids state records). */
   private readonly reads: ReadCache;
   private gate = new Gate([]);
+  /** In a dry run, the checks that would not pass: reported as failures, without stopping the plan. */
+  private readonly refused: Array<{ id: string; error: unknown }> = [];
 
   constructor(private readonly o: EngineOptions) {
     this.reads = new ReadCache(o.aws, () => Object.values(o.store.steps).map((s) => ({ kind: s.kind, id: s.id, arn: s.arn })));
@@ -154,6 +156,7 @@ export class Engine {
     const graph = new WorkGraph(o.steps.map((s) => ({ id: s.id, dependsOn: createDeps(s), weightMs: s.kind.timing?.createMs, first: s.check })));
     const result = await graph.run((id, release) => this.applyStep(defs.get(id)!, opts.dryRun, release), { concurrency: o.concurrency, signal: o.signal, stagger: true });
     for (const f of (await preflight) ?? []) result.failed.push({ id: PREFLIGHT, error: new WpdeployError(f.message, { hint: f.hint }) });
+    result.failed.push(...this.refused);
     this.reportSkipped(result);
     let combined = result;
     if (result.failed.length === 0 && !o.signal.aborted) {
@@ -238,6 +241,13 @@ export class Engine {
       o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op) });
       if (dryRun) {
         if (actual) this.outputs.set(def.id, kind.outputs(actual));
+        // A check that would not pass: a lookup's create and update change nothing, they only say why `up` would stop.
+        if (def.check && kind.lookup && item.op !== 'same') {
+          await this.call(`check ${kind.noun}`, ctx, () => (actual ? kind.update!(ctx, desired, actual, kind.diff(desired, actual)) : kind.create(ctx, desired))).catch((error: unknown) => {
+            this.refused.push({ id: def.id, error });
+            this.fail(def.id, kind.kind, error, started);
+          });
+        }
         return;
       }
       if (actual && recorded?.id !== actual.id && !kind.attached) {

@@ -160,6 +160,8 @@ export interface StepDef<S = unknown, A extends Actual = Actual> {
   /**
    * A check that must pass before `up` changes anything (the domain's hosted zone): it starts first;
    * other steps read meanwhile, and hold back their creates, updates and deletes until it passes.
+   * Its kind is a `lookup` whose create and update change nothing and only refuse with the reason, so
+   * that `plan` reports the check as failed too.
    */
   check?: boolean;
   /** What the preflight checks for this step before `up` changes anything (src/resources/preflight.ts). */
