@@ -175,6 +175,8 @@ export class Engine {
    */
   private async preflight(): Promise<CheckFailure[]> {
     const o = this.o;
+    // After the graph's first steps have sent their reads: loading the SDK clients the checks need takes CPU.
+    await new Promise((resolve) => setImmediate(resolve));
     const started = Date.now();
     const steps = o.steps.filter((d) => d.preflight).map((d) => ({
       step: d.id, preflight: d.preflight!, desired: () => d.desired(new StepInputs(new Map())), context: () => this.context(d.id, d.role),
@@ -241,8 +243,9 @@ export class Engine {
       o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op) });
       if (dryRun) {
         if (actual) this.outputs.set(def.id, kind.outputs(actual));
-        // A check that would not pass: a lookup's create and update change nothing, they only say why `up` would stop.
-        if (def.check && kind.lookup && item.op !== 'same') {
+        // `plan` (a dry run with the preflight) reports a check that would not pass: a lookup's create and
+        // update change nothing, they only say why `up` would stop.
+        if (o.preflight && def.check && kind.lookup && item.op !== 'same') {
           await this.call(`check ${kind.noun}`, ctx, () => (actual ? kind.update!(ctx, desired, actual, kind.diff(desired, actual)) : kind.create(ctx, desired))).catch((error: unknown) => {
             this.refused.push({ id: def.id, error });
             this.fail(def.id, kind.kind, error, started);

@@ -42,8 +42,11 @@ async function offered(ctx: ResourceContext, d: OrderableSpec): Promise<Orderabl
 }
 
 export async function checkOrderable(ctx: ResourceContext, d: OrderableSpec): Promise<CheckFailure | undefined> {
+  // No instance recorded (a first `up`): the catalog is asked at once, alongside the instance.
+  let asked = ctx.recordedId ? undefined : offered(ctx, d);
+  asked?.catch(() => undefined); // awaited (and its error thrown) below
   if (await unchanged(ctx, d)) return undefined;
-  const options = await offered(ctx, d);
+  const options = await (asked ??= offered(ctx, d));
   const what = `${d.instanceClass} with ${d.engine} ${d.engineVersion}`;
   const list = `\`aws rds describe-orderable-db-instance-options --engine ${d.engine} --engine-version VERSION --region ${ctx.region} --query "OrderableDBInstanceOptions[].DBInstanceClass"\``;
   const fail = (problem: string, fix: string): CheckFailure => ({

@@ -38,8 +38,6 @@ export interface QuotaDef {
   serviceCode: string;
   code: string;
   defaultValue: number;
-  /** `in us-east-1`, `per Availability Zone`: for messages. */
-  per: 'Region' | 'Availability Zone';
   unit: string;
   /** What else frees room, besides an increase. */
   fix: string;
@@ -87,7 +85,7 @@ async function natGatewaysByZone(ctx: ResourceContext): Promise<UsageItem[]> {
  */
 async function fargateVcpus(ctx: ResourceContext, uses: StepQuotaUse[]): Promise<UsageItem[]> {
   const ecs = ctx.aws.get(ECS.ECSClient);
-  const existing = Promise.all(uses.map(async (u): Promise<UsageItem[]> => {
+  const existing = (): Promise<UsageItem[][]> => Promise.all(uses.map(async (u): Promise<UsageItem[]> => {
     const [cluster, service] = (u.name ?? '').split('/service:');
     if (!cluster || !service) return [];
     try {
@@ -98,11 +96,10 @@ async function fargateVcpus(ctx: ResourceContext, uses: StepQuotaUse[]): Promise
       throw err;
     }
   }));
-  const clusters = await paged(async (nextToken) => {
+  const running = async (): Promise<UsageItem[][]> => Promise.all((await paged(async (nextToken) => {
     const r = await ecs.send(new ECS.ListClustersCommand({ nextToken }));
     return { items: r.clusterArns, next: r.nextToken };
-  });
-  const perCluster = await Promise.all(clusters.map(async (cluster) => {
+  })).map(async (cluster) => {
     const arns = await paged(async (nextToken) => {
       const r = await ecs.send(new ECS.ListTasksCommand({ cluster, desiredStatus: 'RUNNING', launchType: 'FARGATE', nextToken }));
       return { items: r.taskArns, next: r.nextToken };
@@ -114,18 +111,18 @@ async function fargateVcpus(ctx: ResourceContext, uses: StepQuotaUse[]): Promise
       .filter((t) => t.capacityProviderName !== 'FARGATE_SPOT')
       .map((t) => ({ scope: '', amount: Number(t.cpu ?? 0) / 1024, name: `${clusterName}/${t.group ?? ''}` }));
   }));
-  return [...perCluster.flat(), ...(await existing).flat()];
+  return (await Promise.all([running(), existing()])).flat(2);
 }
 
 export const QUOTAS: Record<QuotaId, QuotaDef> = {
   eip: {
-    name: 'EC2-VPC Elastic IPs', serviceCode: 'ec2', code: 'L-0263D0A3', defaultValue: 5, per: 'Region', unit: 'Elastic IPs',
+    name: 'EC2-VPC Elastic IPs', serviceCode: 'ec2', code: 'L-0263D0A3', defaultValue: 5, unit: 'Elastic IPs',
     fix: 'release the Elastic IPs you no longer use, or set network.natGateways: single (one NAT gateway, one address)',
     usage: async (ctx) => ((await ec2(ctx).send(new EC2.DescribeAddressesCommand({}))).Addresses ?? [])
       .filter((a) => a.Domain !== 'standard').map((a) => ({ scope: '', amount: 1, ...tagged(a.Tags) })),
   },
   vpc: {
-    name: 'VPCs per Region', serviceCode: 'vpc', code: 'L-F678F1CE', defaultValue: 5, per: 'Region', unit: 'VPCs',
+    name: 'VPCs per Region', serviceCode: 'vpc', code: 'L-F678F1CE', defaultValue: 5, unit: 'VPCs',
     fix: 'delete the VPCs you no longer use (the default VPC counts too)',
     usage: async (ctx) => (await paged(async (NextToken) => {
       const r = await ec2(ctx).send(new EC2.DescribeVpcsCommand({ NextToken }));
@@ -133,12 +130,12 @@ export const QUOTAS: Record<QuotaId, QuotaDef> = {
     })).map((v) => ({ scope: '', amount: 1, ...tagged(v.Tags) })),
   },
   'nat-per-az': {
-    name: 'NAT gateways per Availability Zone', serviceCode: 'vpc', code: 'L-FE5A380F', defaultValue: 5, per: 'Availability Zone', unit: 'NAT gateways',
+    name: 'NAT gateways per Availability Zone', serviceCode: 'vpc', code: 'L-FE5A380F', defaultValue: 5, unit: 'NAT gateways',
     fix: 'delete the NAT gateways you no longer use in that zone, or set network.natGateways: single',
     usage: natGatewaysByZone,
   },
   igw: {
-    name: 'Internet gateways per Region', serviceCode: 'vpc', code: 'L-A4707A72', defaultValue: 5, per: 'Region', unit: 'internet gateways',
+    name: 'Internet gateways per Region', serviceCode: 'vpc', code: 'L-A4707A72', defaultValue: 5, unit: 'internet gateways',
     fix: 'delete the internet gateways you no longer use',
     usage: async (ctx) => (await paged(async (NextToken) => {
       const r = await ec2(ctx).send(new EC2.DescribeInternetGatewaysCommand({ NextToken }));
@@ -146,7 +143,7 @@ export const QUOTAS: Record<QuotaId, QuotaDef> = {
     })).map((g) => ({ scope: '', amount: 1, ...tagged(g.Tags) })),
   },
   alb: {
-    name: 'Application Load Balancers per Region', serviceCode: 'elasticloadbalancing', code: 'L-53DA6B97', defaultValue: 50, per: 'Region', unit: 'load balancers',
+    name: 'Application Load Balancers per Region', serviceCode: 'elasticloadbalancing', code: 'L-53DA6B97', defaultValue: 50, unit: 'load balancers',
     fix: 'delete the Application Load Balancers you no longer use',
     usage: async (ctx) => (await paged(async (Marker) => {
       const r = await ctx.aws.get(ELBv2.ElasticLoadBalancingV2Client).send(new ELBv2.DescribeLoadBalancersCommand({ Marker }));
@@ -154,12 +151,12 @@ export const QUOTAS: Record<QuotaId, QuotaDef> = {
     })).filter((lb) => lb.Type === 'application').map((lb) => ({ scope: '', amount: 1, name: lb.LoadBalancerName })),
   },
   'fargate-vcpu': {
-    name: 'Fargate On-Demand vCPU resource count', serviceCode: 'fargate', code: 'L-3032A538', defaultValue: 6, per: 'Region', unit: 'vCPUs',
+    name: 'Fargate On-Demand vCPU resource count', serviceCode: 'fargate', code: 'L-3032A538', defaultValue: 6, unit: 'vCPUs',
     fix: 'lower scaling.max or wordpress.cpu, or stop other Fargate tasks',
     usage: fargateVcpus,
   },
   'rds-instances': {
-    name: 'DB instances', serviceCode: 'rds', code: 'L-7B6409FD', defaultValue: 40, per: 'Region', unit: 'DB instances',
+    name: 'DB instances', serviceCode: 'rds', code: 'L-7B6409FD', defaultValue: 40, unit: 'DB instances',
     fix: 'delete the DB instances you no longer use',
     usage: async (ctx) => (await paged(async (Marker) => {
       const r = await ctx.aws.get(RDS.RDSClient).send(new RDS.DescribeDBInstancesCommand({ Marker, MaxRecords: 100 }));

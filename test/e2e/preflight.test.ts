@@ -77,6 +77,17 @@ describe('preflight', () => {
     expect(await stackVpcs(moto, stack)).toEqual([]);
   });
 
+  it('plan with a hosted zone that does not exist fails with the zone\'s check, and still plans every step', async () => {
+    const { stack, run } = setup('pf-zone', 'domain: { name: www.pf-none.example.org, hostedZone: pf-none.example.org }\n');
+    proxy.reset();
+    const plan = await run('plan');
+    expect(plan.code, plan.stderr).toBe(1);
+    expect(plan.stdout).toMatch(/✗ hosted-zone: hosted zone pf-none\.example\.org was not found/);
+    expect(plan.stdout).toMatch(/\+ create\s+alias-record/);
+    expect(proxy.mutating()).toEqual([]);
+    expect(await stackVpcs(moto, stack)).toEqual([]);
+  });
+
   it('a normal account passes: up checks everything before its first mutating call, the checks change nothing, and a no-op up asks for no quota', async () => {
     const { run } = setup('pf-ok', 'network: { natGateways: single }\n');
     proxy.reset();

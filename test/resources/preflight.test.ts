@@ -128,6 +128,7 @@ describe('database orderable', () => {
   });
 
   it('an instance that already has the class, version and Multi-AZ is not checked again; a class change is', async () => {
+    const ctx = () => context(aws, 'db', { recordedId: 'blog-db' });
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'blog-db', DBInstanceClass: 'db.t4g.micro', EngineVersion: '8.4.5', MultiAZ: true }] });
     expect(await checkOrderable(ctx(), spec)).toBeUndefined();
     expect(rds.commandCalls(DescribeOrderableDBInstanceOptionsCommand)).toHaveLength(0);

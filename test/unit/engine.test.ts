@@ -102,22 +102,24 @@ describe('checks', () => {
     expect(w.log).toEqual(['find zone', 'find vpc', 'create vpc', 'find vpc']);
   });
 
-  it('a dry run does not wait for the checks, plans every step, and fails with the check\'s reason', async () => {
+  it('plan (a dry run with the preflight) does not wait for the checks, plans every step, and fails with the check\'s reason; status does not fail', async () => {
     const w = newWorld();
     const steps = [step('zone', fakeKind(w, 'zone', { missingCheck: true, lookup: true }), [], true), step('vpc', fakeKind(w, 'vpc')), step('subnet', fakeKind(w, 'subnet'), [{ step: 'vpc', why: 'in it' }])];
-    const { make, events } = await engine(steps);
+    const { make, events } = await engine(steps, 4, true);
     const r = await make().apply({ dryRun: true });
     expect(r.ok).toBe(false);
     expect(r.items.map((i) => [i.step, i.op])).toEqual([['zone', 'create'], ['vpc', 'create'], ['subnet', 'create']]);
     expect(r.failed.map((f) => [f.step, (f.error as Error).message])).toEqual([['zone', 'zone was not found. Nothing was created.']]);
     expect(events).toContainEqual(expect.objectContaining({ type: 'step-failed', step: 'zone' }));
     expect(w.log.filter((l) => l.startsWith('create'))).toEqual([]);
+    const status = await (await engine(steps)).make().apply({ dryRun: true });
+    expect(status.ok).toBe(true);
   });
 
   it('a dry run with a check that passes plans without failing', async () => {
     const w = newWorld();
     w.live.set('zone', { id: 'Z1' });
-    const { make } = await engine([step('zone', fakeKind(w, 'zone', { lookup: true }), [], true), step('vpc', fakeKind(w, 'vpc'))]);
+    const { make } = await engine([step('zone', fakeKind(w, 'zone', { lookup: true }), [], true), step('vpc', fakeKind(w, 'vpc'))], 4, true);
     const r = await make().apply({ dryRun: true });
     expect(r.ok).toBe(true);
   });
