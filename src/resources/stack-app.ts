@@ -381,7 +381,7 @@ export function appSteps(b: StepBuilder): void {
     enableECSManagedTags: true,
     platformVersion: 'LATEST',
     tags,
-    // Room for the tasks auto scaling may run: scaling.max of them (or desiredCount, if more), each of wordpress.cpu units.
+    // Preflight: room for the tasks auto scaling may run, scaling.max of them (or desiredCount, if more) of wordpress.cpu units each.
   }), { preflight: { quotas: [{ quota: 'fargate-vcpu', amount: Math.max(config.scaling.max, config.wordpress.desiredCount) * config.wordpress.cpu / 1024, name: `${names.cluster}/service:${names.service}` }] } });
   // Auto scaling needs only the service to exist: the service step lets it go ahead once ECS has the
   // service, and goes on waiting until the service is steady (or reports why it is not).

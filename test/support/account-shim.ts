@@ -33,9 +33,11 @@ export const AWS_DEFAULTS: Record<string, { service: string; name: string; value
 /** The test account's applied value of every quota unless a test sets another. */
 export const TEST_ACCOUNT_QUOTA = 1000;
 
+const minors = (major: string, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${major}.${from + i}`);
+/** The engine versions RDS offers (their minors, roughly as of late 2026). */
 const VERSIONS: Record<string, string[]> = {
-  mysql: ['8.0.39', '8.0.40', '8.0.41', '8.0.42', '8.4.4', '8.4.5', '8.4.6'],
-  mariadb: ['10.6.21', '10.11.11', '11.4.5', '11.8.3'],
+  mysql: [...minors('8.0', 32, 44), ...minors('8.4', 3, 8)],
+  mariadb: [...minors('10.5', 25, 29), ...minors('10.6', 18, 23), ...minors('10.11', 8, 14), ...minors('11.4', 3, 8), ...minors('11.8', 1, 4)],
 };
 const CLASSES = ['db.t3.micro', 'db.t3.small', 'db.t3.medium', 'db.t4g.micro', 'db.t4g.small', 'db.t4g.medium', 'db.t4g.large', 'db.m6g.large', 'db.m7g.large', 'db.r6g.large', 'db.r7g.large'];
 
