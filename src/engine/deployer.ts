@@ -18,7 +18,8 @@ import type { Actual, CheckFailure, Inputs, Operation, Outputs, ResourceContext,
 import { UNKNOWN, createDeps, deleteDeps } from '../resources/types.js';
 import type { Emit } from './events.js';
 import { WorkGraph, type RunResult } from './graph.js';
-import { decide, orphan, summarize, type PlanItem } from './planner.js';
+import { checkApproval, refusal, type Approval } from './approval.js';
+import { attributesOf, decide, orphan, summarize, type PlanItem } from './planner.js';
 import type { StateStore } from './state.js';
 
 export interface EngineOptions {
@@ -39,6 +40,8 @@ export interface EngineOptions {
   purge?: boolean;
   /** Run the steps' preflight checks (`up`, `plan`): `up` changes nothing unless they pass. */
   preflight?: boolean;
+  /** What an `up` may do; unset: anything the config asks. */
+  approval?: Approval;
 }
 
 export interface StepReport extends PlanItem {
@@ -148,6 +151,11 @@ export class Engine {
   async apply(opts: { dryRun: boolean }): Promise<EngineResult> {
     const o = this.o;
     const defs = new Map(o.steps.map((s) => [s.id, s]));
+    const orphans = Object.keys(o.store.steps).filter((id) => !defs.has(id));
+    if (!opts.dryRun && orphans.length > 0 && o.approval && !o.approval.destructive && !o.approval.planned) {
+      // Known before any call: refused before anything changes.
+      throw refusal('delete', orphans.join(', '), 'no longer in the config');
+    }
     // The preflight runs alongside the reads; like the check steps, it holds back every change until it passes.
     const preflight = o.preflight ? this.preflight() : undefined;
     // A dry run changes nothing: it need not wait for the checks.
@@ -160,7 +168,6 @@ export class Engine {
     this.reportSkipped(result);
     let combined = result;
     if (result.failed.length === 0 && !o.signal.aborted) {
-      const orphans = Object.keys(o.store.steps).filter((id) => !defs.has(id));
       if (orphans.length > 0) {
         const r = await this.removeSteps(orphans, opts.dryRun, 'orphan');
         combined = { done: [...result.done, ...r.done], failed: r.failed, skipped: r.skipped };
@@ -238,9 +245,11 @@ export class Engine {
         step: def.id, kind: kind.kind, recordedId: recorded?.id, actual,
         diff: actual ? kind.diff(desired, actual) : undefined, onReplace: kind.onReplace,
       });
+      if (item.op === 'create') item.attributes = attributesOf(desired);
+      if (!dryRun) checkApproval(this.o.approval, item);
       if (!dryRun && !def.check && (item.op !== 'same' || duplicates.length > 0) && !(await this.gate.passed)) return 'skipped';
       this.reports.set(def.id, { ...item, state: actual?.state, recordedId: recorded?.id });
-      o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op) });
+      o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op), ...(item.attributes ? { attributes: item.attributes } : {}) });
       if (dryRun) {
         if (actual) this.outputs.set(def.id, kind.outputs(actual));
         // `plan` (a dry run with the preflight) reports a check that would not pass: a lookup's create and
@@ -393,6 +402,7 @@ export class Engine {
         }
         o.emit({ type: 'step-plan', step: id, kind: kind.kind, op: item.op, id: item.id, changes: [], reason: item.reason, expectedMs: actual ? kind.timing?.deleteMs : undefined });
         if (dryRun) return;
+        if (why === 'orphan') checkApproval(this.o.approval, item);
         if (actual) {
           await o.store.update((s) => {
             const prev = s.steps[id];
