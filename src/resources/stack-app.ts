@@ -307,7 +307,7 @@ export function appSteps(b: StepBuilder): void {
       'access_logs.s3.bucket': bucket,
     },
     tags,
-  }));
+  }), { preflight: { quotas: [{ quota: 'alb', amount: 1, name: names.loadBalancer }] } });
   add('target-group', 'tg', targetGroupKind, [createDep('vpc', 'targets are in the VPC (a target group does not keep the VPC)')], (i, tags) => ({
     name: names.targetGroup, vpcId: i.get('vpc', 'vpcId'), port: CONTAINER_PORT, protocol: 'HTTP' as const, targetType: 'ip' as const,
     healthCheck: HEALTH_CHECK, attributes: { 'deregistration_delay.timeout_seconds': String(DEREGISTRATION_DELAY_SECONDS) }, tags,
@@ -392,7 +392,8 @@ export function appSteps(b: StepBuilder): void {
     enableECSManagedTags: true,
     platformVersion: 'LATEST',
     tags,
-  }));
+    // Preflight: room for the tasks auto scaling may run, scaling.max of them (or desiredCount, if more) of wordpress.cpu units each.
+  }), { preflight: { quotas: [{ quota: 'fargate-vcpu', amount: Math.max(config.scaling.max, config.wordpress.desiredCount) * config.wordpress.cpu / 1024, name: `${names.cluster}/service:${names.service}` }] } });
   // Auto scaling needs only the service to exist: the service step lets it go ahead once ECS has the
   // service, and goes on waiting until the service is steady (or reports why it is not).
   const resourceId = serviceResourceId(names.cluster, names.service);

@@ -16,6 +16,7 @@ import { RDS_LOG_EXPORTS } from './aws-created.js';
 import { accessPointKind, WWW_DATA } from './efs-access-point.js';
 import { fileSystemKind } from './efs-file-system.js';
 import { mountTargetKind } from './efs-mount-target.js';
+import { checkOrderable } from './db-orderable.js';
 import { dbSubnetGroupKind } from './db-subnet-group.js';
 import { iamRoleKind, roleName } from './iam-role.js';
 import { dbInstanceKind } from './rds-instance.js';
@@ -146,7 +147,7 @@ export function dataSteps(b: StepBuilder): void {
     // Class, storage and Multi-AZ changes wait for the maintenance window (the plan says so).
     applyImmediately: config.database.applyImmediately,
     tags,
-  }));
+  }), { preflight: { quotas: [{ quota: 'rds-instances', amount: 1, name: `${stack}-db` }], check: checkOrderable } });
   add(DATA_STEPS.dbSecretEndpoint, 'db-secret', dbSecretEndpointKind, [
     createDep(DATA_STEPS.dbSecret, 'writes into the secret'),
     createDep(DATA_STEPS.db, 'the host and port exist once the instance does'),

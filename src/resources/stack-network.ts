@@ -90,10 +90,11 @@ export function networkSteps(b: StepBuilder): void {
   // `deleteDep` only `down` (Dependency.only). Each says what AWS requires.
   const inVpc = dep('vpc', 'created inside the VPC, which cannot be deleted while it exists');
 
-  add('vpc', 'vpc', vpcKind, [], (_, tags) => ({ cidr: config.network.cidr, dnsSupport: true, dnsHostnames: true, tags }));
+  add('vpc', 'vpc', vpcKind, [], (_, tags) => ({ cidr: config.network.cidr, dnsSupport: true, dnsHostnames: true, tags }), { preflight: { quotas: [{ quota: 'vpc', amount: 1 }] } });
   add('default-sg', 'default-sg', defaultSecurityGroupKind, [createDep('vpc', 'AWS creates it with the VPC, and deletes it with it')], (i, tags) => ({ vpcId: vpcId(i), tags }));
   add('default-nacl', 'default-nacl', defaultNetworkAclKind, [createDep('vpc', 'AWS creates it with the VPC, and deletes it with it')], (i, tags) => ({ vpcId: vpcId(i), tags }));
-  add('igw', 'igw', internetGatewayKind, [dep('vpc', 'attached to the VPC, which cannot be deleted while it is attached')], (i, tags) => ({ vpcId: vpcId(i), tags }));
+  add('igw', 'igw', internetGatewayKind, [dep('vpc', 'attached to the VPC, which cannot be deleted while it is attached')], (i, tags) => ({ vpcId: vpcId(i), tags }),
+    { preflight: { quotas: [{ quota: 'igw', amount: 1 }] } });
 
   for (const s of subnets) {
     const az = azLetter(s.azIndex);
@@ -104,13 +105,14 @@ export function networkSteps(b: StepBuilder): void {
     // Allocating an address needs no gateway; releasing it must come before the gateway is detached.
     add(`eip-nat-${az}`, `nat-${az}`, elasticIpKind, [
       deleteDep('igw', 'released before the internet gateway is detached: AWS refuses to detach it while public addresses are mapped in the VPC'),
-    ], (_, tags) => ({ tags }));
+    ], (_, tags) => ({ tags }), { preflight: { quotas: [{ quota: 'eip', amount: 1 }] } });
     add(`nat-${az}`, `nat-${az}`, natGatewayKind, [
       dep(subnetStep('public', az), 'lives in the public subnet of its AZ; its interface keeps the subnet until it is deleted'),
       dep(`eip-nat-${az}`, 'needs its Elastic IP, which cannot be released while the gateway holds it'),
       // On delete it comes before the gateway anyway: the NAT before the address it holds, the address before the gateway.
       createDep('igw', 'a public NAT gateway fails without an internet gateway on the VPC'),
-    ], (i, tags) => ({ subnetId: i.get(subnetStep('public', az), 'subnetId'), allocationId: i.get(`eip-nat-${az}`, 'allocationId'), tags }));
+    ], (i, tags) => ({ subnetId: i.get(subnetStep('public', az), 'subnetId'), allocationId: i.get(`eip-nat-${az}`, 'allocationId'), tags }),
+    { preflight: { quotas: [{ quota: 'nat-per-az', amount: 1, scope: ctx.zones[azs.indexOf(az)] }] } });
   }
 
   const tierSubnets = (tier: SubnetTier) => azs.map((az) => subnetStep(tier, az));

@@ -5,6 +5,7 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { accountShim, type AccountShim } from './account-shim.js';
 import { ecsShim } from './ecs-shim.js';
 import { rdsShim } from './rds-shim.js';
 
@@ -39,6 +40,8 @@ export interface AwsProxy {
   mutating(): AwsCall[];
   reads(): AwsCall[];
   reset(): void;
+  /** The account's quotas and RDS catalog, which moto lacks (account-shim.ts): a test may set its own quotas. */
+  account: AccountShim;
   intercept(fn: Interceptor | undefined): void;
   rewrite(fn: Rewriter | undefined): void;
   close(): Promise<void>;
@@ -71,6 +74,8 @@ export async function startProxy(target: string): Promise<AwsProxy> {
   const shim = ecsShim(target);
   // moto lacks DescribeDBMajorEngineVersions and EngineLifecycleSupport: answered as AWS would (rds-shim.ts).
   const rds = rdsShim(target);
+  // moto has no Service Quotas (but the vpc defaults) and no MySQL catalog: the account shim answers as AWS would.
+  const account = accountShim();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -80,7 +85,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
       const call: AwsCall = { ...classify(req.method ?? 'GET', req.url ?? '/', req.headers, body), body, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers };
       calls.push(call);
       try {
-        const reply = (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined) ?? (await rds(call));
+        const reply = (await shim(call)) ?? account(call) ?? (interceptor ? await interceptor(call) : undefined) ?? (await rds(call));
         if (reply) {
           call.response = reply;
           res.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers });
@@ -133,6 +138,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
     mutating: () => calls.filter((c) => c.mutating),
     reads: () => calls.filter((c) => !c.mutating),
     reset: () => void calls.splice(0),
+    account,
     intercept: (fn) => void (interceptor = fn),
     rewrite: (fn) => void (rewriter = fn),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
