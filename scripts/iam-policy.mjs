@@ -13,6 +13,7 @@ export const PREFIX = {
   'client-acm': 'acm', 'client-application-auto-scaling': 'application-autoscaling', 'client-backup': 'backup', 'client-cloudwatch-logs': 'logs',
   'client-ec2': 'ec2', 'client-ecs': 'ecs', 'client-efs': 'elasticfilesystem', 'client-elastic-load-balancing-v2': 'elasticloadbalancing',
   'client-iam': 'iam', 'client-rds': 'rds', 'client-route-53': 'route53', 'client-s3': 's3', 'client-secrets-manager': 'secretsmanager',
+  'client-service-quotas': 'servicequotas',
   'client-sts': 'sts', 'client-resource-groups-tagging-api': 'tag',
 };
 

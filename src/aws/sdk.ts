@@ -33,6 +33,7 @@ export const IAM = lazy<typeof import('@aws-sdk/client-iam')>('@aws-sdk/client-i
 export const RDS = lazy<typeof import('@aws-sdk/client-rds')>('@aws-sdk/client-rds');
 export const Route53 = lazy<typeof import('@aws-sdk/client-route-53')>('@aws-sdk/client-route-53');
 export const S3 = lazy<typeof import('@aws-sdk/client-s3')>('@aws-sdk/client-s3');
+export const ServiceQuotas = lazy<typeof import('@aws-sdk/client-service-quotas')>('@aws-sdk/client-service-quotas');
 export const SecretsManager = lazy<typeof import('@aws-sdk/client-secrets-manager')>('@aws-sdk/client-secrets-manager');
 export const Tagging = lazy<typeof import('@aws-sdk/client-resource-groups-tagging-api')>('@aws-sdk/client-resource-groups-tagging-api');
 export const STS = lazy<typeof import('@aws-sdk/client-sts')>('@aws-sdk/client-sts');

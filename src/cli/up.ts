@@ -7,7 +7,7 @@
  */
 import { estimateCost } from '../cost/estimate.js';
 import { loadPriceBook } from '../cost/prices.js';
-import { EXIT, WpdeployError } from '../errors.js';
+import { EXIT, WpdeployError, errorMessage } from '../errors.js';
 import type { Approval } from '../engine/approval.js';
 import type { EngineResult } from '../engine/deployer.js';
 import { checkBasis, configHash, newPlan, planDifferences, readPlan, stateHash, writePlan, type PlanBasis, type SavedPlan } from '../engine/plan-file.js';
@@ -36,6 +36,7 @@ function costChange(s: Session): SavedPlan['cost'] {
 function printPlan(o: PlanOpts, s: Session, result: EngineResult, cost: SavedPlan['cost']): void {
   out(o, `Plan for stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
   out(o, planText(result, makeStyle(useColor(o)), { all: o.all }) + '\n');
+  for (const f of result.failed) out(o, `  ✗ ${f.step}: ${errorMessage(f.error)}${f.error instanceof WpdeployError && f.error.hint ? `\n  ${f.error.hint}` : ''}\n`);
   const c = hasChanges(result.items) ? costChangeText(cost) : undefined;
   if (c) out(o, c + '\n');
 }

@@ -260,9 +260,9 @@ export async function runMigrate(opts: GlobalOptions, to: string, emit: Emit): P
   }
 }
 
-function engineFor(s: Session, purge = false, approval?: Approval): Engine {
+function engineFor(s: Session, { purge = false, approval, preflight = false }: { purge?: boolean; approval?: Approval; preflight?: boolean } = {}): Engine {
   return new Engine({
-    purge, approval,
+    purge, approval, preflight,
     steps: s.steps, kinds: KINDS, store: s.store, aws: s.aws, stack: s.config.stack, region: s.config.region, account: s.account,
     userTags: s.config.tags, concurrency: s.concurrency, emit: s.emit, signal: s.signal, scale: timeScale(),
   });
@@ -290,18 +290,22 @@ export async function runUp(s: Session, approval?: Approval): Promise<EngineResu
   const started = Date.now();
   announce(s);
   if (!s.store.exists()) await s.store.save(); // the stack's identity is on disk before the first mutation
-  return conclude(s, await engineFor(s, false, approval).apply({ dryRun: false }), started);
+  return conclude(s, await engineFor(s, { approval, preflight: true }).apply({ dryRun: false }), started);
 }
 
-/** What `up` would do, changing nothing. */
+/** What `up` would do, changing nothing, and whether its preflight checks pass (quotas, orderable database). */
 export async function runPlan(s: Session): Promise<EngineResult> {
+  const started = Date.now();
+  announce(s);
+  return conclude(s, await engineFor(s, { preflight: true }).apply({ dryRun: true }), started);
+}
+
+/** Live state and drift of every step (a read-only plan, without the preflight). */
+export async function runStatus(s: Session): Promise<EngineResult> {
   const started = Date.now();
   announce(s);
   return conclude(s, await engineFor(s).apply({ dryRun: true }), started);
 }
-
-/** Live state and drift of every step (a read-only plan). */
-export const runStatus = runPlan;
 
 /**
  * Removes the stack, keeping its data unless `purge`; the state file goes once nothing is left.
@@ -310,7 +314,7 @@ export const runStatus = runPlan;
 export async function runDown(s: Session, purge = false): Promise<{ result: EngineResult; kept?: KeptCost }> {
   const started = Date.now();
   announce(s);
-  const result = await engineFor(s, purge).destroy();
+  const result = await engineFor(s, { purge }).destroy();
   if (result.ok) await s.store.removeIfEmpty();
   const kept = result.ok && !purge ? keptMonthlyCost(await describeKeptData({ aws: s.aws, stack: s.config.stack })) : undefined;
   return { result: await conclude(s, result, started), kept: kept?.items.length ? kept : undefined };

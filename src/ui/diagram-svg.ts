@@ -6,7 +6,7 @@
  * can read the structure back. Pure: returns a string.
  */
 import type { SubnetTier } from '../config/cidr.js';
-import { drawnStepIds, engineLabel, shortId, type DiagramAz, type DiagramModel } from './diagram.js';
+import { drawnStepIds, engineLabel, imageSourceLabel, shortId, type DiagramAz, type DiagramModel } from './diagram.js';
 
 const FONT = "Helvetica, Arial, 'DejaVu Sans', sans-serif";
 const MONO = "'DejaVu Sans Mono', Menlo, Consolas, monospace";
@@ -307,7 +307,7 @@ export function diagramSvg(m: DiagramModel, opts: { source?: string } = {}): str
   }
   if (m.imageSource !== 'ECR') {
     const x = L.spine + 110;
-    out.push(box('image', x, 14, Math.min(280, width - 20 - x), 64, '#1d63ed', m.imageSource === 'Docker Hub' ? 'Docker Hub' : 'Image registry', [m.image, 'pulled through the NAT gateways'], { attrs: 'data-side="true"' }));
+    out.push(box('image', x, 14, Math.min(280, width - 20 - x), 64, '#1d63ed', imageSourceLabel(m.imageSource), [m.image, 'pulled through the NAT gateways'], { attrs: 'data-side="true"' }));
   }
 
   // Region and VPC.

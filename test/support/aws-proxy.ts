@@ -6,10 +6,12 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { accountShim, type AccountShim } from './account-shim.js';
 import { nameOperation } from './aws-operations.js';
 import { clientTokens } from './client-tokens.js';
 import { ecsShim } from './ecs-shim.js';
 import { motoGaps } from './moto-gaps.js';
+import { rdsShim } from './rds-shim.js';
 
 export interface AwsCall {
   service: string;
@@ -50,6 +52,8 @@ export interface AwsProxy {
   mutating(): AwsCall[];
   reads(): AwsCall[];
   reset(): void;
+  /** The account's quotas and RDS catalog, which moto lacks (account-shim.ts): a test may set its own quotas. */
+  account: AccountShim;
   intercept(fn: Interceptor | undefined): void;
   rewrite(fn: Rewriter | undefined): void;
   close(): Promise<void>;
@@ -77,6 +81,10 @@ export async function startProxy(target: string): Promise<AwsProxy> {
   const tokens = clientTokens();
   // moto fails with an internal error on some calls AWS answers with a code (see moto-gaps.ts).
   const gaps = motoGaps(target);
+  // moto lacks DescribeDBMajorEngineVersions and EngineLifecycleSupport: answered as AWS would (rds-shim.ts).
+  const rds = rdsShim(target);
+  // moto has no Service Quotas (but the vpc defaults) and no MySQL catalog: the account shim answers as AWS would.
+  const account = accountShim();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -95,7 +103,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
       }
       calls.push(call);
       try {
-        const reply = tokens.replay(call) ?? (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined) ?? (await gaps(call));
+        const reply = tokens.replay(call) ?? (await shim(call)) ?? account(call) ?? (interceptor ? await interceptor(call) : undefined) ?? (await rds(call)) ?? (await gaps(call));
         if (reply) {
           call.response = reply;
           res.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers });
@@ -146,6 +154,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
     mutating: () => calls.filter((c) => c.mutating),
     reads: () => calls.filter((c) => !c.mutating),
     reset: () => void calls.splice(0),
+    account,
     intercept: (fn) => void (interceptor = fn),
     rewrite: (fn) => void (rewriter = fn),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
