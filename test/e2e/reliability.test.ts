@@ -94,24 +94,29 @@ describe('a killed process', () => {
     const stack = uniqueStack('randkill');
     const cwd = workdir();
     const random = prng(7);
+    // The kill lands while the proxy holds the n-th AWS call after the run started, n random up to
+    // 60: mid-run always, since even an up with nothing to do makes more calls than that.
+    let kill: (() => void) | undefined;
     proxy.intercept(async () => {
       await sleep(30);
+      kill?.();
       return undefined;
     });
     const statePath = join(cwd, 'state', `${stack}.json`);
     let recorded = 0;
     for (let i = 0; i < 4; i++) {
       const cli = startCli(['up', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
-      // A random moment of the run: in a call, between calls, while the state is written.
-      const at = 300 + Math.floor(random() * 4000);
-      let timer: NodeJS.Timeout | undefined;
+      let left = 1 + Math.floor(random() * 60);
       cli.onLine((l) => {
-        if ((JSON.parse(l) as { type: string }).type === 'run-start') timer = setTimeout(() => cli.child.kill('SIGKILL'), at);
+        if ((JSON.parse(l) as { type: string }).type !== 'run-start') return;
+        kill = () => {
+          if (--left === 0) cli.child.kill('SIGKILL');
+        };
       });
       const r = await cli.done;
-      clearTimeout(timer);
+      kill = undefined;
       // Killed mid-run: by the signal, before the run's end, after it had started work.
-      expect(r.code, `run ${i}: ${r.stderr}`).toBe(137);
+      expect(r.code, `run ${i}: ${r.stderr}${r.stdout.split('\n').slice(-3).join('\n')}`).toBe(137);
       const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
       expect(events.some((e) => e.type === 'run-start'), `run ${i} started`).toBe(true);
       expect(events.some((e) => e.type === 'run-done'), `run ${i} did not get to its end`).toBe(false);
@@ -267,6 +272,7 @@ describe('answers lost after the write was done', () => {
     try {
       await run('up');
       const up = await inventory(moto, stack);
+      expect(up.size, 'the whole stack is there').toBeGreaterThan(40);
       expect(duplicates(up)).toEqual({});
       const recorded = JSON.parse(readFileSync(join(cwd, 'state', `${stack}.json`), 'utf8')).steps as Record<string, { id?: string }>;
       for (const step of up.keys()) expect(recorded[step]?.id, `${step} is in the state`).toBeDefined();
