@@ -33,11 +33,17 @@ const objectNotFound = (message: string): Reply => ({
 });
 
 export function motoGaps(motoEndpoint: string): (call: AwsCall) => Promise<Reply | undefined> {
-  const config = (region: string) => ({ endpoint: motoEndpoint, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const ec2 = (region: string) => new EC2Client(config(region));
+  const clients = new Map<string, unknown>();
+  /** One client per class and region, made on first use. */
+  const client = <T>(Ctor: new (config: object) => T, region: string): T => {
+    const key = `${Ctor.name} ${region}`;
+    if (!clients.has(key)) clients.set(key, new Ctor({ endpoint: motoEndpoint, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }));
+    return clients.get(key) as T;
+  };
+  const ec2 = (region: string) => client(EC2Client, region);
   return async (call) => {
-    if (call.service === 'application-autoscaling') return autoScalingGap(call, new ApplicationAutoScalingClient(config(call.region)));
-    if (call.service === 'rds') return rdsGap(call, new RDSClient(config(call.region)));
+    if (call.service === 'application-autoscaling') return autoScalingGap(call, client(ApplicationAutoScalingClient, call.region));
+    if (call.service === 'rds') return rdsGap(call, client(RDSClient, call.region));
     if (call.service !== 'ec2') return undefined;
     const p = new URLSearchParams(call.body);
     if (call.api === 'DeleteNetworkAclEntry') {
