@@ -12,9 +12,9 @@ import { describeHolder, health, openSession, runDown, runMigrate, runPlan, runS
 import { jsonRenderer, liveRenderer, plainRenderer, quietRenderer, type Renderer } from '../ui/renderers.js';
 import { planText, statusDocument, statusTable, summaryText } from '../ui/report.js';
 import { reportError } from './report-error.js';
-import { colorEnabled, makeStyle } from '../ui/style.js';
+import { colorEnabled, makeStyle, wrapText } from '../ui/style.js';
 
-type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean; cost?: boolean };
+type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean; cost?: boolean; wide?: boolean };
 
 const useColor = (o: Opts) => o.color !== false && colorEnabled(process.stdout);
 const isLive = (o: Opts) => !o.json && !!process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
@@ -121,8 +121,11 @@ export async function status(o: Opts): Promise<void> {
     const h = health(s, result);
     if (o.json) process.stdout.write(JSON.stringify({ ...statusDocument(meta, result), health: h }, null, 2) + '\n');
     else {
+      // In a terminal the table fits its width (`--wide`: every column, in full); piped, it is whole.
+      const width = process.stdout.isTTY && !o.wide ? process.stdout.columns : undefined;
+      const fit = (text: string) => (width ? text.split('\n').flatMap((l) => wrapText(l, width - 1, ' '.repeat(13))).join('\n') : text);
       process.stdout.write(`Stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
-      process.stdout.write(statusTable(result) + '\n\n' + healthText(h) + '\n');
+      process.stdout.write(statusTable(result, { width: width && width - 1, wide: o.wide }) + '\n\n' + fit(healthText(h)) + '\n');
     }
     if (!result.ok) return finalCode(result);
     return o.check && (hasChanges(result.items) || unhealthy(h)) ? EXIT.failure : EXIT.ok;

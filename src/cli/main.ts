@@ -51,6 +51,7 @@ program
   .command('status')
   .description('show every resource of the stack with its live state and drift')
   .option('--check', 'exit 1 when a resource is missing or drifted (for CI and monitoring)')
+  .option('--wide', 'every column (KIND too) and full ids, however wide the terminal')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).status(cmd.optsWithGlobals()));
 
 program

@@ -28,3 +28,37 @@ export function formatValue(v: unknown): string {
   if (v === undefined) return '(none)';
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** The text without its color codes. */
+export function stripAnsi(s: string): string {
+  return s.replace(ANSI, '');
+}
+
+/**
+ * Wraps plain text to lines of at most `width` characters, breaking at spaces where it can (a word
+ * longer than a line is cut); lines after the first start with `indent`.
+ */
+export function wrapText(text: string, width: number, indent = ''): string[] {
+  const out: string[] = [];
+  let line = '';
+  const room = () => width - (out.length ? indent.length : 0);
+  for (const word of text.split(' ')) {
+    let w = word;
+    if (line && line.length + 1 + w.length > room()) {
+      out.push(line);
+      line = '';
+    }
+    while (w.length > room()) {
+      const cut = room() - line.length - (line ? 1 : 0);
+      out.push(line ? `${line} ${w.slice(0, cut)}` : w.slice(0, cut));
+      line = '';
+      w = w.slice(cut);
+    }
+    line = line ? `${line} ${w}` : w;
+  }
+  out.push(line);
+  return out.map((l, i) => (i ? indent + l : l));
+}
