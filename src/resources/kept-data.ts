@@ -103,6 +103,7 @@ export async function describeKeptData(ctx: Pick<ResourceContext, 'aws' | 'stack
     ...fileSystems
       .filter((fs) => fromTagList(fs.Tags)[TAG_STACK] === ctx.stack)
       .map((fs): KeptItem => ({ kind: 'file-system', id: fs.FileSystemId!, sizeGb: (fs.SizeInBytes?.Value ?? 0) / 1e9 })),
-    ...secretList.map((s): KeptItem => ({ kind: 'secret', id: s.arn })),
+    // In one order from run to run (ListSecrets has none).
+    ...secretList.map((s): KeptItem => ({ kind: 'secret', id: s.arn })).sort((a, b) => a.id.localeCompare(b.id)),
   ];
 }

@@ -11,15 +11,15 @@ function table(headers: string[], rows: string[][]): string {
 }
 
 /**
- * A table that fits `width` columns: the columns named in `shrink` give up room (down to a third of
- * their natural width, at least 12), and a cell longer than its column wraps onto more lines.
+ * A table that fits `width` columns: the columns named in `shrink` give up room in that order (down to
+ * 12 characters, or their header), and a cell longer than its column wraps onto more lines.
  */
 function fittedTable(headers: string[], rows: string[][], width: number, shrink: number[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   let over = widths.reduce((a, b) => a + b, 0) + 2 * (headers.length - 1) - width;
   for (const i of shrink) {
     if (over <= 0) break;
-    const floor = Math.max(12, headers[i]!.length, Math.ceil(widths[i]! / 3));
+    const floor = Math.max(12, headers[i]!.length);
     const give = Math.min(over, Math.max(0, widths[i]! - floor));
     widths[i]! -= give;
     over -= give;
@@ -74,7 +74,7 @@ export function statusTable(result: EngineResult, o: { width?: number; wide?: bo
     return table(['STEP', 'KIND', 'ID', 'STATE', 'DRIFT'], result.items.map((i) => [i.step, i.kind, i.id ?? '-', state(i), driftOf(i)]));
   }
   const rows = result.items.map((i) => [i.step, i.id ? shortId(i.id) : '-', state(i), driftOf(i)]);
-  return fittedTable(['STEP', 'ID', 'STATE', 'DRIFT'], rows, o.width, [1, 3]);
+  return fittedTable(['STEP', 'ID', 'STATE', 'DRIFT'], rows, o.width, [1, 3, 0, 2]);
 }
 
 export function statusDocument(meta: { stack: string; region: string; account: string }, result: EngineResult) {
