@@ -91,7 +91,7 @@ export async function up(o: Opts): Promise<void> {
     printSummary('up', o, s, result, started);
     if (!o.json && result.ok) {
       const h = health(s, result);
-      if (h.url) process.stdout.write(`Site: ${h.url}\n`);
+      if (h.url) process.stdout.write(`Site: ${h.url}${simulated(s)}\n`);
       if (!h.encrypted) process.stdout.write('Warning: no domain is configured, so the site is served over plain HTTP and its traffic is unencrypted. Set `domain` in the config to serve HTTPS.\n');
     }
     return finalCode(result);
@@ -125,7 +125,7 @@ export async function status(o: Opts): Promise<void> {
       const width = process.stdout.isTTY && !o.wide ? process.stdout.columns : undefined;
       const fit = (text: string) => (width ? text.split('\n').flatMap((l) => wrapText(l, width - 1, ' '.repeat(13))).join('\n') : text);
       process.stdout.write(`Stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
-      process.stdout.write(statusTable(result, { width: width && width - 1, wide: o.wide }) + '\n\n' + fit(healthText(h)) + '\n');
+      process.stdout.write(statusTable(result, { width: width && width - 1, wide: o.wide }) + '\n\n' + fit(healthText(h, s)) + '\n');
     }
     if (!result.ok) return finalCode(result);
     return o.check && (hasChanges(result.items) || unhealthy(h)) ? EXIT.failure : EXIT.ok;
@@ -166,9 +166,14 @@ export async function down(o: Opts): Promise<void> {
   });
 }
 
-function healthText(h: Health): string {
+/** Against an emulator (--local, --endpoint-url) the site's address is only a name: nothing runs behind it. */
+function simulated(s: Session): string {
+  return s.endpoint ? ' (simulated: the emulator runs no containers, so nothing answers at this address)' : '';
+}
+
+function healthText(h: Health, s: Session): string {
   return [
-    `Site:        ${h.url ?? 'not deployed'}${h.url && !h.encrypted ? ' (plain HTTP: no domain configured)' : ''}`,
+    `Site:        ${h.url ?? 'not deployed'}${h.url && !h.encrypted ? ' (plain HTTP: no domain configured)' : ''}${h.url ? simulated(s) : ''}`,
     `Service:     ${h.service ? `${h.service.running}/${h.service.desired} tasks running` : 'not deployed'}`,
     `Targets:     ${h.targets ?? 'none'}`,
     `Database:    ${h.database ?? 'not deployed'}`,

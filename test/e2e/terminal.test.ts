@@ -123,3 +123,18 @@ describe.each([
     expect(purge.code, purge.stderr).toBe(0);
   });
 });
+
+describe('against the emulator itself (no shim filling in what it drops)', () => {
+  it('a converged stack plans no change (plan --detailed-exitcode exits 0) and says which settings it could not compare', async () => {
+    const stack = uniqueStack('emu');
+    const cwd = workdir('wpdeploy-emu-');
+    const up = await runCli(['up', '--stack', stack], { cwd, endpoint: moto });
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/^Site: http:\/\/\S+ \(simulated: the emulator runs no containers/m);
+    const plan = await runCli(['plan', '--detailed-exitcode', '--stack', stack], { cwd, endpoint: moto });
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stderr).toMatch(/ecs-service: the endpoint does not report the service's [\w, ]*enableECSManagedTags, so they are not compared/);
+    const purge = await runCli(['down', '--purge', '--yes', '--stack', stack], { cwd, endpoint: moto });
+    expect(purge.code, purge.stderr).toBe(0);
+  });
+});
