@@ -3,7 +3,7 @@
  * the architecture, each link costing what the simulated AWS makes it cost.
  *
  * This is an independent description of the WordPress architecture README.md describes, written from
- * what AWS requires (DESIGN.md §3), not read from the engine's step graph: each node is a piece of
+ * what AWS requires, not read from the engine's step graph: each node is a piece of
  * work on AWS (one or a few API calls, possibly followed by a wait), each edge something AWS needs
  * before it can happen (a subnet needs its VPC, CreateDBInstance needs the subnet group, the task
  * definition needs the database endpoint, a listener needs an issued certificate, a subnet cannot be

@@ -1,6 +1,6 @@
 /**
  * The timing profile of the simulated AWS: how long each slow resource takes on real AWS
- * (DESIGN.md §3), the time-scale factor that divides every such duration, and the latency added to
+ * (typical AWS durations), the time-scale factor that divides every such duration, and the latency added to
  * every API call. The simulator (sim-aws.ts) and the lower bound (bound.ts) read the same profile,
  * so the bound is the physical limit of the world the CLI runs in.
  *
@@ -40,7 +40,7 @@ export interface Durations {
   route53Change: number;
 }
 
-/** DESIGN.md §3, in ms of real AWS time. */
+/** Typical AWS durations, in ms of real AWS time. */
 export const AWS_DURATIONS: Readonly<Durations> = Object.freeze({
   rdsCreateMultiAz: 15 * 60_000,
   rdsCreateSingleAz: 7 * 60_000,

@@ -1,6 +1,6 @@
 /**
  * A simulated AWS for the benchmark: an HTTP proxy in front of moto that makes the slow resources as
- * slow as AWS (DESIGN.md §3), divided by the profile's time scale, and adds a latency to every call.
+ * slow as AWS typically is (bench/profile.ts), divided by the profile's time scale, and adds a latency to every call.
  *
  * moto makes every resource usable at once and removes it at once. The simulator remembers when each
  * slow resource was created or deleted (from the create and delete calls passing through) and, until

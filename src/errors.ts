@@ -45,7 +45,7 @@ export class ConfigError extends WpdeployError {
     const lines = issues.map((i) => `  - ${i.path || '(document)'}: ${i.message}${i.fix ? ` ${i.fix}` : ''}`);
     super(
       `${source} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${lines.join('\n')}`,
-      { hint: 'Fix the keys above and run the command again (the README lists every key, its default and its range).', exitCode: EXIT.usage },
+      { hint: 'Fix the keys above and run the command again (docs/configuration.md in wpdeploy lists every key, its default and its range).', exitCode: EXIT.usage },
     );
     this.name = 'ConfigError';
     this.issues = issues;

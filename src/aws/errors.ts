@@ -182,7 +182,7 @@ export function recommendAction(err: unknown, profileHint = ''): string | undefi
   if (isCredentialsError(err)) {
     return `No AWS credentials were found. Run \`aws configure\` or \`aws sso login${profileHint}\`, set AWS_PROFILE, or pass --profile; for the local emulator, pass --local.`;
   }
-  if (isAccessDenied(err)) return 'The caller lacks a permission: see iam/wpdeploy-policy.json in the README for the policy wpdeploy needs.';
+  if (isAccessDenied(err)) return 'The caller lacks a permission: iam/wpdeploy-policy.json in wpdeploy is the policy it needs.';
   if (isThrottling(err)) return 'AWS throttled the calls even after retries. Run the same command again in a minute; it resumes where it stopped.';
   if (awsErrorName(err) === 'ECONNREFUSED') return 'The AWS endpoint refused the connection. With --local, check that the emulator is running (`scripts/emulator.sh status`).';
   return undefined;

@@ -28,7 +28,7 @@ export interface WaitOptions<T> {
   done: (value: T) => boolean;
   /** A terminal failure state: returns the reason, or undefined. */
   failed?: (value: T) => string | undefined;
-  /** Typical duration on AWS (DESIGN.md §3), in ms, before scaling. */
+  /** Typical duration on AWS, in ms, before scaling (the `timing` of each resource kind). */
   expectedMs: number;
   /** Give up after this long (before scaling); default 4 x expected, at least 60 s. */
   timeoutMs?: number;

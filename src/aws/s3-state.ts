@@ -53,7 +53,7 @@ export class S3StateBackend implements StateBackend {
     } catch (err) {
       if (isObjectMissing(err)) {
         throw new WpdeployError(`the state bucket ${bucket} does not exist.`, {
-          hint: `Create it once, with versioning and encryption: aws s3api create-bucket --bucket ${bucket} (add --create-bucket-configuration LocationConstraint=REGION outside us-east-1), then aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled. The README's "Remote state" section has the steps.`,
+          hint: `Create it once, with versioning and encryption: aws s3api create-bucket --bucket ${bucket} (add --create-bucket-configuration LocationConstraint=REGION outside us-east-1), then aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled. docs/configuration.md ("Remote state") in wpdeploy has the steps.`,
           exitCode: 2,
         });
       }

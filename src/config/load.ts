@@ -98,7 +98,7 @@ function checkRegionFlag(region: string | undefined): void {
 /** Validates a parsed document; throws ConfigError with every problem found. */
 export function validateConfig(raw: unknown, source = 'config', opts: LoadOptions = {}): Config {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(source, [{ path: '', message: 'must be a mapping of keys (stack:, region:, network:, ...).', fix: 'See the configuration reference in the README.' }]);
+    throw new ConfigError(source, [{ path: '', message: 'must be a mapping of keys (stack:, region:, network:, ...).', fix: 'See the configuration reference: docs/configuration.md in wpdeploy.' }]);
   }
   const doc = raw as Record<string, unknown>;
   if (doc.stacks === undefined) {

@@ -53,7 +53,7 @@ export function configTemplate(opts: TemplateOptions): string {
   const lines = [
     '# wpdeploy configuration, written by `wpdeploy init`: every key is at its default.',
     '# Change what you need (and delete what you leave at the default, if you like); `wpdeploy plan`',
-    '# checks the file and shows what `up` would do. The README\'s "Configuration" section has the details.',
+    '# checks the file and shows what `up` would do. docs/configuration.md in wpdeploy has the details.',
     `$schema: ${yamlValue(opts.schemaRef)}`,
   ];
   for (const [key, node] of Object.entries(root.properties ?? {})) {

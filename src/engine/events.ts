@@ -1,6 +1,6 @@
 /**
  * The events the engine emits while it works. Renderers (src/ui) subscribe; the engine never prints.
- * With --json each event is one line of JSON: the README documents this schema.
+ * With --json each event is one line of JSON: docs/commands.md documents this schema.
  */
 import type { FieldChange, Operation } from '../resources/types.js';
 

@@ -163,13 +163,20 @@ export function networkSteps(b: StepBuilder): void {
       description: `wpdeploy ${stack}: lets VPC Flow Logs write to ${groupName}`,
       trustService: 'vpc-flow-logs.amazonaws.com',
       sourceAccount: ctx.account,
+      // What AWS's flow-log documentation lists for the role
+      // (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html), on this stack's group only;
+      // logs:DescribeLogGroups takes no resource but `*` (Service Authorization Reference, CloudWatch Logs).
       inlinePolicies: {
         'write-flow-logs': {
           Version: '2012-10-17' as const,
           Statement: [{
             Effect: 'Allow' as const,
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+            Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
             Resource: [i.get('flow-logs-group', 'arn'), `${i.get('flow-logs-group', 'arn')}:*`],
+          }, {
+            Effect: 'Allow' as const,
+            Action: ['logs:DescribeLogGroups'],
+            Resource: '*',
           }],
         },
       },

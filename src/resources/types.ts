@@ -88,7 +88,7 @@ export interface ResourceKind<S = unknown, A extends Actual = Actual> {
   readonly kind: string;
   /** For messages: `vpc`, `nat gateway`. */
   readonly noun: string;
-  /** Typical time to usable / gone on AWS (DESIGN.md §3), for ETAs and polling. */
+  /** Typical time to usable / gone on AWS (minutes for RDS, NAT, ALB, mount targets; seconds for most), for ETAs and polling. */
   readonly timing?: { createMs: number; deleteMs: number };
   /**
    * Part of another resource (a group's rules, a VPC's default security group): found through the

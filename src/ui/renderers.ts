@@ -1,6 +1,6 @@
 /**
  * Progress renderers. The engine emits events; one of these prints them:
- * - json: one JSON object per line (the README documents the schema);
+ * - json: one JSON object per line (docs/commands.md documents the schema);
  * - plain: one timestamped line per state change, no control characters (CI, pipes, NO_COLOR);
  * - live: a redrawn tree of steps with state, elapsed time and an ETA for slow steps (a terminal).
  */

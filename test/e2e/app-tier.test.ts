@@ -210,7 +210,7 @@ describe('the whole stack with a domain', () => {
     expect(net.securityGroups).toEqual([await groupOf(stack, 'sg-app')]);
     const tg = (await elbv2(moto).send(new DescribeTargetGroupsCommand({ Names: [`${stack}-tg`] }))).TargetGroups![0]!;
     expect(s.loadBalancers).toEqual([{ targetGroupArn: tg.TargetGroupArn, containerName: 'wordpress', containerPort: 80 }]);
-    // moto drops these on CreateService (MOTO-NOTES): checked on the request the CLI sent.
+    // moto drops these on CreateService (docs/emulator.md): checked on the request the CLI sent.
     const create = shim.sent.find((x) => x.operation === 'CreateService' && x.body.serviceName === `${stack}-wordpress`)!.body;
     expect(create.deploymentConfiguration).toMatchObject({ deploymentCircuitBreaker: { enable: true, rollback: true } });
     expect(create.healthCheckGracePeriodSeconds).toBeGreaterThan(0);

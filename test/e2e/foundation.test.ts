@@ -250,7 +250,7 @@ describe('--json', () => {
     const down = await runCli(['down', '--purge', '--yes', '--json', '--stack', stack], { cwd, endpoint: proxy.url });
     expect(down.code, down.stderr).toBe(0);
 
-    // Every call of the run is allowed by the policy the README tells users to attach.
+    // Every call of the run is allowed by the policy the README tells users to attach (iam/wpdeploy-policy.json).
     const policy = JSON.parse(readFileSync(new URL('../../iam/wpdeploy-policy.json', import.meta.url), 'utf8'));
     const allowed = new Set(policy.Statement.flatMap((st: { Action: string[] }) => st.Action));
     const prefix: Record<string, string> = {

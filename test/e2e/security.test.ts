@@ -1,8 +1,8 @@
 /**
- * The AWS Foundational Security Best Practices controls of DESIGN.md §4, checked on what the emulator
+ * The AWS Foundational Security Best Practices controls that apply to this architecture (docs/architecture.md), checked on what the emulator
  * holds after one `up` of a whole stack with a domain (the test creates the public hosted zone
  * first). Every check reads AWS through SDK clients pointed straight at moto, never the state file.
- * One `it` per control, named by its id; README.md "Security controls" lists them, met or not, and
+ * One `it` per control, named by its id; docs/architecture.md "Security controls" lists them, met or not, and
  * why. The file ends with `down --purge --yes`, which must leave nothing of the stack.
  *
  * The config keeps every default but one: `logs.retentionDays: 365`, the threshold CloudWatch.16
@@ -37,7 +37,7 @@ import { inventory } from '../support/inventory.js';
 const moto = inject('motoEndpoint');
 const base = { endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
 const ACCOUNT = '123456789012';
-const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const README = fileURLToPath(new URL('../../docs/architecture.md', import.meta.url));
 
 let proxy: Awaited<ReturnType<typeof startStrictProxy>>;
 beforeAll(async () => {
@@ -198,7 +198,7 @@ describe('FSBP controls on a whole stack with a domain', () => {
     }
   });
 
-  it('ECS.5 is not met, by design: the root file system is writable, and the README says why', async () => {
+  it('ECS.5 is not met, by design: the root file system is writable, and docs/architecture.md says why', async () => {
     for (const td of await taskDefinitions()) {
       for (const c of td.containerDefinitions ?? []) expect(c.readonlyRootFilesystem, c.name).toBe(false);
     }

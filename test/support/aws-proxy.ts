@@ -18,6 +18,8 @@ export interface AwsCall {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
+  /** The answer the CLI got (the emulator's, or the one a test gave), once it is sent. */
+  response?: Reply;
 }
 
 export interface Reply {
@@ -77,6 +79,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
       try {
         const reply = (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined);
         if (reply) {
+          call.response = reply;
           res.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers });
           res.end(reply.body);
           return;
@@ -91,6 +94,9 @@ export async function startProxy(target: string): Promise<AwsProxy> {
         (up) => {
           if (!rewriter) {
             res.writeHead(up.statusCode ?? 502, up.headers);
+            const seen: Buffer[] = [];
+            up.on('data', (c: Buffer) => seen.push(c));
+            up.on('end', () => void (call.response = { status: up.statusCode ?? 502, body: Buffer.concat(seen).toString('utf8') }));
             up.pipe(res);
             return;
           }
@@ -100,6 +106,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
             const upstream: Reply = { status: up.statusCode ?? 502, body: Buffer.concat(parts).toString('utf8'), headers: up.headers as Record<string, string> };
             const replaced = await rewriter?.(call, upstream);
             const out = replaced ?? upstream;
+            call.response = out;
             const headers = { ...(replaced ? { 'content-type': 'text/xml' } : upstream.headers), ...replaced?.headers };
             delete (headers as Record<string, unknown>)['content-length'];
             delete (headers as Record<string, unknown>)['transfer-encoding'];

@@ -1,6 +1,6 @@
 /**
  * The ordering rules AWS enforces on delete, detach and release calls and moto 5.1.1 does not
- * (DESIGN.md §3, MOTO-NOTES.md), as an interceptor for the recording proxy (aws-proxy.ts).
+ * (docs/emulator.md), as an interceptor for the recording proxy (aws-proxy.ts).
  *
  * For each guarded call the interceptor looks at what moto holds (SDK clients pointed straight at
  * moto, never through the proxy) and, when real AWS would refuse, answers with the error AWS gives,

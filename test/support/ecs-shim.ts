@@ -1,6 +1,6 @@
 /**
  * Where moto 5.1.1's ECS falls short of AWS in ways a converging tool sees, an interceptor for the
- * recording proxy that makes its DescribeServices answers look like AWS's (MOTO-NOTES.md: work
+ * recording proxy that makes its DescribeServices answers look like AWS's (see docs/emulator.md: work
  * around the emulator in the test, never make the product more lenient):
  *
  * - CreateService drops `deploymentConfiguration`, `healthCheckGracePeriodSeconds` and

@@ -1,6 +1,6 @@
 /**
  * S3 conditional writes as AWS does them, for the emulator, which accepts a PutObject whose `If-Match`
- * ETag is stale (MOTO-NOTES.md). Used as a proxy interceptor: a PUT or DELETE carrying `If-Match` is
+ * ETag is stale (docs/emulator.md). Used as a proxy interceptor: a PUT or DELETE carrying `If-Match` is
  * checked against the object's current ETag first, and answered 412 PreconditionFailed (or 404
  * NoSuchKey) as S3 would; everything else goes through. `If-None-Match: *` the emulator enforces itself.
  */

@@ -153,9 +153,9 @@ describe('the price file', () => {
   });
 });
 
-describe('the README', () => {
+describe('docs/commands.md and docs/configuration.md', () => {
   it('shows the default stack in us-east-1 as `wpdeploy cost` prints it now', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../docs/commands.md', import.meta.url), 'utf8');
     const printed = costText(estimate({ region: 'us-east-1' }), makeStyle(false)).split('\n');
     const table = printed.slice(0, printed.findIndex((l) => l.startsWith('(not in the total')) + 1).join('\n');
     expect(table).toMatch(/Total/);
@@ -163,7 +163,7 @@ describe('the README', () => {
   });
 
   it('states in its config table the assumption the estimate makes for each cost: key', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     const assumed = estimate().assumptions;
     expect(assumed.length).toBe(7);
     for (const a of assumed) expect(readme).toContain(`| \`${a.key}\` | none | the estimate assumes \`${a.value}\`.`);

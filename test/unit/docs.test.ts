@@ -1,4 +1,4 @@
-/** The README's config reference and the committed JSON Schema follow the schema itself. */
+/** The config reference (docs/configuration.md) and the committed JSON Schema follow the schema itself. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema } from '../../src/config/schema.js';
@@ -13,14 +13,14 @@ function leafKeys(schema: JsonSchema, prefix = ''): Array<{ path: string; defaul
   });
 }
 
-const readmeAll = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-/** The "## Configuration" section of the README. */
+const readmeAll = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+/** The "## Configuration" section of docs/configuration.md. */
 const readme = readmeAll.slice(readmeAll.indexOf('\n## Configuration'), readmeAll.indexOf('\n## ', readmeAll.indexOf('\n## Configuration') + 1));
 
 describe('config reference', () => {
   const keys = leafKeys(configJsonSchema() as JsonSchema).filter((k) => k.path !== '$schema');
 
-  it('documents every key of the schema in the README table', () => {
+  it('documents every key of the schema in the docs table', () => {
     const documented = [...readme.matchAll(/^\| `([a-zA-Z.]+)` \|/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual(keys.map((k) => k.path).sort());
   });

@@ -10,7 +10,7 @@ function schedule(expectedMs: number, minIntervalMs: number, until: number): num
 /** How long after `doneAt` the first check comes. */
 const noticedAfter = (checks: number[], doneAt: number) => checks.find((t) => t >= doneAt)! - doneAt;
 
-// Waits of DESIGN.md §3 with the floors the resource kinds use.
+// Typical AWS waits with the floors the resource kinds use.
 const WAITS: Array<[string, number, number]> = [
   ['RDS Multi-AZ create', 15 * 60_000, 10_000],
   ['RDS delete', 8 * 60_000, 10_000],

@@ -16,6 +16,8 @@ import { buildSteps } from '../../src/resources/stack.js';
 import type { NatGatewaySpec } from '../../src/resources/nat-gateway.js';
 import type { SubnetSpec } from '../../src/resources/subnet.js';
 import type { Inputs, StepDef } from '../../src/resources/types.js';
+import type { IamRoleSpec } from '../../src/resources/iam-role.js';
+import { simulate, type PolicyDocument } from '../support/iam-simulation.js';
 
 const ZONES2 = ['us-east-1a', 'us-east-1b'];
 const ZONES3 = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -88,6 +90,21 @@ describe('network steps', () => {
     }
     expect(depsOf(on, 'flow-log')).toEqual(expect.arrayContaining(['vpc', 'flow-logs-group', 'flow-logs-role']));
     expect(desiredOf<{ vpcId: string; roleArn: string }>(on, 'flow-log')).toMatchObject({ vpcId: 'vpc.vpcId', roleArn: 'flow-logs-role.arn', trafficType: 'ALL' });
+  });
+
+  it("the flow-logs role may do what AWS's flow-log documentation lists, on the stack's log group only (by simulation)", async () => {
+    const group = 'arn:aws:logs:us-east-1:123456789012:log-group:/wpdeploy/wordpress/vpc-flow-logs';
+    const role = build().byId.get('flow-logs-role')!.desired({ get: (step, key) => (step === 'flow-logs-group' && key === 'arn' ? group : `${step}.${key}`) }) as IamRoleSpec;
+    const policy = { Version: '2012-10-17', Statement: role.inlinePolicies['write-flow-logs']!.Statement } as PolicyDocument;
+    const stream = `${group}:log-stream:eni-1-all`;
+    const allowed = async (action: string, resource: string) => (await simulate(policy, { action, resource, context: {}, origin: 'flow logs' }, '123456789012')).result;
+    // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+    expect(await allowed('logs:CreateLogGroup', group)).toBe('Allowed');
+    expect(await allowed('logs:CreateLogStream', stream)).toBe('Allowed');
+    expect(await allowed('logs:PutLogEvents', stream)).toBe('Allowed');
+    expect(await allowed('logs:DescribeLogGroups', '*')).toBe('Allowed');
+    expect(await allowed('logs:DescribeLogStreams', group)).toBe('Allowed');
+    expect(await allowed('logs:PutLogEvents', 'arn:aws:logs:us-east-1:123456789012:log-group:/other:log-stream:x')).toBe('ImplicitlyDenied');
   });
 
   it('the default config has flow logs on', () => {
