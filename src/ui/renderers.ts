@@ -150,10 +150,14 @@ export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = f
     if (!header) return void out.write(notes.splice(0).join(''));
     frame++;
     const lines = [header, ...body(final)].map(fit);
-    // Back to the first column of the frame's first line (`\r`: the terminal may have echoed ^C), then erase down.
-    if (drawn > 0) out.write(`\r\u001b[${drawn}A\u001b[0J`);
+    // Back to the first column of the frame's first line (`\r`: the terminal may have echoed ^C).
+    if (drawn > 0) out.write(`\r\u001b[${drawn}A`);
     // Notes (warnings) are printed once above the block and scroll away; the block is redrawn in place.
-    out.write(notes.splice(0).join('') + lines.map((l) => `${l}\n`).join(''));
+    // Each line overwrites the old one and erases its rest (ESC[K); what is left below goes (ESC[J).
+    // Erasing line by line, not the whole screen from its top, keeps a terminal such as tmux from
+    // pushing every frame into its scrollback.
+    const text = notes.splice(0).join('') + lines.map((l) => `${l}\n`).join('');
+    out.write(`${text.replace(/\n/g, '\u001b[K\n')}\u001b[J`);
     drawn = lines.length;
   };
   const timer = setInterval(() => draw(), 120);
