@@ -7,6 +7,7 @@
  */
 import type { SubnetTier } from '../config/cidr.js';
 import { drawnStepIds, engineLabel, shortId, type DiagramAz, type DiagramModel } from './diagram.js';
+import { cutLines } from './style.js';
 
 const FONT = "Helvetica, Arial, 'DejaVu Sans', sans-serif";
 const MONO = "'DejaVu Sans Mono', Menlo, Consolas, monospace";
@@ -101,22 +102,9 @@ function rect(x: number, y: number, w: number, h: number, o: { fill?: string; st
   return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="${o.radius ?? 0}" fill="${o.fill ?? 'none'}" stroke="${o.stroke}" stroke-width="${o.width ?? 1.5}"${o.dash ? ' stroke-dasharray="6 4"' : ''}/>`;
 }
 
-/**
- * A recorded id in lines that fit `width` px (monospace, 10 px): cut after a `-`, `/` or `:` where
- * it can, so a long bucket name or ARN is shown whole.
- */
+/** A recorded id in lines that fit `width` px (monospace, 10 px), cut after a `-`, `/` or `:` where it can. */
 function idLines(id: string, width: number): string[] {
-  const max = Math.max(8, Math.floor(width / textWidth('x', 10, { mono: true })));
-  const out: string[] = [];
-  let rest = id;
-  while (rest.length > max) {
-    const head = rest.slice(0, max);
-    const at = Math.max(head.lastIndexOf('-'), head.lastIndexOf('/'), head.lastIndexOf(':'));
-    const cut = at >= max / 2 ? at + 1 : max;
-    out.push(rest.slice(0, cut));
-    rest = rest.slice(cut);
-  }
-  return [...out, rest];
+  return cutLines(id, Math.max(8, Math.floor(width / textWidth('x', 10, { mono: true }))), '-/:');
 }
 
 /** A labelled resource box: a title, then lines, centered; `id` (recorded) in monospace below, wrapped. */

@@ -2,7 +2,8 @@
 import type { EngineResult, StepReport } from '../engine/deployer.js';
 import { summarize } from '../engine/planner.js';
 import { WpdeployError, errorMessage } from '../errors.js';
-import { formatDuration, formatValue, type Style } from './style.js';
+import { shortId } from './diagram.js';
+import { cutLines, formatDuration, formatValue, type Style } from './style.js';
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -25,33 +26,12 @@ function fittedTable(headers: string[], rows: string[][], width: number, shrink:
     over -= give;
   }
   const fmt = (r: string[]) => {
-    const cells = r.map((c, i) => wrapCell(c, widths[i]!));
+    const cells = r.map((c, i) => cutLines(c, widths[i]!, ' /:,'));
     return Array.from({ length: Math.max(...cells.map((c) => c.length)) }, (_, n) =>
       cells.map((c, i) => (i === cells.length - 1 ? c[n] ?? '' : (c[n] ?? '').padEnd(widths[i]!))).join('  ').trimEnd(),
     ).join('\n');
   };
   return [fmt(headers), ...rows.map(fmt)].join('\n');
-}
-
-/** Cuts a cell into lines of at most `width`, after a space, `/`, `:` or `,` where it can. */
-function wrapCell(text: string, width: number): string[] {
-  const out: string[] = [];
-  let rest = text;
-  while (rest.length > width) {
-    const head = rest.slice(0, width + 1);
-    const at = Math.max(head.lastIndexOf(' '), ...['/', ':', ','].map((c) => head.lastIndexOf(c, width - 1) + 1));
-    const cut = at > width / 3 ? at : width;
-    out.push(rest.slice(0, cut).trimEnd());
-    rest = rest.slice(cut).trimStart();
-  }
-  out.push(rest);
-  return out;
-}
-
-/** An ARN without `arn:PARTITION:SERVICE:REGION:ACCOUNT:`, which the status header already names. */
-function shortId(id: string): string {
-  const m = /^arn:[^:]+:[^:]+:[^:]*:[^:]*:(.+)$/.exec(id);
-  return m ? m[1]! : id;
 }
 
 /** `missing`, `not created`, `changed: field a -> b`, or `-` when the resource matches the config. */

@@ -62,3 +62,20 @@ export function wrapText(text: string, width: number, indent = ''): string[] {
   out.push(line);
   return out.map((l, i) => (i ? indent + l : l));
 }
+
+/**
+ * Cuts text with few spaces (an ARN, a bucket name) into lines of at most `width` characters, after
+ * one of the characters `after` where it can (past a third of the line), else at the width.
+ */
+export function cutLines(text: string, width: number, after = ' /:,-'): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (rest.length > width) {
+    const head = rest.slice(0, width);
+    const at = Math.max(...[...after].map((c) => head.lastIndexOf(c)));
+    const cut = at >= width / 3 ? at + 1 : width;
+    out.push(rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+  }
+  return [...out, rest];
+}
