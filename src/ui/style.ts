@@ -44,7 +44,7 @@ export function stripAnsi(s: string): string {
 export function wrapText(text: string, width: number, indent = ''): string[] {
   const out: string[] = [];
   let line = '';
-  const room = () => width - (out.length ? indent.length : 0);
+  const room = () => Math.max(1, width - (out.length ? indent.length : 0));
   for (const word of text.split(' ')) {
     let w = word;
     if (line && line.length + 1 + w.length > room()) {
@@ -68,6 +68,7 @@ export function wrapText(text: string, width: number, indent = ''): string[] {
  * one of the characters `after` where it can (past a third of the line), else at the width.
  */
 export function cutLines(text: string, width: number, after = ' /:,-'): string[] {
+  width = Math.max(1, width);
   const out: string[] = [];
   let rest = text;
   while (rest.length > width) {

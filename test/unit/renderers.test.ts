@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import type { TimedEvent } from '../../src/engine/events.js';
 import { jsonRenderer, liveRenderer, plainRenderer } from '../../src/ui/renderers.js';
+import { cutLines, wrapText } from '../../src/ui/style.js';
 import { screenOf } from '../support/terminal.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 27, 12, 0, s)).toISOString();
@@ -139,5 +140,19 @@ describe('live renderer (a terminal), read on the screen of a terminal emulator'
     expect(screen.join('\n')).toMatch(/2 done · 2 running · 11 waiting · 1 skipped/);
     expect(screen.join('\n')).toMatch(/nat-a/);
     expect(screen.join('\n')).not.toMatch(/subnet-app-3/);
+  });
+});
+
+describe('wrapping for a terminal', () => {
+  it('wrapText breaks at spaces, indents what follows, cuts a word longer than a line, and ends on any width', () => {
+    expect(wrapText('the final snapshot is kept', 12, '  ')).toEqual(['the final', '  snapshot', '  is kept']);
+    expect(wrapText('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
+    expect(wrapText('a b', 0, '    ').length).toBeGreaterThan(0);
+  });
+
+  it('cutLines cuts an ARN after a separator where it can, else at the width', () => {
+    expect(cutLines('targetgroup/blog-tg/50dc6c495c0c9188', 20, '/')).toEqual(['targetgroup/blog-tg/', '50dc6c495c0c9188']);
+    expect(cutLines('0123456789abcdef', 6)).toEqual(['012345', '6789ab', 'cdef']);
+    expect(cutLines('x', 0)).toEqual(['x']);
   });
 });
