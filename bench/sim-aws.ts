@@ -719,7 +719,8 @@ export async function startSimAws(o: SimOptions): Promise<SimAws> {
   const state = new SimState(o.profile);
   const calls: SimCall[] = [];
   const shim = ecsShim(o.upstream);
-  const rules: OrderingRules | undefined = o.strict === false ? undefined : awsOrderingRules(o.upstream);
+  // lingerMs 0: the interfaces AWS keeps after their owner (minutes, not simulated here) would add AWS's wait, not wpdeploy's
+  const rules: OrderingRules | undefined = o.strict === false ? undefined : awsOrderingRules(o.upstream, { lingerMs: 0 });
 
   const handle = async (method: string, path: string, headers: IncomingHttpHeaders, raw: Buffer): Promise<Reply> => {
     const body = raw.toString('utf8');

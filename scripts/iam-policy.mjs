@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** SDK package -> IAM service prefix. */
 export const PREFIX = {
-  'client-acm': 'acm', 'client-application-auto-scaling': 'application-autoscaling', 'client-cloudwatch-logs': 'logs',
+  'client-acm': 'acm', 'client-application-auto-scaling': 'application-autoscaling', 'client-backup': 'backup', 'client-cloudwatch-logs': 'logs',
   'client-ec2': 'ec2', 'client-ecs': 'ecs', 'client-efs': 'elasticfilesystem', 'client-elastic-load-balancing-v2': 'elasticloadbalancing',
   'client-iam': 'iam', 'client-rds': 'rds', 'client-route-53': 'route53', 'client-s3': 's3', 'client-secrets-manager': 'secretsmanager',
   'client-sts': 'sts', 'client-resource-groups-tagging-api': 'tag',

@@ -23,6 +23,7 @@ function lazy<T extends object>(pkg: string): T {
 
 export const ACM = lazy<typeof import('@aws-sdk/client-acm')>('@aws-sdk/client-acm');
 export const AutoScaling = lazy<typeof import('@aws-sdk/client-application-auto-scaling')>('@aws-sdk/client-application-auto-scaling');
+export const Backup = lazy<typeof import('@aws-sdk/client-backup')>('@aws-sdk/client-backup');
 export const CloudWatchLogs = lazy<typeof import('@aws-sdk/client-cloudwatch-logs')>('@aws-sdk/client-cloudwatch-logs');
 export const EC2 = lazy<typeof import('@aws-sdk/client-ec2')>('@aws-sdk/client-ec2');
 export const ECS = lazy<typeof import('@aws-sdk/client-ecs')>('@aws-sdk/client-ecs');

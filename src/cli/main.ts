@@ -32,7 +32,7 @@ program
   .option('--endpoint-url <url>', 'send every AWS call to this endpoint (also AWS_ENDPOINT_URL), e.g. LocalStack')
   .option('--local', 'use a local AWS emulator (moto), started if needed, with dummy credentials')
   .option('--state <where>', 'where the state and its lock live: a directory (default: the config\'s state, else state/) or s3://BUCKET/PREFIX')
-  .option('-y, --yes', 'do not ask for confirmation (needed for destructive commands without a terminal)')
+  .option('-y, --yes', 'do not ask for confirmation: `up` applies without showing the plan first (and may delete or replace without a terminal); `down` goes ahead')
   .option('--json', 'print newline-delimited JSON events (status, cost: one JSON document; logs: one object per line)')
   .option('--concurrency <n>', 'how many steps may run at once (1-64)', '8')
   .showHelpAfterError('(run `wpdeploy --help` for usage)')
@@ -54,13 +54,16 @@ program
   .command('up')
   .description('create or update the stack so that it matches the config (safe to rerun)')
   .option('--cost', 'print the monthly cost estimate before starting (see `wpdeploy cost`)')
-  .action(async (_opts, cmd: Command) => (await import('./commands.js')).up(cmd.optsWithGlobals()));
+  .option('--plan <file>', 'apply exactly the plan saved by `plan -o <file>`; refused if the config, the state or the resources changed since')
+  .action(async (_opts, cmd: Command) => (await import('./up.js')).up(cmd.optsWithGlobals()));
 
 program
   .command('plan')
   .description('show what `up` would do, changing nothing')
   .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error')
-  .action(async (_opts, cmd: Command) => (await import('./commands.js')).plan(cmd.optsWithGlobals()));
+  .option('--all', 'list the unchanged steps too')
+  .option('-o, --output <file>', 'save the plan to this file, for `up --plan <file>`')
+  .action(async (_opts, cmd: Command) => (await import('./up.js')).plan(cmd.optsWithGlobals()));
 
 program
   .command('status')
@@ -74,6 +77,11 @@ program
   .description('remove the stack; its data (database snapshot, file system, secrets) is kept unless --purge')
   .option('--purge', 'also delete the data: no final snapshot, no recovery window (asks for confirmation; --yes in CI)')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).down(cmd.optsWithGlobals()));
+
+program
+  .command('outputs')
+  .description('print the stack\'s outputs (site URL, load balancer, database endpoint, cluster, service, log group); --json for scripts')
+  .action(async (_opts, cmd: Command) => (await import('./commands.js')).outputs(cmd.optsWithGlobals()));
 
 program
   .command('unlock')

@@ -17,7 +17,8 @@ import type { Actual, Inputs, Operation, Outputs, ResourceContext, ResourceKind,
 import { UNKNOWN, createDeps, deleteDeps } from '../resources/types.js';
 import type { Emit } from './events.js';
 import { WorkGraph, type RunResult } from './graph.js';
-import { decide, orphan, summarize, type PlanItem } from './planner.js';
+import { checkApproval, refusal, type Approval } from './approval.js';
+import { attributesOf, decide, orphan, summarize, type PlanItem } from './planner.js';
 import type { StateStore } from './state.js';
 
 export interface EngineOptions {
@@ -36,6 +37,8 @@ export interface EngineOptions {
   scale: number;
   /** `down --purge`: delete what `down` otherwise keeps (data), with no recovery window. */
   purge?: boolean;
+  /** What an `up` may do; unset: anything the config asks. */
+  approval?: Approval;
 }
 
 export interface StepReport extends PlanItem {
@@ -142,12 +145,16 @@ export class Engine {
     const defs = new Map(o.steps.map((s) => [s.id, s]));
     // A dry run changes nothing: it need not wait for the checks.
     this.gate = new Gate(opts.dryRun ? [] : o.steps.filter((s) => s.check).map((s) => s.id));
+    const orphans = Object.keys(o.store.steps).filter((id) => !defs.has(id));
+    if (!opts.dryRun && orphans.length > 0 && o.approval && !o.approval.destructive && !o.approval.planned) {
+      // Known before any call: refused before anything changes.
+      throw refusal('delete', orphans.join(', '), 'no longer in the config');
+    }
     const graph = new WorkGraph(o.steps.map((s) => ({ id: s.id, dependsOn: createDeps(s), weightMs: s.kind.timing?.createMs, first: s.check })));
     const result = await graph.run((id, release) => this.applyStep(defs.get(id)!, opts.dryRun, release), { concurrency: o.concurrency, signal: o.signal, stagger: true });
     this.reportSkipped(result);
     let combined = result;
     if (result.failed.length === 0 && !o.signal.aborted) {
-      const orphans = Object.keys(o.store.steps).filter((id) => !defs.has(id));
       if (orphans.length > 0) {
         const r = await this.removeSteps(orphans, opts.dryRun, 'orphan');
         combined = { done: [...result.done, ...r.done], failed: r.failed, skipped: r.skipped };
@@ -209,9 +216,11 @@ export class Engine {
         step: def.id, kind: kind.kind, recordedId: recorded?.id, actual,
         diff: actual ? kind.diff(desired, actual) : undefined, onReplace: kind.onReplace,
       });
+      if (item.op === 'create') item.attributes = attributesOf(desired);
+      if (!dryRun) checkApproval(this.o.approval, item);
       if (!dryRun && !def.check && (item.op !== 'same' || duplicates.length > 0) && !(await this.gate.passed)) return 'skipped';
       this.reports.set(def.id, { ...item, state: actual?.state, recordedId: recorded?.id });
-      o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op) });
+      o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op), ...(item.attributes ? { attributes: item.attributes } : {}) });
       if (dryRun) {
         if (actual) this.outputs.set(def.id, kind.outputs(actual));
         return;
@@ -356,6 +365,7 @@ export class Engine {
         }
         o.emit({ type: 'step-plan', step: id, kind: kind.kind, op: item.op, id: item.id, changes: [], reason: item.reason, expectedMs: actual ? kind.timing?.deleteMs : undefined });
         if (dryRun) return;
+        if (why === 'orphan') checkApproval(this.o.approval, item);
         if (actual) {
           await o.store.update((s) => {
             const prev = s.steps[id];

@@ -202,7 +202,7 @@ export const dnsRecordKind: ResourceKind<DnsRecordSpec, DnsRecordActual> = {
     const oursAlready = (existingOwner?.ResourceRecords ?? []).some((v) => v.Value === ownerValue(ctx.stack, ctx.step));
     if (existingOwner && !oursAlready) {
       throw new WpdeployError(`dns record ${name} ${desired.type} is claimed by another wpdeploy stack (${(existingOwner.ResourceRecords ?? []).map((v) => v.Value).join(', ')}).`, {
-        hint: 'Use another domain.name, or remove that stack first (`wpdeploy down` with its config).',
+        hint: 'Use another domain.name, or remove that stack first (wpdeploy down, run with that stack\'s own config and options).',
       });
     }
     const changes: Change[] = [

@@ -18,6 +18,7 @@ import type { DBInstance, DBSnapshot, ModifyDBInstanceMessage } from '@aws-sdk/c
 import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
+import { deleteAwsLogGroups, RDS_LOG_EXPORTS, rdsLogGroups } from './aws-created.js';
 import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ownedBy, rds, rdsTags } from './rds-common.js';
@@ -484,7 +485,13 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     if (actual.deletionProtection) {
       ctx.warn(`lifting the deletion protection of db instance ${id} to delete it${ctx.purge ? ', with no final snapshot (--purge)' : ', keeping a final snapshot'}.`);
       try {
-        await client.send(new RDS.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
+        // DeletionProtection takes effect at once whatever ApplyImmediately says ("The change occurs
+        // immediately. This setting ignores the apply immediately setting":
+        // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ModifyInstance.Settings.html), while
+        // ApplyImmediately:true would also apply every modification queued for the maintenance window
+        // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html): the
+        // instance would go `modifying` and refuse the delete for as long as they take.
+        await client.send(new RDS.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: false }));
       } catch (err) {
         if (isNotFound(err)) return;
         throw err;
@@ -519,6 +526,8 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     }
     await waitGone(ctx, id, snapshot ? `deleting after the final snapshot ${snapshot}` : 'deleting');
     ctx.gone?.(); // the subnet group and the security group may go; the snapshot's bookkeeping follows
+    // the log groups of its log exports: gone with the instance, which no longer writes them
+    await deleteAwsLogGroups(ctx, `db instance ${id}`, rdsLogGroups(id, [...new Set([...actual.logExports, ...RDS_LOG_EXPORTS])]));
     if (snapshot) {
       const s = await describeSnapshot(ctx, snapshot);
       if (s?.DBSnapshotArn) {

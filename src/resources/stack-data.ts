@@ -12,6 +12,7 @@
  * file system id and the access point id and ARN.
  */
 import type { Config } from '../config/schema.js';
+import { RDS_LOG_EXPORTS } from './aws-created.js';
 import { accessPointKind, WWW_DATA } from './efs-access-point.js';
 import { fileSystemKind } from './efs-file-system.js';
 import { mountTargetKind } from './efs-mount-target.js';
@@ -120,7 +121,7 @@ export function dataSteps(b: StepBuilder): void {
     subnetGroupName: i.get(DATA_STEPS.dbSubnetGroup, 'name'),
     securityGroupIds: [group(i, 'db')],
     secretArn: i.get(DATA_STEPS.dbSecret, 'arn'),
-    logExports: ['error', 'slowquery'],
+    logExports: [...RDS_LOG_EXPORTS],
     // Class, storage and Multi-AZ changes wait for the maintenance window (the plan says so).
     applyImmediately: config.database.applyImmediately,
     tags,

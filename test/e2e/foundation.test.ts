@@ -256,7 +256,7 @@ describe('--json', () => {
     const prefix: Record<string, string> = {
       EC2: 'ec2', RDS: 'rds', ECS: 'ecs', ElasticLoadBalancingV2: 'elasticloadbalancing', EFS: 'elasticfilesystem', SecretsManager: 'secretsmanager',
       IAM: 'iam', CloudWatchLogs: 'logs', S3: 's3', ACM: 'acm', Route53: 'route53', ApplicationAutoScaling: 'application-autoscaling', STS: 'sts',
-      ResourceGroupsTaggingAPI: 'tag',
+      ResourceGroupsTaggingAPI: 'tag', Backup: 'backup',
     };
     const ops = [r, down].flatMap((x) => Object.keys(x.stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1).calls.byOperation));
     expect(ops.length).toBeGreaterThan(10);

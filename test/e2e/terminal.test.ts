@@ -63,8 +63,11 @@ describe.each([
   const size = `${cols}x${rows}`;
   const term = (...args: string[]) => terminalRun([...args, '--stack', stack], { cwd, cols, rows, endpoint: proxy.url });
 
-  it('up ends with its summary and the Site: line on the screen', async () => {
-    const r = await term('up');
+  it('up, answered "yes", ends with its summary and the Site: line on the screen', async () => {
+    const t = runInTerminal(['up', '--stack', stack], { cwd, cols, rows, endpoint: proxy.url });
+    await t.waitFor('Apply? (yes/no)');
+    t.type('yes\r');
+    const r = await t.done;
     expect(r.code, r.history.join('\n')).toBe(0);
     const screen = r.screen.join('\n');
     expect(screen).toMatch(new RegExp(`Stack ${stack} is up to date after`));
@@ -107,6 +110,8 @@ describe.each([
     });
     try {
       const t = runInTerminal(['up', '--stack', stopped], { cwd, cols, rows, endpoint: proxy.url });
+      await t.waitFor('Apply? (yes/no)');
+      t.type('yes\r');
       await t.waitFor(/^\s*[1-9]\d* done|created/);
       t.type('\x03');
       const r = await t.done;

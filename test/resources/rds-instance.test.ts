@@ -3,6 +3,7 @@ import {
   DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient, RestoreDBInstanceFromDBSnapshotCommand, type DBInstance, type DBSnapshot,
 } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
@@ -15,9 +16,12 @@ import { awsError, context, newClients, tagsOf } from './data-context.js';
 
 const rds = mockClient(RDSClient);
 const sm = mockClient(SecretsManagerClient);
+const logs = mockClient(CloudWatchLogsClient);
 let aws: AwsClients;
 beforeEach(() => {
   rds.reset();
+  logs.reset();
+  logs.on(DeleteLogGroupCommand).resolves({});
   sm.reset();
   aws = newClients();
 });
@@ -252,13 +256,28 @@ describe('db instance delete', () => {
     rds.on(DescribeDBSnapshotsCommand).callsFake((input: { DBSnapshotIdentifier?: string }) => ({ DBSnapshots: [snapshot(input.DBSnapshotIdentifier!, '2026-01-01')] }));
     const ctx = context(aws, 'db');
     await dbInstanceKind.delete(ctx, actual);
-    expect(rds.commandCalls(ModifyDBInstanceCommand)[0]!.args[0].input).toEqual({ DBInstanceIdentifier: ID, DeletionProtection: false, ApplyImmediately: true });
+    expect(rds.commandCalls(ModifyDBInstanceCommand)[0]!.args[0].input).toEqual({ DBInstanceIdentifier: ID, DeletionProtection: false, ApplyImmediately: false });
     const del = rds.commandCalls(DeleteDBInstanceCommand)[0]!.args[0].input;
     expect(del.FinalDBSnapshotIdentifier).toMatch(/^blog-final-\d{14}$/);
     expect(del.SkipFinalSnapshot).toBeUndefined();
     expect(ctx.warn.mock.calls.join('\n')).toMatch(/lifting the deletion protection of db instance blog-db/);
     expect(ctx.warn.mock.calls.join('\n')).toMatch(/kept the final snapshot blog-final-/);
     expect(rds.commandCalls(AddTagsToResourceCommand)).toHaveLength(0); // CopyTagsToSnapshot tagged it
+    // the log groups RDS made for its log exports, once the instance is gone
+    const deleted = logs.commandCalls(DeleteLogGroupCommand);
+    expect(deleted.map((c) => c.args[0].input.logGroupName)).toEqual(['/aws/rds/instance/blog-db/error', '/aws/rds/instance/blog-db/slowquery']);
+    expect(deleted[0]!.calledAfter(rds.commandCalls(DescribeDBInstancesCommand).at(-1)!)).toBe(true);
+  });
+
+  it('lifting deletion protection leaves the modifications queued for the maintenance window queued (ApplyImmediately false, nothing else sent)', async () => {
+    rds.on(ModifyDBInstanceCommand).resolves({});
+    rds.on(DeleteDBInstanceCommand).resolves({});
+    rds.on(DescribeDBInstancesCommand).rejects(notFound());
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+    const queued: DbInstanceActual = { ...actual, pending: { instanceClass: 'db.t4g.large' } };
+    await dbInstanceKind.delete(context(aws, 'db', 'db', { purge: true }), queued);
+    const calls = rds.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([{ DBInstanceIdentifier: ID, DeletionProtection: false, ApplyImmediately: false }]);
   });
 
   it('down: a final snapshot without the stack tags (copy-tags turned off outside wpdeploy) gets them', async () => {

@@ -72,11 +72,13 @@ describe('keptMonthlyCost', () => {
     const cost = keptMonthlyCost([
       { kind: 'db-snapshot', id: 'blog-final-20260101000000', sizeGb: 20 },
       { kind: 'file-system', id: 'fs-1', sizeGb: 2 },
+      { kind: 'efs-backups', id: '3 recovery points of fs-1 in aws/efs/automatic-backup-vault', sizeGb: 4 },
       { kind: 'secret', id: 'arn:db' },
       { kind: 'secret', id: 'arn:salts' },
     ]);
-    expect(cost.items.map((i) => i.monthlyUsd)).toEqual([1.9, 0.7, 0.4, 0.4]);
-    expect(cost.totalUsd).toBe(3.4);
+    expect(cost.items.map((i) => i.monthlyUsd)).toEqual([1.9, 0.6, 0.2, 0.4, 0.4]);
+    expect(cost.totalUsd).toBe(3.5);
+    expect(cost.items[2]!.basis).toBe('4.00 GB x $0.05/GB of backup storage');
     expect(cost.items[0]!.basis).toBe('at most 20 GB x $0.095/GB');
     expect(cost.assumptions.join(' ')).toMatch(/us-east-1/);
   });

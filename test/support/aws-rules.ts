@@ -45,6 +45,7 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, RDSClient } from '@aws-sdk/client-rds';
+import { aftermath, type Aftermath, type AftermathOptions } from './aws-aftermath.js';
 import { startProxy, type AwsCall, type AwsProxy, type Interceptor, type Reply } from './aws-proxy.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -71,11 +72,19 @@ export interface LookupError {
 }
 
 export type OrderingRules = Interceptor & {
+  /** Calls refused that the CLI should not have made (a delete in a wrong order, say). */
   readonly refused: Refusal[];
+  /**
+   * Calls refused for what AWS still keeps a while after its owner's delete (lingering interfaces, a
+   * certificate still counted in use): no mistake of the CLI, which must wait them out.
+   */
+  readonly waited: Refusal[];
   readonly lookupErrors: LookupError[];
+  /** What AWS keeps after a call (lingering interfaces, pending RDS modifications): aws-aftermath.ts. */
+  readonly aftermath: Aftermath;
 };
 
-export interface RulesOptions {
+export interface RulesOptions extends AftermathOptions {
   /** The region to look in when the call does not carry one (default us-east-1). */
   region?: string;
 }
@@ -85,24 +94,37 @@ export const RULES_REQUEST_ID_PREFIX = '0rd3r1ng-';
 
 export function awsOrderingRules(motoEndpoint: string, options: RulesOptions = {}): OrderingRules {
   const refused: Refusal[] = [];
+  const waited: Refusal[] = [];
   const lookupErrors: LookupError[] = [];
   const clients = clientCache(motoEndpoint);
+  const after = aftermath({ live: (c, filters, ids) => liveInterfaces(c, filters, ids), groupIdByName }, options);
+  const refuse = (rule: string, protocol: Protocol, verdict: Refuse & { transient?: boolean }, call: AwsCall) => {
+    const requestId = RULES_REQUEST_ID_PREFIX + randomUUID().slice(RULES_REQUEST_ID_PREFIX.length);
+    (verdict.transient ? waited : refused).push({ rule, code: verdict.code, message: verdict.message, reason: verdict.reason, requestId, call });
+    return wire(protocol, verdict, requestId);
+  };
   const fn = async (call: AwsCall): Promise<Reply | undefined> => {
     const rule = RULES.find((r) => r.service === call.service && matches(r.operation, call.operation));
-    if (!rule) return undefined;
-    let verdict: Refuse | undefined;
+    const c = context(call, clients(regionOf(call, options)));
+    let step = 'aftermath';
     try {
-      verdict = await rule.check(context(call, clients(regionOf(call, options))));
+      const answer = await after.answer(c);
+      if (answer) return answer;
+      const kept = await after.refuse(c);
+      if (kept) return refuse(kept.rule, kept.protocol, kept, call);
+      if (rule) {
+        step = rule.name;
+        const verdict = await rule.check(c);
+        if (verdict) return refuse(rule.name, rule.protocol, verdict, call);
+      }
+      step = 'aftermath';
+      await after.observe(c);
     } catch (err) {
-      lookupErrors.push({ rule: rule.name, call, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-      return undefined;
+      lookupErrors.push({ rule: step, call, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
     }
-    if (!verdict) return undefined;
-    const requestId = RULES_REQUEST_ID_PREFIX + randomUUID().slice(RULES_REQUEST_ID_PREFIX.length);
-    refused.push({ rule: rule.name, code: verdict.code, message: verdict.message, reason: verdict.reason, requestId, call });
-    return wire(rule.protocol, verdict, requestId);
+    return undefined;
   };
-  return Object.assign(fn, { refused, lookupErrors });
+  return Object.assign(fn, { refused, waited, lookupErrors, aftermath: after });
 }
 
 /** A recording proxy in front of moto that refuses what AWS would refuse. */
@@ -119,7 +141,7 @@ export async function startStrictProxy(motoEndpoint: string, options: RulesOptio
 
 type Protocol = 'ec2' | 'query' | 'json' | 'rest-json';
 
-interface Refuse {
+export interface Refuse {
   code: string;
   message: string;
   reason: string;
@@ -345,9 +367,10 @@ async function natView(c: Ctx): Promise<{ freedInterfaces: Set<string> }> {
 }
 
 /** Network interfaces matching the filters, less those AWS would have deleted with their NAT gateway. */
-async function liveInterfaces(c: Ctx, filters: Filter[]): Promise<NetworkInterface[]> {
+async function liveInterfaces(c: Ctx, filters: Filter[], ids: string[] = []): Promise<NetworkInterface[]> {
+  const query = { Filters: filters.length ? filters : undefined, NetworkInterfaceIds: ids.length ? ids : undefined };
   const [enis, { freedInterfaces }] = await Promise.all([
-    all(paginateDescribeNetworkInterfaces({ client: c.aws.ec2 }, { Filters: filters }), (p) => p.NetworkInterfaces),
+    all(paginateDescribeNetworkInterfaces({ client: c.aws.ec2 }, query), (p) => p.NetworkInterfaces),
     natView(c),
   ]);
   return enis.filter((e) => !freedInterfaces.has(e.NetworkInterfaceId ?? ''));
@@ -443,7 +466,7 @@ function regionOf(call: AwsCall, options: RulesOptions): string {
   return call.region || options.region || 'us-east-1';
 }
 
-interface Ctx {
+export interface Ctx {
   call: AwsCall;
   aws: Clients;
   /** Query-protocol parameters (EC2, ELBv2, RDS, IAM). */

@@ -63,6 +63,7 @@ const ROUTES: Record<string, Array<[string, string, string]>> = {
     ['POST', '/2015-02-01/resource-tags/:ResourceId', 'TagResource'],
   ],
   backup: [
+    ['GET', '/resources/:ResourceArn/recovery-points', 'ListRecoveryPointsByResource'],
     ['GET', '/backup-vaults/:BackupVaultName/recovery-points', 'ListRecoveryPointsByBackupVault'],
     ['GET', '/backup-vaults/:BackupVaultName/recovery-points/:RecoveryPointArn', 'DescribeRecoveryPoint'],
     ['DELETE', '/backup-vaults/:BackupVaultName/recovery-points/:RecoveryPointArn', 'DeleteRecoveryPoint'],

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
+import type { Approval } from '../../src/engine/approval.js';
 import { Engine } from '../../src/engine/deployer.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { StateStore } from '../../src/engine/state.js';
@@ -64,9 +65,9 @@ async function engine(steps: StepDef[], concurrency = 4) {
   const store = await StateStore.open(dir, { stack: 'blog', region: 'us-east-1' });
   const events: EngineEvent[] = [];
   const kinds = new Map(steps.map((s) => [s.kind.kind, s.kind]));
-  const make = () => new Engine({
-    steps, kinds, store, aws: {} as AwsClients, stack: 'blog', region: 'us-east-1', account: '123456789012', userTags: {},
-    concurrency, emit: (e) => void events.push(e), signal: new AbortController().signal, scale: 1000,
+  const make = (approval?: Approval, only = steps) => new Engine({
+    steps: only, kinds, store, aws: {} as AwsClients, stack: 'blog', region: 'us-east-1', account: '123456789012', userTags: {},
+    concurrency, emit: (e) => void events.push(e), signal: new AbortController().signal, scale: 1000, approval,
   });
   return { make, events, store };
 }
@@ -194,5 +195,49 @@ describe('teardown on the delete edges', () => {
     await make().apply({ dryRun: false });
     expect(store.steps['subnet']!.dependsOn).toEqual(['vpc']);
     expect(store.steps['eip']!.dependsOn).toEqual(['igw']);
+  });
+});
+
+describe('approval: what an up may change', () => {
+  it('no terminal and no --yes: a step the config dropped is refused before anything is read or changed', async () => {
+    const w = newWorld();
+    const steps = [step('vpc', fakeKind(w, 'vpc')), step('old', fakeKind(w, 'old'))];
+    const { make, store } = await engine(steps);
+    await make().apply({ dryRun: false });
+    w.log.length = 0;
+    const now = [step('vpc', fakeKind(w, 'vpc')), step('new', fakeKind(w, 'new'))];
+    await expect(make({ destructive: false }, now).apply({ dryRun: false })).rejects.toThrow(/up would delete old \(no longer in the config\), and there is no terminal/);
+    expect(w.log).toEqual([]);
+    expect(Object.keys(store.steps).sort()).toEqual(['old', 'vpc']);
+    // (control) with --yes (no approval needed) it goes: new created, old deleted.
+    expect((await make(undefined, now).apply({ dryRun: false })).ok).toBe(true);
+    expect(w.log).toEqual(expect.arrayContaining(['create new', 'delete old']));
+  });
+
+  it('no terminal and no --yes: a replacement the kind would carry out is refused at its step, nothing deleted', async () => {
+    const w = newWorld();
+    const steps = [step('nat', fakeKind(w, 'nat', { replace: true }))];
+    w.live.set('nat', { id: 'nat-old' });
+    const { make } = await engine(steps);
+    const r = await make({ destructive: false }).apply({ dryRun: false });
+    expect(r.ok).toBe(false);
+    expect(String(r.failed[0]!.error)).toMatch(/up would replace nat \(nat-old\) \(the engine changes\)/);
+    expect(w.log).not.toContain('delete nat');
+    expect((await make({ destructive: true }).apply({ dryRun: false })).ok).toBe(true);
+    expect(w.log).toContain('delete nat');
+  });
+
+  it('an approved plan: a decision it did not make is refused (a resource deleted since it was shown)', async () => {
+    const w = newWorld();
+    const steps = [step('vpc', fakeKind(w, 'vpc')), step('subnet', fakeKind(w, 'subnet'), [{ step: 'vpc', why: 'in it' }])];
+    for (const s of steps) w.live.set(s.id, { id: `${s.id}-id` });
+    const { make } = await engine(steps);
+    const shown = await make().apply({ dryRun: true });
+    w.live.delete('subnet');
+    const planned = new Map(shown.items.map((i) => [i.step, i]));
+    const r = await make({ destructive: true, planned }).apply({ dryRun: false });
+    expect(r.ok).toBe(false);
+    expect(String(r.failed[0]!.error)).toContain('subnet changed since the plan: planned same subnet-id, now create');
+    expect(w.log).not.toContain('create subnet');
   });
 });
