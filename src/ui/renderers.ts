@@ -85,13 +85,16 @@ export function plainRenderer(out: NodeJS.WritableStream, dryRun = false): Rende
 
 interface Row {
   id: string;
-  status: 'waiting' | 'reading' | 'working' | 'done' | 'failed' | 'skipped';
+  /** `planned`: decided in a dry run (plan, status), nothing to wait for. */
+  status: 'waiting' | 'reading' | 'working' | 'planned' | 'done' | 'failed' | 'skipped';
   op?: Operation;
   text: string;
   startedAt?: number;
   expectedMs?: number;
   elapsedMs?: number;
 }
+
+const PLANNED: Record<Operation, string> = { create: '+', update: '~', replace: '±', delete: '-', same: '=' };
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -117,6 +120,7 @@ export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = f
         time = formatDuration(el) + (r.expectedMs ? st.dim(` / ~${formatDuration(r.expectedMs)}`) : '');
         break;
       }
+      case 'planned': mark = r.op === 'same' || !r.op ? st.dim('=') : st.yellow(PLANNED[r.op]); break;
       case 'done': mark = r.op === 'same' ? st.dim('✓') : st.green('✓'); time = r.elapsedMs !== undefined && r.op !== 'same' ? formatDuration(r.elapsedMs) : ''; break;
       case 'failed': mark = st.red('✗'); break;
       case 'skipped': mark = st.yellow('-'); break;
@@ -130,9 +134,9 @@ export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = f
     if (all.length <= room) return all.map(line);
     const count = (st2: Row['status']) => all.filter((r) => r.status === st2).length;
     const also = (n: number, what: string) => (n ? ` · ${n} ${what}` : '');
-    const summary = st.dim(`${count('done')} done · ${count('working') + count('reading')} running · ${count('waiting')} waiting${also(count('skipped'), 'skipped')}${also(count('failed'), 'failed')}`);
+    const summary = st.dim(`${count('done') + count('planned')} done · ${count('working') + count('reading')} running · ${count('waiting')} waiting${also(count('skipped'), 'skipped')}${also(count('failed'), 'failed')}`);
     const active = all.filter((r) => r.status === 'working' || r.status === 'reading' || r.status === 'failed' || r.status === 'skipped');
-    const changed = all.filter((r) => r.status === 'done' && r.op !== 'same');
+    const changed = all.filter((r) => (r.status === 'done' || r.status === 'planned') && r.op !== 'same');
     const pick = final ? [...changed, ...active] : [...active, ...changed.slice(-Math.max(0, room - 1 - active.length))];
     return [summary, ...pick.slice(0, room - 1).map(line)];
   };
@@ -187,7 +191,11 @@ export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = f
         case 'step-plan':
           if (!row) break;
           row.op = e.op;
-          if (dryRun || e.op === 'same') row.text = e.op === 'same' ? st.dim('unchanged') : `${e.op}: ${describeChanges(e)}`;
+          if (dryRun || e.op === 'same') {
+            row.text = e.op === 'same' ? st.dim('unchanged') : `${e.op}: ${describeChanges(e)}`;
+            // In a dry run the decision is the end of the step (no step-done follows).
+            if (dryRun) row.status = 'planned';
+          }
           else {
             row.status = 'working';
             row.startedAt = Date.now();

@@ -118,6 +118,22 @@ describe('live renderer (a terminal), read on the screen of a terminal emulator'
     }
   });
 
+  it('in a dry run (plan, status), a decided step is finished: no spinner is left in the final frame', async () => {
+    const out = capture();
+    Object.assign(out.stream, { columns: 100, rows: 30, isTTY: true });
+    const r = liveRenderer(out.stream as unknown as NodeJS.WriteStream, false, true);
+    r.onEvent(EVENTS[0]!);
+    for (const step of ['vpc', 'subnet-public-a', 'nat-a', 'db']) {
+      r.onEvent({ type: 'step-start', time: at(1), step, kind: 'k', phase: 'read' });
+      r.onEvent({ type: 'step-plan', time: at(1), step, kind: 'k', op: step === 'db' ? 'create' : 'same', changes: [], reason: 'does not exist yet' });
+    }
+    r.close();
+    const screen = await screenOf(out.text(), 100, 30);
+    expect(screen.join('\n')).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|reading|running/);
+    expect(screen.find((l) => l.includes(' db '))).toMatch(/^\s*\+ db +create: does not exist yet/);
+    expect(screen.find((l) => l.includes(' vpc '))).toMatch(/^= vpc +unchanged/);
+  });
+
   it('wraps a warning at the terminal width instead of cutting it', async () => {
     const { out, r } = live(40, 30);
     r.onEvent(EVENTS[0]!);
