@@ -10,6 +10,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { certificateKind, certificateValidationKind } from './certificate.js';
+import { dbTlsMode, mysqlClientFlags } from './db-tls.js';
 import { dnsRecordKind } from './dns-record.js';
 import { ecsClusterKind } from './ecs-cluster.js';
 import { ecsServiceKind, serviceResourceId } from './ecs-service.js';
@@ -26,6 +27,7 @@ import { createDep, dep, deleteDep, type StepBuilder } from './step-builder.js';
 import { targetGroupKind, type HealthCheck } from './target-group.js';
 import { taskDefinitionKind, type TaskDefinitionSpec } from './task-definition.js';
 import type { Dependency, Inputs, Outputs, ResourceKind } from './types.js';
+import { wordpressStart } from './wordpress-start.js';
 
 export const APP_KINDS: ResourceKind[] = [
   hostedZoneKind, dnsRecordKind, certificateKind, certificateValidationKind, logGroupKind, iamRoleKind, ecsClusterKind, taskDefinitionKind,
@@ -106,7 +108,7 @@ export function ecrRepositoryArn(image: string): string | undefined {
 /**
  * The execution role's permissions (what ECS needs to start the task): write to the stack's log
  * group, read exactly the stack's two secrets, and pull the image from ECR when it comes from there
- * (an image from Docker Hub, such as the default `wordpress`, needs no permission).
+ * (a public image, such as the default from ECR Public or one from Docker Hub, needs no permission).
  */
 export function executionRolePolicy(opts: { logGroupArn: string; secretArns: string[]; image: string }): PolicyDocument {
   const statements: PolicyStatement[] = [
@@ -143,6 +145,8 @@ interface DataInputs {
   dbSecretArn?: string;
   saltsSecretArn?: string;
   dbHost?: string;
+  /** WordPress reaches the database through the RDS Proxy (not the instance). */
+  dbViaProxy?: boolean;
   dbName?: string;
   efs?: { fileSystemId: string; fileSystemArn: string; accessPointId: string; accessPointArn: string };
 }
@@ -154,6 +158,7 @@ function dataInputs(b: StepBuilder, i: Inputs): DataInputs {
   if (b.has('db')) {
     const proxy = b.config.database.proxy && b.has('db-proxy');
     out.dbHost = `${proxy ? i.get('db-proxy', 'endpoint') : i.get('db', 'endpoint')}:${i.get('db', 'port')}`;
+    out.dbViaProxy = proxy;
     out.dbName = i.get('db', 'dbName');
   }
   if (b.has('efs') && b.has('efs-ap')) {
@@ -168,7 +173,11 @@ function dataInputs(b: StepBuilder, i: Inputs): DataInputs {
 /** The WordPress container's settings and secrets (secrets as `valueFrom` only: `<secret ARN>:<json key>::`). */
 export function wordpressEnvironment(config: Config, d: DataInputs): { environment: Record<string, string>; secrets: Record<string, string> } {
   const environment: Record<string, string> = { WORDPRESS_CONFIG_EXTRA: wordpressConfigExtra(config.domain?.name) };
-  if (d.dbHost) environment.WORDPRESS_DB_HOST = d.dbHost;
+  if (d.dbHost) {
+    environment.WORDPRESS_DB_HOST = d.dbHost;
+    // TLS to the database, always (db-tls.ts says why verified only through the proxy).
+    environment.WORDPRESS_CONFIG_EXTRA += `\n${mysqlClientFlags(dbTlsMode(!!d.dbViaProxy))}`;
+  }
   if (d.dbName) environment.WORDPRESS_DB_NAME = d.dbName;
   const secrets: Record<string, string> = {};
   if (d.dbSecretArn) {
@@ -265,6 +274,8 @@ export function appSteps(b: StepBuilder): void {
         // read-only root file system stops Apache from starting.
         readonlyRootFilesystem: false,
         mounts: d.efs ? [{ volume: 'wordpress', path: WORDPRESS_ROOT }] : [],
+        // Several tasks starting on an empty file system install WordPress one at a time (wordpress-start.ts).
+        ...wordpressStart(config.wordpress.image, WORDPRESS_ROOT, !!d.efs),
       },
       // Without the data tier's file system the task runs from the image alone (content is not kept).
       volumes: d.efs ? [{ name: 'wordpress', fileSystemId: d.efs.fileSystemId, accessPointId: d.efs.accessPointId }] : [],

@@ -28,12 +28,29 @@ const ANY = '0.0.0.0/0';
 const EPHEMERAL = { fromPort: 1024, toPort: 65535 };
 
 /**
+ * WordPress calls itself by the site's address: wp-cron's spawn request on page loads, and the
+ * loopback requests of Site Health and the plugin and theme editors. That address resolves to the
+ * load balancer's public addresses, so the request leaves through the NAT gateway and comes back in
+ * through the internet gateway. With a domain it is https (443, which the tasks may send anyway);
+ * without one it is http://<load balancer>, port 80, so only then do the tasks' security group and
+ * network ACL let 80 out to the internet. Without it scheduled posts and cron never run.
+ *
+ * Chosen over a scheduled task that runs wp-cron with DISABLE_WP_CRON (EventBridge Scheduler or an
+ * ECS scheduled task): that fixes cron only, not the loopback requests, and adds a schedule, a role
+ * allowed to run the task and pass both task roles, and their permissions; port 80 out opens no
+ * more than 443 out already does. The path is tested end to end over what the emulator holds
+ * (test/support/reachability.ts).
+ */
+export const tasksCallSiteOverHttp = (config: { domain?: unknown }) => !config.domain;
+
+/**
  * Network ACL rules per tier: explicit and numbered. Return traffic from the internet needs the
  * ephemeral ports: the NAT gateways and the ALB use 1024-65535 (split around 3389, so nothing opens
  * 22 or 3389 to the world, FSBP EC2.21); the tasks are Linux, whose ephemeral ports start at 32768,
- * so the app tier admits the internet only there (not on 2049 or 3306 either).
+ * so the app tier admits the internet only there (not on 2049 or 3306 either). `httpOut`: the app
+ * tier may send 80 to the internet (tasksCallSiteOverHttp).
  */
-export function aclRules(tier: SubnetTier, vpcCidr: string, proxy = false): AclRule[] {
+export function aclRules(tier: SubnetTier, vpcCidr: string, proxy = false, httpOut = false): AclRule[] {
   const rule = (ruleNumber: number, egress: boolean, cidr: string, fromPort: number, toPort = fromPort): AclRule =>
     ({ ruleNumber, egress, protocol: TCP, cidr, fromPort, toPort, action: 'allow' });
   const ephemeralFromWorld = (n: number) => [rule(n, false, ANY, 1024, 3388), rule(n + 5, false, ANY, 3390, 65535)];
@@ -47,6 +64,7 @@ export function aclRules(tier: SubnetTier, vpcCidr: string, proxy = false): AclR
       return [
         rule(100, false, vpcCidr, 80), rule(110, false, vpcCidr, 2049), rule(120, false, ANY, 32768, 65535),
         rule(100, true, ANY, 443), rule(110, true, vpcCidr, 3306), rule(120, true, vpcCidr, 2049), rule(130, true, vpcCidr, EPHEMERAL.fromPort, EPHEMERAL.toPort),
+        ...(httpOut ? [rule(140, true, ANY, 80)] : []),
       ];
     case 'data': // RDS: MySQL from inside the VPC, answers back into it; no internet either way
       return [
@@ -111,7 +129,7 @@ export function networkSteps(b: StepBuilder): void {
 
   for (const tier of ['public', 'app', 'data'] as const) {
     add(`nacl-${tier}`, tier, networkAclKind, [inVpc, ...tierSubnets(tier).map((s) => dep(s, 'associated with it; its subnets move back to the default ACL before they go'))],
-      (i, tags) => ({ vpcId: vpcId(i), rules: aclRules(tier, config.network.cidr, config.database.proxy), subnetIds: tierSubnets(tier).map((s) => i.get(s, 'subnetId')), tags }));
+      (i, tags) => ({ vpcId: vpcId(i), rules: aclRules(tier, config.network.cidr, config.database.proxy, tasksCallSiteOverHttp(config)), subnetIds: tierSubnets(tier).map((s) => i.get(s, 'subnetId')), tags }));
   }
 
   const groups = {
@@ -145,6 +163,7 @@ export function networkSteps(b: StepBuilder): void {
     ingress: [tcp(80, { sourceGroupId: g(i, 'alb') }, 'HTTP from the load balancer')],
     egress: [
       tcp(443, { cidr: ANY }, 'HTTPS out: image pulls, AWS APIs, WordPress updates'),
+      ...(tasksCallSiteOverHttp(config) ? [tcp(80, { cidr: ANY }, 'HTTP out: WordPress calls itself at http://<load balancer> (wp-cron, Site Health)')] : []),
       tcp(3306, { sourceGroupId: mysqlPeer(i) }, viaProxy ? 'MySQL to the RDS Proxy' : 'MySQL to the database'),
       tcp(2049, { sourceGroupId: g(i, 'efs') }, 'NFS to the file system'),
     ],

@@ -31,6 +31,9 @@ export interface ContainerSpec {
   /** Documented where it is set: FSBP ECS.5 wants true where the application allows. */
   readonlyRootFilesystem: boolean;
   mounts: Array<{ volume: string; path: string }>;
+  /** Overrides of the image's ENTRYPOINT and CMD; empty (or absent) keeps the image's. */
+  entryPoint?: string[];
+  command?: string[];
 }
 
 export interface EfsVolumeSpec {
@@ -93,6 +96,9 @@ export function renderTaskDefinition(spec: TaskDefinitionSpec): Omit<RegisterTas
       secrets: byName(c.secrets).map((name) => ({ name, valueFrom: c.secrets[name]! })),
       mountPoints: c.mounts.map((m) => ({ sourceVolume: m.volume, containerPath: m.path, readOnly: false })),
       readonlyRootFilesystem: c.readonlyRootFilesystem,
+      // Always rendered, so that dropping an override (empty) is a change from the revision that had one.
+      entryPoint: c.entryPoint ?? [],
+      command: c.command ?? [],
       logConfiguration: {
         logDriver: 'awslogs',
         options: { 'awslogs-group': c.log.group, 'awslogs-region': c.log.region, 'awslogs-stream-prefix': c.log.streamPrefix },
@@ -115,6 +121,9 @@ const ID_KEYS: Record<string, string> = {
   containerDefinitions: 'name', environment: 'name', secrets: 'name', volumes: 'name', mountPoints: 'containerPath', portMappings: 'containerPort',
 };
 
+/** String lists whose order matters (argv): compared as they are. */
+const ORDERED = new Set(['entryPoint', 'command']);
+
 /**
  * A definition as `path -> value` leaves: keyed lists become `path[id]` entries plus `path[]` (the
  * sorted ids, so an added or removed entry shows), plain string lists are sorted.
@@ -127,7 +136,7 @@ export function flattenDefinition(v: unknown, path = '', out = new Map<string, u
       out.set(`${path}[]`, items.map((x) => String(x[idKey])).sort());
       for (const x of items) flattenDefinition(x, `${path}[${String(x[idKey])}]`, out);
     } else {
-      out.set(path, v.every((x) => typeof x === 'string') ? [...(v as string[])].sort() : v);
+      out.set(path, v.every((x) => typeof x === 'string') && !ORDERED.has(key ?? '') ? [...(v as string[])].sort() : v);
     }
     return out;
   }

@@ -6,7 +6,7 @@
  * can read the structure back. Pure: returns a string.
  */
 import type { SubnetTier } from '../config/cidr.js';
-import { drawnStepIds, engineLabel, shortId, type DiagramAz, type DiagramModel } from './diagram.js';
+import { drawnStepIds, engineLabel, imageSourceLabel, shortId, type DiagramAz, type DiagramModel } from './diagram.js';
 import { cutLines } from './style.js';
 
 const FONT = "Helvetica, Arial, 'DejaVu Sans', sans-serif";
@@ -371,8 +371,11 @@ export function diagramSvg(m: DiagramModel, opts: { source?: string } = {}): str
   let registry = side.at.ecr;
   if (m.imageSource !== 'ECR') {
     const x = L.spine + 110;
-    registry = { x, y: 14, w: Math.min(280, width - 20 - x), h: 64 };
-    out.push(box('image', x, 14, registry.w, 64, '#1d63ed', m.imageSource === 'Docker Hub' ? 'Docker Hub' : 'Image registry', [m.image, 'pulled through the NAT gateways'], { attrs: 'data-side="true"' }));
+    const w = Math.min(280, width - 20 - x);
+    // The image reference whole, on more lines when long (cut after a `/` or `:`).
+    const lines = [...cutLines(m.image, Math.floor((w - 12) / textWidth('x', 10.5)), '/:'), 'pulled through the NAT gateways'];
+    registry = { x, y: 14, w, h: 36 + 14 * lines.length };
+    out.push(box('image', x, 14, w, registry.h, '#1d63ed', imageSourceLabel(m.imageSource), lines, { attrs: 'data-side="true"' }));
   }
 
   // Region and VPC.

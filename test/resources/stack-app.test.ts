@@ -31,7 +31,7 @@ describe('appSteps', () => {
 
   it('with a domain, the hosted zone is a check (nothing is changed before it passes), and only the records need the zone', () => {
     const steps = buildSteps(withDomain, ctx);
-    expect(steps.filter((s) => s.check).map((s) => s.id)).toEqual(['hosted-zone']);
+    expect(byId(steps).get('hosted-zone')!.check).toBe(true);
     expect(byId(steps).get('hosted-zone')!.dependsOn).toEqual([]);
     const onZone = steps.filter((s) => s.dependsOn.some((d) => d.step === 'hosted-zone'));
     expect(onZone.map((s) => s.id).sort()).toEqual(['alias-record', 'certificate-dns']);
@@ -152,6 +152,8 @@ describe('the task roles', () => {
     const image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/wordpress:6';
     expect(ecrRepositoryArn(image)).toBe('arn:aws:ecr:eu-west-1:123456789012:repository/team/wordpress');
     expect(ecrRepositoryArn('wordpress:6-php8.3-apache')).toBeUndefined();
+    // ECR Public (the default image) is pulled anonymously: no ECR permission on the execution role.
+    expect(ecrRepositoryArn('public.ecr.aws/docker/library/wordpress:6-php8.3-apache')).toBeUndefined();
     const doc = executionRolePolicy({ logGroupArn: 'lg', secretArns: [], image });
     expect(doc.Statement.map((s) => s.Sid)).toEqual(['WriteTaskLogs', 'EcrLogin', 'PullImage']);
     expect(() => assertNoWildcardActions(doc)).not.toThrow();

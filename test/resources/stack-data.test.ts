@@ -17,7 +17,7 @@ const byId = (steps: StepDef[], id: string) => steps.find((s) => s.id === id)!;
 describe('data tier steps', () => {
   it('without the proxy', () => {
     expect(build().map((s) => s.id)).toEqual([
-      'db-secret', 'wp-salts-secret', 'db-subnet-group', 'db', 'db-secret-endpoint', 'efs', 'efs-mount-a', 'efs-mount-b', 'efs-ap',
+      'db-secret', 'wp-salts-secret', 'db-subnet-group', 'db-engine-version', 'db-params', 'db', 'db-secret-endpoint', 'efs', 'efs-mount-a', 'efs-mount-b', 'efs-ap',
     ]);
   });
 
@@ -37,13 +37,24 @@ describe('data tier steps', () => {
   it('the instance follows the config and reads its dependencies', () => {
     const steps = build({ database: { engine: 'mariadb', engineVersion: '10.11', instanceClass: 'db.t4g.small', storageGb: 50, multiAz: false, backupRetentionDays: 14 } });
     const db = byId(steps, 'db');
-    expect(db.dependsOn.map((d) => d.step)).toEqual(['db-subnet-group', 'sg-db', 'db-secret']);
+    expect(db.dependsOn.map((d) => d.step)).toEqual(['db-params', 'db-subnet-group', 'sg-db', 'db-secret']);
     expect(db.desired(inputs)).toMatchObject({
       identifier: 'blog-db', engine: 'mariadb', engineVersion: '10.11', instanceClass: 'db.t4g.small', storageGb: 50, multiAz: false,
       backupRetentionDays: 14, deletionProtection: true, dbName: 'wordpress', subnetGroupName: 'db-subnet-group.name', securityGroupIds: ['sg-db.groupId'],
       secretArn: 'db-secret.arn', logExports: ['error', 'slowquery'], applyImmediately: false,
       tags: { 'wpdeploy:stack': 'blog', 'wpdeploy:step': 'db', Name: 'blog-db' },
+      parameterGroupName: 'db-params.name', engineLifecycleSupport: undefined, // MariaDB: AWS takes no EngineLifecycleSupport
     });
+    expect(byId(steps, 'db-params').desired(inputs)).toMatchObject({ name: 'blog-db-mariadb10-11', family: 'mariadb10.11', parameters: { require_secure_transport: '1' } });
+  });
+
+  it('MySQL: the instance is created with Extended Support disabled unless the config opts in; a check step asks AWS for the calendar first', () => {
+    const steps = build();
+    expect(byId(steps, 'db').desired(inputs)).toMatchObject({ engine: 'mysql', engineVersion: '8.4', engineLifecycleSupport: 'open-source-rds-extended-support-disabled' });
+    expect(byId(build({ database: { engineVersion: '8.0', extendedSupport: true } }), 'db').desired(inputs)).toMatchObject({ engineLifecycleSupport: 'open-source-rds-extended-support' });
+    const check = byId(steps, 'db-engine-version');
+    expect(check.check).toBe(true);
+    expect(check.desired(inputs)).toEqual({ engine: 'mysql', engineVersion: '8.4', extendedSupport: false, instanceIdentifier: 'blog-db' });
   });
 
   it('the subnet group holds the data subnets; the mount targets the app subnets, behind sg-efs', () => {

@@ -6,6 +6,7 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ecsShim } from './ecs-shim.js';
+import { rdsShim } from './rds-shim.js';
 
 export interface AwsCall {
   service: string;
@@ -68,6 +69,8 @@ export async function startProxy(target: string): Promise<AwsProxy> {
   const upstream = new URL(target);
   // moto drops some ECS service settings: the shim answers as AWS would (see ecs-shim.ts).
   const shim = ecsShim(target);
+  // moto lacks DescribeDBMajorEngineVersions and EngineLifecycleSupport: answered as AWS would (rds-shim.ts).
+  const rds = rdsShim(target);
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -77,7 +80,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
       const call: AwsCall = { ...classify(req.method ?? 'GET', req.url ?? '/', req.headers, body), body, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers };
       calls.push(call);
       try {
-        const reply = (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined);
+        const reply = (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined) ?? (await rds(call));
         if (reply) {
           call.response = reply;
           res.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers });

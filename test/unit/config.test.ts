@@ -41,7 +41,8 @@ describe('defaults', () => {
     network: { cidr: '10.20.0.0/16', azCount: 2, natGateways: 'perAz', flowLogs: true },
     database: {
       engine: 'mysql',
-      engineVersion: '8.0',
+      engineVersion: '8.4',
+      extendedSupport: false,
       instanceClass: 'db.t4g.micro',
       storageGb: 20,
       multiAz: true,
@@ -50,7 +51,7 @@ describe('defaults', () => {
       applyImmediately: false,
       proxy: false,
     },
-    wordpress: { image: 'wordpress:6-php8.3-apache', cpu: 512, memory: 1024, desiredCount: 2 },
+    wordpress: { image: 'public.ecr.aws/docker/library/wordpress:6-php8.3-apache', cpu: 512, memory: 1024, desiredCount: 2 },
     scaling: { min: 2, max: 6, cpuTarget: 60, requestsPerTarget: 500 },
     logs: { retentionDays: 30 },
   };

@@ -160,6 +160,8 @@ describe('SVG, as a person reads it', () => {
     const texts = Array.from(s3.getElementsByTagName('text')).map((t) => t.textContent ?? '');
     expect(texts.join('')).toContain(bucket);
     expect(texts.join('')).not.toContain('…');
+    // The default image reference (a long ECR Public path) is shown whole too.
+    expect(svg).not.toContain('…');
     // Every line fits the box (monospace 10 px is at most 6.1 px a character).
     const width = num(firstRect(s3), 'width');
     for (const t of texts) expect(t.length * 6.1, t).toBeLessThanOrEqual(width - 12);

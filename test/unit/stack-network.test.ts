@@ -226,7 +226,7 @@ describe('network ACL rules', () => {
     const { byId, vpcCidr } = build(raw);
     for (const tier of ['public', 'app', 'data'] as const) {
       const acl = desiredOf<NetworkAclSpec>(byId, `nacl-${tier}`);
-      expect(acl.rules).toEqual(aclRules(tier, vpcCidr));
+      expect(acl.rules).toEqual(aclRules(tier, vpcCidr, false, true)); // no domain: the tasks call the site over HTTP
       expect(acl.subnetIds).toEqual([`subnet-${tier}-a.subnetId`, `subnet-${tier}-b.subnetId`]);
     }
     expect(aclRules('data', vpcCidr).every((r) => r.cidr === vpcCidr)).toBe(true);
@@ -250,11 +250,22 @@ describe('security groups', () => {
     expect(brief(rulesOf('alb').ingress)).toEqual(['tcp 443-443 0.0.0.0/0', 'tcp 80-80 0.0.0.0/0']);
     expect(brief(rulesOf('alb').egress)).toEqual(['tcp 80-80 sg-app.groupId']);
     expect(brief(rulesOf('app').ingress)).toEqual(['tcp 80-80 sg-alb.groupId']);
-    expect(brief(rulesOf('app').egress)).toEqual(['tcp 2049-2049 sg-efs.groupId', 'tcp 3306-3306 sg-db.groupId', 'tcp 443-443 0.0.0.0/0']);
+    expect(brief(rulesOf('app').egress)).toEqual(['tcp 2049-2049 sg-efs.groupId', 'tcp 3306-3306 sg-db.groupId', 'tcp 443-443 0.0.0.0/0', 'tcp 80-80 0.0.0.0/0']);
     expect(brief(rulesOf('db').ingress)).toEqual(['tcp 3306-3306 sg-app.groupId']);
     expect(brief(rulesOf('efs').ingress)).toEqual(['tcp 2049-2049 sg-app.groupId']);
     expect(rulesOf('db').egress).toEqual([]);
     expect(rulesOf('efs').egress).toEqual([]);
+  });
+
+  it('the tasks send 80 to the internet only without a domain (WordPress calls itself at http://<load balancer>); with one, 443 suffices', () => {
+    const httpOut = (raw: Record<string, unknown>) => {
+      const b = build(raw).byId;
+      const sg = desiredOf<SecurityGroupRulesSpec>(b, 'sg-app-rules').egress.filter((r) => r.fromPort <= 80 && 80 <= r.toPort).map((r) => r.cidr);
+      const acl = desiredOf<NetworkAclSpec>(b, 'nacl-app').rules.filter((r) => r.egress && (r.fromPort ?? 0) <= 80 && 80 <= (r.toPort ?? 65535)).map((r) => r.cidr);
+      return { sg, acl };
+    };
+    expect(httpOut({})).toEqual({ sg: [ANY], acl: [ANY] });
+    expect(httpOut({ domain: { name: 'www.example.com', hostedZone: 'example.com' } })).toEqual({ sg: [], acl: [] });
   });
 
   it('a rules step depends on every group its rules reference', () => {
