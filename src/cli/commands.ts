@@ -13,9 +13,9 @@ import { jsonRenderer, liveRenderer, plainRenderer, quietRenderer, type Renderer
 import { outputsText, statusDocument, statusTable, summaryText } from '../ui/report.js';
 import { commandLine, withTarget, type Target } from './command-line.js';
 import { reportError } from './report-error.js';
-import { colorEnabled, makeStyle } from '../ui/style.js';
+import { colorEnabled, makeStyle, wrapText } from '../ui/style.js';
 
-export type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean; cost?: boolean };
+export type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean; cost?: boolean; wide?: boolean };
 
 export const useColor = (o: Opts) => o.color !== false && colorEnabled(process.stdout);
 const isLive = (o: Opts) => !o.json && !!process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
@@ -121,8 +121,11 @@ export async function status(o: Opts): Promise<void> {
     const h = health(s, result);
     if (o.json) process.stdout.write(JSON.stringify({ ...statusDocument(meta, result), health: h }, null, 2) + '\n');
     else {
+      // In a terminal the table fits its width (`--wide`: every column, in full); piped, it is whole.
+      const width = process.stdout.isTTY && !o.wide ? process.stdout.columns : undefined;
+      const fit = (text: string) => (width ? text.split('\n').flatMap((l) => wrapText(l, width - 1, ' '.repeat(13))).join('\n') : text);
       process.stdout.write(`Stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
-      process.stdout.write(statusTable(result) + '\n\n' + healthText(h) + '\n');
+      process.stdout.write(statusTable(result, { width: width && width - 1, wide: o.wide }) + '\n\n' + fit(healthText(h, s)) + '\n');
     }
     if (!result.ok) return finalCode(result);
     return o.check && (hasChanges(result.items) || unhealthy(h)) ? EXIT.failure : EXIT.ok;
@@ -187,6 +190,11 @@ export async function down(o: Opts): Promise<void> {
   });
 }
 
+/** Against an emulator (--local, --endpoint-url) the site's address is only a name: nothing runs behind it. */
+export function simulated(s: Session): string {
+  return s.endpoint ? ' (simulated: the emulator runs no containers, so nothing answers at this address)' : '';
+}
+
 /** `wpdeploy outputs`: the stack's outputs from state (and AWS, for what state lacks). */
 export async function outputs(o: Opts): Promise<void> {
   await withSession('outputs', o, true, false, async (s) => {
@@ -198,9 +206,9 @@ export async function outputs(o: Opts): Promise<void> {
   }, quietRenderer(process.stderr));
 }
 
-function healthText(h: Health): string {
+function healthText(h: Health, s: Session): string {
   return [
-    `Site:        ${h.url ?? 'not deployed'}${h.url && !h.encrypted ? ' (plain HTTP: no domain configured)' : ''}`,
+    `Site:        ${h.url ?? 'not deployed'}${h.url && !h.encrypted ? ' (plain HTTP: no domain configured)' : ''}${h.url ? simulated(s) : ''}`,
     `Service:     ${h.service ? `${h.service.running}/${h.service.desired} tasks running` : 'not deployed'}`,
     `Targets:     ${h.targets ?? 'none'}`,
     `Database:    ${h.database ?? 'not deployed'}`,

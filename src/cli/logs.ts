@@ -32,9 +32,16 @@ export async function logs(o: Opts): Promise<void> {
   let session: Session | undefined;
   try {
     session = await openSession('logs', o, emit, abort.signal, { lock: false, steps: false });
+    let lines = 0;
     await readLogs(session, { sinceMs, follow: !!o.follow }, (line) => {
+      lines++;
       process.stdout.write((o.json ? JSON.stringify(line) : formatLogLine(line)) + '\n');
     });
+    // On stderr: stdout holds only log lines, for pipes.
+    if (!lines && !o.json) {
+      const where = session.endpoint ? ' (the emulator runs no containers, so none write any)' : '';
+      process.stderr.write(`no log lines ${o.follow ? 'came' : `in the last ${o.since ?? DEFAULT_SINCE}`}${where}.\n`);
+    }
     process.exitCode = EXIT.ok;
   } catch (err) {
     process.exitCode = reportError(err, o.json, (text) => withTarget(text, o));

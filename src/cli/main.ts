@@ -6,8 +6,23 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../errors.js';
 import { VERSION } from '../version.js';
 
+/** Words from other tools, and what wpdeploy calls them: commander's own guess goes by spelling only. */
+const OTHER_NAMES: Record<string, string> = { deploy: 'up', apply: 'up', destroy: 'down' };
+
+/** Adds "did you mean" to commander's error for a command or option that wpdeploy names otherwise. */
+function withSuggestion(message: string): string {
+  if (/Did you mean/.test(message)) return message;
+  const command = /unknown command '([^']+)'/.exec(message)?.[1];
+  if (command && OTHER_NAMES[command]) return `${message}(Did you mean ${OTHER_NAMES[command]}?)\n`;
+  if (/unknown option '--dry-run'/.test(message)) return `${message}(Did you mean \`wpdeploy plan\`? It shows what \`up\` would do, changing nothing.)\n`;
+  return message;
+}
+
 const program = new Command('wpdeploy');
 program
+  // Set before the commands, which inherit them: each command's help lists the global options too.
+  .configureHelp({ showGlobalOptions: true })
+  .configureOutput({ outputError: (message, write) => write(withSuggestion(message)) })
   .description('Deploy a highly available WordPress on AWS (ECS Fargate, ALB, RDS Multi-AZ, EFS) with one command, and remove it with another.')
   .version(VERSION, '-V, --version')
   .option('--stack <name>', 'stack name (default: the config\'s stack, else "wordpress")')
@@ -54,6 +69,7 @@ program
   .command('status')
   .description('show every resource of the stack with its live state and drift')
   .option('--check', 'exit 1 when a resource is missing or drifted (for CI and monitoring)')
+  .option('--wide', 'every column (KIND too) and full ids, however wide the terminal')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).status(cmd.optsWithGlobals()));
 
 program

@@ -17,7 +17,7 @@ import { quietRenderer } from '../ui/renderers.js';
 import { costChangeText, planText } from '../ui/report.js';
 import { makeStyle } from '../ui/style.js';
 import { shellQuote } from './command-line.js';
-import { ask, canAsk, finalCode, out, printCostBrief, printSummary, renderer, report, useColor, withSession, type Opts } from './commands.js';
+import { ask, canAsk, finalCode, out, printCostBrief, printSummary, renderer, report, simulated, useColor, withSession, type Opts } from './commands.js';
 
 type PlanOpts = Opts & { all?: boolean; output?: string };
 type UpOpts = Opts & { plan?: string };
@@ -96,7 +96,7 @@ async function approveAsked(o: UpOpts, s: Session, started: number): Promise<{ a
 
 function printSite(o: Opts, s: Session, result: EngineResult): void {
   const h = health(s, result);
-  if (h.url) out(o, `Site: ${h.url}\n`);
+  if (h.url) out(o, `Site: ${h.url}${simulated(s)}\n`);
   if (!h.encrypted) out(o, 'Warning: no domain is configured, so the site is served over plain HTTP and its traffic is unencrypted. Set `domain` in the config to serve HTTPS.\n');
 }
 

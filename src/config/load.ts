@@ -54,6 +54,7 @@ const ENGINE_VERSIONS: Record<string, string[]> = Object.fromEntries(Object.entr
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
+  checkRegionFlag(opts.region);
   let raw: unknown = {};
   let source = 'the configuration (defaults and flags; no config file)';
   const path = opts.file ? resolve(cwd, opts.file) : resolve(cwd, DEFAULT_CONFIG_FILE);
@@ -69,7 +70,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
         source,
         doc.errors.map((e) => ({
           path: '',
-          message: `YAML syntax error at ${(({ line, col }) => `line ${line}, column ${col}`)(lineCounter.linePos(e.pos[0]))}: ${e.message.split('\n')[0]}`,
+          message: `YAML syntax error at ${(({ line, col }) => `line ${line}, column ${col}`)(lineCounter.linePos(e.pos[0]))}: ${sentence(e.message.split('\n')[0]!)}`,
           fix: 'Fix the YAML syntax (indentation, quotes, colons).',
         })),
       );
@@ -77,6 +78,19 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     raw = doc.toJS() ?? {};
   }
   return { config: validateConfig(raw, source, { ...opts, env }), source };
+}
+
+/** The text as a sentence: the parser's messages may end without a period, and a fix follows them. */
+const sentence = (text: string) => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+
+/** A wrong --region is the flag's fault, not the file's: said as such (exit 2), before the file is read. */
+function checkRegionFlag(region: string | undefined): void {
+  if (region === undefined || (KNOWN_REGIONS as readonly string[]).includes(region)) return;
+  const guess = didYouMean(region, KNOWN_REGIONS);
+  throw new UsageError(
+    `--region ${region} is not an AWS region wpdeploy knows.`,
+    `${guess ? `Did you mean --region ${guess}? Or leave` : 'Use a region code like --region eu-west-3, or leave'} --region out to use the config's region (else AWS_REGION, else us-east-1).`,
+  );
 }
 
 /** Validates a parsed document; throws ConfigError with every problem found. */

@@ -241,6 +241,7 @@ export class Engine {
     try {
       const desired = def.desired(new StepInputs(this.outputs));
       const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx, desired));
+      if (!actual && kind.missing) throw kind.missing(desired);
       const item = decide({
         step: def.id, kind: kind.kind, recordedId: recorded?.id, actual,
         diff: actual ? kind.diff(desired, actual) : undefined, onReplace: kind.onReplace,

@@ -41,6 +41,12 @@ async function offered(ctx: ResourceContext, d: OrderableSpec): Promise<Orderabl
   return out.filter((o) => versionMatches(d.engineVersion, o.EngineVersion ?? ''));
 }
 
+/** Whether the endpoint's catalog has any option for the engine (one page is enough to tell). */
+async function offersAnything(ctx: ResourceContext, engine: string): Promise<boolean> {
+  const r = await ctx.aws.get(RDS.RDSClient).send(new RDS.DescribeOrderableDBInstanceOptionsCommand({ Engine: engine, MaxRecords: 20 }));
+  return (r.OrderableDBInstanceOptions ?? []).length > 0;
+}
+
 export async function checkOrderable(ctx: ResourceContext, d: OrderableSpec): Promise<CheckFailure | undefined> {
   // No instance recorded (a first `up`): the catalog is asked at once, alongside the instance.
   let asked = ctx.recordedId ? undefined : offered(ctx, d);
@@ -52,6 +58,11 @@ export async function checkOrderable(ctx: ResourceContext, d: OrderableSpec): Pr
   const fail = (problem: string, fix: string): CheckFailure => ({
     check: 'database orderable', message: `database.instanceClass: RDS does not offer ${problem} in ${ctx.region}. Nothing was changed.`, hint: `${fix} Then run wpdeploy again.`,
   });
+  if (options.length === 0 && ctx.aws.settings.endpoint && !(await offersAnything(ctx, d.engine))) {
+    // AWS always offers its engines; an endpoint with no catalog at all (an emulator) cannot tell.
+    ctx.warn(`preflight of the database not checked: the endpoint ${ctx.aws.settings.endpoint} offers no ${d.engine} instance at all (an emulator); AWS does.`);
+    return undefined;
+  }
   if (options.length === 0) {
     return fail(what, `Choose a class RDS offers for that engine and version (${list} lists them), or another database.engineVersion.`);
   }

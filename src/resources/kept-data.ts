@@ -115,6 +115,7 @@ export async function describeKeptData(ctx: Pick<ResourceContext, 'aws' | 'stack
     ...snapshots.map((s): KeptItem => ({ kind: 'db-snapshot', id: s.DBSnapshotIdentifier!, sizeGb: s.AllocatedStorage })),
     ...mine.map((fs): KeptItem => ({ kind: 'file-system', id: fs.FileSystemId!, sizeGb: (fs.SizeInBytes?.Value ?? 0) / 1e9 })),
     ...backups.flat(),
-    ...secretList.map((s): KeptItem => ({ kind: 'secret', id: s.arn })),
+    // In one order from run to run (ListSecrets has none).
+    ...secretList.map((s): KeptItem => ({ kind: 'secret', id: s.arn })).sort((a, b) => a.id.localeCompare(b.id)),
   ];
 }

@@ -6,10 +6,11 @@
  * every change until it passes.
  *
  * The local emulator (`--local`) has no account quotas and no instance catalog: nothing is checked
- * there. Any other endpoint is asked as AWS is.
+ * there. Any other endpoint is asked as AWS is; one that does not implement an API (an emulator
+ * behind `--endpoint-url`) gets a warning that the check was not made, never a silent pass.
  */
 import { errorMessage } from '../errors.js';
-import { recommendAction } from '../aws/errors.js';
+import { isNotImplemented, recommendAction } from '../aws/errors.js';
 import { checkQuota, type StepQuotaUse } from './quotas.js';
 import type { CheckFailure, Preflight, QuotaId, ResourceContext } from './types.js';
 
@@ -22,11 +23,15 @@ export interface PreflightStep {
   context: () => ResourceContext;
 }
 
-/** A check that could not run is a failure too: `up` must not start blind. */
-async function guarded(check: string, fn: () => Promise<CheckFailure[]>): Promise<CheckFailure[]> {
+/** A check that could not run is a failure too: `up` must not start blind (but for an endpoint override without the API). */
+async function guarded(ctx: ResourceContext, check: string, fn: () => Promise<CheckFailure[]>): Promise<CheckFailure[]> {
   try {
     return await fn();
   } catch (err) {
+    if (ctx.aws.settings.endpoint && isNotImplemented(err)) {
+      ctx.warn(`preflight ${check} not checked: the endpoint ${ctx.aws.settings.endpoint} does not answer its API (an emulator); AWS does.`);
+      return [];
+    }
     return [{ check, message: `preflight ${check} could not be checked: ${errorMessage(err)}. Nothing was changed.`, hint: recommendAction(err) ?? 'Check the network and the permissions, then run wpdeploy again.' }];
   }
 }
@@ -41,9 +46,9 @@ export async function runPreflight(ctx: ResourceContext, steps: PreflightStep[],
   const byQuota = new Map<QuotaId, StepQuotaUse[]>();
   for (const s of steps) for (const u of s.preflight.quotas ?? []) byQuota.set(u.quota, [...(byQuota.get(u.quota) ?? []), { ...u, step: s.step }]);
   const quotaChecks = [...byQuota].map(([id, uses]) =>
-    guarded(`quota ${id}`, () => checkQuota(ctx, id, uses, uses.some((u) => !recorded(u.step)))));
+    guarded(ctx, `quota ${id}`, () => checkQuota(ctx, id, uses, uses.some((u) => !recorded(u.step)))));
   const stepChecks = steps.filter((s) => s.preflight.check).map((s) =>
-    guarded(`of ${s.step}`, async () => {
+    guarded(ctx, `of ${s.step}`, async () => {
       const f = await s.preflight.check!(s.context(), s.desired());
       return f ? [f] : [];
     }));

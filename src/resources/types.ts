@@ -101,6 +101,11 @@ export interface ResourceKind<S = unknown, A extends Actual = Actual> {
    */
   readonly lookup?: boolean;
   /**
+   * For a lookup that nothing can bring about (the user's hosted zone): the error when it is not
+   * there, reported as such instead of a planned create.
+   */
+  missing?(desired: S): Error;
+  /**
    * Holds data users cannot get back (file system, secrets): `down` keeps it, and records it so the
    * next `up` reuses it; `down --purge` deletes it.
    */

@@ -3,11 +3,35 @@ import type { EngineResult, StepReport } from '../engine/deployer.js';
 import { summarize } from '../engine/planner.js';
 import { WpdeployError, errorMessage } from '../errors.js';
 import type { StackOutputs } from '../resources/stack-outputs.js';
-import { formatDuration, formatValue, type Style } from './style.js';
+import { shortId } from './diagram.js';
+import { cutLines, formatDuration, formatValue, type Style } from './style.js';
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(headers), ...rows.map(fmt)].join('\n');
+}
+
+/**
+ * A table that fits `width` columns: the columns named in `shrink` give up room in that order (down to
+ * 12 characters, or their header), and a cell longer than its column wraps onto more lines.
+ */
+function fittedTable(headers: string[], rows: string[][], width: number, shrink: number[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  let over = widths.reduce((a, b) => a + b, 0) + 2 * (headers.length - 1) - width;
+  for (const i of shrink) {
+    if (over <= 0) break;
+    const floor = Math.max(12, headers[i]!.length);
+    const give = Math.min(over, Math.max(0, widths[i]! - floor));
+    widths[i]! -= give;
+    over -= give;
+  }
+  const fmt = (r: string[]) => {
+    const cells = r.map((c, i) => cutLines(c, widths[i]!, ' /:,'));
+    return Array.from({ length: Math.max(...cells.map((c) => c.length)) }, (_, n) =>
+      cells.map((c, i) => (i === cells.length - 1 ? c[n] ?? '' : (c[n] ?? '').padEnd(widths[i]!))).join('  ').trimEnd(),
+    ).join('\n');
+  };
   return [fmt(headers), ...rows.map(fmt)].join('\n');
 }
 
@@ -21,11 +45,17 @@ export function driftOf(item: StepReport): string {
   return '-';
 }
 
-export function statusTable(result: EngineResult): string {
-  return table(
-    ['STEP', 'KIND', 'ID', 'STATE', 'DRIFT'],
-    result.items.map((i) => [i.step, i.kind, i.id ?? '-', i.state ?? (i.op === 'create' ? 'absent' : '-'), driftOf(i)]),
-  );
+/**
+ * The status table. With a `width` (a terminal's) and not `wide`, it fits that width: no KIND column,
+ * ARNs without their region and account, long cells wrapped. Otherwise every column, in full.
+ */
+export function statusTable(result: EngineResult, o: { width?: number; wide?: boolean } = {}): string {
+  const state = (i: StepReport) => i.state ?? (i.op === 'create' ? 'absent' : '-');
+  if (o.wide || !o.width) {
+    return table(['STEP', 'KIND', 'ID', 'STATE', 'DRIFT'], result.items.map((i) => [i.step, i.kind, i.id ?? '-', state(i), driftOf(i)]));
+  }
+  const rows = result.items.map((i) => [i.step, i.id ? shortId(i.id) : '-', state(i), driftOf(i)]);
+  return fittedTable(['STEP', 'ID', 'STATE', 'DRIFT'], rows, o.width, [1, 3, 0, 2]);
 }
 
 export function statusDocument(meta: { stack: string; region: string; account: string }, result: EngineResult) {
@@ -83,7 +113,8 @@ export function summaryText(command: string, stack: string, result: EngineResult
   } else if (!result.ok) {
     out.push(st.red(`${command} failed after ${formatDuration(elapsedMs)}.`));
   } else if (command === 'down') {
-    out.push(st.green(`Stack ${stack} removed in ${formatDuration(elapsedMs)}: ${c.delete} deleted, ${c.same} already gone.`));
+    const kept = result.kept.length;
+    out.push(st.green(`Stack ${stack} removed in ${formatDuration(elapsedMs)}: ${c.delete} deleted, ${kept ? `${kept} kept, ` : ''}${c.same - kept} already gone.`));
   } else if (c.create + c.update + c.replace + c.delete === 0) {
     out.push(st.green(`No changes: stack ${stack} is up to date (${c.same} resources checked in ${formatDuration(elapsedMs)}).`));
   } else {

@@ -365,6 +365,12 @@ describe('checks before anything is created', () => {
     const r = await runCli(['up'], { cwd, endpoint: proxy.url });
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toContain(`hosted zone ${stack}.example.org was not found`);
+    // wpdeploy never creates a zone, so it never says it is creating one (nor plans to).
+    expect(r.stderr).not.toMatch(/hosted-zone: creating/);
+    const plan = await runCli(['plan'], { cwd, endpoint: proxy.url });
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).not.toMatch(/create +hosted-zone/);
+    expect(plan.stdout + plan.stderr).toContain(`hosted zone ${stack}.example.org was not found`);
     expect(proxy.mutating()).toEqual([]);
     expect(await stackVpcs(moto, stack)).toEqual([]);
   });

@@ -103,6 +103,19 @@ describe('quotas', () => {
     expect(await runPreflight(context(local, 'preflight'), steps, () => false)).toEqual([]);
     local.destroy();
   });
+
+  it('an endpoint override that does not implement Service Quotas (an emulator) is said in a warning, not passed in silence; on AWS the same answer fails', async () => {
+    ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
+    sq.on(GetServiceQuotaCommand).rejects(awsError('UnknownOperationException'));
+    const steps = [{ step: 'eip-nat-a', preflight: { quotas: [{ quota: 'eip' as const, amount: 1 }] }, desired: () => ({}), context: ctx }];
+    const emulator = new AwsClients({ region: REGION, endpoint: 'http://127.0.0.1:5000', maxAttempts: 1 });
+    const c = context(emulator, 'preflight');
+    expect(await runPreflight(c, steps, () => false)).toEqual([]);
+    expect(c.warn).toHaveBeenCalledWith(expect.stringMatching(/preflight quota eip not checked: the endpoint http:\/\/127\.0\.0\.1:5000 does not answer/));
+    emulator.destroy();
+    const [f] = await runPreflight(ctx(), steps, () => false);
+    expect(f!.message).toMatch(/quota eip could not be checked/);
+  });
 });
 
 describe('database orderable', () => {
@@ -125,6 +138,23 @@ describe('database orderable', () => {
     expect(await checkOrderable(ctx(), { ...spec, multiAz: false })).toBeUndefined();
     rds.on(DescribeOrderableDBInstanceOptionsCommand).resolves({ OrderableDBInstanceOptions: [option({ StorageType: 'gp2' })] });
     expect((await checkOrderable(ctx(), spec))!.message).toContain('on gp3 storage');
+  });
+
+  it('an endpoint override with no catalog at all for the engine (an emulator): a warning, no failure; on AWS an empty answer fails', async () => {
+    rds.on(DescribeDBInstancesCommand).rejects(awsError('DBInstanceNotFoundFault'));
+    rds.on(DescribeOrderableDBInstanceOptionsCommand).resolves({ OrderableDBInstanceOptions: [] });
+    const emulator = new AwsClients({ region: REGION, endpoint: 'http://127.0.0.1:5000', maxAttempts: 1 });
+    const c = context(emulator, 'db');
+    expect(await checkOrderable(c, spec)).toBeUndefined();
+    expect(c.warn).toHaveBeenCalledWith(expect.stringContaining('offers no mysql instance at all'));
+    emulator.destroy();
+    expect((await checkOrderable(ctx(), spec))!.message).toContain('RDS does not offer db.t4g.micro with mysql 8.4');
+    // A catalog that has the engine but not the class is a refusal on any endpoint.
+    rds.on(DescribeOrderableDBInstanceOptionsCommand, { DBInstanceClass: 'db.t4g.micro' }).resolves({ OrderableDBInstanceOptions: [] });
+    rds.on(DescribeOrderableDBInstanceOptionsCommand, { Engine: 'mysql', MaxRecords: 20 }).resolves({ OrderableDBInstanceOptions: [option({ DBInstanceClass: 'db.r6g.large' })] });
+    const emulator2 = new AwsClients({ region: REGION, endpoint: 'http://127.0.0.1:5000', maxAttempts: 1 });
+    expect((await checkOrderable(context(emulator2, 'db'), spec))!.message).toContain('RDS does not offer');
+    emulator2.destroy();
   });
 
   it('an instance that already has the class, version and Multi-AZ is not checked again; a class change is', async () => {

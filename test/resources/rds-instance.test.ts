@@ -68,8 +68,14 @@ describe('TLS parameter group and Extended Support', () => {
     expect(upgrade).toEqual({ EngineVersion: '8.4', AllowMajorVersionUpgrade: true, DBParameterGroupName: 'blog-db-mysql8-4' });
   });
   it('an instance AWS enrolled in Extended Support by default, with extendedSupport off: opted out with EngineLifecycleSupport', () => {
-    const m = planModification({ ...spec, engineVersion: '8.4', parameterGroupName: 'blog-db-mysql8-0', engineLifecycleSupport: 'open-source-rds-extended-support-disabled' }, { ...actual, engineLifecycleSupport: '' });
+    const m = planModification({ ...spec, engineVersion: '8.4', parameterGroupName: 'blog-db-mysql8-0', engineLifecycleSupport: 'open-source-rds-extended-support-disabled' }, { ...actual, engineLifecycleSupport: 'open-source-rds-extended-support' });
     expect(m.params).toMatchObject({ EngineLifecycleSupport: 'open-source-rds-extended-support-disabled' });
+    expect(m.changes).toContainEqual({ field: 'engineLifecycleSupport', from: 'open-source-rds-extended-support', to: 'open-source-rds-extended-support-disabled' });
+  });
+  it('an endpoint that does not report the lifecycle type (an emulator): not compared, since no modification could show it', () => {
+    const m = planModification({ ...spec, engineLifecycleSupport: 'open-source-rds-extended-support-disabled' }, { ...actual, engineLifecycleSupport: '' });
+    expect(m.changes.map((c) => c.field)).not.toContain('engineLifecycleSupport');
+    expect(m.params).not.toHaveProperty('EngineLifecycleSupport');
   });
   it('MariaDB (no EngineLifecycleSupport at AWS): nothing sent', () => {
     expect(planModification({ ...spec, engineLifecycleSupport: undefined }, { ...actual, engineLifecycleSupport: '' }).params).toEqual({});
