@@ -67,7 +67,7 @@ export function startCli(args: string[], o: CliOptions): RunningCli {
   return { child, onLine: (fn) => void listeners.push(fn), onStderr: (fn) => void errListeners.push(fn), done };
 }
 
-function cliEnv(o: CliOptions): NodeJS.ProcessEnv {
+export function cliEnv(o: CliOptions): NodeJS.ProcessEnv {
   const env: Record<string, string | undefined> = {
     ...process.env,
     AWS_ACCESS_KEY_ID: 'test',
