@@ -31,6 +31,8 @@ export interface ContainerSpec {
   /** Documented where it is set: FSBP ECS.5 wants true where the application allows. */
   readonlyRootFilesystem: boolean;
   mounts: Array<{ volume: string; path: string }>;
+  /** Replaces the image's ENTRYPOINT when set. */
+  entryPoint?: string[];
 }
 
 export interface EfsVolumeSpec {
@@ -87,6 +89,7 @@ export function renderTaskDefinition(spec: TaskDefinitionSpec): Omit<RegisterTas
     containerDefinitions: [{
       name: c.name,
       image: c.image,
+      ...(c.entryPoint ? { entryPoint: c.entryPoint } : {}),
       essential: true,
       portMappings: [{ containerPort: c.port, protocol: 'tcp' }],
       environment: byName(c.environment).map((name) => ({ name, value: c.environment[name]! })),
@@ -111,6 +114,9 @@ export function renderTaskDefinition(spec: TaskDefinitionSpec): Omit<RegisterTas
 }
 
 /** Lists whose entries are identified by a key: compared as sets, entry by entry. */
+/** String lists whose order means something (a command line): compared as they are, not sorted. */
+const ORDERED = new Set(['entryPoint', 'command']);
+
 const ID_KEYS: Record<string, string> = {
   containerDefinitions: 'name', environment: 'name', secrets: 'name', volumes: 'name', mountPoints: 'containerPath', portMappings: 'containerPort',
 };
@@ -127,7 +133,7 @@ export function flattenDefinition(v: unknown, path = '', out = new Map<string, u
       out.set(`${path}[]`, items.map((x) => String(x[idKey])).sort());
       for (const x of items) flattenDefinition(x, `${path}[${String(x[idKey])}]`, out);
     } else {
-      out.set(path, v.every((x) => typeof x === 'string') ? [...(v as string[])].sort() : v);
+      out.set(path, v.every((x) => typeof x === 'string') && !ORDERED.has(key ?? '') ? [...(v as string[])].sort() : v);
     }
     return out;
   }

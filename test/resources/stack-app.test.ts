@@ -100,11 +100,22 @@ describe('the task definition', () => {
     expect(() => renderTaskDefinition(spec)).not.toThrow();
   });
 
-  it('mounts the EFS access point at /var/www/html', () => {
+  it('mounts the EFS access point over wp-content (core comes from the image), with OPcache revalidating every 60 s', () => {
     const spec = td();
-    expect(spec.container.mounts).toEqual([{ volume: 'wordpress', path: '/var/www/html' }]);
-    expect(spec.volumes).toEqual([{ name: 'wordpress', fileSystemId: 'efs.fileSystemId', accessPointId: 'efs-ap.accessPointId' }]);
+    expect(spec.container.mounts).toEqual([{ volume: 'wordpress', path: '/var/www/html/wp-content' }]);
+    expect(spec.volumes).toEqual([{ name: 'wordpress', fileSystemId: 'efs.fileSystemId', accessPointId: 'efs-ap-content.accessPointId' }]);
     expect(spec.container.readonlyRootFilesystem).toBe(false);
+    // The setting is written before the image's own entrypoint runs, with the image's default command.
+    const entryPoint = renderTaskDefinition(spec).containerDefinitions![0]!.entryPoint!;
+    expect(entryPoint.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(entryPoint[2]).toMatch(/^echo 'opcache\.revalidate_freq=60' > \/usr\/local\/etc\/php\/conf\.d\/[\w-]+\.ini && exec docker-entrypoint\.sh apache2-foreground$/);
+  });
+
+  it('with sharedFiles: uploads, mounts only wp-content/uploads and keeps the image\'s OPcache settings (no code on EFS)', () => {
+    const spec = td(validateConfig({ stack: 'blog', wordpress: { sharedFiles: 'uploads' } }));
+    expect(spec.container.mounts).toEqual([{ volume: 'wordpress', path: '/var/www/html/wp-content/uploads' }]);
+    expect(spec.volumes).toEqual([{ name: 'wordpress', fileSystemId: 'efs.fileSystemId', accessPointId: 'efs-ap-uploads.accessPointId' }]);
+    expect(renderTaskDefinition(spec).containerDefinitions![0]!.entryPoint).toBeUndefined();
   });
 
   it('goes through the RDS proxy when there is one', () => {
