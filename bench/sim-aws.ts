@@ -21,7 +21,8 @@
  * reads one from moto just before forwarding the delete), so `DescribeX` keeps listing it in the
  * deleting state for the scaled time, as AWS does. Everything else is forwarded to moto unchanged.
  *
- * In front of that: the ECS shim of the tests (moto drops some service settings; without it a second
+ * In front of that: the ECS shim and the account shim of the tests (moto drops some service settings,
+ * and has neither Service Quotas nor the RDS catalog; without the ECS shim a second
  * `up` would always see changes), and, unless `strict: false`, the test suite's AWS ordering rules
  * (test/support/aws-rules.ts), which refuse the deletes AWS refuses; refusals are counted.
  */
@@ -30,6 +31,7 @@ import type { AddressInfo } from 'node:net';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import { classify, type AwsCall, type Reply } from '../test/support/aws-proxy.js';
 import { awsOrderingRules, type OrderingRules } from '../test/support/aws-rules.js';
+import { accountShim } from '../test/support/account-shim.js';
 import { ecsShim } from '../test/support/ecs-shim.js';
 import { scaledMs, type Profile } from './profile.js';
 
@@ -719,14 +721,16 @@ export async function startSimAws(o: SimOptions): Promise<SimAws> {
   const state = new SimState(o.profile);
   const calls: SimCall[] = [];
   const shim = ecsShim(o.upstream);
-  const rules: OrderingRules | undefined = o.strict === false ? undefined : awsOrderingRules(o.upstream);
+  const account = accountShim(); // Service Quotas and the RDS catalog, which moto lacks
+  // lingerMs 0: the interfaces AWS keeps after their owner (minutes, not simulated here) would add AWS's wait, not wpdeploy's
+  const rules: OrderingRules | undefined = o.strict === false ? undefined : awsOrderingRules(o.upstream, { lingerMs: 0 });
 
   const handle = async (method: string, path: string, headers: IncomingHttpHeaders, raw: Buffer): Promise<Reply> => {
     const body = raw.toString('utf8');
     const call: AwsCall = { ...classify(method, path, headers, body), body, method, path, headers };
     calls.push({ service: call.service, operation: call.operation, mutating: call.mutating, at: Date.now() });
     if (o.profile.latencyMs > 0) await sleep(o.profile.latencyMs);
-    const answered = (await shim(call)) ?? (rules ? await rules(call) : undefined);
+    const answered = (await shim(call)) ?? account(call) ?? (rules ? await rules(call) : undefined);
     if (answered) return simulate(call, answered, state);
     const before = describeBeforeDelete(call);
     if (before) {

@@ -10,9 +10,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** SDK package -> IAM service prefix. */
 export const PREFIX = {
-  'client-acm': 'acm', 'client-application-auto-scaling': 'application-autoscaling', 'client-cloudwatch-logs': 'logs',
+  'client-acm': 'acm', 'client-application-auto-scaling': 'application-autoscaling', 'client-backup': 'backup', 'client-cloudwatch-logs': 'logs',
   'client-ec2': 'ec2', 'client-ecs': 'ecs', 'client-efs': 'elasticfilesystem', 'client-elastic-load-balancing-v2': 'elasticloadbalancing',
   'client-iam': 'iam', 'client-rds': 'rds', 'client-route-53': 'route53', 'client-s3': 's3', 'client-secrets-manager': 'secretsmanager',
+  'client-service-quotas': 'servicequotas',
   'client-sts': 'sts', 'client-resource-groups-tagging-api': 'tag',
 };
 
@@ -33,16 +34,49 @@ export const RENAMED = {
   'sts:GetCallerIdentity': [],
 };
 
-/** Permissions AWS checks on the caller's behalf, which no API call names. */
-export const IMPLIED = [
-  // RegisterScalableTarget is called with Tags, which AWS authorizes as a separate action.
-  { Sid: 'TagScalableTargets', Effect: 'Allow', Action: ['application-autoscaling:TagResource'], Resource: '*' },
-  // Handing roles to ECS (task roles), VPC Flow Logs and RDS Proxy: only wpdeploy's own roles.
-  { Sid: 'PassOnlyWpdeployRoles', Effect: 'Allow', Action: ['iam:PassRole'], Resource: 'arn:aws:iam::*:role/wpdeploy/*' },
-  // ECS, ELB, RDS and Application Auto Scaling create their service-linked roles on first use in an account.
-  { Sid: 'ServiceLinkedRolesOnFirstUse', Effect: 'Allow', Action: ['iam:CreateServiceLinkedRole'], Resource: '*',
-    Condition: { StringLike: { 'iam:AWSServiceName': ['ecs.amazonaws.com', 'elasticloadbalancing.amazonaws.com', 'rds.amazonaws.com', 'ecs.application-autoscaling.amazonaws.com'] } } },
-];
+/**
+ * Permissions AWS checks behind a call (iam/implied-permissions.json, each row citing its AWS page):
+ * the rows whose call the source makes, as statements. Rows with the same sid form one statement.
+ */
+export const IMPLIED_TABLE = join(root, 'iam', 'implied-permissions.json');
+
+export function impliedRows(file = IMPLIED_TABLE) {
+  const rows = JSON.parse(readFileSync(file, 'utf8')).rows;
+  for (const r of rows) {
+    const where = `${file}: row ${r.sid} for ${r.call}`;
+    if (!r.sid || !r.call || !Array.isArray(r.needs) || r.needs.length === 0) throw new Error(`${where}: needs sid, call and needs`);
+    if (!/^https:\/\/docs\.aws\.amazon\.com\//.test(r.source ?? '')) throw new Error(`${where}: source must be an AWS documentation page`);
+    if (r.needs.includes('iam:PassRole') && !(r.passedToService && r.roleParams?.length)) throw new Error(`${where}: iam:PassRole needs passedToService and roleParams`);
+    if (r.needs.includes('iam:CreateServiceLinkedRole') && !/^[a-z0-9.-]+\.amazonaws\.com\/AWSServiceRoleFor\w+$/.test(r.serviceLinkedRole ?? '')) {
+      throw new Error(`${where}: iam:CreateServiceLinkedRole needs serviceLinkedRole as <service principal>/<role name>`);
+    }
+  }
+  return rows;
+}
+
+/** The Resource and Condition of a row's statement. */
+export function rowScope(r) {
+  if (r.passedToService) return { Resource: 'arn:aws:iam::*:role/wpdeploy/*', Condition: { StringEquals: { 'iam:PassedToService': r.passedToService } } };
+  if (r.serviceLinkedRole) {
+    return { Resource: `arn:aws:iam::*:role/aws-service-role/${r.serviceLinkedRole}`, Condition: { StringEquals: { 'iam:AWSServiceName': r.serviceLinkedRole.split('/')[0] } } };
+  }
+  return { Resource: r.resource ?? '*' };
+}
+
+/** The statements of the rows whose call is among `required`; an action the calls statement already grants on * is left out. */
+export function impliedStatements(required, rows = impliedRows()) {
+  const direct = new Set(required);
+  const bySid = new Map();
+  for (const r of rows.filter((x) => direct.has(x.call))) {
+    const scope = rowScope(r);
+    const s = bySid.get(r.sid) ?? { Sid: r.sid, Effect: 'Allow', Action: [], ...scope };
+    if (JSON.stringify([s.Resource, s.Condition]) !== JSON.stringify([scope.Resource, scope.Condition])) throw new Error(`iam/implied-permissions.json: the rows of ${r.sid} differ in resource or condition`);
+    const grantedAlready = scope.Resource === '*' && !scope.Condition;
+    for (const a of r.needs) if (!s.Action.includes(a) && !(grantedAlready && direct.has(a))) s.Action.push(a);
+    bySid.set(r.sid, s);
+  }
+  return [...bySid.values()].filter((s) => s.Action.length > 0).map((s) => ({ ...s, Action: s.Action.sort() }));
+}
 
 // The remote state's calls reach only the state bucket: their permissions are scoped to it in
 // examples/iam/wpdeploy-state-policy.json, not granted on every bucket here.
@@ -95,7 +129,7 @@ export function policy(srcDir) {
       // Roles wpdeploy creates all live under the /wpdeploy/ path.
       { Sid: 'OnlyWpdeployRoles', Effect: 'Allow', Action: iam.filter((a) => a !== 'iam:ListRoles'), Resource: 'arn:aws:iam::*:role/wpdeploy/*' },
       ...(iam.includes('iam:ListRoles') ? [{ Sid: 'FindRolesByPath', Effect: 'Allow', Action: ['iam:ListRoles'], Resource: '*' }] : []),
-      ...IMPLIED,
+      ...impliedStatements(requiredActions(srcDir)),
     ],
   };
 }

@@ -42,6 +42,8 @@ const DEPENDENCY = new Set([
   'InvalidIPAddress.InUse', 'AuthFailure.AddressInUse', 'OperationNotPermittedException',
   'InvalidDBSnapshotState', 'InvalidDBSnapshotStateFault', 'InvalidDBProxyStateFault', 'IncorrectFileSystemLifeCycleState',
   'IncorrectMountTargetState',
+  // RDS: a parameter group an instance still uses
+  'InvalidDBParameterGroupState', 'InvalidDBParameterGroupStateFault',
 ]);
 const THROTTLING = new Set([
   'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException',

@@ -140,6 +140,22 @@ export class S3StateBackend implements StateBackend {
     await this.s3.send(new S3.DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.lockKey }));
   }
 
+  /**
+   * The `<stack>.json` keys right under the prefix. ListObjectsV2 needs s3:ListBucket on the bucket
+   * (https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/S3/TListObjectsV2Request.html).
+   */
+  async listStacks(): Promise<string[]> {
+    const base = this.where.prefix ? `${this.where.prefix}/` : '';
+    const out: string[] = [];
+    let ContinuationToken: string | undefined;
+    do {
+      const r = await this.s3.send(new S3.ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: base, Delimiter: '/', ContinuationToken }));
+      for (const o of r.Contents ?? []) if (o.Key?.endsWith('.json')) out.push(o.Key.slice(base.length, -'.json'.length));
+      ContinuationToken = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+    return out.sort();
+  }
+
   destroy(): void {
     this.s3.destroy();
   }

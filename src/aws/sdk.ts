@@ -23,6 +23,7 @@ function lazy<T extends object>(pkg: string): T {
 
 export const ACM = lazy<typeof import('@aws-sdk/client-acm')>('@aws-sdk/client-acm');
 export const AutoScaling = lazy<typeof import('@aws-sdk/client-application-auto-scaling')>('@aws-sdk/client-application-auto-scaling');
+export const Backup = lazy<typeof import('@aws-sdk/client-backup')>('@aws-sdk/client-backup');
 export const CloudWatchLogs = lazy<typeof import('@aws-sdk/client-cloudwatch-logs')>('@aws-sdk/client-cloudwatch-logs');
 export const EC2 = lazy<typeof import('@aws-sdk/client-ec2')>('@aws-sdk/client-ec2');
 export const ECS = lazy<typeof import('@aws-sdk/client-ecs')>('@aws-sdk/client-ecs');
@@ -32,6 +33,7 @@ export const IAM = lazy<typeof import('@aws-sdk/client-iam')>('@aws-sdk/client-i
 export const RDS = lazy<typeof import('@aws-sdk/client-rds')>('@aws-sdk/client-rds');
 export const Route53 = lazy<typeof import('@aws-sdk/client-route-53')>('@aws-sdk/client-route-53');
 export const S3 = lazy<typeof import('@aws-sdk/client-s3')>('@aws-sdk/client-s3');
+export const ServiceQuotas = lazy<typeof import('@aws-sdk/client-service-quotas')>('@aws-sdk/client-service-quotas');
 export const SecretsManager = lazy<typeof import('@aws-sdk/client-secrets-manager')>('@aws-sdk/client-secrets-manager');
 export const Tagging = lazy<typeof import('@aws-sdk/client-resource-groups-tagging-api')>('@aws-sdk/client-resource-groups-tagging-api');
 export const STS = lazy<typeof import('@aws-sdk/client-sts')>('@aws-sdk/client-sts');

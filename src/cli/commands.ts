@@ -8,18 +8,19 @@ import { EXIT, UsageError, WpdeployError, errorMessage } from '../errors.js';
 import type { EngineResult } from '../engine/deployer.js';
 import { timed, type Emit, type TimedEvent } from '../engine/events.js';
 import { hasChanges } from '../engine/planner.js';
-import { describeHolder, health, openSession, runDown, runMigrate, runPlan, runStatus, runUnlock, runUp, type GlobalOptions, type Health, type Session } from '../engine/session.js';
+import { assertStackExists, describeHolder, health, openSession, readOutputs, recordCost, runDown, runMigrate, runStatus, runUnlock, type GlobalOptions, type Health, type Session } from '../engine/session.js';
 import { jsonRenderer, liveRenderer, plainRenderer, quietRenderer, type Renderer } from '../ui/renderers.js';
-import { planText, statusDocument, statusTable, summaryText } from '../ui/report.js';
+import { outputsText, statusDocument, statusTable, summaryText } from '../ui/report.js';
+import { commandLine, withTarget, type Target } from './command-line.js';
 import { reportError } from './report-error.js';
-import { colorEnabled, makeStyle } from '../ui/style.js';
+import { colorEnabled, makeStyle, wrapText } from '../ui/style.js';
 
-type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean; cost?: boolean };
+export type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean; cost?: boolean; wide?: boolean };
 
-const useColor = (o: Opts) => o.color !== false && colorEnabled(process.stdout);
+export const useColor = (o: Opts) => o.color !== false && colorEnabled(process.stdout);
 const isLive = (o: Opts) => !o.json && !!process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
 
-function renderer(o: Opts, dryRun: boolean, readOnly = false): Renderer {
+export function renderer(o: Opts, dryRun: boolean, readOnly = false): Renderer {
   if (readOnly && (o.json || !isLive(o))) return quietRenderer(process.stderr);
   if (o.json) return jsonRenderer(process.stdout);
   if (isLive(o)) return liveRenderer(process.stderr, o.color !== false && colorEnabled(process.stderr), dryRun);
@@ -28,14 +29,36 @@ function renderer(o: Opts, dryRun: boolean, readOnly = false): Renderer {
 
 export { reportError };
 
+/** The flags that chose this run's target, for the commands it prints (see command-line.ts). */
+export const targetOf = (o: Opts): Target => ({ stack: o.stack, config: o.config, local: o.local, endpointUrl: o.endpointUrl, region: o.region, profile: o.profile, state: o.state });
+
+/** An event whose texts name `wpdeploy` commands, with this run's target flags added to them. */
+function targeted(e: TimedEvent, t: Target): TimedEvent {
+  const out: Record<string, unknown> = { ...e };
+  for (const k of ['message', 'hint', 'error', 'reason'] as const) if (typeof out[k] === 'string') out[k] = withTarget(out[k] as string, t);
+  return out as TimedEvent;
+}
+
+/** Switches the progress display mid-command: `up` plans quietly, asks, then shows its progress. */
+export interface Progress {
+  use(next: Renderer): void;
+}
+
 /**
  * Runs one command: SIGINT once stops new work, lets in-flight calls finish and saves the state;
  * SIGINT twice exits at once (the state file is written atomically, so it stays consistent).
  */
-async function withSession(name: string, o: Opts, dryRun: boolean, lock: boolean, body: (s: Session) => Promise<number>): Promise<void> {
+export async function withSession(name: string, o: Opts, dryRun: boolean, lock: boolean, body: (s: Session, progress: Progress) => Promise<number>, first?: Renderer): Promise<void> {
   // status prints a table (or one JSON document) at the end; its progress shows only in a terminal.
-  const r = renderer(o, dryRun, name === 'status');
-  const emit: Emit = timed((e: TimedEvent) => r.onEvent(e));
+  let r = first ?? renderer(o, dryRun, name === 'status');
+  const target = targetOf(o);
+  const emit: Emit = timed((e: TimedEvent) => r.onEvent(targeted(e, target)));
+  const progress: Progress = {
+    use(next) {
+      r.close();
+      r = next;
+    },
+  };
   const abort = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -54,92 +77,89 @@ async function withSession(name: string, o: Opts, dryRun: boolean, lock: boolean
   let session: Session | undefined;
   try {
     session = await openSession(name, o, emit, abort.signal, { lock });
-    process.exitCode = await body(session);
+    process.exitCode = await body(session, progress);
     if (session.lockLost) throw session.lockLost;
   } catch (err) {
     r.close();
-    process.exitCode = reportError(err, o.json);
+    process.exitCode = report(err, o);
   } finally {
-    await session?.close().catch((err) => reportError(err, o.json));
+    await session?.close().catch((err) => report(err, o));
     r.close();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
 }
 
-function finalCode(result: EngineResult): number {
+/** reportError, with the target flags added to the commands the message and hint name. */
+export function report(err: unknown, o: Opts): number {
+  return reportError(err, o.json, (text) => withTarget(text, targetOf(o)));
+}
+
+/** Writes results on stdout, with the target flags added to the commands they name. */
+export function out(o: Opts, text: string): void {
+  process.stdout.write(withTarget(text, targetOf(o)));
+}
+
+export function finalCode(result: EngineResult): number {
   if (result.interrupted) return EXIT.interrupted;
   return result.ok ? EXIT.ok : EXIT.failure;
 }
 
-function resumeHint(name: string, s: Session): string {
-  return `Run \`wpdeploy ${name}${s.config.stack !== 'wordpress' ? ` --stack ${s.config.stack}` : ''}\` again to resume.`;
-}
-
-function printSummary(name: string, o: Opts, s: Session, result: EngineResult, started: number): void {
+/** The run's summary; a run that stopped says which command resumes it (`again`: `down --purge`, say). */
+export function printSummary(name: string, o: Opts, s: Session, result: EngineResult, started: number, again = name): void {
   if (o.json) return;
   const st = makeStyle(useColor(o));
-  process.stdout.write(summaryText(name, s.config.stack, result, s.aws.calls, Date.now() - started, st) + '\n');
-  if (result.interrupted || !result.ok) process.stdout.write(resumeHint(name, s) + '\n');
-}
-
-export async function up(o: Opts): Promise<void> {
-  const started = Date.now();
-  if (o.cost && !o.json) await printCostBrief(o);
-  await withSession('up', o, false, true, async (s) => {
-    const result = await runUp(s);
-    printSummary('up', o, s, result, started);
-    if (!o.json && result.ok) {
-      const h = health(s, result);
-      if (h.url) process.stdout.write(`Site: ${h.url}\n`);
-      if (!h.encrypted) process.stdout.write('Warning: no domain is configured, so the site is served over plain HTTP and its traffic is unencrypted. Set `domain` in the config to serve HTTPS.\n');
-    }
-    return finalCode(result);
-  });
-}
-
-export async function plan(o: Opts): Promise<void> {
-  let planned = false;
-  await withSession('plan', o, true, false, async (s) => {
-    planned = true;
-    const result = await runPlan(s);
-    if (!o.json) {
-      process.stdout.write(`Plan for stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
-      process.stdout.write(planText(result, makeStyle(useColor(o))) + '\n');
-    }
-    if (!result.ok) return finalCode(result);
-    return o.detailedExitcode && hasChanges(result.items) ? 2 : EXIT.ok;
-  });
-  // With --detailed-exitcode, 2 means "changes": bad usage or config is then 1, so CI can tell them apart.
-  if (o.detailedExitcode && !planned && process.exitCode === EXIT.usage) process.exitCode = EXIT.failure;
+  out(o, summaryText(name, s.config.stack, result, s.aws.calls, Date.now() - started, st) + '\n');
+  if (result.interrupted || !result.ok) out(o, `Run \`wpdeploy ${again}\` again to resume.\n`);
 }
 
 export async function status(o: Opts): Promise<void> {
   await withSession('status', o, true, false, async (s) => {
     const result = await runStatus(s);
+    await assertStackExists(s, result);
     const meta = { stack: s.config.stack, region: s.config.region, account: s.account };
     const h = health(s, result);
     if (o.json) process.stdout.write(JSON.stringify({ ...statusDocument(meta, result), health: h }, null, 2) + '\n');
     else {
+      // In a terminal the table fits its width (`--wide`: every column, in full); piped, it is whole.
+      const width = process.stdout.isTTY && !o.wide ? process.stdout.columns : undefined;
+      const fit = (text: string) => (width ? text.split('\n').flatMap((l) => wrapText(l, width - 1, ' '.repeat(13))).join('\n') : text);
       process.stdout.write(`Stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
-      process.stdout.write(statusTable(result) + '\n\n' + healthText(h) + '\n');
+      process.stdout.write(statusTable(result, { width: width && width - 1, wide: o.wide }) + '\n\n' + fit(healthText(h, s)) + '\n');
     }
     if (!result.ok) return finalCode(result);
     return o.check && (hasChanges(result.items) || unhealthy(h)) ? EXIT.failure : EXIT.ok;
   });
 }
 
+/** In a terminal (stdin and stderr), without --json: where wpdeploy may ask before it changes things. */
+export const canAsk = (o: Opts) => !o.json && !!process.stdin.isTTY && !!process.stderr.isTTY;
+
+/** Asks on stderr; the answer, trimmed, or undefined when the input ends or Ctrl-C is pressed. */
+export async function ask(question: string): Promise<string | undefined> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await new Promise<string | undefined>((resolve) => {
+      rl.once('SIGINT', () => resolve(undefined));
+      rl.once('close', () => resolve(undefined));
+      rl.question(question).then((a) => resolve(a.trim()), () => resolve(undefined));
+    });
+  } finally {
+    rl.close();
+  }
+}
+
+/** `down` asks "yes"; `down --purge`, which deletes the data for good, asks for the stack's name. */
 async function confirmDown(o: Opts): Promise<void> {
   if (o.yes) return;
-  const stack = `stack ${loadConfig({ file: o.config, stack: o.stack, region: o.region }).config.stack}`;
+  const name = loadConfig({ file: o.config, stack: o.stack, region: o.region }).config.stack;
   if (!process.stdin.isTTY) {
-    throw new UsageError(`down ${o.purge ? '--purge ' : ''}removes the resources of ${stack} and needs confirmation, but there is no terminal to ask.`, 'Pass --yes to confirm (as in CI).');
+    throw new UsageError(`down ${o.purge ? '--purge ' : ''}removes the resources of stack ${name} and needs confirmation, but there is no terminal to ask.`, 'Pass --yes to confirm (as in CI).');
   }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const what = o.purge ? `every resource of ${stack}, its data included (database, file system, secrets), with no way back` : `the resources of ${stack} (its data is kept)`;
-  const answer = await rl.question(`This removes ${what}. Type "yes" to continue: `);
-  rl.close();
-  if (answer.trim().toLowerCase() !== 'yes') throw new WpdeployError('down cancelled: nothing was changed.', { exitCode: EXIT.failure });
+  const answer = o.purge
+    ? await ask(`This removes every resource of stack ${name}, its data included (database, file system, secrets), with no way back.\nType the stack's name (${name}) to continue: `)
+    : (await ask(`This removes the resources of stack ${name} (its data is kept). Type "yes" to continue: `))?.toLowerCase();
+  if (answer !== (o.purge ? name : 'yes')) throw new WpdeployError('down cancelled: nothing was changed.', { exitCode: EXIT.failure });
 }
 
 export async function down(o: Opts): Promise<void> {
@@ -147,25 +167,48 @@ export async function down(o: Opts): Promise<void> {
   try {
     await confirmDown(o);
   } catch (err) {
-    process.exitCode = reportError(err, o.json);
+    process.exitCode = report(err, o);
     return;
   }
-  await withSession('down', o, false, true, async (s) => {
+  await withSession('down', o, false, true, async (s, progress) => {
+    if (!s.store.exists()) {
+      // No state: look the stack up by its tags first (quietly), and refuse a stack that is not there.
+      progress.use(quietRenderer(process.stderr));
+      await assertStackExists(s, await runStatus(s));
+      progress.use(renderer(o, false));
+    }
     const { result, kept } = await runDown(s, !!o.purge);
-    printSummary('down', o, s, result, started);
+    if (result.ok) await recordCost(s, kept?.totalUsd ?? 0); // what is left costs this; no-op when the state is gone
+    printSummary('down', o, s, result, started, o.purge ? 'down --purge' : 'down');
     if (!o.json && kept) {
       const lines = kept.items.map((i) => `  ${i.kind.padEnd(12)} ${i.id}  ~$${i.monthlyUsd.toFixed(2)}/month (${i.basis})`);
-      process.stdout.write(`Kept, because it holds your data (the next \`up\` brings the site back with it):\n${lines.join('\n')}\n`);
-      process.stdout.write(`About $${kept.totalUsd.toFixed(2)} a month (${kept.assumptions.join('; ')}).\n`);
-      process.stdout.write(`Remove it too with: wpdeploy down --purge${s.config.stack !== 'wordpress' ? ` --stack ${s.config.stack}` : ''}\n`);
+      out(o, `Kept, because it holds your data (the next \`up\` brings the site back with it):\n${lines.join('\n')}\n`);
+      out(o, `About $${kept.totalUsd.toFixed(2)} a month (${kept.assumptions.join('; ')}).\n`);
+      out(o, `Remove it too with: ${commandLine(targetOf(o), 'down', '--purge')}\n`);
     }
     return finalCode(result);
   });
 }
 
-function healthText(h: Health): string {
+/** Against an emulator (--local, --endpoint-url) the site's address is only a name: nothing runs behind it. */
+export function simulated(s: Session): string {
+  return s.endpoint ? ' (simulated: the emulator runs no containers, so nothing answers at this address)' : '';
+}
+
+/** `wpdeploy outputs`: the stack's outputs from state (and AWS, for what state lacks). */
+export async function outputs(o: Opts): Promise<void> {
+  await withSession('outputs', o, true, false, async (s) => {
+    const values = await readOutputs(s);
+    const meta = { stack: s.config.stack, region: s.config.region, account: s.account };
+    if (o.json) process.stdout.write(JSON.stringify({ ...meta, ...values }, null, 2) + '\n');
+    else out(o, `${outputsText(values) || 'No outputs yet: run `wpdeploy up`.'}\n`);
+    return EXIT.ok;
+  }, quietRenderer(process.stderr));
+}
+
+function healthText(h: Health, s: Session): string {
   return [
-    `Site:        ${h.url ?? 'not deployed'}${h.url && !h.encrypted ? ' (plain HTTP: no domain configured)' : ''}`,
+    `Site:        ${h.url ?? 'not deployed'}${h.url && !h.encrypted ? ' (plain HTTP: no domain configured)' : ''}${h.url ? simulated(s) : ''}`,
     `Service:     ${h.service ? `${h.service.running}/${h.service.desired} tasks running` : 'not deployed'}`,
     `Targets:     ${h.targets ?? 'none'}`,
     `Database:    ${h.database ?? 'not deployed'}`,
@@ -174,13 +217,13 @@ function healthText(h: Health): string {
 }
 
 /** `up --cost`: the monthly estimate in one line before the run (no AWS call). */
-async function printCostBrief(o: Opts): Promise<void> {
+export async function printCostBrief(o: Opts): Promise<void> {
   const { estimateCost } = await import('../cost/estimate.js');
   const { loadPriceBook } = await import('../cost/prices.js');
   try {
     const { config } = loadConfig({ file: o.config, stack: o.stack, region: o.region });
     const e = estimateCost(config, loadPriceBook());
-    process.stdout.write(`Estimated cost: about $${e.total.toFixed(2)} a month on demand in ${e.region} ($${e.totalAtScalingMax.toFixed(2)} at scaling.max); \`wpdeploy cost\` lists the lines.\n`);
+    out(o, `Estimated cost: about $${e.total.toFixed(2)} a month on demand in ${e.region} ($${e.totalAtScalingMax.toFixed(2)} at scaling.max); \`wpdeploy cost\` lists the lines.\n`);
   } catch (err) {
     process.stdout.write(`No cost estimate: ${errorMessage(err)}\n`);
   }
@@ -192,25 +235,25 @@ function unhealthy(h: Health): boolean {
 }
 
 /** A renderer for the commands that only manage state: warnings on stderr, nothing else. */
-function quietEmit(): Emit {
+function quietEmit(o: Opts): Emit {
   const r = quietRenderer(process.stderr);
-  return timed((e: TimedEvent) => r.onEvent(e));
+  return timed((e: TimedEvent) => r.onEvent(targeted(e, targetOf(o))));
 }
 
 export async function unlock(lockId: string, o: Opts): Promise<void> {
   try {
-    const { stack, location, holder } = await runUnlock(o, lockId, quietEmit());
+    const { stack, location, holder } = await runUnlock(o, lockId, quietEmit(o));
     if (o.json) process.stdout.write(JSON.stringify({ unlocked: true, stack, lock: location, holder }) + '\n');
     else process.stdout.write(`Broke the lock of stack ${stack} (${location}), held by ${describeHolder(holder)}.\n`);
     process.exitCode = EXIT.ok;
   } catch (err) {
-    process.exitCode = reportError(err, o.json);
+    process.exitCode = report(err, o);
   }
 }
 
 export async function migrateState(o: Opts & { to: string }): Promise<void> {
   try {
-    const r = await runMigrate(o, o.to, quietEmit());
+    const r = await runMigrate(o, o.to, quietEmit(o));
     if (o.json) process.stdout.write(JSON.stringify({ migrated: true, ...r }) + '\n');
     else {
       process.stdout.write(`Moved the state of stack ${r.stack} (${r.steps} steps) from ${r.from} to ${r.to}.\n`);
@@ -218,6 +261,6 @@ export async function migrateState(o: Opts & { to: string }): Promise<void> {
     }
     process.exitCode = EXIT.ok;
   } catch (err) {
-    process.exitCode = reportError(err, o.json);
+    process.exitCode = report(err, o);
   }
 }

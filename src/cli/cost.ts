@@ -5,6 +5,7 @@ import { loadPriceBook } from '../cost/prices.js';
 import { EXIT } from '../errors.js';
 import { costDocument, costText } from '../ui/cost.js';
 import { colorEnabled, makeStyle } from '../ui/style.js';
+import { withTarget } from './command-line.js';
 import { reportError } from './report-error.js';
 
 export interface CostOptions {
@@ -23,6 +24,6 @@ export async function cost(o: CostOptions): Promise<void> {
     else process.stdout.write(costText(estimate, makeStyle(o.color !== false && colorEnabled(process.stdout))) + '\n');
     process.exitCode = EXIT.ok;
   } catch (err) {
-    process.exitCode = reportError(err, o.json);
+    process.exitCode = reportError(err, o.json, (text) => withTarget(text, o));
   }
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { DEFAULT_CONFIG_FILE, validateConfig } from '../config/load.js';
 import { configTemplate } from '../config/template.js';
+import { withTarget } from './command-line.js';
 import { EXIT, UsageError } from '../errors.js';
 import { reportError } from './report-error.js';
 
@@ -39,14 +40,15 @@ export async function init(o: InitOptions, cwd = process.cwd()): Promise<void> {
     const name = o.config ?? DEFAULT_CONFIG_FILE;
     const target = resolve(cwd, name);
     if (existsSync(target) && !o.force) {
-      throw new UsageError(`${name} already exists; init did not change it.`, `Pass --force to overwrite it with a fresh file at the defaults, or edit it (\`wpdeploy plan\` checks it).`);
+      throw new UsageError(`${name} already exists; init did not change it.`, withTarget('Pass --force to overwrite it with a fresh file at the defaults, or edit it (`wpdeploy plan` checks it).', { config: o.config }));
     }
     const text = configTemplate({ schemaRef: schemaRefFor(dirname(target)), values: { stack: o.stack, region: o.region } });
     // --stack and --region are checked like any config value before anything is written.
     validateConfig(parse(text), name, { env: {} });
     writeFileSync(target, text);
     if (o.json) process.stdout.write(JSON.stringify({ type: 'init', file: target }) + '\n');
-    else process.stdout.write(`Wrote ${name}: every key at its default, with what it does. Edit it, then run \`wpdeploy plan\`.\n`);
+    // The stack and region are in the file now: the next command needs only -c to find it.
+    else process.stdout.write(withTarget(`Wrote ${name}: every key at its default, with what it does. Edit it, then run \`wpdeploy plan\`.\n`, { config: o.config }));
     process.exitCode = EXIT.ok;
   } catch (err) {
     process.exitCode = reportError(err, o.json);

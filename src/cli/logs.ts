@@ -7,6 +7,7 @@ import { EXIT } from '../errors.js';
 import { timed } from '../engine/events.js';
 import { DEFAULT_SINCE, formatLogLine, openSession, parseDuration, readLogs, type GlobalOptions, type Session } from '../engine/session.js';
 import { quietRenderer } from '../ui/renderers.js';
+import { withTarget } from './command-line.js';
 import { reportError } from './report-error.js';
 
 type Opts = GlobalOptions & { follow?: boolean; since?: string };
@@ -16,11 +17,11 @@ export async function logs(o: Opts): Promise<void> {
   try {
     sinceMs = parseDuration(o.since ?? DEFAULT_SINCE, '--since');
   } catch (err) {
-    process.exitCode = reportError(err, o.json);
+    process.exitCode = reportError(err, o.json, (text) => withTarget(text, o));
     return;
   }
   const r = quietRenderer(process.stderr); // warnings only: stdout holds the log lines
-  const emit = timed((e) => r.onEvent(e));
+  const emit = timed((e) => r.onEvent(e.type === 'warning' ? { ...e, message: withTarget(e.message, o) } : e));
   const abort = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -31,12 +32,19 @@ export async function logs(o: Opts): Promise<void> {
   let session: Session | undefined;
   try {
     session = await openSession('logs', o, emit, abort.signal, { lock: false, steps: false });
+    let lines = 0;
     await readLogs(session, { sinceMs, follow: !!o.follow }, (line) => {
+      lines++;
       process.stdout.write((o.json ? JSON.stringify(line) : formatLogLine(line)) + '\n');
     });
+    // On stderr: stdout holds only log lines, for pipes.
+    if (!lines && !o.json) {
+      const where = session.endpoint ? ' (the emulator runs no containers, so none write any)' : '';
+      process.stderr.write(`no log lines ${o.follow ? 'came' : `in the last ${o.since ?? DEFAULT_SINCE}`}${where}.\n`);
+    }
     process.exitCode = EXIT.ok;
   } catch (err) {
-    process.exitCode = reportError(err, o.json);
+    process.exitCode = reportError(err, o.json, (text) => withTarget(text, o));
   } finally {
     await session?.close();
     r.close();

@@ -6,8 +6,23 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../errors.js';
 import { VERSION } from '../version.js';
 
+/** Words from other tools, and what wpdeploy calls them: commander's own guess goes by spelling only. */
+const OTHER_NAMES: Record<string, string> = { deploy: 'up', apply: 'up', destroy: 'down' };
+
+/** Adds "did you mean" to commander's error for a command or option that wpdeploy names otherwise. */
+function withSuggestion(message: string): string {
+  if (/Did you mean/.test(message)) return message;
+  const command = /unknown command '([^']+)'/.exec(message)?.[1];
+  if (command && OTHER_NAMES[command]) return `${message}(Did you mean ${OTHER_NAMES[command]}?)\n`;
+  if (/unknown option '--dry-run'/.test(message)) return `${message}(Did you mean \`wpdeploy plan\`? It shows what \`up\` would do, changing nothing.)\n`;
+  return message;
+}
+
 const program = new Command('wpdeploy');
 program
+  // Set before the commands, which inherit them: each command's help lists the global options too.
+  .configureHelp({ showGlobalOptions: true })
+  .configureOutput({ outputError: (message, write) => write(withSuggestion(message)) })
   .description('Deploy a highly available WordPress on AWS (ECS Fargate, ALB, RDS Multi-AZ, EFS) with one command, and remove it with another.')
   .version(VERSION, '-V, --version')
   .option('--stack <name>', 'stack name (default: the config\'s stack, else "wordpress")')
@@ -17,7 +32,7 @@ program
   .option('--endpoint-url <url>', 'send every AWS call to this endpoint (also AWS_ENDPOINT_URL), e.g. LocalStack')
   .option('--local', 'use a local AWS emulator (moto), started if needed, with dummy credentials')
   .option('--state <where>', 'where the state and its lock live: a directory (default: the config\'s state, else state/) or s3://BUCKET/PREFIX')
-  .option('-y, --yes', 'do not ask for confirmation (needed for destructive commands without a terminal)')
+  .option('-y, --yes', 'do not ask for confirmation: `up` applies without showing the plan first (and may delete or replace without a terminal); `down` goes ahead')
   .option('--json', 'print newline-delimited JSON events (status, cost: one JSON document; logs: one object per line)')
   .option('--concurrency <n>', 'how many steps may run at once (1-64)', '8')
   .showHelpAfterError('(run `wpdeploy --help` for usage)')
@@ -39,18 +54,22 @@ program
   .command('up')
   .description('create or update the stack so that it matches the config (safe to rerun)')
   .option('--cost', 'print the monthly cost estimate before starting (see `wpdeploy cost`)')
-  .action(async (_opts, cmd: Command) => (await import('./commands.js')).up(cmd.optsWithGlobals()));
+  .option('--plan <file>', 'apply exactly the plan saved by `plan -o <file>`; refused if the config, the state or the resources changed since')
+  .action(async (_opts, cmd: Command) => (await import('./up.js')).up(cmd.optsWithGlobals()));
 
 program
   .command('plan')
   .description('show what `up` would do, changing nothing')
   .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error')
-  .action(async (_opts, cmd: Command) => (await import('./commands.js')).plan(cmd.optsWithGlobals()));
+  .option('--all', 'list the unchanged steps too')
+  .option('-o, --output <file>', 'save the plan to this file, for `up --plan <file>`')
+  .action(async (_opts, cmd: Command) => (await import('./up.js')).plan(cmd.optsWithGlobals()));
 
 program
   .command('status')
   .description('show every resource of the stack with its live state and drift')
   .option('--check', 'exit 1 when a resource is missing or drifted (for CI and monitoring)')
+  .option('--wide', 'every column (KIND too) and full ids, however wide the terminal')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).status(cmd.optsWithGlobals()));
 
 program
@@ -58,6 +77,11 @@ program
   .description('remove the stack; its data (database snapshot, file system, secrets) is kept unless --purge')
   .option('--purge', 'also delete the data: no final snapshot, no recovery window (asks for confirmation; --yes in CI)')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).down(cmd.optsWithGlobals()));
+
+program
+  .command('outputs')
+  .description('print the stack\'s outputs (site URL, load balancer, database endpoint, cluster, service, log group); --json for scripts')
+  .action(async (_opts, cmd: Command) => (await import('./commands.js')).outputs(cmd.optsWithGlobals()));
 
 program
   .command('unlock')

@@ -9,7 +9,9 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError, type ConfigIssue } from '../errors.js';
 import { planSubnets } from './cidr.js';
+import { DEFAULT_ENGINE_VERSION, ENGINE_LIFECYCLE, LIFECYCLE_TABLE_DATE, notCreatable, supportPhase, type DbEngine } from './engine-lifecycle.js';
 import { REGION_AZ_COUNT, KNOWN_REGIONS } from './regions.js';
+import { nameIssues, tagIssues } from './names.js';
 import { ConfigSchema, DEFAULT_REGION, DEFAULT_STACK, SECTIONS, STACK_NAME_RE, type Config } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = 'wpdeploy.yml';
@@ -47,15 +49,12 @@ function range(from: number, to: number, step: number): number[] {
   return out;
 }
 
-const ENGINE_VERSIONS: Record<string, string[]> = {
-  mysql: ['8.0', '8.4'],
-  mariadb: ['10.5', '10.6', '10.11', '11.4', '11.8'],
-};
-const DEFAULT_ENGINE_VERSION: Record<string, string> = { mysql: '8.0', mariadb: '10.11' };
+const ENGINE_VERSIONS: Record<string, string[]> = Object.fromEntries(Object.entries(ENGINE_LIFECYCLE).map(([e, majors]) => [e, Object.keys(majors)]));
 
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
+  checkRegionFlag(opts.region);
   let raw: unknown = {};
   let source = 'the configuration (defaults and flags; no config file)';
   const path = opts.file ? resolve(cwd, opts.file) : resolve(cwd, DEFAULT_CONFIG_FILE);
@@ -71,7 +70,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
         source,
         doc.errors.map((e) => ({
           path: '',
-          message: `YAML syntax error at ${(({ line, col }) => `line ${line}, column ${col}`)(lineCounter.linePos(e.pos[0]))}: ${e.message.split('\n')[0]}`,
+          message: `YAML syntax error at ${(({ line, col }) => `line ${line}, column ${col}`)(lineCounter.linePos(e.pos[0]))}: ${sentence(e.message.split('\n')[0]!)}`,
           fix: 'Fix the YAML syntax (indentation, quotes, colons).',
         })),
       );
@@ -79,6 +78,19 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     raw = doc.toJS() ?? {};
   }
   return { config: validateConfig(raw, source, { ...opts, env }), source };
+}
+
+/** The text as a sentence: the parser's messages may end without a period, and a fix follows them. */
+const sentence = (text: string) => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+
+/** A wrong --region is the flag's fault, not the file's: said as such (exit 2), before the file is read. */
+function checkRegionFlag(region: string | undefined): void {
+  if (region === undefined || (KNOWN_REGIONS as readonly string[]).includes(region)) return;
+  const guess = didYouMean(region, KNOWN_REGIONS);
+  throw new UsageError(
+    `--region ${region} is not an AWS region wpdeploy knows.`,
+    `${guess ? `Did you mean --region ${guess}? Or leave` : 'Use a region code like --region eu-west-3, or leave'} --region out to use the config's region (else AWS_REGION, else us-east-1).`,
+  );
 }
 
 /** Validates a parsed document; throws ConfigError with every problem found. */
@@ -176,8 +188,8 @@ function checkDocument(raw: Record<string, unknown>, stack: string | undefined, 
   const db = input.database;
   if (db && typeof db === 'object' && !Array.isArray(db)) {
     const d = db as Record<string, unknown>;
-    if (d.engineVersion === undefined && typeof d.engine === 'string' && DEFAULT_ENGINE_VERSION[d.engine]) {
-      input.database = { ...d, engineVersion: DEFAULT_ENGINE_VERSION[d.engine] };
+    if (d.engineVersion === undefined && typeof d.engine === 'string' && d.engine in DEFAULT_ENGINE_VERSION) {
+      input.database = { ...d, engineVersion: DEFAULT_ENGINE_VERSION[d.engine as DbEngine] };
     }
   }
 
@@ -197,6 +209,8 @@ type Section<K extends keyof Config> = Partial<NonNullable<Config[K]>>;
 interface PartialConfig {
   stack?: string;
   region?: string;
+  accountId?: string;
+  tags?: Record<string, string>;
   network?: Section<'network'>;
   domain?: Section<'domain'>;
   database?: Section<'database'>;
@@ -222,13 +236,20 @@ function partialParse(input: Record<string, unknown>): PartialConfig {
   if (stack.success) out.stack = stack.data;
   const region = ConfigSchema.shape.region.safeParse(input.region);
   if (region.success) out.region = region.data;
+  for (const key of ['accountId', 'tags'] as const) {
+    const r = ConfigSchema.shape[key].safeParse(input[key]);
+    if (r.success) out[key] = r.data as never;
+  }
   return out as PartialConfig;
 }
 
 /** Checks that span fields, each only when the fields it reads are valid. */
-export function crossFieldIssues(c: PartialConfig): ConfigIssue[] {
+export function crossFieldIssues(c: PartialConfig, now = new Date()): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { wordpress: wp, scaling, network, region, domain, database } = c;
+  // Names AWS refuses (src/config/names.ts has the limits and their sources).
+  if (c.stack !== undefined && region) issues.push(...nameIssues(c.stack, region, c.accountId));
+  if (c.tags) issues.push(...tagIssues(c.tags));
   if (wp?.cpu !== undefined) {
     const allowed = FARGATE_SIZES[wp.cpu];
     if (!allowed) {
@@ -276,9 +297,25 @@ export function crossFieldIssues(c: PartialConfig): ConfigIssue[] {
     const known = ENGINE_VERSIONS[database.engine] ?? [];
     if (!known.includes(major)) {
       issues.push({ path: 'database.engineVersion', message: `${database.engineVersion} is not a supported ${database.engine} version.`, fix: `Use one of ${known.map((v) => `"${v}"`).join(', ')}.` });
+    } else {
+      issues.push(...lifecycleIssues(database.engine, major, database.extendedSupport ?? false, now));
     }
   }
   return issues;
+}
+
+/** A version the offline calendar says can no longer be created (engine-lifecycle.ts), with the fix. */
+function lifecycleIssues(engine: DbEngine, major: string, extendedSupport: boolean, now: Date): ConfigIssue[] {
+  const l = ENGINE_LIFECYCLE[engine][major]!;
+  const why = notCreatable(engine, major, l, extendedSupport, now);
+  if (!why) return [];
+  const newer = Object.entries(ENGINE_LIFECYCLE[engine]).filter(([m, x]) => !notCreatable(engine, m, x, false, now)).map(([m]) => `"${m}"`);
+  const paid = !!l.extendedEnd && supportPhase(l, now) === 'extended';
+  return [{
+    path: paid ? 'database.extendedSupport' : 'database.engineVersion',
+    message: `${why} (RDS calendar as of ${LIFECYCLE_TABLE_DATE}).`,
+    fix: `Set database.engineVersion to ${newer.join(' or ') || 'a newer major version'}${paid ? ', or set database.extendedSupport: true to accept the Extended Support charge (\`wpdeploy cost\` shows it)' : ''}.`,
+  }];
 }
 
 function fromZodIssue(zi: z.core.$ZodIssue, input: Record<string, unknown>): ConfigIssue[] {
@@ -321,7 +358,7 @@ function fromZodIssue(zi: z.core.$ZodIssue, input: Record<string, unknown>): Con
 
 function fixFor(path: string): string | undefined {
   if (/^(network\.azCount|database\.storageGb|wordpress\.(cpu|memory|desiredCount)|scaling\.|logs\.|cost\.)/.test(path)) return 'Write a number without quotes.';
-  if (/engineVersion$/.test(path)) return 'Quote the version in YAML, e.g. "8.0".';
+  if (/engineVersion$/.test(path)) return 'Quote the version in YAML, e.g. "8.4".';
   return undefined;
 }
 

@@ -66,7 +66,8 @@ export const DomainSchema = z.strictObject({
 
 export const DatabaseSchema = z.strictObject({
   engine: z.enum(['mysql', 'mariadb']).default('mysql').describe('Database engine: mysql or mariadb.'),
-  engineVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be a version like "8.0" or "8.0.39" (quote it in YAML).' }).default('8.0').describe('Engine version, quoted: mysql "8.0" or "8.4"; mariadb "10.5" to "11.8" (default "10.11").'),
+  engineVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be a version like "8.0" or "8.0.39" (quote it in YAML).' }).default('8.4').describe('Engine version, quoted: mysql "8.4" (default) or "8.0" (past RDS standard support: needs extendedSupport); mariadb "10.11" (default), "11.4" or "11.8".'),
+  extendedSupport: z.boolean().default(false).describe('Allow paid RDS Extended Support (MySQL only): needed to run a major version past its end of RDS standard support, billed per vCPU-hour on the primary and the standby. Off: the instance is created with Extended Support disabled.'),
   instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must be an RDS instance class like db.t4g.micro.' }).default('db.t4g.micro').describe('RDS instance class.'),
   storageGb: z.number().int().min(20).max(65536).default(20).describe('gp3 storage in GiB (20 to 65536).'),
   multiAz: z.boolean().default(true).describe('A standby in another AZ (FSBP RDS.5).'),
@@ -76,8 +77,22 @@ export const DatabaseSchema = z.strictObject({
   proxy: z.boolean().default(false).describe('Put an RDS Proxy between WordPress and the database.'),
 });
 
+/**
+ * The official `wordpress` image from the Docker Official Images mirror on Amazon ECR Public, not
+ * from Docker Hub: every task pulls through the stack's one or two NAT addresses, and Docker Hub
+ * limits anonymous pulls to 10 an hour per IPv4 address (https://docs.docker.com/docker-hub/usage/pulls/),
+ * so scale-outs and circuit-breaker retries would fail with `toomanyrequests`. ECR Public serves the same image
+ * anonymously, with no IAM permission on the task execution role: its repositories are publicly
+ * accessible and the pull permissions cannot be changed
+ * (https://docs.aws.amazon.com/AmazonECR/latest/public/security_iam_service-with-iam.html); pulls
+ * without a token are supported (https://docs.aws.amazon.com/AmazonECR/latest/public/docker-pull-ecr-image.html),
+ * within ECR Public's quotas for them (https://docs.aws.amazon.com/AmazonECR/latest/public/public-service-quotas.html).
+ * The tasks reach it on 443 through the NAT gateways (the app tier's egress to 0.0.0.0/0:443).
+ */
+export const DEFAULT_IMAGE = 'public.ecr.aws/docker/library/wordpress:6-php8.3-apache';
+
 export const WordpressSchema = z.strictObject({
-  image: z.string().min(1).default('wordpress:6-php8.3-apache').describe('Container image of WordPress (Docker Hub by default; an ECR image works too).'),
+  image: z.string().min(1).default(DEFAULT_IMAGE).describe('Container image of WordPress: by default the official image from the Docker Official Images mirror on Amazon ECR Public (no Docker Hub pull limit); a Docker Hub or ECR image works too.'),
   cpu: z.number().int().default(512).describe('Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).'),
   memory: z.number().int().default(1024).describe('Fargate task memory in MiB; must pair with cpu.'),
   desiredCount: z.number().int().min(1).max(100).default(2).describe('Tasks at creation; afterwards auto scaling owns the count.'),

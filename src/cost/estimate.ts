@@ -2,6 +2,7 @@
  * The monthly on-demand estimate of a stack: pure arithmetic over the config (what is deployed and
  * the `cost:` assumptions) and the price book. No AWS call, no file access.
  */
+import { majorOf, offlineLifecycle, supportPhase } from '../config/engine-lifecycle.js';
 import { costAssumptions, type Config } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { PriceBook, RegionPrices } from './prices.js';
@@ -70,8 +71,29 @@ export function natGatewayCount(config: Config): number {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/**
+ * RDS Extended Support, when the config runs a MySQL major past its end of standard support (which
+ * the config check allows only with `database.extendedSupport`): per vCPU-hour of the primary and of
+ * the standby, at the year-1-2 or year-3 price by today's date (dates: the offline RDS calendar).
+ */
+function extendedSupportLine(config: Config, book: PriceBook, now: Date) {
+  const db = config.database;
+  const l = offlineLifecycle(db.engine, db.engineVersion);
+  if (!l?.extendedEnd || supportPhase(l, now) !== 'extended') return undefined;
+  const year3 = new Date(`${l.standardEnd}T00:00:00Z`);
+  year3.setUTCFullYear(year3.getUTCFullYear() + 2);
+  const third = now >= year3;
+  const prices = book.global.rdsExtendedSupportVcpuHour;
+  const vcpus = (book.rdsVcpus[db.instanceClass] ?? 2) * (db.multiAz ? 2 : 1);
+  return {
+    id: 'rds-extended-support', service: 'RDS', item: `Extended Support, ${db.engine} ${majorOf(db.engineVersion)} (${vcpus} vCPUs${db.multiAz ? ': primary + standby' : ''}, year ${third ? '3' : '1-2'})`,
+    quantity: book.hoursPerMonth * vcpus, unit: 'vCPU-h', unitPrice: third ? prices.year3 : prices.year1to2,
+    note: `standard support ended ${l.standardEnd}; upgrade to stop it (${third ? '' : `year-3 price from ${year3.toISOString().slice(0, 10)}; `}US East price)`,
+  };
+}
+
 /** Computes every line of the estimate. Throws UsageError for a region or instance class without prices. */
-export function estimateCost(config: Config, book: PriceBook): CostEstimate {
+export function estimateCost(config: Config, book: PriceBook, now = new Date()): CostEstimate {
   const p = regionPrices(book, config.region);
   const g = book.global;
   const H = book.hoursPerMonth;
@@ -131,6 +153,8 @@ export function estimateCost(config: Config, book: PriceBook): CostEstimate {
     id: 'rds-backup', service: 'RDS', item: `backup storage beyond the free ${db.storageGb} GB`, quantity: Math.max(0, a.dbBackupGb - db.storageGb), unit: 'GB-mo', unitPrice: p.rdsBackupGbMonth, priceKey: 'rdsBackupGbMonth',
     note: 'backups are free up to the provisioned storage',
   });
+  const extended = extendedSupportLine(config, book, now);
+  if (extended) add(extended);
   if (db.proxy) {
     const vcpus = Math.max(2, book.rdsVcpus[db.instanceClass] ?? 2);
     add({ id: 'rds-proxy', service: 'RDS', item: `RDS Proxy (${vcpus} vCPUs of ${db.instanceClass})`, quantity: H * vcpus, unit: 'vCPU-h', unitPrice: p.rdsProxyVcpuHour, priceKey: 'rdsProxyVcpuHour', note: 'billed per vCPU of the database instance, 2 at least' });

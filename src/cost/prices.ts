@@ -47,6 +47,8 @@ const PriceBookSchema = z.object({
     route53HostedZoneMonth: price,
     route53AliasQueryPerMillion: price,
     dataTransferOutFreeGb: z.number().min(0),
+    /** RDS Extended Support (MySQL) per vCPU-hour, US East: years 1-2 after the end of standard support, and year 3. */
+    rdsExtendedSupportVcpuHour: z.object({ year1to2: price, year3: price }),
   }),
   /** vCPUs of each instance class (RDS Proxy bills per vCPU of the database instance). */
   rdsVcpus: z.record(z.string(), z.number().int().positive()),

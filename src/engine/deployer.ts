@@ -13,11 +13,13 @@ import { recommendAction } from '../aws/errors.js';
 import { ReadCache } from '../aws/read-cache.js';
 import { stackTags, type TagMap } from '../aws/tags.js';
 import { WpdeployError, errorMessage } from '../errors.js';
-import type { Actual, Inputs, Operation, Outputs, ResourceContext, ResourceKind, StepDef } from '../resources/types.js';
+import { runPreflight } from '../resources/preflight.js';
+import type { Actual, CheckFailure, Inputs, Operation, Outputs, ResourceContext, ResourceKind, StepDef } from '../resources/types.js';
 import { UNKNOWN, createDeps, deleteDeps } from '../resources/types.js';
 import type { Emit } from './events.js';
 import { WorkGraph, type RunResult } from './graph.js';
-import { decide, orphan, summarize, type PlanItem } from './planner.js';
+import { checkApproval, refusal, type Approval } from './approval.js';
+import { attributesOf, decide, orphan, summarize, type PlanItem } from './planner.js';
 import type { StateStore } from './state.js';
 
 export interface EngineOptions {
@@ -36,6 +38,10 @@ export interface EngineOptions {
   scale: number;
   /** `down --purge`: delete what `down` otherwise keeps (data), with no recovery window. */
   purge?: boolean;
+  /** Run the steps' preflight checks (`up`, `plan`): `up` changes nothing unless they pass. */
+  preflight?: boolean;
+  /** What an `up` may do; unset: anything the config asks. */
+  approval?: Approval;
 }
 
 export interface StepReport extends PlanItem {
@@ -54,6 +60,9 @@ export interface EngineResult {
   /** What `down` kept (data that users cannot get back): removed by `down --purge`. */
   kept: StepReport[];
 }
+
+/** The name under which the preflight's failures are reported (a pseudo-step: it has no resource). */
+export const PREFLIGHT = 'preflight';
 
 /** The checks of a run: passed once every one is done, failed as soon as one fails. */
 class Gate {
@@ -90,6 +99,8 @@ export class Engine {
   /** The run's shared reads: batch describes serve every step of a kind (hints: the ids state records). */
   private readonly reads: ReadCache;
   private gate = new Gate([]);
+  /** In a dry run, the checks that would not pass: reported as failures, without stopping the plan. */
+  private readonly refused: Array<{ id: string; error: unknown }> = [];
 
   constructor(private readonly o: EngineOptions) {
     this.reads = new ReadCache(o.aws, () => Object.values(o.store.steps).map((s) => ({ kind: s.kind, id: s.id, arn: s.arn })));
@@ -140,20 +151,46 @@ export class Engine {
   async apply(opts: { dryRun: boolean }): Promise<EngineResult> {
     const o = this.o;
     const defs = new Map(o.steps.map((s) => [s.id, s]));
+    const orphans = Object.keys(o.store.steps).filter((id) => !defs.has(id));
+    if (!opts.dryRun && orphans.length > 0 && o.approval && !o.approval.destructive && !o.approval.planned) {
+      // Known before any call: refused before anything changes.
+      throw refusal('delete', orphans.join(', '), 'no longer in the config');
+    }
+    // The preflight runs alongside the reads; like the check steps, it holds back every change until it passes.
+    const preflight = o.preflight ? this.preflight() : undefined;
     // A dry run changes nothing: it need not wait for the checks.
-    this.gate = new Gate(opts.dryRun ? [] : o.steps.filter((s) => s.check).map((s) => s.id));
+    this.gate = new Gate(opts.dryRun ? [] : [...o.steps.filter((s) => s.check).map((s) => s.id), ...(preflight ? [PREFLIGHT] : [])]);
+    void preflight?.then((failed) => this.gate.settle(PREFLIGHT, failed.length === 0));
     const graph = new WorkGraph(o.steps.map((s) => ({ id: s.id, dependsOn: createDeps(s), weightMs: s.kind.timing?.createMs, first: s.check })));
     const result = await graph.run((id, release) => this.applyStep(defs.get(id)!, opts.dryRun, release), { concurrency: o.concurrency, signal: o.signal, stagger: true });
+    for (const f of (await preflight) ?? []) result.failed.push({ id: PREFLIGHT, error: new WpdeployError(f.message, { hint: f.hint }) });
+    result.failed.push(...this.refused);
     this.reportSkipped(result);
     let combined = result;
     if (result.failed.length === 0 && !o.signal.aborted) {
-      const orphans = Object.keys(o.store.steps).filter((id) => !defs.has(id));
       if (orphans.length > 0) {
         const r = await this.removeSteps(orphans, opts.dryRun, 'orphan');
         combined = { done: [...result.done, ...r.done], failed: r.failed, skipped: r.skipped };
       }
     }
     return this.finish(combined, o.steps.map((s) => s.id));
+  }
+
+  /**
+   * The checks the steps declare (StepDef.preflight), each failure emitted as `preflight` failing
+   * (src/resources/preflight.ts makes the calls). Never throws: a check that cannot run fails.
+   */
+  private async preflight(): Promise<CheckFailure[]> {
+    const o = this.o;
+    // After the graph's first steps have sent their reads: loading the SDK clients the checks need takes CPU.
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = Date.now();
+    const steps = o.steps.filter((d) => d.preflight).map((d) => ({
+      step: d.id, preflight: d.preflight!, desired: () => d.desired(new StepInputs(new Map())), context: () => this.context(d.id, d.role),
+    }));
+    const failed = await runPreflight(this.context(PREFLIGHT, undefined), steps, (step) => !!o.store.steps[step]?.id && !o.store.steps[step]?.pending);
+    for (const f of failed) o.emit({ type: 'step-failed', step: PREFLIGHT, kind: PREFLIGHT, error: f.message, hint: f.hint, elapsedMs: Date.now() - started });
+    return failed;
   }
 
   /** Deletes every resource of the stack, dependents first. */
@@ -204,15 +241,26 @@ export class Engine {
     try {
       const desired = def.desired(new StepInputs(this.outputs));
       const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx, desired));
+      if (!actual && kind.missing) throw kind.missing(desired);
       const item = decide({
         step: def.id, kind: kind.kind, recordedId: recorded?.id, actual,
         diff: actual ? kind.diff(desired, actual) : undefined, onReplace: kind.onReplace,
       });
+      if (item.op === 'create') item.attributes = attributesOf(desired);
+      if (!dryRun) checkApproval(this.o.approval, item);
       if (!dryRun && !def.check && (item.op !== 'same' || duplicates.length > 0) && !(await this.gate.passed)) return 'skipped';
       this.reports.set(def.id, { ...item, state: actual?.state, recordedId: recorded?.id });
-      o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op) });
+      o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op), ...(item.attributes ? { attributes: item.attributes } : {}) });
       if (dryRun) {
         if (actual) this.outputs.set(def.id, kind.outputs(actual));
+        // `plan` (a dry run with the preflight) reports a check that would not pass: a lookup's create and
+        // update change nothing, they only say why `up` would stop.
+        if (o.preflight && def.check && kind.lookup && item.op !== 'same') {
+          await this.call(`check ${kind.noun}`, ctx, () => (actual ? kind.update!(ctx, desired, actual, kind.diff(desired, actual)) : kind.create(ctx, desired))).catch((error: unknown) => {
+            this.refused.push({ id: def.id, error });
+            this.fail(def.id, kind.kind, error, started);
+          });
+        }
         return;
       }
       if (actual && recorded?.id !== actual.id && !kind.attached) {
@@ -355,6 +403,7 @@ export class Engine {
         }
         o.emit({ type: 'step-plan', step: id, kind: kind.kind, op: item.op, id: item.id, changes: [], reason: item.reason, expectedMs: actual ? kind.timing?.deleteMs : undefined });
         if (dryRun) return;
+        if (why === 'orphan') checkApproval(this.o.approval, item);
         if (actual) {
           await o.store.update((s) => {
             const prev = s.steps[id];

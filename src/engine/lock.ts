@@ -58,7 +58,8 @@ function parseLock(text: string | undefined): LockInfo | undefined {
 /** How the holder of a lock reads in messages. */
 export function describeHolder(h: LockInfo): string {
   const who = h.owner ? `${h.owner}@${h.host}` : h.host;
-  return `\`wpdeploy ${h.command}\` (pid ${h.pid} on ${who}, since ${h.startedAt}${h.renewedAt && h.renewedAt !== h.startedAt ? `, renewed ${h.renewedAt}` : ''}; lock ${h.id})`;
+  // Another run's command, not one to paste: no backticks, so no target flags are added to it (src/cli/command-line.ts).
+  return `wpdeploy ${h.command} (pid ${h.pid} on ${who}, since ${h.startedAt}${h.renewedAt && h.renewedAt !== h.startedAt ? `, renewed ${h.renewedAt}` : ''}; lock ${h.id})`;
 }
 
 const age = (h: LockInfo, now: number) => now - Date.parse(h.renewedAt ?? h.startedAt);
@@ -100,7 +101,7 @@ export class StackLock {
       if (!stored) continue; // released between the two calls
       const holder = parseLock(stored.text);
       if (holder && holder.host === info.host && !isProcessAlive(holder.pid)) {
-        o.onWarning(`took over the lock of stack ${stack} left by process ${holder.pid} (\`wpdeploy ${holder.command}\` started ${holder.startedAt}), which is no longer running.`);
+        o.onWarning(`took over the lock of stack ${stack} left by process ${holder.pid} (wpdeploy ${holder.command}, started ${holder.startedAt}), which is no longer running.`);
         await backend.deleteLock();
         continue;
       }
@@ -114,7 +115,7 @@ export class StackLock {
         hint: holder.host === info.host
           ? `Wait for it to finish, or stop it (kill ${holder.pid}) and run again.`
           : expired
-            ? `Its lease (${leaseMs / 60_000} min) has run out without renewal, so its run is probably gone: break it with \`wpdeploy unlock ${holder.id} --stack ${stack}${backend.remote ? ` --state ${stateFlag(backend)}` : ''}\` (it removes ${backend.lockLocation}) and run again.`
+            ? `Its lease (${leaseMs / 60_000} min) has run out without renewal, so its run is probably gone: break it with \`wpdeploy unlock ${holder.id}\` (it removes ${backend.lockLocation}) and run again.`
             : `Wait for it to finish. If that run is gone, \`wpdeploy unlock ${holder.id}\` breaks the lock once its lease (${leaseMs / 60_000} min without renewal) has run out.`,
       });
     }
@@ -158,10 +159,6 @@ export class StackLock {
     const holder = parseLock((await this.backend.readLock())?.text);
     if (holder?.id === this.info.id) await this.backend.deleteLock();
   }
-}
-
-function stateFlag(backend: StateBackend): string {
-  return backend.location.replace(/\/[^/]+\.json$/, '');
 }
 
 /**

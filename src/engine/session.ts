@@ -6,23 +6,25 @@
 import { resolve } from 'node:path';
 import { AwsClients } from '../aws/clients.js';
 import { ensureLocalEmulator } from '../aws/emulator.js';
-import { isCredentialsError, recommendAction } from '../aws/errors.js';
+import { isAccessDenied, isCredentialsError, recommendAction } from '../aws/errors.js';
 import { callerAccount } from '../aws/identity.js';
 import { timeScale } from '../aws/poll.js';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { STACK_NAME_RE, type Config } from '../config/schema.js';
 import { UsageError, WpdeployError, errorMessage } from '../errors.js';
 import { chooseZones, recordedZones } from '../resources/availability-zones.js';
 import { describeKeptData, keptMonthlyCost, type KeptCost } from '../resources/kept-data.js';
 import { readLogEvents, type LogLine } from '../resources/log-events.js';
 import { appNames, appSummary, type AppSummary } from '../resources/stack-app.js';
+import { OUTPUT_STEPS, stackOutputs, type StackOutputs } from '../resources/stack-outputs.js';
+import type { Approval } from './approval.js';
 import { KINDS, buildSteps } from '../resources/stack.js';
 import { createDeps, deleteDeps, type StepDef } from '../resources/types.js';
 import { Engine, type EngineResult } from './deployer.js';
 import type { Emit } from './events.js';
 import { StackLock, breakLock, describeHolder, type LockInfo } from './lock.js';
 import { summarize } from './planner.js';
-import { StateStore, parseState, type StateBackend } from './state.js';
+import { LOCAL_ENDPOINT, StateStore, parseState, type StateBackend } from './state.js';
 import { LocalStateBackend } from './state-local.js';
 import { DEFAULT_STATE_DIR, parseStateLocation, type StateLocation } from '../config/state-location.js';
 import { S3StateBackend } from '../aws/s3-state.js';
@@ -41,8 +43,7 @@ export interface GlobalOptions {
 }
 
 export const DEFAULT_CONCURRENCY = 8;
-/** How the local emulator is recorded in state: its port may change between starts. */
-export const LOCAL_ENDPOINT = 'local';
+export { LOCAL_ENDPOINT };
 
 export interface Session {
   command: string;
@@ -259,9 +260,9 @@ export async function runMigrate(opts: GlobalOptions, to: string, emit: Emit): P
   }
 }
 
-function engineFor(s: Session, purge = false): Engine {
+function engineFor(s: Session, { purge = false, approval, preflight = false }: { purge?: boolean; approval?: Approval; preflight?: boolean } = {}): Engine {
   return new Engine({
-    purge,
+    purge, approval, preflight,
     steps: s.steps, kinds: KINDS, store: s.store, aws: s.aws, stack: s.config.stack, region: s.config.region, account: s.account,
     userTags: s.config.tags, concurrency: s.concurrency, emit: s.emit, signal: s.signal, scale: timeScale(),
   });
@@ -279,27 +280,32 @@ async function conclude(s: Session, result: EngineResult, started: number): Prom
   s.emit({
     type: 'run-done', command: s.command, ok: result.ok, interrupted: result.interrupted, counts: summarize(result.items),
     calls: { read: s.aws.calls.read, mutating: s.aws.calls.mutating, byOperation: { ...s.aws.calls.byOperation } }, elapsedMs: Date.now() - started,
+    ...(s.command === 'up' ? { outputs: stackOutputs(s.config, result.outputs) } : {}),
   });
   return result;
 }
 
-/** Converges the stack to the config. */
-export async function runUp(s: Session): Promise<EngineResult> {
+/** Converges the stack to the config, within what `approval` allows (see approval.ts). */
+export async function runUp(s: Session, approval?: Approval): Promise<EngineResult> {
   const started = Date.now();
   announce(s);
   if (!s.store.exists()) await s.store.save(); // the stack's identity is on disk before the first mutation
-  return conclude(s, await engineFor(s).apply({ dryRun: false }), started);
+  return conclude(s, await engineFor(s, { approval, preflight: true }).apply({ dryRun: false }), started);
 }
 
-/** What `up` would do, changing nothing. */
+/** What `up` would do, changing nothing, and whether its preflight checks pass (quotas, orderable database). */
 export async function runPlan(s: Session): Promise<EngineResult> {
+  const started = Date.now();
+  announce(s);
+  return conclude(s, await engineFor(s, { preflight: true }).apply({ dryRun: true }), started);
+}
+
+/** Live state and drift of every step (a read-only plan, without the preflight). */
+export async function runStatus(s: Session): Promise<EngineResult> {
   const started = Date.now();
   announce(s);
   return conclude(s, await engineFor(s).apply({ dryRun: true }), started);
 }
-
-/** Live state and drift of every step (a read-only plan). */
-export const runStatus = runPlan;
 
 /**
  * Removes the stack, keeping its data unless `purge`; the state file goes once nothing is left.
@@ -308,7 +314,7 @@ export const runStatus = runPlan;
 export async function runDown(s: Session, purge = false): Promise<{ result: EngineResult; kept?: KeptCost }> {
   const started = Date.now();
   announce(s);
-  const result = await engineFor(s, purge).destroy();
+  const result = await engineFor(s, { purge }).destroy();
   if (result.ok) await s.store.removeIfEmpty();
   const kept = result.ok && !purge ? keptMonthlyCost(await describeKeptData({ aws: s.aws, stack: s.config.stack })) : undefined;
   return { result: await conclude(s, result, started), kept: kept?.items.length ? kept : undefined };
@@ -323,6 +329,53 @@ export interface Health extends AppSummary {
 export function health(s: Session, result: EngineResult): Health {
   const db = result.items.find((i) => i.step === 'db');
   return { ...appSummary(s.config, result.outputs), ...(db?.state ? { database: db.state } : {}) };
+}
+
+/**
+ * Refuses a run that found no stack: no state at its location and no resource carrying its tags
+ * (the engine looked each one up by tag). Names the stacks whose state is stored there.
+ */
+export async function assertStackExists(s: Session, result: EngineResult): Promise<void> {
+  if (s.store.exists() || !result.ok) return;
+  const lookups = new Set(s.steps.filter((d) => d.kind.lookup).map((d) => d.id));
+  if (result.items.some((i) => !lookups.has(i.step) && i.id)) return;
+  const where = s.store.path.replace(/[^/]+\.json$/, '');
+  let others: string[] | undefined;
+  try {
+    others = (await s.store.backend.listStacks()).filter((n) => n !== s.config.stack && STACK_NAME_RE.test(n));
+  } catch (err) {
+    if (!isAccessDenied(err)) throw err; // a role without s3:ListBucket still gets the answer, without the list
+  }
+  throw new WpdeployError(`no stack named ${s.config.stack} in ${s.config.region}/${s.account} (state: ${s.store.path}): no state there and no resource tagged with it.`, {
+    hint: others?.length
+      ? `Stacks with a state in ${where}: ${others.join(', ')} (\`wpdeploy status --stack ${others[0]}\` shows the first).`
+      : `${others ? `No stack has a state in ${where}` : `The stacks in ${where} cannot be listed (no s3:ListBucket)`}. Check --stack, --state, --region and the account (--profile).`,
+  });
+}
+
+/**
+ * The stack's outputs as state recorded them; when state lacks a step they come from (a run that
+ * stopped early, an older state), the steps are read from AWS (a read-only plan).
+ */
+export async function readOutputs(s: Session): Promise<StackOutputs> {
+  const recorded = Object.fromEntries(Object.entries(s.store.steps).filter(([, st]) => st.outputs).map(([id, st]) => [id, st.outputs!]));
+  const wanted = OUTPUT_STEPS.filter((id) => s.steps.some((d) => d.id === id));
+  if (wanted.every((id) => recorded[id])) return stackOutputs(s.config, recorded);
+  const result = await engineFor(s).apply({ dryRun: true });
+  if (!result.ok) throw result.failed[0]?.error ?? new WpdeployError('could not read the stack\'s resources.');
+  await assertStackExists(s, result);
+  return stackOutputs(s.config, result.outputs);
+}
+
+/** The monthly cost the stack has now, for the next plan's "before"; no write when it is unchanged or the state is gone. */
+export async function recordCost(s: Session, monthlyUsd: number | undefined): Promise<void> {
+  if (monthlyUsd === undefined || !s.store.exists() || s.store.state.monthlyUsd === monthlyUsd) return;
+  await s.store.update((st) => void (st.monthlyUsd = monthlyUsd));
+}
+
+/** What the stack costs a month before a plan: nothing when nothing is recorded, else what the last run left. */
+export function costBefore(s: Session): number | undefined {
+  return Object.keys(s.store.steps).length === 0 ? 0 : s.store.state.monthlyUsd;
 }
 
 export { DEFAULT_SINCE, formatLogLine, parseDuration, type LogLine } from '../resources/log-events.js';

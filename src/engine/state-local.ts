@@ -4,7 +4,7 @@
  * its bytes, so a write based on a stale read is refused here as it is in S3.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StaleStateError, type StateBackend, type StoredObject } from './state.js';
 
@@ -83,5 +83,10 @@ export class LocalStateBackend implements StateBackend {
 
   async deleteLock(): Promise<void> {
     if (existsSync(this.lockLocation)) rmSync(this.lockLocation, { force: true });
+  }
+
+  async listStacks(): Promise<string[]> {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
   }
 }

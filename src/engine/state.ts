@@ -31,8 +31,13 @@ export interface StackState {
   endpoint?: string;
   createdAt: string;
   updatedAt: string;
+  /** The estimated monthly cost (USD) of what the last successful `up` or `down` left: `up` shows it as "before". */
+  monthlyUsd?: number;
   steps: Record<string, StepState>;
 }
+
+/** How the local emulator is recorded in state: its port may change between starts. */
+export const LOCAL_ENDPOINT = 'local';
 
 export interface StateIdentity {
   stack: string;
@@ -78,6 +83,8 @@ export interface StateBackend {
   /** Rewrites the lock if it is still at `expected` (renewal); throws StaleStateError otherwise. */
   replaceLock(text: string, expected: string | undefined): Promise<string | undefined>;
   deleteLock(): Promise<void>;
+  /** The stacks whose state is stored at the same place (same directory or prefix), sorted. */
+  listStacks(): Promise<string[]>;
 }
 
 export class StateStore {
@@ -215,6 +222,13 @@ export function parseState(text: string, path: string): StackState {
   return s as StackState;
 }
 
+/** How to reach the endpoint a stack was deployed to ("local" records the emulator, whose port may change). */
+function endpointHint(recorded: string | undefined): string {
+  if (recorded === LOCAL_ENDPOINT) return 'It was deployed to the local emulator: pass --local (instead of --endpoint-url), or use another --state directory.';
+  if (recorded) return `Pass --endpoint-url ${recorded}, or use another --state directory.`;
+  return 'It was deployed to AWS: drop --endpoint-url and --local (and unset AWS_ENDPOINT_URL), or use another --state directory.';
+}
+
 function checkIdentity(state: StackState, id: StateIdentity, path: string): void {
   if (state.stack !== id.stack) {
     throw new WpdeployError(`state ${path} is for stack ${state.stack}, not ${id.stack}.`, {
@@ -229,7 +243,7 @@ function checkIdentity(state: StackState, id: StateIdentity, path: string): void
   if (state.endpoint !== id.endpoint && Object.keys(state.steps).length > 0) {
     const where = (e?: string) => (e ? `the endpoint ${e}` : 'AWS');
     throw new WpdeployError(`stack ${id.stack} was deployed to ${where(state.endpoint)}, but this run targets ${where(id.endpoint)}.`, {
-      hint: state.endpoint ? `Pass --endpoint-url ${state.endpoint} (or --local for the local emulator), or use another --state directory.` : 'Drop --endpoint-url/--local, or use another --state directory.',
+      hint: endpointHint(state.endpoint),
       exitCode: 2,
     });
   }

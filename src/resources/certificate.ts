@@ -12,11 +12,11 @@
  */
 import type { CertificateDetail, CertificateStatus } from '@aws-sdk/client-acm';
 import { ACM } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
-import { waitFor } from '../aws/poll.js';
+import { isDependencyViolation, isNotFound } from '../aws/errors.js';
+import { sleep, waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { deleteTolerant } from './ec2-common.js';
+import { LINGER_TIMEOUT_MS } from './lingering.js';
 import { changesOf, known, UNKNOWN, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface CertificateSpec {
@@ -170,10 +170,33 @@ export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> =
     return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
-  /** Deletes the certificate, waiting while a listener still uses it; already gone is success. */
+  /**
+   * Deletes the certificate; already gone is success. ACM goes on counting it in use
+   * (ResourceInUseException) for a while after the load balancer that used it is deleted, so the
+   * delete is retried for up to LINGER_TIMEOUT_MS (scaled), saying what ACM still names.
+   */
   async delete(ctx, actual) {
-    await deleteTolerant(ctx, `certificate ${actual.arn}`, () => acm(ctx).send(new ACM.DeleteCertificateCommand({ CertificateArn: actual.arn })),
-      async () => (await describe(ctx, actual.arn))?.InUseBy ?? []);
+    const start = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await acm(ctx).send(new ACM.DeleteCertificateCommand({ CertificateArn: actual.arn }));
+        return;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        if (!isDependencyViolation(err)) throw err;
+        const users = (await describe(ctx, actual.arn))?.InUseBy ?? [];
+        const by = users.length ? `ACM still names ${users.join(', ')} as its user` : 'ACM still counts it in use after the load balancer was deleted';
+        if ((Date.now() - start) * ctx.scale > LINGER_TIMEOUT_MS) {
+          throw new WpdeployError(`certificate ${actual.arn} is still in use: ${by}.`, {
+            hint: 'Remove what still uses it (or wait for ACM to let go of it) and run `wpdeploy down` again.',
+            cause: err,
+          });
+        }
+        ctx.progress(`waiting for ACM to let go of the certificate: ${by}`);
+        await sleep(Math.min(30_000, 5_000 * 2 ** attempt) / ctx.scale, ctx.signal);
+        if (ctx.signal.aborted) throw new WpdeployError(`interrupted while waiting for ACM to let go of certificate ${actual.arn}.`);
+      }
+    }
   },
 
   outputs: (a) => ({

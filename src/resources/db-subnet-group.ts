@@ -7,10 +7,9 @@
 import type { DBSubnetGroup } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
-import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
-import { WpdeployError } from '../errors.js';
+import { tagsToSet, toTagList, TAG_NAME, type TagMap } from '../aws/tags.js';
 import { deleteTolerant } from './ec2-common.js';
-import { ownedBy, rds, rdsTags } from './rds-common.js';
+import { adoptOwned, ownedBy, rds, rdsTags } from './rds-common.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbSubnetGroupSpec {
@@ -99,15 +98,8 @@ export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupAct
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       const existing = await describe(ctx, desired.name);
-      const actual = existing && (await toActual(ctx, existing));
-      if (!actual || !ownedBy(ctx, actual.tags)) {
-        throw new WpdeployError(`a DB subnet group named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}${actual?.tags[TAG_STACK] ? ` (it belongs to stack ${actual.tags[TAG_STACK]})` : ''}.`, {
-          hint: `Delete it if nothing uses it (\`aws rds delete-db-subnet-group --db-subnet-group-name ${desired.name}\`), or deploy under another stack name.`,
-          cause: err,
-        });
-      }
-      ctx.warn(`db subnet group ${desired.name} already existed with this step's tags; adopted it.`);
-      await ctx.recordId(actual.id, actual.arn);
+      const actual = await adoptOwned(ctx, 'DB subnet group', desired.name, existing && (await toActual(ctx, existing)), err,
+        `aws rds delete-db-subnet-group --db-subnet-group-name ${desired.name}`);
       return dbSubnetGroupKind.update!(ctx, desired, actual, dbSubnetGroupKind.diff(desired, actual));
     }
     await ctx.recordId(g.DBSubnetGroupName!, g.DBSubnetGroupArn);

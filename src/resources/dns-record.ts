@@ -6,8 +6,9 @@
  * beside each (`_wpdeploy-<type>.<name>`, value `"heritage=wpdeploy,stack=…,step=…"`), written in the
  * same atomic change batch (the TXT registry external-dns uses). Only records with that mark are
  * changed or deleted. A record of the same name and type that wpdeploy did not make is left alone:
- * when it already has the wanted value it is used as is (and kept on `down`); otherwise `up` stops
- * and says so rather than overwrite it. Every change waits until Route 53 reports it INSYNC.
+ * when it already has the wanted value (whatever its TTL) it is used as is (and kept on `down`);
+ * otherwise `up` stops and says so rather than overwrite it. Every change waits until Route 53
+ * reports it INSYNC.
  */
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { Route53 } from '../aws/sdk.js';
@@ -186,7 +187,10 @@ export const dnsRecordKind: ResourceKind<DnsRecordSpec, DnsRecordActual> = {
       const wantValues = (desired.values ?? []).filter(known).map(normName).sort();
       const haveValues = (actual.values ?? []).map(normName).sort();
       if ((desired.values ?? []).every(known) && JSON.stringify(wantValues) !== JSON.stringify(haveValues)) changes.push({ field: 'values', from: actual.alias ? describeValue(actual) : haveValues, to: wantValues });
-      if ((desired.ttl ?? 300) !== actual.ttl && !actual.alias) changes.push({ field: 'ttl', from: actual.ttl, to: desired.ttl ?? 300 });
+      // A record wpdeploy did not make is used when its value is the wanted one, whatever its TTL:
+      // the validation CNAME is the same for the same account and domain, so an earlier certificate
+      // (the console, another tool, a lost state) leaves one, often with another TTL; it is never rewritten.
+      if ((desired.ttl ?? 300) !== actual.ttl && !actual.alias && actual.owned) changes.push({ field: 'ttl', from: actual.ttl, to: desired.ttl ?? 300 });
     }
     return { changes };
   },
@@ -202,7 +206,7 @@ export const dnsRecordKind: ResourceKind<DnsRecordSpec, DnsRecordActual> = {
     const oursAlready = (existingOwner?.ResourceRecords ?? []).some((v) => v.Value === ownerValue(ctx.stack, ctx.step));
     if (existingOwner && !oursAlready) {
       throw new WpdeployError(`dns record ${name} ${desired.type} is claimed by another wpdeploy stack (${(existingOwner.ResourceRecords ?? []).map((v) => v.Value).join(', ')}).`, {
-        hint: 'Use another domain.name, or remove that stack first (`wpdeploy down` with its config).',
+        hint: 'Use another domain.name, or remove that stack first (wpdeploy down, run with that stack\'s own config and options).',
       });
     }
     const changes: Change[] = [

@@ -11,6 +11,7 @@ import { isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { containerInsightsLogGroup, deleteAwsLogGroups } from './aws-created.js';
 import { deleteTolerant } from './ec2-common.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -115,7 +116,7 @@ export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
     return { ...actual, containerInsights: desired.containerInsights, tags: { ...actual.tags, ...toSet } };
   },
 
-  /** Deletes the cluster once its services are gone (waiting a bounded time), then waits for INACTIVE. */
+  /** Deletes the cluster once its services are gone (waiting a bounded time), waits for INACTIVE, then deletes Container Insights' log group. */
   async delete(ctx, actual) {
     await deleteTolerant(ctx, `ecs cluster ${actual.id}`, () => ecs(ctx).send(new ECS.DeleteClusterCommand({ cluster: actual.id })));
     await waitFor({
@@ -123,6 +124,8 @@ export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
       check: () => describe(ctx, actual.id),
       done: (c) => !c || c.status === 'INACTIVE',
     });
+    // Container Insights' log group: gone with the cluster, which no longer writes it
+    await deleteAwsLogGroups(ctx, `ecs cluster ${actual.id}`, [containerInsightsLogGroup(actual.id)]);
   },
 
   outputs: (a) => ({ name: a.id, arn: a.arn }),

@@ -232,6 +232,14 @@ export async function waitSteady(ctx: ResourceContext, cluster: string, name: st
   }
 }
 
+/**
+ * Settings DescribeServices may leave out (each is "Required: No" in
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html): AWS reports them once
+ * set, moto drops them. One that is not reported is not compared, and `find` says so: "(none) ->
+ * 300" would be a change that no UpdateService can make visible.
+ */
+const UNREPORTED = ['healthCheckGracePeriodSeconds', 'deployment', 'enableECSManagedTags'] as const;
+
 export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
   kind: 'ecs:service',
   noun: 'ecs service',
@@ -246,7 +254,12 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
     ].filter((x): x is { cluster: string; name: string } => !!x);
     for (const w of where) {
       const s = await describe(ctx, w.cluster, w.name);
-      if (s && s.status === 'ACTIVE' && (owned(ctx, fromEcsTags(s.tags)) || s.serviceArn === ctx.recordedId)) return toActual(s);
+      if (s && s.status === 'ACTIVE' && (owned(ctx, fromEcsTags(s.tags)) || s.serviceArn === ctx.recordedId)) {
+        const actual = toActual(s);
+        const unreported = UNREPORTED.filter((f) => actual[f] === undefined);
+        if (unreported.length) ctx.warn(`the endpoint does not report the service's ${unreported.join(', ')}, so they are not compared (a local emulator drops them; AWS reports them)`);
+        return actual;
+      }
     }
     return undefined;
   },
@@ -264,7 +277,7 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
       ['deployment', actual.deployment, normDeployment(desired.deployment)],
       ['propagateTags', actual.propagateTags, desired.propagateTags],
       ['enableECSManagedTags', actual.enableECSManagedTags, desired.enableECSManagedTags],
-    ).filter((c) => c.to !== undefined);
+    ).filter((c) => c.to !== undefined && !(UNREPORTED.includes(c.field as (typeof UNREPORTED)[number]) && c.from === undefined));
     for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
     const fixed = changesOf(['name', actual.name, desired.name], ['cluster', actual.cluster, desired.cluster], ['launchType', actual.launchType, 'FARGATE']);
     if (fixed.length) return { changes: [...fixed, ...changes], replace: `a service's ${fixed.map((c) => c.field).join(', ')} cannot change in place` };

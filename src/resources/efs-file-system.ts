@@ -11,6 +11,7 @@ import { EFS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound, isNotImplemented } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { deleteEfsRecoveryPoints } from './aws-created.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export const efs = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(EFS.EFSClient);
@@ -211,7 +212,8 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
   /**
    * `down --purge` (the engine keeps it otherwise): deletes what still holds it (access points, then
    * mount targets, waited for; normally their own steps already did), then the file system, retrying
-   * while AWS still counts mount targets (FileSystemInUse), and waits until it is gone.
+   * while AWS still counts mount targets (FileSystemInUse), waits until it is gone, then deletes its
+   * automatic backups (aws-created.ts).
    */
   async delete(ctx, actual) {
     const client = efs(ctx);
@@ -250,6 +252,8 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
       check: () => describeOne(ctx, id),
       done: (fs) => !fs,
     });
+    // its automatic backups outlive it in AWS Backup: now that no new one can start, they go too
+    await deleteEfsRecoveryPoints(ctx, id, actual.arn || `arn:aws:elasticfilesystem:${ctx.region}:${ctx.account}:file-system/${id}`);
   },
 
   outputs: (a) => ({ fileSystemId: a.id, arn: a.arn }),

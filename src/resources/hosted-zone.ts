@@ -159,12 +159,16 @@ export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKi
       return { changes: [{ field: 'delegation', from: actual.publicNameServers.length ? actual.publicNameServers : 'none', to: actual.nameServers }] };
     },
 
-    /** The zone does not exist: wpdeploy never creates the user's zone. */
-    async create(_ctx, desired) {
+    /** The zone does not exist: wpdeploy never creates the user's zone, so no create is planned either. */
+    missing(desired) {
       const name = desired.name.replace(/\.$/, '');
-      throw new WpdeployError(`hosted zone ${name} was not found: domain.hostedZone must name an existing Route 53 public hosted zone. Nothing was created.`, {
+      return new WpdeployError(`hosted zone ${name} was not found: domain.hostedZone must name an existing Route 53 public hosted zone. Nothing was created.`, {
         hint: `Create it (\`aws route53 create-hosted-zone --name ${name} --caller-reference $(date +%s)\`), point your registrar at its name servers, then run \`wpdeploy up\` again; or fix domain.hostedZone in the config.`,
       });
+    },
+
+    async create(_ctx, desired) {
+      throw this.missing!(desired);
     },
 
     /** The zone is not delegated: certificate validation and the site's name would never resolve. */

@@ -1,12 +1,13 @@
 /**
  * The internet gateway, attached to the VPC. Teardown detaches it first; AWS refuses while public
- * addresses are mapped in the VPC (NAT gateways, their Elastic IPs), so the detach waits for them and
- * then names them.
+ * addresses are mapped in the VPC (the load balancer's interfaces, which linger minutes after it is
+ * deleted; NAT gateways' Elastic IPs), so the detach waits for those interfaces to go (lingering.ts).
  */
 import type { InternetGateway } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
+import { deleteWhenReleased, interfacesWith } from './lingering.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface InternetGatewaySpec {
@@ -25,15 +26,9 @@ function toActual(g: InternetGateway): InternetGatewayActual {
   return { id: g.InternetGatewayId!, state: att ? 'attached' : 'detached', attachedVpcId: att?.VpcId, tags: fromTagList(g.Tags) };
 }
 
-/** Elastic IPs mapped to network interfaces in the VPC: what keeps AWS from detaching the gateway. */
-async function mappedAddresses(ctx: ResourceContext, vpcId: string): Promise<string[]> {
-  const client = ec2(ctx);
-  const enis = await client.send(new EC2.DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
-  const inVpc = new Set((enis.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId));
-  const r = await client.send(new EC2.DescribeAddressesCommand({}));
-  return (r.Addresses ?? [])
-    .filter((a) => a.NetworkInterfaceId && inVpc.has(a.NetworkInterfaceId))
-    .map((a) => `${a.PublicIp} (${a.AllocationId} on ${a.NetworkInterfaceId})`);
+/** Network interfaces in the VPC with a public address mapped: what keeps AWS from detaching the gateway. */
+async function mappedInterfaces(ctx: ResourceContext, vpcId: string) {
+  return (await interfacesWith(ctx, [{ Name: 'vpc-id', Values: [vpcId] }])).filter((n) => n.Association?.PublicIp);
 }
 
 export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGatewayActual> = {
@@ -83,9 +78,9 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
     const client = ec2(ctx);
     const vpcId = actual.attachedVpcId;
     if (vpcId) {
-      await deleteTolerant(ctx, `detach internet gateway ${actual.id} from ${vpcId}`,
+      await deleteWhenReleased(ctx, `internet gateway ${actual.id} (to detach it from ${vpcId})`,
         () => client.send(new EC2.DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: vpcId })),
-        async () => (await mappedAddresses(ctx, vpcId)).map((a) => `mapped public address ${a}`));
+        () => mappedInterfaces(ctx, vpcId));
     }
     await deleteTolerant(ctx, `internet gateway ${actual.id}`, () => client.send(new EC2.DeleteInternetGatewayCommand({ InternetGatewayId: actual.id })));
   },

@@ -9,19 +9,21 @@
  *   The snapshot is billed for the data it holds, at most the allocated storage, which is what is
  *   used here: an upper bound.
  * - EFS Standard storage: 0.30 per GB-month of metered size; EFS backups (AWS Backup, warm): 0.05 per
- *   GB-month. Files moved to Infrequent Access cost less (0.016), so this is an upper bound too.
+ *   GB-month of the recovery points' size. Files moved to Infrequent Access cost less (0.016), so this
+ *   is an upper bound too.
  */
 import { fromTagList, TAG_STACK } from '../aws/tags.js';
+import { EFS_BACKUP_VAULT, efsRecoveryPoints } from './aws-created.js';
 import { listFileSystems } from './efs-file-system.js';
 import { keptSnapshots } from './rds-snapshot.js';
 import { stackSecrets } from './secret.js';
 import type { ResourceContext } from './types.js';
 
 export interface KeptItem {
-  kind: 'secret' | 'file-system' | 'db-snapshot';
-  /** ARN, file system id or snapshot identifier. */
+  kind: 'secret' | 'file-system' | 'efs-backups' | 'db-snapshot';
+  /** ARN, file system id, snapshot identifier; for backups, where they are. */
   id: string;
-  /** GB (GiB for snapshots): metered size of a file system, allocated storage of a snapshot. */
+  /** GB (GiB for snapshots): metered size of a file system, allocated storage of a snapshot, size of the backups. */
   sizeGb?: number;
 }
 
@@ -62,8 +64,11 @@ export function keptMonthlyCost(items: readonly KeptItem[], prices: KeptPrices =
       }
       case 'file-system': {
         const size = item.sizeGb ?? 0;
-        const rate = prices.efsStandardPerGbMonth + prices.efsBackupPerGbMonth;
-        return { ...item, monthlyUsd: round2(size * rate), basis: `${gb(item.sizeGb)} x ($${prices.efsStandardPerGbMonth} storage + $${prices.efsBackupPerGbMonth} backup)/GB` };
+        return { ...item, monthlyUsd: round2(size * prices.efsStandardPerGbMonth), basis: `${gb(item.sizeGb)} x $${prices.efsStandardPerGbMonth}/GB` };
+      }
+      case 'efs-backups': {
+        const size = item.sizeGb ?? 0;
+        return { ...item, monthlyUsd: round2(size * prices.efsBackupPerGbMonth), basis: `${gb(item.sizeGb)} x $${prices.efsBackupPerGbMonth}/GB of backup storage` };
       }
     }
   });
@@ -90,7 +95,8 @@ export function keptItemsOf(kept: ReadonlyArray<{ kind: string; id?: string }>):
 
 /**
  * What AWS holds of a stack's data: its secrets (scheduled for deletion or not), its file systems
- * with their metered size, and the final snapshots `down` kept of `<stack>-db` with their size.
+ * with their metered size and their automatic backups (aws-created.ts), and the final snapshots
+ * `down` kept of `<stack>-db` with their size.
  */
 export async function describeKeptData(ctx: Pick<ResourceContext, 'aws' | 'stack'>): Promise<KeptItem[]> {
   const [secretList, fileSystems, snapshots] = await Promise.all([
@@ -98,11 +104,18 @@ export async function describeKeptData(ctx: Pick<ResourceContext, 'aws' | 'stack
     listFileSystems(ctx),
     keptSnapshots(ctx, `${ctx.stack}-db`),
   ]);
+  const mine = fileSystems.filter((fs) => fromTagList(fs.Tags)[TAG_STACK] === ctx.stack);
+  const backups = await Promise.all(mine.map(async (fs): Promise<KeptItem[]> => {
+    const points = fs.FileSystemArn ? await efsRecoveryPoints(ctx, fs.FileSystemArn) : undefined;
+    if (!points?.length) return [];
+    const sizeGb = points.reduce((s, p) => s + (p.BackupSizeBytes ?? 0), 0) / 1e9;
+    return [{ kind: 'efs-backups', id: `${points.length} recovery point${points.length === 1 ? '' : 's'} of ${fs.FileSystemId} in ${EFS_BACKUP_VAULT}`, sizeGb }];
+  }));
   return [
     ...snapshots.map((s): KeptItem => ({ kind: 'db-snapshot', id: s.DBSnapshotIdentifier!, sizeGb: s.AllocatedStorage })),
-    ...fileSystems
-      .filter((fs) => fromTagList(fs.Tags)[TAG_STACK] === ctx.stack)
-      .map((fs): KeptItem => ({ kind: 'file-system', id: fs.FileSystemId!, sizeGb: (fs.SizeInBytes?.Value ?? 0) / 1e9 })),
-    ...secretList.map((s): KeptItem => ({ kind: 'secret', id: s.arn })),
+    ...mine.map((fs): KeptItem => ({ kind: 'file-system', id: fs.FileSystemId!, sizeGb: (fs.SizeInBytes?.Value ?? 0) / 1e9 })),
+    ...backups.flat(),
+    // In one order from run to run (ListSecrets has none).
+    ...secretList.map((s): KeptItem => ({ kind: 'secret', id: s.arn })).sort((a, b) => a.id.localeCompare(b.id)),
   ];
 }

@@ -18,9 +18,12 @@ import type { DBInstance, DBSnapshot, ModifyDBInstanceMessage } from '@aws-sdk/c
 import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
+import { deleteAwsLogGroups, RDS_LOG_EXPORTS, rdsLogGroups } from './aws-created.js';
 import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ownedBy, rds, rdsTags } from './rds-common.js';
+import type { EngineLifecycle } from './rds-engine-lifecycle.js';
+import { deleteLeftGroup } from './rds-parameter-group.js';
 import { deleteSnapshots, describeSnapshot, finalSnapshotId, keptSnapshots } from './rds-snapshot.js';
 import { readSecretJson } from './secret.js';
 import { known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
@@ -43,6 +46,14 @@ export interface DbInstanceSpec {
   /** The database secret (username, password): read at create time, never stored. */
   secretArn: string;
   logExports: string[];
+  /** The stack's DB parameter group (TLS required), of the family of engineVersion. */
+  parameterGroupName: string;
+  /**
+   * MySQL only (AWS applies it to RDS for MySQL and PostgreSQL, not MariaDB): sent on every create,
+   * restore and, when it differs, modify, so that AWS never enrolls the instance in paid Extended
+   * Support by default (its default is `open-source-rds-extended-support`).
+   */
+  engineLifecycleSupport?: EngineLifecycle;
   /** Make class/storage/Multi-AZ/version changes now rather than in the maintenance window (default false). */
   applyImmediately: boolean;
   tags: TagMap;
@@ -72,6 +83,11 @@ export interface DbInstanceActual extends Actual {
   port: number;
   dbName: string;
   maintenanceWindow: string;
+  parameterGroupName: string;
+  /** `in-sync`, `pending-reboot`, `applying`: whether the group's parameters are in force. */
+  parameterApplyStatus: string;
+  /** `open-source-rds-extended-support` or `-disabled` (MySQL); empty when AWS does not say. */
+  engineLifecycleSupport: string;
   /** Changes AWS will make in the next maintenance window, by field of this interface. */
   pending: Partial<Pick<DbInstanceActual, 'instanceClass' | 'storageGb' | 'storageType' | 'multiAz' | 'engineVersion' | 'backupRetentionDays'>>;
   tags: TagMap;
@@ -99,6 +115,14 @@ export async function describeInstance(ctx: Pick<ResourceContext, 'aws'>, id: st
     if (isNotFound(err)) return undefined;
     throw err;
   }
+}
+
+/**
+ * The instance, for a find: one DescribeDBInstances per run serves every step that looks at it (the
+ * instance step and the engine version check), until a mutating RDS call.
+ */
+export function findInstance(ctx: Pick<ResourceContext, 'aws' | 'reads'>, id: string): Promise<DBInstance | undefined> {
+  return ctx.reads ? ctx.reads.read(`rds:instance:${id}`, 'RDS', () => describeInstance(ctx, id)) : describeInstance(ctx, id);
 }
 
 async function toActual(ctx: ResourceContext, d: DBInstance): Promise<DbInstanceActual> {
@@ -136,6 +160,9 @@ async function toActual(ctx: ResourceContext, d: DBInstance): Promise<DbInstance
     port: d.Endpoint?.Port ?? d.DbInstancePort ?? 0,
     dbName: d.DBName ?? '',
     maintenanceWindow: d.PreferredMaintenanceWindow ?? '',
+    parameterGroupName: d.DBParameterGroups?.[0]?.DBParameterGroupName ?? '',
+    parameterApplyStatus: d.DBParameterGroups?.[0]?.ParameterApplyStatus ?? '',
+    engineLifecycleSupport: d.EngineLifecycleSupport ?? '',
     pending,
     tags: await rdsTags(ctx, d.DBInstanceArn ?? '', d.TagList),
   };
@@ -146,7 +173,7 @@ function snapshotsActual(ids: string[]): DbInstanceActual {
     id: ids[0]!, arn: '', state: 'snapshot kept', engine: '', engineVersion: '', instanceClass: '', storageGb: 0, storageType: '', multiAz: false,
     encrypted: true, publiclyAccessible: false, backupRetentionDays: 0, deletionProtection: false, copyTagsToSnapshot: false,
     autoMinorVersionUpgrade: false, logExports: [], subnetGroupName: '', securityGroupIds: [], endpoint: '', port: 0, dbName: '',
-    maintenanceWindow: '', pending: {}, tags: {}, snapshotsOnly: ids,
+    maintenanceWindow: '', parameterGroupName: '', parameterApplyStatus: '', engineLifecycleSupport: '', pending: {}, tags: {}, snapshotsOnly: ids,
   };
 }
 
@@ -230,6 +257,17 @@ export function planModification(desired: DbInstanceSpec, actual: DbInstanceActu
     m.refuse.push(`RDS cannot downgrade ${actual.engine} ${eff.engineVersion} to ${desired.engineVersion}; set database.engineVersion to ${major(eff.engineVersion)}`);
   } // a lower minor within the same major: automatic minor upgrades went past it, which is fine
 
+  // The group's name changes at once; its parameters are in force after the next reboot (a major
+  // version upgrade reboots). AWS requires a group of the target family with a major upgrade.
+  if (known(desired.parameterGroupName) && actual.parameterGroupName && actual.parameterGroupName !== desired.parameterGroupName) {
+    immediate('parameterGroupName', actual.parameterGroupName, desired.parameterGroupName, { DBParameterGroupName: desired.parameterGroupName });
+  }
+  // AWS reports the instance's lifecycle type (open-source-rds-extended-support when it enrolled it
+  // by default). An endpoint that does not report it (a local emulator) cannot show a change either:
+  // not compared, and `find` says so. Creates and restores always send it.
+  if (desired.engineLifecycleSupport && actual.engineLifecycleSupport && actual.engineLifecycleSupport !== desired.engineLifecycleSupport) {
+    immediate('engineLifecycleSupport', actual.engineLifecycleSupport, desired.engineLifecycleSupport, { EngineLifecycleSupport: desired.engineLifecycleSupport });
+  }
   if (desired.instanceClass !== eff.instanceClass) windowed('instanceClass', eff.instanceClass, desired.instanceClass, { DBInstanceClass: desired.instanceClass });
   if (eff.storageType !== 'gp3') windowed('storageType', eff.storageType, 'gp3', { StorageType: 'gp3' });
   if (desired.multiAz !== eff.multiAz) windowed('multiAz', eff.multiAz, desired.multiAz, { MultiAZ: desired.multiAz });
@@ -321,6 +359,8 @@ async function restoreFrom(ctx: ResourceContext, desired: DbInstanceSpec, snap: 
     CopyTagsToSnapshot: true,
     DeletionProtection: desired.deletionProtection,
     EnableCloudwatchLogsExports: desired.logExports,
+    DBParameterGroupName: desired.parameterGroupName,
+    ...(desired.engineLifecycleSupport ? { EngineLifecycleSupport: desired.engineLifecycleSupport } : {}),
     Tags: toTagList(desired.tags),
   }));
   await ctx.recordId(id, r.DBInstance?.DBInstanceArn);
@@ -361,6 +401,8 @@ async function createFresh(ctx: ResourceContext, desired: DbInstanceSpec, secret
       CopyTagsToSnapshot: true,
       AutoMinorVersionUpgrade: true,
       EnableCloudwatchLogsExports: desired.logExports,
+      DBParameterGroupName: desired.parameterGroupName,
+      ...(desired.engineLifecycleSupport ? { EngineLifecycleSupport: desired.engineLifecycleSupport } : {}),
       Tags: toTagList(desired.tags),
     }))).DBInstance!;
   } catch (err) {
@@ -401,10 +443,13 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     const fallback = desired && known(desired.identifier) ? desired.identifier : ctx.tags[TAG_NAME]?.toLowerCase();
     const ids = [...new Set([ctx.recordedId, fallback].filter((x): x is string => !!x))];
     for (const id of ids) {
-      const d = await describeInstance(ctx, id);
+      const d = await findInstance(ctx, id);
       if (!d || d.DBInstanceStatus === 'deleting') continue;
       const a = await toActual(ctx, d);
-      if (id === ctx.recordedId || a.tags[TAG_STACK] === ctx.stack) return a;
+      if (id === ctx.recordedId || a.tags[TAG_STACK] === ctx.stack) {
+        if (desired?.engineLifecycleSupport && !a.engineLifecycleSupport) ctx.warn('the endpoint does not report the instance\'s EngineLifecycleSupport, so it is not compared (a local emulator drops it; AWS reports it)');
+        return a;
+      }
     }
     if (ctx.purge) {
       const snaps = (await Promise.all(ids.map((id) => keptSnapshots(ctx, id)))).flat();
@@ -466,7 +511,14 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     }
     if (Object.keys(m.tags).length) await rds(ctx).send(new RDS.AddTagsToResourceCommand({ ResourceName: actual.arn, Tags: toTagList(m.tags) }));
     const d = Object.keys(m.params).length ? await waitAvailable(ctx, actual.id, 5 * 60_000, 'modifying') : await describeInstance(ctx, actual.id);
-    return d ? toActual(ctx, d) : { ...actual, tags: { ...actual.tags, ...m.tags } };
+    const now = d ? await toActual(ctx, d) : { ...actual, tags: { ...actual.tags, ...m.tags } };
+    if (m.params.DBParameterGroupName) {
+      if (now.parameterApplyStatus === 'pending-reboot') {
+        ctx.warn(`db instance ${now.id} now uses parameter group ${now.parameterGroupName} (TLS required); it takes effect at the next reboot: \`aws rds reboot-db-instance --db-instance-identifier ${now.id}\` (a minute or so of downtime).`);
+      }
+      await deleteLeftGroup(ctx, actual.parameterGroupName, now.id);
+    }
+    return now;
   },
 
   /**
@@ -484,7 +536,13 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     if (actual.deletionProtection) {
       ctx.warn(`lifting the deletion protection of db instance ${id} to delete it${ctx.purge ? ', with no final snapshot (--purge)' : ', keeping a final snapshot'}.`);
       try {
-        await client.send(new RDS.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
+        // DeletionProtection takes effect at once whatever ApplyImmediately says ("The change occurs
+        // immediately. This setting ignores the apply immediately setting":
+        // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ModifyInstance.Settings.html), while
+        // ApplyImmediately:true would also apply every modification queued for the maintenance window
+        // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html): the
+        // instance would go `modifying` and refuse the delete for as long as they take.
+        await client.send(new RDS.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: false }));
       } catch (err) {
         if (isNotFound(err)) return;
         throw err;
@@ -519,6 +577,8 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
     }
     await waitGone(ctx, id, snapshot ? `deleting after the final snapshot ${snapshot}` : 'deleting');
     ctx.gone?.(); // the subnet group and the security group may go; the snapshot's bookkeeping follows
+    // the log groups of its log exports: gone with the instance, which no longer writes them
+    await deleteAwsLogGroups(ctx, `db instance ${id}`, rdsLogGroups(id, [...new Set([...actual.logExports, ...RDS_LOG_EXPORTS])]));
     if (snapshot) {
       const s = await describeSnapshot(ctx, snapshot);
       if (s?.DBSnapshotArn) {

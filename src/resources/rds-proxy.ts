@@ -5,7 +5,7 @@
  * endpoint. The proxy holds no data: a change AWS cannot make in place (its subnets, its engine
  * family) deletes and creates it again. Deleting waits until it is gone.
  */
-import type { DBProxy, DBProxyTarget } from '@aws-sdk/client-rds';
+import type { DBProxy, DBProxyTarget, TargetHealth } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isIamPropagation, isNotFound } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
@@ -109,6 +109,18 @@ function waitAvailable(ctx: ResourceContext, name: string): Promise<DBProxy | un
   });
 }
 
+/**
+ * Target health that is still on its way: REGISTERING, and UNAVAILABLE with reason
+ * PENDING_PROXY_CAPACITY, which AWS documents as transient ("the proxy retries the connection after
+ * it completes a scaling operation":
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.troubleshooting.html; reasons:
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_TargetHealth.html).
+ */
+export function targetSettled(health: TargetHealth | undefined): boolean {
+  if (health?.State === 'AVAILABLE') return true;
+  return health?.State === 'UNAVAILABLE' && health.Reason !== 'PENDING_PROXY_CAPACITY';
+}
+
 /** Registers the instance, then waits until the proxy reaches it (target health AVAILABLE); says why when it cannot. */
 async function registerTarget(ctx: ResourceContext, name: string, instance: string): Promise<void> {
   await rds(ctx).send(new RDS.RegisterDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: [instance] }));
@@ -116,8 +128,11 @@ async function registerTarget(ctx: ResourceContext, name: string, instance: stri
   const t = await waitFor({
     what: `db proxy ${name} to reach ${instance}`, expectedMs: 2 * 60_000, minIntervalMs: 5_000, scale: ctx.scale, signal: ctx.signal,
     check: () => targetsOf(ctx, name),
-    done: (ts) => ['AVAILABLE', 'UNAVAILABLE'].includes(target(ts)?.TargetHealth?.State ?? ''),
-    onProgress: (ts) => ctx.progress(`${name} target ${instance} is ${target(ts)?.TargetHealth?.State ?? 'not registered yet'}`),
+    done: (ts) => targetSettled(target(ts)?.TargetHealth),
+    onProgress: (ts) => {
+      const h = target(ts)?.TargetHealth;
+      ctx.progress(`${name} target ${instance} is ${h?.State ?? 'not registered yet'}${h?.Reason === 'PENDING_PROXY_CAPACITY' ? ' (the proxy is adding capacity)' : ''}`);
+    },
   });
   const health = target(t)?.TargetHealth;
   if (health?.State === 'UNAVAILABLE') {

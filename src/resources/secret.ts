@@ -312,6 +312,8 @@ export const dbSecretEndpointKind: ResourceKind<DbSecretEndpointSpec, DbSecretEn
   kind: 'secretsmanager:db-secret-endpoint',
   noun: 'database secret endpoint',
   attached: true,
+  // The fields are part of the database secret, which `down` keeps: so are they (not "deleted").
+  retainOnDown: true,
   timing: { createMs: 1_000, deleteMs: 0 },
 
   /** The connection fields of the secret the spec names (or the one recorded); undefined when the secret is gone. */

@@ -10,7 +10,8 @@ import type { Filter, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { deleteTolerant, describeHolders, ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
+import { ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
+import { deleteWhenReleased, interfacesWith } from './lingering.js';
 import { changesOf, known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface SgRule {
@@ -170,8 +171,8 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    await deleteTolerant(ctx, `security group ${actual.id}`, () => ec2(ctx).send(new EC2.DeleteSecurityGroupCommand({ GroupId: actual.id })),
-      () => describeHolders(ctx, { Name: 'group-id', Values: [actual.id] }));
+    await deleteWhenReleased(ctx, `security group ${actual.id}`, () => ec2(ctx).send(new EC2.DeleteSecurityGroupCommand({ GroupId: actual.id })),
+      () => interfacesWith(ctx, [{ Name: 'group-id', Values: [actual.id] }]));
   },
 
   outputs: (a) => ({ groupId: a.id }),

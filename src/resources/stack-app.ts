@@ -10,6 +10,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { certificateKind, certificateValidationKind } from './certificate.js';
+import { dbTlsMode, mysqlClientFlags } from './db-tls.js';
 import { dnsRecordKind } from './dns-record.js';
 import { ecsClusterKind } from './ecs-cluster.js';
 import { ecsServiceKind, serviceResourceId } from './ecs-service.js';
@@ -27,6 +28,7 @@ import { createDep, dep, deleteDep, type StepBuilder } from './step-builder.js';
 import { targetGroupKind, type HealthCheck } from './target-group.js';
 import { taskDefinitionKind, type TaskDefinitionSpec } from './task-definition.js';
 import type { Dependency, Inputs, Outputs, ResourceKind } from './types.js';
+import { phpSettings, wordpressStart } from './wordpress-start.js';
 
 export const APP_KINDS: ResourceKind[] = [
   hostedZoneKind, dnsRecordKind, certificateKind, certificateValidationKind, logGroupKind, iamRoleKind, ecsClusterKind, taskDefinitionKind,
@@ -36,25 +38,6 @@ export const APP_KINDS: ResourceKind[] = [
 /** The container's name, port, and where the official image keeps WordPress. */
 export const CONTAINER = 'wordpress';
 export const CONTAINER_PORT = 80;
-/** The official image's PHP configuration directory (`--with-config-file-scan-dir`). */
-export const PHP_CONF_DIR = '/usr/local/etc/php/conf.d';
-
-/**
- * With plugins and themes on EFS (`sharedFiles: content`), OPcache checks a cached script's file at
- * most every 60 s instead of the image's 2 s (its opcache-recommended.ini), since each check is an NFS
- * round trip. Not `validate_timestamps=0`: a plugin updated from the dashboard resets OPcache only in
- * the task that updated it, and the other tasks would run the old code until replaced; with 60 s they
- * pick it up within a minute. The image reads no PHP setting from the environment, so the container
- * starts through a shell that writes a conf.d file, then hands over to the image's own entrypoint
- * with its default command (`docker-entrypoint.sh apache2-foreground`), which a custom image built
- * FROM the official one keeps.
- */
-export function phpSettingsEntryPoint(sharedFiles: Config['wordpress']['sharedFiles']): string[] | undefined {
-  if (sharedFiles !== 'content') return undefined;
-  const ini = 'opcache.revalidate_freq=60';
-  return ['/bin/sh', '-c', `echo '${ini}' > ${PHP_CONF_DIR}/zz-wpdeploy-opcache.ini && exec docker-entrypoint.sh apache2-foreground`];
-}
-
 /**
  * Health check path: a static file of WordPress core, served by Apache from the task's copy of core.
  * It answers 200 as soon as the entrypoint has put WordPress in place, whether or not
@@ -118,7 +101,7 @@ export function ecrRepositoryArn(image: string): string | undefined {
 /**
  * The execution role's permissions (what ECS needs to start the task): write to the stack's log
  * group, read exactly the stack's two secrets, and pull the image from ECR when it comes from there
- * (an image from Docker Hub, such as the default `wordpress`, needs no permission).
+ * (a public image, such as the default from ECR Public or one from Docker Hub, needs no permission).
  */
 export function executionRolePolicy(opts: { logGroupArn: string; secretArns: string[]; image: string }): PolicyDocument {
   const statements: PolicyStatement[] = [
@@ -155,6 +138,8 @@ interface DataInputs {
   dbSecretArn?: string;
   saltsSecretArn?: string;
   dbHost?: string;
+  /** WordPress reaches the database through the RDS Proxy (not the instance). */
+  dbViaProxy?: boolean;
   dbName?: string;
   efs?: { fileSystemId: string; fileSystemArn: string; accessPointId: string; accessPointArn: string };
 }
@@ -166,6 +151,7 @@ function dataInputs(b: StepBuilder, i: Inputs): DataInputs {
   if (b.has('db')) {
     const proxy = b.config.database.proxy && b.has('db-proxy');
     out.dbHost = `${proxy ? i.get('db-proxy', 'endpoint') : i.get('db', 'endpoint')}:${i.get('db', 'port')}`;
+    out.dbViaProxy = proxy;
     out.dbName = i.get('db', 'dbName');
   }
   const ap = sharedFiles(b.config).step;
@@ -181,7 +167,11 @@ function dataInputs(b: StepBuilder, i: Inputs): DataInputs {
 /** The WordPress container's settings and secrets (secrets as `valueFrom` only: `<secret ARN>:<json key>::`). */
 export function wordpressEnvironment(config: Config, d: DataInputs): { environment: Record<string, string>; secrets: Record<string, string> } {
   const environment: Record<string, string> = { WORDPRESS_CONFIG_EXTRA: wordpressConfigExtra(config.domain?.name) };
-  if (d.dbHost) environment.WORDPRESS_DB_HOST = d.dbHost;
+  if (d.dbHost) {
+    environment.WORDPRESS_DB_HOST = d.dbHost;
+    // TLS to the database, always (db-tls.ts says why verified only through the proxy).
+    environment.WORDPRESS_CONFIG_EXTRA += `\n${mysqlClientFlags(dbTlsMode(!!d.dbViaProxy))}`;
+  }
   if (d.dbName) environment.WORDPRESS_DB_NAME = d.dbName;
   const secrets: Record<string, string> = {};
   if (d.dbSecretArn) {
@@ -259,6 +249,7 @@ export function appSteps(b: StepBuilder): void {
   ], (i, tags): TaskDefinitionSpec => {
     const d = dataInputs(b, i);
     const { environment, secrets } = wordpressEnvironment(config, d);
+    const shared = sharedFiles(config);
     return {
       family: names.family,
       cpu: config.wordpress.cpu,
@@ -277,8 +268,10 @@ export function appSteps(b: StepBuilder): void {
         // sessions) and Apache's runtime directories (/var/run/apache2, /var/lock/apache2). A
         // read-only root file system stops Apache from starting.
         readonlyRootFilesystem: false,
-        mounts: d.efs ? [{ volume: 'wordpress', path: sharedFiles(config).containerPath }] : [],
-        ...(d.efs ? { entryPoint: phpSettingsEntryPoint(config.wordpress.sharedFiles) } : {}),
+        mounts: d.efs ? [{ volume: 'wordpress', path: shared.containerPath }] : [],
+        // Several tasks starting on an empty file system install WordPress one at a time, and with
+        // code on EFS OPcache revalidates every 60 s (wordpress-start.ts).
+        ...wordpressStart(config.wordpress.image, shared.containerPath, !!d.efs, phpSettings(config.wordpress.sharedFiles)),
       },
       // Without the data tier's file system the task runs from the image alone (content is not kept).
       volumes: d.efs ? [{ name: 'wordpress', fileSystemId: d.efs.fileSystemId, accessPointId: d.efs.accessPointId }] : [],
@@ -310,7 +303,7 @@ export function appSteps(b: StepBuilder): void {
       'access_logs.s3.bucket': bucket,
     },
     tags,
-  }));
+  }), { preflight: { quotas: [{ quota: 'alb', amount: 1, name: names.loadBalancer }] } });
   add('target-group', 'tg', targetGroupKind, [createDep('vpc', 'targets are in the VPC (a target group does not keep the VPC)')], (i, tags) => ({
     name: names.targetGroup, vpcId: i.get('vpc', 'vpcId'), port: CONTAINER_PORT, protocol: 'HTTP' as const, targetType: 'ip' as const,
     healthCheck: HEALTH_CHECK, attributes: { 'deregistration_delay.timeout_seconds': String(DEREGISTRATION_DELAY_SECONDS) }, tags,
@@ -395,7 +388,8 @@ export function appSteps(b: StepBuilder): void {
     enableECSManagedTags: true,
     platformVersion: 'LATEST',
     tags,
-  }));
+    // Preflight: room for the tasks auto scaling may run, scaling.max of them (or desiredCount, if more) of wordpress.cpu units each.
+  }), { preflight: { quotas: [{ quota: 'fargate-vcpu', amount: Math.max(config.scaling.max, config.wordpress.desiredCount) * config.wordpress.cpu / 1024, name: `${names.cluster}/service:${names.service}` }] } });
   // Auto scaling needs only the service to exist: the service step lets it go ahead once ECS has the
   // service, and goes on waiting until the service is steady (or reports why it is not).
   const resourceId = serviceResourceId(names.cluster, names.service);

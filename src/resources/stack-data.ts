@@ -12,12 +12,16 @@
  * file system id and the access point id and ARN.
  */
 import type { Config } from '../config/schema.js';
+import { RDS_LOG_EXPORTS } from './aws-created.js';
 import { accessPointKind, WWW_DATA } from './efs-access-point.js';
 import { fileSystemKind } from './efs-file-system.js';
 import { mountTargetKind } from './efs-mount-target.js';
+import { checkOrderable } from './db-orderable.js';
 import { dbSubnetGroupKind } from './db-subnet-group.js';
 import { iamRoleKind, roleName } from './iam-role.js';
 import { dbInstanceKind } from './rds-instance.js';
+import { engineLifecycle, engineLifecycleKind } from './rds-engine-lifecycle.js';
+import { dbParameterGroupKind, parameterGroupFamily, parameterGroupName, TLS_PARAMETERS } from './rds-parameter-group.js';
 import { dbProxyKind } from './rds-proxy.js';
 import { dbSecretEndpointKind, secretKind, secretName } from './secret.js';
 import { securityGroupKind, securityGroupRulesKind, type SgRule } from './security-group.js';
@@ -27,7 +31,7 @@ import type { Inputs, ResourceKind } from './types.js';
 export { DB_SECRET_KEYS, WORDPRESS_SALT_KEYS } from './secret.js';
 
 export const DATA_KINDS: ResourceKind[] = [
-  secretKind, dbSecretEndpointKind, dbSubnetGroupKind, dbInstanceKind, dbProxyKind, fileSystemKind, mountTargetKind, accessPointKind,
+  secretKind, dbSecretEndpointKind, dbSubnetGroupKind, engineLifecycleKind, dbParameterGroupKind, dbInstanceKind, dbProxyKind, fileSystemKind, mountTargetKind, accessPointKind,
 ] as ResourceKind[];
 
 /** Step ids of the data tier, and the outputs each gives. */
@@ -40,6 +44,10 @@ export const DATA_STEPS = {
   saltsSecret: 'wp-salts-secret',
   /** outputs: name, arn. */
   dbSubnetGroup: 'db-subnet-group',
+  /** A check: the configured engine version can be created (RDS support calendar from AWS). */
+  dbEngineVersion: 'db-engine-version',
+  /** outputs: name, arn, family. The instance's parameter group: TLS required. */
+  dbParams: 'db-params',
   /** outputs: endpoint, port, identifier, arn, dbName. */
   db: 'db',
   /** `database.proxy` only. outputs: endpoint, name, arn. */
@@ -124,7 +132,20 @@ export function dataSteps(b: StepBuilder): void {
     subnetIds: dataSubnets.map((s) => i.get(s, 'subnetId')),
     tags,
   }));
+  // A check: a version RDS can no longer create stops `up` before its first change.
+  add(DATA_STEPS.dbEngineVersion, 'db-engine-version', engineLifecycleKind, [], () => ({
+    engine: database.engine, engineVersion: database.engineVersion, extendedSupport: database.extendedSupport, instanceIdentifier: `${stack}-db`,
+  }), { check: true });
+  const family = parameterGroupFamily(database.engine, database.engineVersion);
+  add(DATA_STEPS.dbParams, 'db-params', dbParameterGroupKind, [], (_, tags) => ({
+    name: parameterGroupName(stack, family),
+    family,
+    description: `wpdeploy ${stack}: ${family} settings of the database; TLS required`,
+    parameters: { ...TLS_PARAMETERS },
+    tags,
+  }));
   add(DATA_STEPS.db, 'db', dbInstanceKind, [
+    dep(DATA_STEPS.dbParams, 'the instance uses the parameter group, which cannot be deleted while it does'),
     dep(DATA_STEPS.dbSubnetGroup, 'the instance lives in the data subnets; the group cannot be deleted while it exists'),
     dep('sg-db', 'the instance is behind the db security group; its interfaces keep the group until it is gone'),
     createDep(DATA_STEPS.dbSecret, 'the master password is read from the secret at creation'),
@@ -142,11 +163,13 @@ export function dataSteps(b: StepBuilder): void {
     subnetGroupName: i.get(DATA_STEPS.dbSubnetGroup, 'name'),
     securityGroupIds: [group(i, 'db')],
     secretArn: i.get(DATA_STEPS.dbSecret, 'arn'),
-    logExports: ['error', 'slowquery'],
+    logExports: [...RDS_LOG_EXPORTS],
+    parameterGroupName: i.get(DATA_STEPS.dbParams, 'name'),
+    engineLifecycleSupport: engineLifecycle(database.engine, database.extendedSupport),
     // Class, storage and Multi-AZ changes wait for the maintenance window (the plan says so).
     applyImmediately: config.database.applyImmediately,
     tags,
-  }));
+  }), { preflight: { quotas: [{ quota: 'rds-instances', amount: 1, name: `${stack}-db` }], check: checkOrderable } });
   add(DATA_STEPS.dbSecretEndpoint, 'db-secret', dbSecretEndpointKind, [
     createDep(DATA_STEPS.dbSecret, 'writes into the secret'),
     createDep(DATA_STEPS.db, 'the host and port exist once the instance does'),

@@ -28,12 +28,29 @@ const ANY = '0.0.0.0/0';
 const EPHEMERAL = { fromPort: 1024, toPort: 65535 };
 
 /**
+ * WordPress calls itself by the site's address: wp-cron's spawn request on page loads, and the
+ * loopback requests of Site Health and the plugin and theme editors. That address resolves to the
+ * load balancer's public addresses, so the request leaves through the NAT gateway and comes back in
+ * through the internet gateway. With a domain it is https (443, which the tasks may send anyway);
+ * without one it is http://<load balancer>, port 80, so only then do the tasks' security group and
+ * network ACL let 80 out to the internet. Without it scheduled posts and cron never run.
+ *
+ * Chosen over a scheduled task that runs wp-cron with DISABLE_WP_CRON (EventBridge Scheduler or an
+ * ECS scheduled task): that fixes cron only, not the loopback requests, and adds a schedule, a role
+ * allowed to run the task and pass both task roles, and their permissions; port 80 out opens no
+ * more than 443 out already does. The path is tested end to end over what the emulator holds
+ * (test/support/reachability.ts).
+ */
+export const tasksCallSiteOverHttp = (config: { domain?: unknown }) => !config.domain;
+
+/**
  * Network ACL rules per tier: explicit and numbered. Return traffic from the internet needs the
  * ephemeral ports: the NAT gateways and the ALB use 1024-65535 (split around 3389, so nothing opens
  * 22 or 3389 to the world, FSBP EC2.21); the tasks are Linux, whose ephemeral ports start at 32768,
- * so the app tier admits the internet only there (not on 2049 or 3306 either).
+ * so the app tier admits the internet only there (not on 2049 or 3306 either). `httpOut`: the app
+ * tier may send 80 to the internet (tasksCallSiteOverHttp).
  */
-export function aclRules(tier: SubnetTier, vpcCidr: string, proxy = false): AclRule[] {
+export function aclRules(tier: SubnetTier, vpcCidr: string, proxy = false, httpOut = false): AclRule[] {
   const rule = (ruleNumber: number, egress: boolean, cidr: string, fromPort: number, toPort = fromPort): AclRule =>
     ({ ruleNumber, egress, protocol: TCP, cidr, fromPort, toPort, action: 'allow' });
   const ephemeralFromWorld = (n: number) => [rule(n, false, ANY, 1024, 3388), rule(n + 5, false, ANY, 3390, 65535)];
@@ -47,6 +64,7 @@ export function aclRules(tier: SubnetTier, vpcCidr: string, proxy = false): AclR
       return [
         rule(100, false, vpcCidr, 80), rule(110, false, vpcCidr, 2049), rule(120, false, ANY, 32768, 65535),
         rule(100, true, ANY, 443), rule(110, true, vpcCidr, 3306), rule(120, true, vpcCidr, 2049), rule(130, true, vpcCidr, EPHEMERAL.fromPort, EPHEMERAL.toPort),
+        ...(httpOut ? [rule(140, true, ANY, 80)] : []),
       ];
     case 'data': // RDS: MySQL from inside the VPC, answers back into it; no internet either way
       return [
@@ -72,10 +90,11 @@ export function networkSteps(b: StepBuilder): void {
   // `deleteDep` only `down` (Dependency.only). Each says what AWS requires.
   const inVpc = dep('vpc', 'created inside the VPC, which cannot be deleted while it exists');
 
-  add('vpc', 'vpc', vpcKind, [], (_, tags) => ({ cidr: config.network.cidr, dnsSupport: true, dnsHostnames: true, tags }));
+  add('vpc', 'vpc', vpcKind, [], (_, tags) => ({ cidr: config.network.cidr, dnsSupport: true, dnsHostnames: true, tags }), { preflight: { quotas: [{ quota: 'vpc', amount: 1 }] } });
   add('default-sg', 'default-sg', defaultSecurityGroupKind, [createDep('vpc', 'AWS creates it with the VPC, and deletes it with it')], (i, tags) => ({ vpcId: vpcId(i), tags }));
   add('default-nacl', 'default-nacl', defaultNetworkAclKind, [createDep('vpc', 'AWS creates it with the VPC, and deletes it with it')], (i, tags) => ({ vpcId: vpcId(i), tags }));
-  add('igw', 'igw', internetGatewayKind, [dep('vpc', 'attached to the VPC, which cannot be deleted while it is attached')], (i, tags) => ({ vpcId: vpcId(i), tags }));
+  add('igw', 'igw', internetGatewayKind, [dep('vpc', 'attached to the VPC, which cannot be deleted while it is attached')], (i, tags) => ({ vpcId: vpcId(i), tags }),
+    { preflight: { quotas: [{ quota: 'igw', amount: 1 }] } });
 
   for (const s of subnets) {
     const az = azLetter(s.azIndex);
@@ -86,13 +105,14 @@ export function networkSteps(b: StepBuilder): void {
     // Allocating an address needs no gateway; releasing it must come before the gateway is detached.
     add(`eip-nat-${az}`, `nat-${az}`, elasticIpKind, [
       deleteDep('igw', 'released before the internet gateway is detached: AWS refuses to detach it while public addresses are mapped in the VPC'),
-    ], (_, tags) => ({ tags }));
+    ], (_, tags) => ({ tags }), { preflight: { quotas: [{ quota: 'eip', amount: 1 }] } });
     add(`nat-${az}`, `nat-${az}`, natGatewayKind, [
       dep(subnetStep('public', az), 'lives in the public subnet of its AZ; its interface keeps the subnet until it is deleted'),
       dep(`eip-nat-${az}`, 'needs its Elastic IP, which cannot be released while the gateway holds it'),
       // On delete it comes before the gateway anyway: the NAT before the address it holds, the address before the gateway.
       createDep('igw', 'a public NAT gateway fails without an internet gateway on the VPC'),
-    ], (i, tags) => ({ subnetId: i.get(subnetStep('public', az), 'subnetId'), allocationId: i.get(`eip-nat-${az}`, 'allocationId'), tags }));
+    ], (i, tags) => ({ subnetId: i.get(subnetStep('public', az), 'subnetId'), allocationId: i.get(`eip-nat-${az}`, 'allocationId'), tags }),
+    { preflight: { quotas: [{ quota: 'nat-per-az', amount: 1, scope: ctx.zones[azs.indexOf(az)] }] } });
   }
 
   const tierSubnets = (tier: SubnetTier) => azs.map((az) => subnetStep(tier, az));
@@ -111,7 +131,7 @@ export function networkSteps(b: StepBuilder): void {
 
   for (const tier of ['public', 'app', 'data'] as const) {
     add(`nacl-${tier}`, tier, networkAclKind, [inVpc, ...tierSubnets(tier).map((s) => dep(s, 'associated with it; its subnets move back to the default ACL before they go'))],
-      (i, tags) => ({ vpcId: vpcId(i), rules: aclRules(tier, config.network.cidr, config.database.proxy), subnetIds: tierSubnets(tier).map((s) => i.get(s, 'subnetId')), tags }));
+      (i, tags) => ({ vpcId: vpcId(i), rules: aclRules(tier, config.network.cidr, config.database.proxy, tasksCallSiteOverHttp(config)), subnetIds: tierSubnets(tier).map((s) => i.get(s, 'subnetId')), tags }));
   }
 
   const groups = {
@@ -145,6 +165,7 @@ export function networkSteps(b: StepBuilder): void {
     ingress: [tcp(80, { sourceGroupId: g(i, 'alb') }, 'HTTP from the load balancer')],
     egress: [
       tcp(443, { cidr: ANY }, 'HTTPS out: image pulls, AWS APIs, WordPress updates'),
+      ...(tasksCallSiteOverHttp(config) ? [tcp(80, { cidr: ANY }, 'HTTP out: WordPress calls itself at http://<load balancer> (wp-cron, Site Health)')] : []),
       tcp(3306, { sourceGroupId: mysqlPeer(i) }, viaProxy ? 'MySQL to the RDS Proxy' : 'MySQL to the database'),
       tcp(2049, { sourceGroupId: g(i, 'efs') }, 'NFS to the file system'),
     ],
@@ -163,13 +184,20 @@ export function networkSteps(b: StepBuilder): void {
       description: `wpdeploy ${stack}: lets VPC Flow Logs write to ${groupName}`,
       trustService: 'vpc-flow-logs.amazonaws.com',
       sourceAccount: ctx.account,
+      // What AWS's flow-log documentation lists for the role
+      // (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html), on this stack's group only;
+      // logs:DescribeLogGroups takes no resource but `*` (Service Authorization Reference, CloudWatch Logs).
       inlinePolicies: {
         'write-flow-logs': {
           Version: '2012-10-17' as const,
           Statement: [{
             Effect: 'Allow' as const,
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+            Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
             Resource: [i.get('flow-logs-group', 'arn'), `${i.get('flow-logs-group', 'arn')}:*`],
+          }, {
+            Effect: 'Allow' as const,
+            Action: ['logs:DescribeLogGroups'],
+            Resource: '*',
           }],
         },
       },

@@ -5,7 +5,7 @@
  */
 import { stackTags } from '../aws/tags.js';
 import type { Config } from '../config/schema.js';
-import type { Actual, Dependency, Inputs, ResourceKind, StepDef } from './types.js';
+import type { Actual, Dependency, Inputs, Preflight, ResourceKind, StepDef } from './types.js';
 
 export interface StackContext {
   /** The Availability Zones, in order (chosen by availability-zones.ts). */
@@ -39,12 +39,13 @@ export class StepBuilder {
 
   add<S, A extends Actual>(
     id: string, role: string, kind: ResourceKind<S, A>, dependsOn: Dependency[], desired: (inputs: Inputs, tags: Record<string, string>) => NoInfer<S>,
-    options: { check?: boolean } = {},
+    options: { check?: boolean; preflight?: Preflight<NoInfer<S>> } = {},
   ): void {
     const { stack, tags: userTags } = this.config;
     this.steps.push({
       id, role, kind: kind as unknown as ResourceKind, dependsOn, desired: (inputs) => desired(inputs, stackTags({ stack, step: id, role, userTags })),
       ...(options.check ? { check: true } : {}),
+      ...(options.preflight ? { preflight: options.preflight as Preflight } : {}),
     });
   }
 }

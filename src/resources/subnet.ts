@@ -9,7 +9,8 @@ import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { deleteWhenReleased, interfacesWith } from './lingering.js';
 import { changesOf, type Actual, type ResourceKind } from './types.js';
 
 export interface SubnetSpec {
@@ -99,8 +100,8 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
   },
 
   async delete(ctx, actual) {
-    await deleteTolerant(ctx, `subnet ${actual.id}`, () => ec2(ctx).send(new EC2.DeleteSubnetCommand({ SubnetId: actual.id })),
-      () => describeHolders(ctx, { Name: 'subnet-id', Values: [actual.id] }));
+    await deleteWhenReleased(ctx, `subnet ${actual.id}`, () => ec2(ctx).send(new EC2.DeleteSubnetCommand({ SubnetId: actual.id })),
+      () => interfacesWith(ctx, [{ Name: 'subnet-id', Values: [actual.id] }]));
   },
 
   outputs: (a) => ({ subnetId: a.id, az: a.az, cidr: a.cidr }),

@@ -31,8 +31,9 @@ export interface ContainerSpec {
   /** Documented where it is set: FSBP ECS.5 wants true where the application allows. */
   readonlyRootFilesystem: boolean;
   mounts: Array<{ volume: string; path: string }>;
-  /** Replaces the image's ENTRYPOINT when set. */
+  /** Overrides of the image's ENTRYPOINT and CMD; empty (or absent) keeps the image's. */
   entryPoint?: string[];
+  command?: string[];
 }
 
 export interface EfsVolumeSpec {
@@ -89,13 +90,15 @@ export function renderTaskDefinition(spec: TaskDefinitionSpec): Omit<RegisterTas
     containerDefinitions: [{
       name: c.name,
       image: c.image,
-      ...(c.entryPoint ? { entryPoint: c.entryPoint } : {}),
       essential: true,
       portMappings: [{ containerPort: c.port, protocol: 'tcp' }],
       environment: byName(c.environment).map((name) => ({ name, value: c.environment[name]! })),
       secrets: byName(c.secrets).map((name) => ({ name, valueFrom: c.secrets[name]! })),
       mountPoints: c.mounts.map((m) => ({ sourceVolume: m.volume, containerPath: m.path, readOnly: false })),
       readonlyRootFilesystem: c.readonlyRootFilesystem,
+      // Always rendered, so that dropping an override (empty) is a change from the revision that had one.
+      entryPoint: c.entryPoint ?? [],
+      command: c.command ?? [],
       logConfiguration: {
         logDriver: 'awslogs',
         options: { 'awslogs-group': c.log.group, 'awslogs-region': c.log.region, 'awslogs-stream-prefix': c.log.streamPrefix },
@@ -114,12 +117,12 @@ export function renderTaskDefinition(spec: TaskDefinitionSpec): Omit<RegisterTas
 }
 
 /** Lists whose entries are identified by a key: compared as sets, entry by entry. */
-/** String lists whose order means something (a command line): compared as they are, not sorted. */
-const ORDERED = new Set(['entryPoint', 'command']);
-
 const ID_KEYS: Record<string, string> = {
   containerDefinitions: 'name', environment: 'name', secrets: 'name', volumes: 'name', mountPoints: 'containerPath', portMappings: 'containerPort',
 };
+
+/** String lists whose order matters (argv): compared as they are. */
+const ORDERED = new Set(['entryPoint', 'command']);
 
 /**
  * A definition as `path -> value` leaves: keyed lists become `path[id]` entries plus `path[]` (the

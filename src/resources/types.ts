@@ -101,6 +101,11 @@ export interface ResourceKind<S = unknown, A extends Actual = Actual> {
    */
   readonly lookup?: boolean;
   /**
+   * For a lookup that nothing can bring about (the user's hosted zone): the error when it is not
+   * there, reported as such instead of a planned create.
+   */
+  missing?(desired: S): Error;
+  /**
    * Holds data users cannot get back (file system, secrets): `down` keeps it, and records it so the
    * next `up` reuses it; `down --purge` deletes it.
    */
@@ -160,8 +165,41 @@ export interface StepDef<S = unknown, A extends Actual = Actual> {
   /**
    * A check that must pass before `up` changes anything (the domain's hosted zone): it starts first;
    * other steps read meanwhile, and hold back their creates, updates and deletes until it passes.
+   * Its kind is a `lookup` whose create and update change nothing and only refuse with the reason, so
+   * that `plan` reports the check as failed too.
    */
   check?: boolean;
+  /** What the preflight checks for this step before `up` changes anything (src/resources/preflight.ts). */
+  preflight?: Preflight<S>;
+}
+
+/** The account quotas the preflight knows (src/resources/quotas.ts: names, codes, defaults, sources). */
+export type QuotaId = 'eip' | 'vpc' | 'nat-per-az' | 'igw' | 'alb' | 'fargate-vcpu' | 'rds-instances';
+
+/** How much of an account quota a step's resource takes, counted only while the resource does not exist. */
+export interface QuotaUse {
+  quota: QuotaId;
+  amount: number;
+  /** For a quota per Availability Zone: the zone. */
+  scope?: string;
+  /** For quotas whose usage is found by name rather than by tags: the resource's name (`<cluster>/service:<name>` for a service's tasks). */
+  name?: string;
+}
+
+/** A preflight check that failed: what is wrong, naming the quota or setting, and how to fix it. */
+export interface CheckFailure {
+  check: string;
+  message: string;
+  hint: string;
+}
+
+export interface Preflight<S = unknown> {
+  quotas?: QuotaUse[];
+  /**
+   * A check of the account or the region for this step's resource (the database is orderable), run
+   * with the step's context before any change; undefined when it passes or does not apply.
+   */
+  check?(ctx: ResourceContext, desired: S): Promise<CheckFailure | undefined>;
 }
 
 /** The steps this one is created after (`up`). */

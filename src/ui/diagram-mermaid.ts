@@ -3,7 +3,7 @@
  * render it): region and VPC subgraphs, one subgraph per AZ holding its three subnets. Pure.
  */
 import type { SubnetTier } from '../config/cidr.js';
-import { TIER_TITLE, engineLabel, shortId, type DiagramModel } from './diagram.js';
+import { TIER_TITLE, engineLabel, imageSourceLabel, shortId, type DiagramModel } from './diagram.js';
 
 /** A quoted Mermaid label; `"` becomes #quot; and lines are joined with <br/>. */
 function label(...lines: string[]): string {
@@ -17,7 +17,7 @@ export function diagramMermaid(m: DiagramModel): string {
   const o = (s: string, depth = 1) => out.push(`${'  '.repeat(depth)}${s}`);
   o(`users([${label('Users', 'internet')}])`);
   if (m.domain) o(`route53[${label(...withId(['Route 53', `${m.domain.name} → ALB (alias)`], 'alias-record'))}]`);
-  if (m.imageSource !== 'ECR') o(`image[${label(m.imageSource === 'Docker Hub' ? 'Docker Hub' : 'Image registry', m.image)}]`);
+  if (m.imageSource !== 'ECR') o(`image[${label(imageSourceLabel(m.imageSource), m.image)}]`);
   o(`subgraph region[${label(`Region ${m.region}`)}]`);
   if (m.domain) o(`acm[${label('Certificate Manager', `certificate ${m.domain.name}`)}]`, 2);
   o(`secrets[${label(...withId(['Secrets Manager', 'database credentials, WordPress salts'], 'db-secret'))}]`, 2);

@@ -6,7 +6,8 @@
  * can read the structure back. Pure: returns a string.
  */
 import type { SubnetTier } from '../config/cidr.js';
-import { drawnStepIds, engineLabel, shortId, type DiagramAz, type DiagramModel } from './diagram.js';
+import { drawnStepIds, engineLabel, imageSourceLabel, shortId, type DiagramAz, type DiagramModel } from './diagram.js';
+import { cutLines } from './style.js';
 
 const FONT = "Helvetica, Arial, 'DejaVu Sans', sans-serif";
 const MONO = "'DejaVu Sans Mono', Menlo, Consolas, monospace";
@@ -38,6 +39,7 @@ const SUB_W = COL_W - 2 * INSET;
 const LANE = 40; // x of the traffic lane inside a subnet (left of the titles)
 const TITLE_X = 54; // subnet titles start right of the lane
 const SIDE_W = 240;
+const RDS_W = 180; // leaves room right of the primary for the replication label, inside its subnet
 
 /** Short subnet titles (the lock badge marks the private ones, as in AWS diagrams). */
 const SHORT_TITLE: Record<SubnetTier, string> = { public: 'Public subnet', app: 'App subnet', data: 'Data subnet' };
@@ -100,10 +102,15 @@ function rect(x: number, y: number, w: number, h: number, o: { fill?: string; st
   return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="${o.radius ?? 0}" fill="${o.fill ?? 'none'}" stroke="${o.stroke}" stroke-width="${o.width ?? 1.5}"${o.dash ? ' stroke-dasharray="6 4"' : ''}/>`;
 }
 
-/** A labelled resource box: a title, then lines, centered; `id` (recorded) in monospace below. */
+/** A recorded id in lines that fit `width` px (monospace, 10 px), cut after a `-`, `/` or `:` where it can. */
+function idLines(id: string, width: number): string[] {
+  return cutLines(id, Math.max(8, Math.floor(width / textWidth('x', 10, { mono: true }))), '-/:');
+}
+
+/** A labelled resource box: a title, then lines, centered; `id` (recorded) in monospace below, wrapped. */
 function box(kind: string, x: number, y: number, w: number, h: number, color: string, title: string, lines: string[], o: { id?: string; attrs?: string; fill?: string; dash?: boolean } = {}): string {
-  const id = o.id ? shortId(o.id) : undefined;
-  const rows = [title, ...lines, ...(id ? [id] : [])];
+  const ids = o.id ? idLines(shortId(o.id), w - 12) : [];
+  const rows = [title, ...lines, ...ids];
   const lineH = 14;
   const top = y + h / 2 - ((rows.length - 1) * lineH) / 2 + 4;
   const parts = [
@@ -111,14 +118,15 @@ function box(kind: string, x: number, y: number, w: number, h: number, color: st
     `<rect x="${x}" y="${y + 6}" width="4" height="${h - 12}" fill="${color}"/>`,
     text(x + w / 2, top, title, { size: 12, weight: 'bold', anchor: 'middle', width: w - 12 }),
     ...lines.map((l, i) => text(x + w / 2, top + (i + 1) * lineH, l, { size: 10.5, color: COLOR.muted, anchor: 'middle', width: w - 12 })),
-    ...(id ? [text(x + w / 2, top + (lines.length + 1) * lineH, id, { size: 10, mono: true, color: COLOR.muted, anchor: 'middle', width: w - 12 })] : []),
+    ...ids.map((l, i) => text(x + w / 2, top + (lines.length + 1 + i) * lineH, l, { size: 10, mono: true, color: COLOR.muted, anchor: 'middle', width: w - 12 })),
   ];
   return `<g data-kind="${kind}"${o.attrs ? ` ${o.attrs}` : ''}>${parts.join('')}</g>`;
 }
 
-function arrow(points: Array<[number, number]>, o: { dash?: boolean; head?: boolean; color?: string; label?: string } = {}): string {
+/** A line through `points`, with an arrow head at its end unless `head` is false; `flow` names it (data-flow). */
+function arrow(points: Array<[number, number]>, o: { dash?: boolean; head?: boolean; color?: string; flow?: string } = {}): string {
   const d = points.map(([x, y], i) => `${i ? 'L' : 'M'}${x} ${y}`).join(' ');
-  return `<path d="${d}" fill="none" stroke="${o.color ?? '#545b64'}" stroke-width="1.6"${o.dash ? ' stroke-dasharray="5 4"' : ''}${o.head === false ? '' : ' marker-end="url(#arrow)"'}/>`;
+  return `<path d="${d}" fill="none" stroke="${o.color ?? '#545b64'}" stroke-width="1.6"${o.dash ? ' stroke-dasharray="5 4"' : ''}${o.head === false ? '' : ' marker-end="url(#arrow)"'}${o.flow ? ` data-flow="${o.flow}"` : ''}/>`;
 }
 
 interface Layout {
@@ -204,7 +212,7 @@ function azColumn(m: DiagramModel, L: Layout, az: DiagramAz): string {
   const rdsY = L.dataY + (m.database.proxy ? 94 : 44);
   if (az.rds) {
     const lines = az.rds === 'primary' ? [`${m.database.instanceClass} · ${engineLabel(m)}`, `${m.database.storageGb} GB gp3, encrypted`] : ['Multi-AZ standby', 'synchronous copy'];
-    out.push(box(`rds-${az.rds}`, sx + 12, rdsY, 200, 56, COLOR.database, az.rds === 'primary' ? 'RDS primary' : 'RDS standby', lines, { id: az.rds === 'primary' ? m.ids['db'] : undefined, attrs: `data-az="${az.number}" data-tier="data"` }));
+    out.push(box(`rds-${az.rds}`, sx + 12, rdsY, RDS_W, 56, COLOR.database, az.rds === 'primary' ? 'RDS primary' : 'RDS standby', lines, { id: az.rds === 'primary' ? m.ids['db'] : undefined, attrs: `data-az="${az.number}" data-tier="data"` }));
   } else {
     const note = az.number === 2 && !m.database.multiAz ? '(no standby: multiAz is false)' : '(in the DB subnet group)';
     out.push(text(sx + 12 + 100, rdsY + 30, note, { size: 10.5, color: COLOR.muted, anchor: 'middle' }));
@@ -245,16 +253,66 @@ function flows(m: DiagramModel, L: Layout): string {
   }
   if (m.database.multiAz && m.azs.length > 1) {
     const y = L.dataY + (m.database.proxy ? 94 : 44) + 28;
-    const x1 = L.colX(0) + INSET + 212;
+    const x1 = L.colX(0) + INSET + 12 + RDS_W;
     const x2 = L.colX(1) + INSET + 12;
-    out.push(arrow([[x1, y], [x2, y]], { dash: true, head: false, color: COLOR.database }));
-    out.push(text((x1 + x2) / 2, y - 6, 'replication', { size: 10, color: COLOR.database, anchor: 'middle' }));
+    out.push(arrow([[x1, y], [x2, y]], { dash: true, head: false, color: COLOR.database, flow: 'replication' }));
+    // Above the line inside the primary's subnet, where no border runs.
+    out.push(text(x1 + 6, y - 6, 'replication', { size: 10, color: COLOR.database }));
   }
   return out.join('\n');
 }
 
-/** The side services, stacked in the region to the right of the VPC; returns the markup and its bottom. */
-function sideServices(m: DiagramModel, L: Layout): { svg: string; bottom: number } {
+interface Box { x: number; y: number; w: number; h: number }
+
+/**
+ * What connects beyond the traffic path: the ECS service runs the tasks, each task mounts EFS in its
+ * AZ and pulls its image (and reaches out) through a NAT gateway, and Route 53 points the domain at
+ * the ALB. ECS and EFS reach their tasks and mount targets through the VPC's side margins.
+ */
+function links(m: DiagramModel, L: Layout, registry: Box, route53?: Box): string {
+  const out: string[] = [];
+  const taskY = L.appY + 44;
+  const taskMid = taskY + 27;
+  const sx = (az: DiagramAz) => L.colX(az.number - 1) + INSET;
+  const last = m.azs[m.azs.length - 1]!;
+  for (const az of m.azs) {
+    if (az.tasks === 0) continue;
+    const taskRight = sx(az) + (az.tasks > 1 ? 130 : 68);
+    out.push(arrow([[taskRight, taskMid], [sx(az) + 140, taskMid]], { color: COLOR.storage, flow: 'task-efs' }));
+    if (!az.nat) continue;
+    // Up left of the subnet's title, across between the subnets, up into the NAT: no text crossed.
+    const x = sx(az) + 28;
+    out.push(arrow([[x, taskY], [x, L.appY - 12], [sx(az) + 130, L.appY - 12], [sx(az) + 130, L.pubY + 140]], { dash: true, color: COLOR.network, flow: 'task-nat' }));
+  }
+  // The NAT gateways to the image registry: a line under the ALB, then up the VPC's right margin.
+  const nats = m.azs.filter((a) => a.nat).map((a) => sx(a) + 108 + (SUB_W - 118) / 2);
+  const bus = L.pubY + 92;
+  const out15 = L.colX(m.azs.length - 1) + COL_W + 15;
+  for (const x of nats) out.push(arrow([[x, L.pubY + 98], [x, bus]], { head: false, dash: true, color: COLOR.network }));
+  const toRegistry: Array<[number, number]> = registry.y + registry.h < L.regionY
+    ? out15 >= registry.x + 10 && out15 <= registry.x + registry.w - 10
+      ? [[out15, registry.y + registry.h]]
+      : [[out15, registry.y + registry.h / 2], [out15 > registry.x ? registry.x + registry.w : registry.x, registry.y + registry.h / 2]]
+    : [[out15, registry.y + registry.h / 2], [registry.x, registry.y + registry.h / 2]];
+  out.push(arrow([[Math.min(...nats), bus], [out15, bus], ...toRegistry], { dash: true, color: COLOR.network, flow: 'nat-registry' }));
+  // The ECS service to the tasks (left margin), the file system to its mount targets (right margin).
+  const rowMid = L.rowY + 40;
+  const left = L.vpcX + 11;
+  out.push(arrow([[L.colX(0), rowMid], [left, rowMid], [left, taskMid], [sx(m.azs[0]!) + 12, taskMid]], { dash: true, color: COLOR.compute, flow: 'ecs-tasks' }));
+  const efsRight = L.colX(Math.min(1, m.azs.length - 1)) + COL_W;
+  const out7 = L.colX(m.azs.length - 1) + COL_W + 7;
+  out.push(arrow([[efsRight, rowMid], [out7, rowMid], [out7, taskMid], [sx(last) + SUB_W - 10, taskMid]], { dash: true, color: COLOR.storage, flow: 'efs-mounts' }));
+  if (route53) {
+    const x = L.regionX + 7;
+    const albMid = L.pubY + 65;
+    out.push(arrow([[x, route53.y + route53.h], [x, albMid], [L.colX(0) + INSET, albMid]], { dash: true, color: COLOR.network, flow: 'route53-alb' }));
+    out.push(text(x + 5, route53.y + route53.h + 18, 'alias', { size: 10, color: COLOR.network }));
+  }
+  return out.join('\n');
+}
+
+/** The side services, stacked in the region to the right of the VPC; returns the markup, its bottom and where each box is. */
+function sideServices(m: DiagramModel, L: Layout): { svg: string; bottom: number; at: Record<string, Box> } {
   const items: Array<[string, string, string, string[]]> = [];
   if (m.domain) items.push(['acm', COLOR.security, 'Certificate Manager', [`TLS certificate ${m.domain.name}`, `validated by DNS in ${m.domain.hostedZone}`]]);
   items.push(['secrets', COLOR.security, 'Secrets Manager', ['database credentials', 'WordPress keys and salts']]);
@@ -264,12 +322,15 @@ function sideServices(m: DiagramModel, L: Layout): { svg: string; bottom: number
   const ids: Record<string, string | undefined> = { acm: m.ids.certificate, secrets: m.ids['db-secret'], cloudwatch: m.ids['app-log-group'], s3: m.ids['alb-logs-bucket'] };
   let y = L.vpcY;
   const out: string[] = [];
+  const at: Record<string, Box> = {};
   for (const [kind, color, title, lines] of items) {
-    const h = ids[kind] ? 76 : 64;
-    out.push(box(kind, L.sideX, y, SIDE_W, h, color, title, lines, { id: ids[kind], attrs: 'data-side="true"' }));
+    const id = ids[kind];
+    const h = 64 + (id ? 12 * idLines(shortId(id), SIDE_W - 12).length : 0);
+    out.push(box(kind, L.sideX, y, SIDE_W, h, color, title, lines, { id, attrs: 'data-side="true"' }));
+    at[kind] = { x: L.sideX, y, w: SIDE_W, h };
     y += h + 14;
   }
-  return { svg: out.join('\n'), bottom: y - 14 };
+  return { svg: out.join('\n'), bottom: y - 14, at };
 }
 
 /** How many recorded resources the drawing names, and where to see the rest. */
@@ -302,12 +363,19 @@ export function diagramSvg(m: DiagramModel, opts: { source?: string } = {}): str
 
   // Outside the region: users, Route 53 (global), the public image registry.
   out.push(box('users', L.spine - 80, 22, 160, 48, '#545b64', 'Users', ['internet'], { attrs: 'data-side="true"' }));
+  let route53: Box | undefined;
   if (m.domain) {
-    out.push(box('route53', L.regionX, 14, Math.min(250, L.spine - 100 - L.regionX), 64, COLOR.network, 'Route 53', [`${m.domain.name} → ALB (alias)`, `hosted zone ${m.domain.hostedZone}`], { id: m.ids['alias-record'], attrs: 'data-side="true"' }));
+    route53 = { x: L.regionX, y: 14, w: Math.min(250, L.spine - 100 - L.regionX), h: 64 };
+    out.push(box('route53', route53.x, route53.y, route53.w, route53.h, COLOR.network, 'Route 53', [`${m.domain.name} → ALB (alias)`, `hosted zone ${m.domain.hostedZone}`], { id: m.ids['alias-record'], attrs: 'data-side="true"' }));
   }
+  let registry = side.at.ecr;
   if (m.imageSource !== 'ECR') {
     const x = L.spine + 110;
-    out.push(box('image', x, 14, Math.min(280, width - 20 - x), 64, '#1d63ed', m.imageSource === 'Docker Hub' ? 'Docker Hub' : 'Image registry', [m.image, 'pulled through the NAT gateways'], { attrs: 'data-side="true"' }));
+    const w = Math.min(280, width - 20 - x);
+    // The image reference whole, on more lines when long (cut after a `/` or `:`).
+    const lines = [...cutLines(m.image, Math.floor((w - 12) / textWidth('x', 10.5)), '/:'), 'pulled through the NAT gateways'];
+    registry = { x, y: 14, w, h: 36 + 14 * lines.length };
+    out.push(box('image', x, 14, w, registry.h, '#1d63ed', imageSourceLabel(m.imageSource), lines, { attrs: 'data-side="true"' }));
   }
 
   // Region and VPC.
@@ -335,6 +403,7 @@ export function diagramSvg(m: DiagramModel, opts: { source?: string } = {}): str
   out.push(box('igw', L.spine - igw.w / 2, L.vpcY - igw.h / 2, igw.w, igw.h, COLOR.network, 'Internet gateway', [], { id: m.ids.igw }));
 
   out.push(flows(m, L));
+  out.push(links(m, L, registry!, route53));
   out.push(side.svg);
   footerLines.forEach((line, i) => out.push(text(L.regionX, regionBottom + 24 + i * 17, line, { size: 11, color: COLOR.muted })));
   out.push('</svg>');

@@ -32,8 +32,8 @@ export interface DiagramModel {
   flowLogs: boolean;
   domain?: { name: string; hostedZone: string };
   image: string;
-  /** Where the image comes from: ECR (inside AWS) or a public registry such as Docker Hub. */
-  imageSource: 'ECR' | 'Docker Hub' | 'registry';
+  /** Where the image comes from: ECR (inside AWS), ECR Public (the default), or another registry such as Docker Hub. */
+  imageSource: 'ECR' | 'ECR Public' | 'Docker Hub' | 'registry';
   database: { engine: string; engineVersion: string; instanceClass: string; multiAz: boolean; proxy: boolean; storageGb: number };
   service: { desired: number; min: number; max: number; cpuTarget: number; requestsPerTarget: number; cpu: number; memory: number };
   logRetentionDays: number;
@@ -63,9 +63,13 @@ export function drawnStepIds(azCount: number): Set<string> {
 
 function imageSource(image: string): DiagramModel['imageSource'] {
   if (/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\//.test(image)) return 'ECR';
+  if (image.startsWith('public.ecr.aws/')) return 'ECR Public';
   const first = image.split('/')[0] ?? '';
   return image.includes('/') && /[.:]/.test(first) && first !== 'docker.io' ? 'registry' : 'Docker Hub';
 }
+
+/** The heading of the image's box: its registry. */
+export const imageSourceLabel = (source: DiagramModel['imageSource']) => (source === 'registry' ? 'Image registry' : source);
 
 /** Tasks in AZ `az` (0-based) when `count` tasks are spread evenly over `azCount` AZs. */
 function tasksIn(count: number, azCount: number, az: number): number {

@@ -6,11 +6,14 @@
  */
 import type { TimedEvent } from '../engine/events.js';
 import type { Operation } from '../resources/types.js';
-import { formatDuration, formatValue, makeStyle, type Style } from './style.js';
+import { formatDuration, formatValue, makeStyle, stripAnsi, wrapText, type Style } from './style.js';
 
 export interface Renderer {
   onEvent(e: TimedEvent): void;
-  /** Stops any redraw loop; the final frame stays on screen. */
+  /**
+   * Stops any redraw loop and draws the final frame, once: after it, the terminal belongs to what the
+   * command prints. The live renderer also closes itself on `run-done`, before results are printed.
+   */
   close(): void;
 }
 
@@ -82,13 +85,16 @@ export function plainRenderer(out: NodeJS.WritableStream, dryRun = false): Rende
 
 interface Row {
   id: string;
-  status: 'waiting' | 'reading' | 'working' | 'done' | 'failed' | 'skipped';
+  /** `planned`: decided in a dry run (plan, status), nothing to wait for. */
+  status: 'waiting' | 'reading' | 'working' | 'planned' | 'done' | 'failed' | 'skipped';
   op?: Operation;
   text: string;
   startedAt?: number;
   expectedMs?: number;
   elapsedMs?: number;
 }
+
+const PLANNED: Record<Operation, string> = { create: '+', update: '~', replace: '±', delete: '-', same: '=' };
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -114,6 +120,7 @@ export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = f
         time = formatDuration(el) + (r.expectedMs ? st.dim(` / ~${formatDuration(r.expectedMs)}`) : '');
         break;
       }
+      case 'planned': mark = r.op === 'same' || !r.op ? st.dim('=') : st.yellow(PLANNED[r.op]); break;
       case 'done': mark = r.op === 'same' ? st.dim('✓') : st.green('✓'); time = r.elapsedMs !== undefined && r.op !== 'same' ? formatDuration(r.elapsedMs) : ''; break;
       case 'failed': mark = st.red('✗'); break;
       case 'skipped': mark = st.yellow('-'); break;
@@ -126,28 +133,46 @@ export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = f
     const room = Math.max(5, (out.rows || 40) - 3);
     if (all.length <= room) return all.map(line);
     const count = (st2: Row['status']) => all.filter((r) => r.status === st2).length;
-    const summary = st.dim(`${count('done')} done · ${count('working') + count('reading')} running · ${count('waiting')} waiting${count('failed') ? ` · ${count('failed')} failed` : ''}`);
+    const also = (n: number, what: string) => (n ? ` · ${n} ${what}` : '');
+    const summary = st.dim(`${count('done') + count('planned')} done · ${count('working') + count('reading')} running · ${count('waiting')} waiting${also(count('skipped'), 'skipped')}${also(count('failed'), 'failed')}`);
     const active = all.filter((r) => r.status === 'working' || r.status === 'reading' || r.status === 'failed' || r.status === 'skipped');
-    const changed = all.filter((r) => r.status === 'done' && r.op !== 'same');
+    const changed = all.filter((r) => (r.status === 'done' || r.status === 'planned') && r.op !== 'same');
     const pick = final ? [...changed, ...active] : [...active, ...changed.slice(-Math.max(0, room - 1 - active.length))];
     return [summary, ...pick.slice(0, room - 1).map(line)];
   };
   const width = () => Math.max(20, (out.columns || 120) - 1);
-  /** Cuts a line to the terminal's width (a wrapped line would break the redraw). */
+  /** Cuts a line of the frame to the terminal's width (a wrapped line would break the redraw). */
   const fit = (l: string) => {
-    const plain = l.replace(/\u001b\[[0-9;]*m/g, '');
+    const plain = stripAnsi(l);
     return plain.length <= width() ? l : `${plain.slice(0, width() - 1)}…`;
   };
+  /** A warning, wrapped at the terminal's width: it is printed once and never redrawn. */
+  const note = (text: string) => wrapText(text, width(), '  ').map((l) => `${st.yellow(l)}\n`).join('');
+  let closed = false;
   const draw = (final = false) => {
+    // Until the run starts there is no frame: only the warnings so far.
+    if (!header) return void out.write(notes.splice(0).join(''));
     frame++;
     const lines = [header, ...body(final)].map(fit);
-    if (drawn > 0) out.write(`\u001b[${drawn}A\u001b[0J`);
+    // Back to the first column of the frame's first line (`\r`: the terminal may have echoed ^C).
+    if (drawn > 0) out.write(`\r\u001b[${drawn}A`);
     // Notes (warnings) are printed once above the block and scroll away; the block is redrawn in place.
-    out.write([...notes.splice(0).map(fit), ...lines].map((l) => `${l}\n`).join(''));
+    // Each line overwrites the old one and erases its rest (ESC[K); what is left below goes (ESC[J).
+    // Erasing line by line, not the whole screen from its top, keeps a terminal such as tmux from
+    // pushing every frame into its scrollback.
+    const text = notes.splice(0).join('') + lines.map((l) => `${l}\n`).join('');
+    out.write(`${text.replace(/\n/g, '\u001b[K\n')}\u001b[J`);
     drawn = lines.length;
   };
   const timer = setInterval(() => draw(), 120);
   timer.unref();
+  /** The final frame, drawn once; nothing is redrawn after it, so what follows stays on screen. */
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(timer);
+    draw(true);
+  };
   return {
     onEvent(e) {
       const row = 'step' in e && e.step ? rows.get(e.step) : undefined;
@@ -166,7 +191,11 @@ export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = f
         case 'step-plan':
           if (!row) break;
           row.op = e.op;
-          if (dryRun || e.op === 'same') row.text = e.op === 'same' ? st.dim('unchanged') : `${e.op}: ${describeChanges(e)}`;
+          if (dryRun || e.op === 'same') {
+            row.text = e.op === 'same' ? st.dim('unchanged') : `${e.op}: ${describeChanges(e)}`;
+            // In a dry run the decision is the end of the step (no step-done follows).
+            if (dryRun) row.status = 'planned';
+          }
           else {
             row.status = 'working';
             row.startedAt = Date.now();
@@ -186,17 +215,18 @@ export function liveRenderer(out: NodeJS.WriteStream, color: boolean, dryRun = f
         case 'step-skipped':
           if (row) Object.assign(row, { status: 'skipped', text: st.yellow(`skipped: ${e.reason}`) });
           break;
-        case 'warning':
-          notes.push(st.yellow(`! ${e.step ? `${e.step}: ` : ''}${e.message}`));
+        case 'warning': {
+          const text = note(`! ${e.step ? `${e.step}: ` : ''}${e.message}`);
+          // After the final frame a warning goes below it, as any other line.
+          if (closed) out.write(text);
+          else notes.push(text);
           break;
+        }
         case 'run-done':
-          draw(true);
+          finish();
           break;
       }
     },
-    close() {
-      clearInterval(timer);
-      if (rows.size || header) draw(true);
-    },
+    close: finish,
   };
 }

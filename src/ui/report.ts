@@ -2,11 +2,36 @@
 import type { EngineResult, StepReport } from '../engine/deployer.js';
 import { summarize } from '../engine/planner.js';
 import { WpdeployError, errorMessage } from '../errors.js';
-import { formatDuration, formatValue, type Style } from './style.js';
+import type { StackOutputs } from '../resources/stack-outputs.js';
+import { shortId } from './diagram.js';
+import { cutLines, formatDuration, formatValue, type Style } from './style.js';
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(headers), ...rows.map(fmt)].join('\n');
+}
+
+/**
+ * A table that fits `width` columns: the columns named in `shrink` give up room in that order (down to
+ * 12 characters, or their header), and a cell longer than its column wraps onto more lines.
+ */
+function fittedTable(headers: string[], rows: string[][], width: number, shrink: number[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  let over = widths.reduce((a, b) => a + b, 0) + 2 * (headers.length - 1) - width;
+  for (const i of shrink) {
+    if (over <= 0) break;
+    const floor = Math.max(12, headers[i]!.length);
+    const give = Math.min(over, Math.max(0, widths[i]! - floor));
+    widths[i]! -= give;
+    over -= give;
+  }
+  const fmt = (r: string[]) => {
+    const cells = r.map((c, i) => cutLines(c, widths[i]!, ' /:,'));
+    return Array.from({ length: Math.max(...cells.map((c) => c.length)) }, (_, n) =>
+      cells.map((c, i) => (i === cells.length - 1 ? c[n] ?? '' : (c[n] ?? '').padEnd(widths[i]!))).join('  ').trimEnd(),
+    ).join('\n');
+  };
   return [fmt(headers), ...rows.map(fmt)].join('\n');
 }
 
@@ -20,11 +45,17 @@ export function driftOf(item: StepReport): string {
   return '-';
 }
 
-export function statusTable(result: EngineResult): string {
-  return table(
-    ['STEP', 'KIND', 'ID', 'STATE', 'DRIFT'],
-    result.items.map((i) => [i.step, i.kind, i.id ?? '-', i.state ?? (i.op === 'create' ? 'absent' : '-'), driftOf(i)]),
-  );
+/**
+ * The status table. With a `width` (a terminal's) and not `wide`, it fits that width: no KIND column,
+ * ARNs without their region and account, long cells wrapped. Otherwise every column, in full.
+ */
+export function statusTable(result: EngineResult, o: { width?: number; wide?: boolean } = {}): string {
+  const state = (i: StepReport) => i.state ?? (i.op === 'create' ? 'absent' : '-');
+  if (o.wide || !o.width) {
+    return table(['STEP', 'KIND', 'ID', 'STATE', 'DRIFT'], result.items.map((i) => [i.step, i.kind, i.id ?? '-', state(i), driftOf(i)]));
+  }
+  const rows = result.items.map((i) => [i.step, i.id ? shortId(i.id) : '-', state(i), driftOf(i)]);
+  return fittedTable(['STEP', 'ID', 'STATE', 'DRIFT'], rows, o.width, [1, 3, 0, 2]);
 }
 
 export function statusDocument(meta: { stack: string; region: string; account: string }, result: EngineResult) {
@@ -38,18 +69,40 @@ export function statusDocument(meta: { stack: string; region: string; account: s
   };
 }
 
-export function planText(result: EngineResult, st: Style): string {
-  const lines = result.items.map((i) => {
+/** A value of a plan line, cut to one screen line (the saved plan, `plan -o`, has it whole). */
+function shortValue(v: unknown, max = 100): string {
+  const text = formatValue(v);
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * What `plan` (and `up`, before it asks) shows: the steps that change, with the attributes of a
+ * create and `old -> new` for each changed field; `all` lists the unchanged steps too.
+ */
+export function planText(result: Pick<EngineResult, 'items'>, st: Style, o: { all?: boolean } = {}): string {
+  const shown = o.all ? result.items : result.items.filter((i) => i.op !== 'same');
+  const lines = shown.map((i) => {
     const sym = { create: st.green('+'), update: st.yellow('~'), replace: st.red('±'), delete: st.red('-'), same: st.dim('=') }[i.op];
     const detail =
       i.op === 'update' || i.op === 'replace'
-        ? i.changes.map((c) => `\n      ${c.field}: ${formatValue(c.from)} -> ${formatValue(c.to)}`).join('') + (i.op === 'replace' ? `\n      ${i.refused ? 'refused' : 'replace'}: ${i.reason}` : '')
-        : i.op === 'create' && i.recordedId ? ` (${i.reason})` : '';
+        ? i.changes.map((c) => `\n      ${c.field}: ${shortValue(c.from, 60)} -> ${shortValue(c.to, 60)}`).join('') + (i.op === 'replace' ? `\n      ${i.refused ? 'refused' : 'replace'}: ${i.reason}` : '')
+        : i.op === 'create'
+          ? (i.recordedId ? ` (${i.reason})` : '') + Object.entries(i.attributes ?? {}).map(([k, v]) => `\n      ${k}: ${shortValue(v)}`).join('')
+          : i.op === 'delete' && i.reason ? ` (${i.reason})` : '';
     return `  ${sym} ${i.op.padEnd(7)} ${i.step}${i.id ? st.dim(` ${i.id}`) : ''}${detail}`;
   });
   const c = summarize(result.items);
   const total = c.create + c.update + c.replace + c.delete;
-  return `${lines.join('\n')}\n\n${total === 0 ? 'No changes: the stack matches the config.' : `Plan: ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete, ${c.same} unchanged.`}`;
+  if (!o.all && c.same > 0 && total > 0) lines.push(st.dim(`  (${c.same} unchanged, not listed: \`wpdeploy plan --all\` lists them)`));
+  const last = total === 0 ? 'No changes: the stack matches the config.' : `Plan: ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete, ${c.same} unchanged.`;
+  return lines.length ? `${lines.join('\n')}\n\n${last}` : last;
+}
+
+/** `Monthly cost: $0.00 -> $123.45 (estimate)` for a plan; undefined when there is no estimate. */
+export function costChangeText(cost: { before?: number; after: number } | undefined): string | undefined {
+  if (!cost) return undefined;
+  const before = cost.before === undefined ? 'not recorded' : `$${cost.before.toFixed(2)}`;
+  return `Monthly cost: ${before} -> $${cost.after.toFixed(2)} (on-demand estimate; \`wpdeploy cost\` lists the lines).`;
 }
 
 export function summaryText(command: string, stack: string, result: EngineResult, calls: { read: number; mutating: number }, elapsedMs: number, st: Style): string {
@@ -60,7 +113,8 @@ export function summaryText(command: string, stack: string, result: EngineResult
   } else if (!result.ok) {
     out.push(st.red(`${command} failed after ${formatDuration(elapsedMs)}.`));
   } else if (command === 'down') {
-    out.push(st.green(`Stack ${stack} removed in ${formatDuration(elapsedMs)}: ${c.delete} deleted, ${c.same} already gone.`));
+    const kept = result.kept.length;
+    out.push(st.green(`Stack ${stack} removed in ${formatDuration(elapsedMs)}: ${c.delete} deleted, ${kept ? `${kept} kept, ` : ''}${c.same - kept} already gone.`));
   } else if (c.create + c.update + c.replace + c.delete === 0) {
     out.push(st.green(`No changes: stack ${stack} is up to date (${c.same} resources checked in ${formatDuration(elapsedMs)}).`));
   } else {
@@ -74,4 +128,13 @@ export function summaryText(command: string, stack: string, result: EngineResult
   if (result.skipped.length) out.push(st.yellow(`  not started: ${result.skipped.join(', ')}`));
   out.push(st.dim(`AWS API calls: ${calls.read} read, ${calls.mutating} mutating.`));
   return out.join('\n');
+}
+
+/** `wpdeploy outputs`: one `name: value` line each, the ones the stack has. */
+export function outputsText(o: StackOutputs): string {
+  const rows: Array<[string, string | undefined]> = [
+    ['Site', o.siteUrl], ['Load balancer', o.albDnsName], ['Database', o.database?.endpoint && `${o.database.endpoint}:${o.database.port ?? 3306}`],
+    ['Database proxy', o.database?.proxyEndpoint], ['Cluster', o.cluster], ['Service', o.service], ['Log group', o.logGroup],
+  ];
+  return rows.filter(([, v]) => v).map(([k, v]) => `${`${k}:`.padEnd(16)}${v}`).join('\n');
 }

@@ -23,24 +23,24 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AwsProxy } from '../support/aws-proxy.js';
-import { startStrictProxy, type OrderingRules } from '../support/aws-rules.js';
+import { startStrictProxy } from '../support/aws-rules.js';
 import { ec2, ecs, elbv2, stackVpcs } from '../support/aws.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
 import { ecsShim, type EcsShim } from '../support/ecs-shim.js';
+import { pathProblems } from '../support/reachability.js';
 
 const moto = inject('motoEndpoint');
 const base = { endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
 const ACCOUNT = '123456789012';
 
-let proxy: AwsProxy & { rules: OrderingRules };
+let proxy: Awaited<ReturnType<typeof startStrictProxy>>;
 let shim: EcsShim;
 
 beforeAll(async () => {
   proxy = await startStrictProxy(moto);
   shim = ecsShim(moto);
-  const rules = proxy.rules;
-  proxy.intercept(async (call) => (await shim(call)) ?? rules(call));
+  const { rules, createRules } = proxy;
+  proxy.intercept(async (call) => (await shim(call)) ?? (await createRules(call)) ?? rules(call));
 });
 afterAll(async () => {
   await proxy.close();
@@ -78,6 +78,9 @@ const stepTagged = async (stack: string, step: string) =>
   (await ec2(moto).send(new DescribeSubnetsCommand({ Filters: [{ Name: 'tag:wpdeploy:stack', Values: [stack] }, { Name: 'tag:wpdeploy:step', Values: [step] }] }))).Subnets?.[0]?.SubnetId;
 const groupOf = async (stack: string, step: string) =>
   (await ec2(moto).send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:wpdeploy:stack', Values: [stack] }, { Name: 'tag:wpdeploy:step', Values: [step] }] }))).SecurityGroups?.[0]?.GroupId;
+/** Why a task cannot reach `to` on `port` (see reachability.ts); [] when every app subnet can. */
+const taskCannotReach = async (stack: string, to: 'load balancer' | 'internet', port: number) =>
+  pathProblems(moto, { stack, to, port, appGroupId: (await groupOf(stack, 'sg-app'))!, appSubnetIds: [(await stepTagged(stack, 'subnet-app-a'))!, (await stepTagged(stack, 'subnet-app-b'))!] });
 
 describe('the whole stack with a domain', () => {
   const stack = uniqueStack('app');
@@ -105,6 +108,11 @@ describe('the whole stack with a domain', () => {
     const r = await run('up');
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(proxy.rules.lookupErrors).toEqual([]);
+  });
+
+  it('a task reaches the site by its name (wp-cron, Site Health): 443 out through its NAT gateway and back in to the load balancer; and the internet on 443 (ECR Public)', async () => {
+    expect(await taskCannotReach(stack, 'load balancer', 443)).toEqual([]);
+    expect(await taskCannotReach(stack, 'internet', 443)).toEqual([]);
   });
 
   it('the listeners: HTTPS with the TLS 1.3 policy and the issued certificate, HTTP answering 301 to HTTPS', async () => {
@@ -170,8 +178,12 @@ describe('the whole stack with a domain', () => {
     const td = (await ecs(moto).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${stack}-wordpress` }))).taskDefinition!;
     expect(td).toMatchObject({ networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '512', memory: '1024' });
     const c = td.containerDefinitions![0]!;
-    expect(c.image).toBe('wordpress:6-php8.3-apache');
+    // The default: Docker's official image from its ECR Public mirror, not Docker Hub (per-IP pull limit).
+    expect(c.image).toBe('public.ecr.aws/docker/library/wordpress:6-php8.3-apache');
     expect(c.portMappings?.[0]?.containerPort).toBe(80);
+    // Tasks starting together on the empty file system install WordPress one at a time, under a lock on it.
+    expect(c.entryPoint).toEqual(['/bin/sh', '-c']);
+    expect(c.command?.[0]).toMatch(/flock \/var\/www\/html\/\.wpdeploy-first-start\.lock docker-ensure-installed\.sh true \|\| exit 1; fi; exec docker-entrypoint\.sh apache2-foreground$/);
     const env = Object.fromEntries((c.environment ?? []).map((e) => [e.name, e.value]));
     expect(Object.keys(env).sort()).toEqual(['WORDPRESS_CONFIG_EXTRA', 'WORDPRESS_DB_HOST', 'WORDPRESS_DB_NAME']);
     expect(env.WORDPRESS_CONFIG_EXTRA).toContain("HTTP_X_FORWARDED_PROTO");
@@ -353,6 +365,12 @@ describe('checks before anything is created', () => {
     const r = await runCli(['up'], { cwd, endpoint: proxy.url });
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toContain(`hosted zone ${stack}.example.org was not found`);
+    // wpdeploy never creates a zone, so it never says it is creating one (nor plans to).
+    expect(r.stderr).not.toMatch(/hosted-zone: creating/);
+    const plan = await runCli(['plan'], { cwd, endpoint: proxy.url });
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).not.toMatch(/create +hosted-zone/);
+    expect(plan.stdout + plan.stderr).toContain(`hosted zone ${stack}.example.org was not found`);
     expect(proxy.mutating()).toEqual([]);
     expect(await stackVpcs(moto, stack)).toEqual([]);
   });
@@ -371,6 +389,8 @@ describe('without a domain', () => {
     expect(listeners).toEqual([expect.objectContaining({ Port: 80, Protocol: 'HTTP', DefaultActions: [expect.objectContaining({ Type: 'forward' })] })]);
     const td = (await ecs(moto).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${stack}-wordpress` }))).taskDefinition!;
     expect(td.containerDefinitions![0]!.environment!.find((e) => e.name === 'WORDPRESS_CONFIG_EXTRA')!.value).not.toContain('WP_HOME');
+    // WordPress calls itself at http://<load balancer>: wp-cron's spawn request and Site Health's loopback.
+    expect(await taskCannotReach(stack, 'load balancer', 80)).toEqual([]);
     const down = await run('down', '--purge', '--yes');
     expect(down.code, `${down.stdout}\n${down.stderr}`).toBe(0);
     expect(await stackVpcs(moto, stack)).toEqual([]);

@@ -6,14 +6,14 @@
 import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeNatGatewaysCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, type Tag } from '@aws-sdk/client-ec2';
-import { DescribeClustersCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import {
   DescribeAccessPointsCommand, DescribeBackupPolicyCommand, DescribeFileSystemsCommand, DescribeLifecycleConfigurationCommand,
   DescribeMountTargetsCommand, DescribeMountTargetSecurityGroupsCommand, type FileSystemDescription,
 } from '@aws-sdk/client-efs';
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import {
-  DescribeDBInstancesCommand, DescribeDBProxiesCommand, DescribeDBProxyTargetsCommand, DescribeDBSnapshotsCommand, DescribeDBSubnetGroupsCommand,
+  DescribeDBInstancesCommand, DescribeDBParameterGroupsCommand, DescribeDBParametersCommand, DescribeDBProxiesCommand, DescribeDBProxyTargetsCommand, DescribeDBSnapshotsCommand, DescribeDBSubnetGroupsCommand,
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -96,6 +96,24 @@ async function stackFileSystems(stack: string): Promise<FileSystemDescription[]>
   return out;
 }
 
+/** What the CLI sent in its CreateDBInstance for the stack, as query parameters. */
+function createDbCall(stack: string): URLSearchParams {
+  const call = proxy.calls.find((c) => c.operation === 'CreateDBInstance' && new URLSearchParams(c.body).get('DBInstanceIdentifier') === `${stack}-db`);
+  return new URLSearchParams(call?.body ?? '');
+}
+
+/** The WordPress container's WORDPRESS_CONFIG_EXTRA, from the registered task definition. */
+async function configExtra(stack: string): Promise<string> {
+  const td = (await ecsc.send(new DescribeTaskDefinitionCommand({ taskDefinition: `${stack}-wordpress` }))).taskDefinition!;
+  return td.containerDefinitions![0]!.environment!.find((e) => e.name === 'WORDPRESS_CONFIG_EXTRA')!.value!;
+}
+
+/** Read through the proxy: moto's own DescribeDBParameters answers with its first group's (test/support/rds-shim.ts). */
+async function requireSecureTransport(group: string): Promise<string | undefined> {
+  const params = (await rds(proxy.url).send(new DescribeDBParametersCommand({ DBParameterGroupName: group, Source: 'user' }))).Parameters ?? [];
+  return params.find((x) => x.ParameterName === 'require_secure_transport')?.ParameterValue;
+}
+
 async function instance(id: string): Promise<DBInstance | undefined> {
   try {
     return (await rdsc.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
@@ -166,7 +184,16 @@ describe('data tier', () => {
       StorageEncrypted: true, PubliclyAccessible: false, BackupRetentionPeriod: 7, DeletionProtection: true, CopyTagsToSnapshot: true,
       AutoMinorVersionUpgrade: true, DBName: 'wordpress', MasterUsername: 'wpadmin',
     });
-    expect(db.EngineVersion).toMatch(/^8\.0/);
+    // MySQL 8.4 by default, Extended Support disabled; TLS required by its parameter group and used by WordPress.
+    expect(db.EngineVersion).toMatch(/^8\.4/);
+    const sent = createDbCall(stack);
+    expect(sent.get('EngineLifecycleSupport')).toBe('open-source-rds-extended-support-disabled');
+    expect(db.DBParameterGroups?.map((g) => g.DBParameterGroupName)).toEqual([`${stack}-db-mysql8-4`]);
+    expect(await requireSecureTransport(`${stack}-db-mysql8-4`)).toBe('1');
+    expect(await configExtra(stack)).toContain("define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT);");
+    expect(proxy.createRules.refused).toEqual([]);
+    expect(r.stderr).not.toMatch(/does not answer DescribeDBMajorEngineVersions/);
+    expect(proxy.calls.some((c) => c.operation === 'DescribeDBMajorEngineVersions')).toBe(true);
     expect([...(db.EnabledCloudwatchLogsExports ?? [])].sort()).toEqual(['error', 'slowquery']);
     expect(db.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId)).toEqual([dbGroup]);
     expect(tagMap(db.TagList)).toMatchObject({ 'wpdeploy:stack': stack, 'wpdeploy:step': 'db', Name: `${stack}-db`, team: 'web' });
@@ -228,6 +255,9 @@ describe('data tier', () => {
     const r = await run('down', '--yes');
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(proxy.rules.refused).toEqual([]);
+    // AWS answers DBParameterGroupNotFound, moto an empty list: either way, gone.
+    const groupsLeft = await rdsc.send(new DescribeDBParameterGroupsCommand({ DBParameterGroupName: `${stack}-db-mysql8-4` })).then((x) => x.DBParameterGroups ?? [], () => []);
+    expect(groupsLeft).toEqual([]);
     expect(r.stdout + r.stderr).toMatch(/lifting the deletion protection of db instance/);
     const ops = proxy.calls.map((c) => c.operation);
     expect(ops.indexOf('ModifyDBInstance')).toBeLessThan(ops.indexOf('DeleteDBInstance'));
@@ -308,6 +338,10 @@ describe('data tier with RDS Proxy', () => {
     const p = (await rdsc.send(new DescribeDBProxiesCommand({ DBProxyName: `${stack}-db-proxy` }))).DBProxies![0]!;
     const secret = await sm.send(new DescribeSecretCommand({ SecretId: `wpdeploy/${stack}/db` }));
     expect(p).toMatchObject({ EngineFamily: 'MYSQL', RequireTLS: true });
+    // Through the proxy (RequireTLS), WordPress uses TLS and verifies the proxy's public certificate.
+    expect(await configExtra(stack)).toContain("define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT);");
+    expect(await requireSecureTransport(`${stack}-db-mysql8-4`)).toBe('1');
+    expect(proxy.createRules.refused).toEqual([]);
     expect(p.Auth?.map((a) => a.SecretArn)).toEqual([secret.ARN]);
     expect(p.VpcSecurityGroupIds).toEqual([await stepGroup(stack, 'sg-db-proxy')]);
     expect([...(p.VpcSubnetIds ?? [])].sort()).toEqual(await tierSubnets(stack, 'data'));

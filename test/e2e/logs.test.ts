@@ -88,6 +88,9 @@ describe('logs of a deployed stack', () => {
     const none = await run('logs', '--since', '30s');
     expect(none.code, none.stderr).toBe(0);
     expect(none.stdout).toBe('');
+    // Said on stderr, so that stdout stays log lines only; the test runs against an emulator's endpoint.
+    expect(none.stderr).toContain('no log lines in the last 30s (the emulator runs no containers, so none write any).');
+    expect(wide.stderr).not.toContain('no log lines');
   });
 
   it('--json prints one {time, taskId, message} object per line', async () => {

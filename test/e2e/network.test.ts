@@ -153,7 +153,8 @@ describe('network tier', () => {
 
   it('perAz -> single -> perAz converges each time, with no orphaned Elastic IP', async () => {
     writeConfig('single');
-    let r = await run('up');
+    // The second NAT gateway and its address go: without a terminal, a delete needs --yes.
+    let r = await run('up', '--yes');
     expect(r.code, r.stderr + r.stdout).toBe(0);
     let h = await held();
     expect(h.nats).toHaveLength(1);

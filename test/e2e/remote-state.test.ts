@@ -88,7 +88,7 @@ describe('state in S3', () => {
     const b = startCli(['up', '--stack', stack, '--state', where], { cwd: workdir(), endpoint: proxy.url });
     const first = await Promise.race([a.done.then((r) => ({ r, which: 'a' })), b.done.then((r) => ({ r, which: 'b' }))]);
     expect(first.r.code, first.r.stderr).toBe(1);
-    expect(first.r.stderr).toMatch(new RegExp(`stack ${stack} is locked by \`wpdeploy up\` \\(pid \\d+ on [^)]*${hostname()}`));
+    expect(first.r.stderr).toMatch(new RegExp(`stack ${stack} is locked by wpdeploy up \\(pid \\d+ on [^)]*${hostname()}`));
     expect(first.r.stderr).toMatch(/lock [0-9a-f-]{36}/);
     const other = await (first.which === 'a' ? b : a).done;
     expect(other.code, other.stderr).toBe(0);

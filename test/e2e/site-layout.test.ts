@@ -23,7 +23,7 @@ import { runCli, uniqueStack, workdir } from '../support/cli.js';
 import { ecsShim } from '../support/ecs-shim.js';
 
 /** The last commit of wpdeploy that mounted EFS at /var/www/html through an access point rooted at /wordpress. */
-const PREVIOUS_DESIGN = 'c073a4a';
+const PREVIOUS_DESIGN = 'ac29acd';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const moto = inject('motoEndpoint');

@@ -76,13 +76,32 @@ describe('certificateKind', () => {
     expect(certificateKind.onReplace).toBe('recreate');
   });
 
-  it('delete waits while the listener still uses it; gone is success', async () => {
+  it('delete waits while ACM still counts it in use, saying so; gone is success', async () => {
     acm.on(DeleteCertificateCommand).rejectsOnce(awsError('ResourceInUseException')).resolves({});
-    await certificateKind.delete(context(aws, STEP), { id: ARN, arn: ARN } as never);
+    acm.on(DescribeCertificateCommand).resolves({ Certificate: cert({ InUseBy: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/blog-alb/1'] }) });
+    const ctx = context(aws, STEP);
+    await certificateKind.delete(ctx, { id: ARN, arn: ARN } as never);
     expect(acm.commandCalls(DeleteCertificateCommand)).toHaveLength(2);
+    expect(ctx.progress).toHaveBeenCalledWith('waiting for ACM to let go of the certificate: ACM still names arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/blog-alb/1 as its user');
     acm.reset();
     acm.on(DeleteCertificateCommand).rejects(awsError('ResourceNotFoundException'));
     await certificateKind.delete(context(aws, STEP), { id: ARN, arn: ARN } as never);
+  });
+
+  it('delete keeps retrying while ACM lets go of it, past the old two-minute retry, within 20 minutes', async () => {
+    const until = Date.now() + (6 * 60_000) / 1000;
+    acm.on(DeleteCertificateCommand).callsFake(() => {
+      if (Date.now() < until) throw awsError('ResourceInUseException');
+      return {};
+    });
+    acm.on(DescribeCertificateCommand).resolves({ Certificate: cert({ InUseBy: [] }) });
+    const ctx = context(aws, STEP, { scale: 1000 });
+    await certificateKind.delete(ctx, { id: ARN, arn: ARN } as never);
+    expect(ctx.progress).toHaveBeenCalledWith('waiting for ACM to let go of the certificate: ACM still counts it in use after the load balancer was deleted');
+    acm.reset();
+    acm.on(DeleteCertificateCommand).rejects(awsError('ResourceInUseException'));
+    acm.on(DescribeCertificateCommand).resolves({ Certificate: cert({ InUseBy: [] }) });
+    await expect(certificateKind.delete(context(aws, STEP, { scale: 20_000 }), { id: ARN, arn: ARN } as never)).rejects.toThrow(/is still in use: ACM still counts it in use/);
   });
 });
 

@@ -66,6 +66,23 @@ describe('dnsRecordKind', () => {
     expect(ctx.recordId).toHaveBeenCalledWith(`${ZONE}|www.example.com.|A`);
   });
 
+  it('an identical validation CNAME left by an earlier certificate (another TTL, no ownership record) is adopted as is and kept on down', async () => {
+    const validation: DnsRecordSpec = { zoneName: 'example.com', zoneId: ZONE, name: '_abc.www.example.com', type: 'CNAME', ttl: 300, values: ['_def.acm-validations.aws.'] };
+    const earlier: ResourceRecordSet = { Name: '_abc.www.example.com.', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: '_def.acm-validations.aws.' }] };
+    zone([earlier]);
+    const ctx = context(aws, 'certificate-dns');
+    const a = await dnsRecordKind.find(ctx, validation);
+    expect(a).toMatchObject({ owned: false, ttl: 60 });
+    expect(dnsRecordKind.diff(validation, a!)).toEqual({ changes: [] });
+    // Racing in between find and create: AWS refuses the CREATE ("already exists"); the same value is used.
+    r53.on(ChangeResourceRecordSetsCommand).rejects(awsError('InvalidChangeBatch', "[Tried to create resource record set [name='_abc.www.example.com.', type='CNAME'] but it already exists]"));
+    expect(await dnsRecordKind.create(ctx, validation)).toMatchObject({ owned: false, id: `${ZONE}|_abc.www.example.com.|CNAME` });
+    await dnsRecordKind.delete(ctx, a!);
+    expect(r53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1); // the refused CREATE only: nothing deleted
+    // A record of its own keeps its TTL converged.
+    expect(dnsRecordKind.diff(validation, { ...a!, owned: true }).changes.map((c) => c.field)).toEqual(['ttl']);
+  });
+
   it('a record wpdeploy did not make with another value is never overwritten', async () => {
     zone([{ Name: 'www.example.com.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] }]);
     const a = await dnsRecordKind.find(context(aws, STEP), alias);

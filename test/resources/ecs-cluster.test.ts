@@ -1,4 +1,5 @@
 import { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, ECSClient, UpdateClusterSettingsCommand, type Cluster } from '@aws-sdk/client-ecs';
+import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
@@ -7,9 +8,12 @@ import { ecsClusterKind, toEcsTags } from '../../src/resources/ecs-cluster.js';
 import { awsError, context, newClients, tagsOf } from './app-context.js';
 
 const ecs = mockClient(ECSClient);
+const logs = mockClient(CloudWatchLogsClient);
 let aws: AwsClients;
 beforeEach(() => {
   ecs.reset();
+  logs.reset();
+  logs.on(DeleteLogGroupCommand).resolves({});
   aws = newClients();
 });
 afterEach(() => aws.destroy());
@@ -67,6 +71,9 @@ describe('ecsClusterKind', () => {
     ecs.on(DescribeClustersCommand).resolves({ clusters: [cluster({ status: 'INACTIVE' })] });
     await ecsClusterKind.delete(context(aws, STEP), { id: 'blog-cluster' } as never);
     expect(ecs.commandCalls(DeleteClusterCommand)).toHaveLength(2);
+    // Container Insights' log group, once the cluster no longer writes it
+    expect(logs.commandCalls(DeleteLogGroupCommand).map((c) => c.args[0].input)).toEqual([{ logGroupName: '/aws/ecs/containerinsights/blog-cluster/performance' }]);
+    expect(logs.commandCalls(DeleteLogGroupCommand)[0]!.calledAfter(ecs.commandCalls(DescribeClustersCommand).at(-1)!)).toBe(true);
     ecs.reset();
     ecs.on(DeleteClusterCommand).rejects(awsError('ClusterNotFoundException'));
     ecs.on(DescribeClustersCommand).resolves({ clusters: [], failures: [{ reason: 'MISSING' }] });

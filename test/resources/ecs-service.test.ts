@@ -105,6 +105,15 @@ describe('diff', () => {
     const a = await found(service({ deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 } }));
     expect(ecsServiceKind.diff(spec({ taskDefinitionArn: TD2 }), a).changes.map((c) => c.field)).toEqual(['taskDefinition', 'deployment']);
   });
+  it('a setting the endpoint does not report is not compared, and find says so; one it reports differently is a change', async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [service({ healthCheckGracePeriodSeconds: undefined, deploymentConfiguration: undefined, enableECSManagedTags: undefined })] });
+    const ctx = context(aws, STEP);
+    const a = (await ecsServiceKind.find(ctx, spec()))!;
+    expect(ctx.warn).toHaveBeenCalledWith(expect.stringMatching(/does not report the service's healthCheckGracePeriodSeconds, deployment, enableECSManagedTags/));
+    expect(ecsServiceKind.diff(spec(), a).changes).toEqual([]);
+    const reported = await found(service({ healthCheckGracePeriodSeconds: 0, enableECSManagedTags: false }));
+    expect(ecsServiceKind.diff(spec(), reported).changes.map((c) => c.field)).toEqual(['healthCheckGracePeriodSeconds', 'enableECSManagedTags']);
+  });
   it('values not known yet never differ', async () => {
     const a = await found(service());
     expect(ecsServiceKind.diff(spec({ taskDefinitionArn: UNKNOWN, subnetIds: [UNKNOWN, UNKNOWN], loadBalancers: [{ targetGroupArn: UNKNOWN, containerName: 'wordpress', containerPort: 80 }] }), a).changes).toEqual([]);

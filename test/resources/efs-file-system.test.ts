@@ -3,6 +3,7 @@ import {
   DescribeBackupPolicyCommand, DescribeFileSystemsCommand, DescribeLifecycleConfigurationCommand, DescribeMountTargetsCommand, EFSClient,
   PutBackupPolicyCommand, PutLifecycleConfigurationCommand, TagResourceCommand, type FileSystemDescription,
 } from '@aws-sdk/client-efs';
+import { BackupClient, ListRecoveryPointsByResourceCommand } from '@aws-sdk/client-backup';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
@@ -12,9 +13,12 @@ import { fileSystemKind, type FileSystemActual, type FileSystemSpec } from '../.
 import { awsError, context, newClients, tagsOf, TOKEN } from './data-context.js';
 
 const efs = mockClient(EFSClient);
+const backup = mockClient(BackupClient);
 let aws: AwsClients;
 beforeEach(() => {
   efs.reset();
+  backup.reset();
+  backup.on(ListRecoveryPointsByResourceCommand).resolves({ RecoveryPoints: [] }); // aws-created.test.ts covers them
   aws = newClients();
 });
 afterEach(() => aws.destroy());

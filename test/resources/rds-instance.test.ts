@@ -1,8 +1,10 @@
 import {
   AddTagsToResourceCommand, CreateDBInstanceCommand, DeleteDBInstanceCommand, DeleteDBSnapshotCommand, DescribeDBInstancesCommand,
-  DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient, RestoreDBInstanceFromDBSnapshotCommand, type DBInstance, type DBSnapshot,
+  DeleteDBParameterGroupCommand, DescribeDBParameterGroupsCommand, DescribeDBSnapshotsCommand, ListTagsForResourceCommand, ModifyDBInstanceCommand, RDSClient,
+  RestoreDBInstanceFromDBSnapshotCommand, type DBInstance, type DBSnapshot,
 } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
@@ -15,9 +17,12 @@ import { awsError, context, newClients, tagsOf } from './data-context.js';
 
 const rds = mockClient(RDSClient);
 const sm = mockClient(SecretsManagerClient);
+const logs = mockClient(CloudWatchLogsClient);
 let aws: AwsClients;
 beforeEach(() => {
   rds.reset();
+  logs.reset();
+  logs.on(DeleteLogGroupCommand).resolves({});
   sm.reset();
   aws = newClients();
 });
@@ -32,6 +37,7 @@ const spec: DbInstanceSpec = {
   identifier: ID, engine: 'mysql', engineVersion: '8.0', instanceClass: 'db.t4g.micro', storageGb: 20, multiAz: true, backupRetentionDays: 7,
   deletionProtection: true, dbName: 'wordpress', port: 3306, subnetGroupName: 'blog-data', securityGroupIds: ['sg-db'], secretArn: SECRET,
   logExports: ['error', 'slowquery'], applyImmediately: false, tags: own,
+  parameterGroupName: 'blog-db-mysql8-0', engineLifecycleSupport: 'open-source-rds-extended-support',
 };
 const instance = (over: Partial<DBInstance> = {}): DBInstance => ({
   DBInstanceIdentifier: ID, DBInstanceArn: ARN, DBInstanceStatus: 'available', Engine: 'mysql', EngineVersion: '8.0.39', DBInstanceClass: 'db.t4g.micro',
@@ -39,6 +45,7 @@ const instance = (over: Partial<DBInstance> = {}): DBInstance => ({
   DeletionProtection: true, CopyTagsToSnapshot: true, AutoMinorVersionUpgrade: true, EnabledCloudwatchLogsExports: ['error', 'slowquery'],
   DBSubnetGroup: { DBSubnetGroupName: 'blog-data' }, VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-db', Status: 'active' }],
   Endpoint: { Address: 'blog-db.abc.us-east-1.rds.amazonaws.com', Port: 3306 }, DBName: 'wordpress', PreferredMaintenanceWindow: 'sun:05:00-sun:05:30',
+  DBParameterGroups: [{ DBParameterGroupName: 'blog-db-mysql8-0', ParameterApplyStatus: 'in-sync' }], EngineLifecycleSupport: 'open-source-rds-extended-support',
   TagList: toTagList(own), ...over,
 });
 const snapshot = (id: string, at: string, over: Partial<DBSnapshot> = {}): DBSnapshot => ({
@@ -52,6 +59,48 @@ beforeEach(async () => {
   rds.reset();
 });
 const notFound = () => awsError('DBInstanceNotFound', 404);
+
+describe('TLS parameter group and Extended Support', () => {
+  it('an instance on another parameter group (AWS\'s default): moved to the stack\'s at once, with the version upgrade it must go with', () => {
+    const onDefault = { ...actual, parameterGroupName: 'default.mysql8.0' };
+    expect(planModification(spec, onDefault)).toMatchObject({ params: { DBParameterGroupName: 'blog-db-mysql8-0' }, windowed: [] });
+    const upgrade = planModification({ ...spec, engineVersion: '8.4', parameterGroupName: 'blog-db-mysql8-4' }, actual).params;
+    expect(upgrade).toEqual({ EngineVersion: '8.4', AllowMajorVersionUpgrade: true, DBParameterGroupName: 'blog-db-mysql8-4' });
+  });
+  it('an instance AWS enrolled in Extended Support by default, with extendedSupport off: opted out with EngineLifecycleSupport', () => {
+    const m = planModification({ ...spec, engineVersion: '8.4', parameterGroupName: 'blog-db-mysql8-0', engineLifecycleSupport: 'open-source-rds-extended-support-disabled' }, { ...actual, engineLifecycleSupport: 'open-source-rds-extended-support' });
+    expect(m.params).toMatchObject({ EngineLifecycleSupport: 'open-source-rds-extended-support-disabled' });
+    expect(m.changes).toContainEqual({ field: 'engineLifecycleSupport', from: 'open-source-rds-extended-support', to: 'open-source-rds-extended-support-disabled' });
+  });
+  it('an endpoint that does not report the lifecycle type (an emulator): not compared, since no modification could show it', () => {
+    const m = planModification({ ...spec, engineLifecycleSupport: 'open-source-rds-extended-support-disabled' }, { ...actual, engineLifecycleSupport: '' });
+    expect(m.changes.map((c) => c.field)).not.toContain('engineLifecycleSupport');
+    expect(m.params).not.toHaveProperty('EngineLifecycleSupport');
+  });
+  it('MariaDB (no EngineLifecycleSupport at AWS): nothing sent', () => {
+    expect(planModification({ ...spec, engineLifecycleSupport: undefined }, { ...actual, engineLifecycleSupport: '' }).params).toEqual({});
+  });
+  it('moving to the new group: a pending reboot is said, with the command, and the stack\'s old group is deleted', async () => {
+    rds.on(ModifyDBInstanceCommand).resolves({});
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance({ DBParameterGroups: [{ DBParameterGroupName: 'blog-db-mysql8-0', ParameterApplyStatus: 'pending-reboot' }] })] });
+    rds.on(DescribeDBParameterGroupsCommand).resolves({ DBParameterGroups: [{ DBParameterGroupName: 'blog-db-mysql5-7', DBParameterGroupArn: 'arn:pg:old' }] });
+    rds.on(ListTagsForResourceCommand).resolves({ TagList: toTagList(tagsOf('db-params')) });
+    rds.on(DeleteDBParameterGroupCommand).resolves({});
+    const ctx = context(aws, 'db');
+    await dbInstanceKind.update!(ctx, spec, { ...actual, parameterGroupName: 'blog-db-mysql5-7' }, { changes: [] });
+    expect(rds.commandCalls(ModifyDBInstanceCommand)[0]!.args[0].input).toMatchObject({ DBParameterGroupName: 'blog-db-mysql8-0' });
+    expect(ctx.warn.mock.calls.join('\n')).toMatch(/takes effect at the next reboot: `aws rds reboot-db-instance --db-instance-identifier blog-db`/);
+    expect(rds.commandCalls(DeleteDBParameterGroupCommand)[0]!.args[0].input).toEqual({ DBParameterGroupName: 'blog-db-mysql5-7' });
+  });
+  it('the group it left is not the stack\'s (AWS\'s default, the user\'s): left alone', async () => {
+    rds.on(ModifyDBInstanceCommand).resolves({});
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance()] });
+    rds.on(DescribeDBParameterGroupsCommand).resolves({ DBParameterGroups: [{ DBParameterGroupName: 'default.mysql8.0', DBParameterGroupArn: 'arn:pg:default' }] });
+    rds.on(ListTagsForResourceCommand).resolves({ TagList: [] });
+    await dbInstanceKind.update!(context(aws, 'db'), spec, { ...actual, parameterGroupName: 'default.mysql8.0' }, { changes: [] });
+    expect(rds.commandCalls(DeleteDBParameterGroupCommand)).toHaveLength(0);
+  });
+});
 
 describe('names and versions', () => {
   it('final snapshots are <stack>-final-<UTC timestamp>', () => {
@@ -152,6 +201,7 @@ describe('db instance create', () => {
       StorageEncrypted: true, MultiAZ: true, PubliclyAccessible: false, DBSubnetGroupName: 'blog-data', VpcSecurityGroupIds: ['sg-db'],
       DBName: 'wordpress', Port: 3306, MasterUsername: 'wpadmin', MasterUserPassword: PASSWORD, BackupRetentionPeriod: 7, DeletionProtection: true,
       CopyTagsToSnapshot: true, AutoMinorVersionUpgrade: true, EnableCloudwatchLogsExports: ['error', 'slowquery'], Tags: toTagList(own),
+      DBParameterGroupName: 'blog-db-mysql8-0', EngineLifecycleSupport: 'open-source-rds-extended-support',
     });
     expect(ctx.recordId).toHaveBeenCalledWith(ID, ARN);
     expect(ctx.progress.mock.calls.join('\n')).toMatch(/blog-db is creating.*usually about 15 min/);
@@ -175,6 +225,7 @@ describe('db instance create', () => {
       DBSubnetGroupName: 'blog-data', VpcSecurityGroupIds: ['sg-db'], MultiAZ: true, PubliclyAccessible: false, AutoMinorVersionUpgrade: true,
       StorageType: 'gp3', AllocatedStorage: 20, BackupRetentionPeriod: 7, CopyTagsToSnapshot: true, DeletionProtection: true,
       EnableCloudwatchLogsExports: ['error', 'slowquery'], Tags: toTagList(own),
+      DBParameterGroupName: 'blog-db-mysql8-0', EngineLifecycleSupport: 'open-source-rds-extended-support',
     });
     expect(rds.commandCalls(ModifyDBInstanceCommand)[0]!.args[0].input).toEqual({ DBInstanceIdentifier: ID, MasterUserPassword: PASSWORD, ApplyImmediately: true });
     expect(ctx.warn.mock.calls.join('\n')).toMatch(/restoring from it/);
@@ -252,13 +303,28 @@ describe('db instance delete', () => {
     rds.on(DescribeDBSnapshotsCommand).callsFake((input: { DBSnapshotIdentifier?: string }) => ({ DBSnapshots: [snapshot(input.DBSnapshotIdentifier!, '2026-01-01')] }));
     const ctx = context(aws, 'db');
     await dbInstanceKind.delete(ctx, actual);
-    expect(rds.commandCalls(ModifyDBInstanceCommand)[0]!.args[0].input).toEqual({ DBInstanceIdentifier: ID, DeletionProtection: false, ApplyImmediately: true });
+    expect(rds.commandCalls(ModifyDBInstanceCommand)[0]!.args[0].input).toEqual({ DBInstanceIdentifier: ID, DeletionProtection: false, ApplyImmediately: false });
     const del = rds.commandCalls(DeleteDBInstanceCommand)[0]!.args[0].input;
     expect(del.FinalDBSnapshotIdentifier).toMatch(/^blog-final-\d{14}$/);
     expect(del.SkipFinalSnapshot).toBeUndefined();
     expect(ctx.warn.mock.calls.join('\n')).toMatch(/lifting the deletion protection of db instance blog-db/);
     expect(ctx.warn.mock.calls.join('\n')).toMatch(/kept the final snapshot blog-final-/);
     expect(rds.commandCalls(AddTagsToResourceCommand)).toHaveLength(0); // CopyTagsToSnapshot tagged it
+    // the log groups RDS made for its log exports, once the instance is gone
+    const deleted = logs.commandCalls(DeleteLogGroupCommand);
+    expect(deleted.map((c) => c.args[0].input.logGroupName)).toEqual(['/aws/rds/instance/blog-db/error', '/aws/rds/instance/blog-db/slowquery']);
+    expect(deleted[0]!.calledAfter(rds.commandCalls(DescribeDBInstancesCommand).at(-1)!)).toBe(true);
+  });
+
+  it('lifting deletion protection leaves the modifications queued for the maintenance window queued (ApplyImmediately false, nothing else sent)', async () => {
+    rds.on(ModifyDBInstanceCommand).resolves({});
+    rds.on(DeleteDBInstanceCommand).resolves({});
+    rds.on(DescribeDBInstancesCommand).rejects(notFound());
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+    const queued: DbInstanceActual = { ...actual, pending: { instanceClass: 'db.t4g.large' } };
+    await dbInstanceKind.delete(context(aws, 'db', 'db', { purge: true }), queued);
+    const calls = rds.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([{ DBInstanceIdentifier: ID, DeletionProtection: false, ApplyImmediately: false }]);
   });
 
   it('down: a final snapshot without the stack tags (copy-tags turned off outside wpdeploy) gets them', async () => {

@@ -95,6 +95,20 @@ describe('db proxy create', () => {
     expect(err).toBeInstanceOf(WpdeployError);
     expect(err.message).toMatch(/security group must admit the proxy/);
   });
+  it('UNAVAILABLE while the proxy adds capacity (PENDING_PROXY_CAPACITY): transient, it keeps waiting until AVAILABLE', async () => {
+    rds.on(CreateDBProxyCommand).resolves({ DBProxy: proxy() });
+    rds.on(DescribeDBProxiesCommand).resolves({ DBProxies: [proxy()] });
+    rds.on(RegisterDBProxyTargetsCommand).resolves({});
+    rds.on(DescribeDBProxyTargetsCommand)
+      .resolvesOnce(target('UNAVAILABLE', { Reason: 'PENDING_PROXY_CAPACITY' }))
+      .resolvesOnce(target('UNAVAILABLE', { Reason: 'PENDING_PROXY_CAPACITY' }))
+      .resolves(target('AVAILABLE'));
+    const c = ctx();
+    const a = await dbProxyKind.create(c, spec);
+    expect(a.targets).toEqual(['blog-db']);
+    expect(rds.commandCalls(DescribeDBProxyTargetsCommand).length).toBeGreaterThanOrEqual(3);
+    expect(c.progress).toHaveBeenCalledWith(expect.stringMatching(/UNAVAILABLE \(the proxy is adding capacity\)/));
+  });
   it('already exists and is not ours: refused', async () => {
     rds.on(CreateDBProxyCommand).rejects(awsError('DBProxyAlreadyExistsFault'));
     rds.on(DescribeDBProxiesCommand).resolves({ DBProxies: [proxy()] });

@@ -31,7 +31,7 @@ describe('appSteps', () => {
 
   it('with a domain, the hosted zone is a check (nothing is changed before it passes), and only the records need the zone', () => {
     const steps = buildSteps(withDomain, ctx);
-    expect(steps.filter((s) => s.check).map((s) => s.id)).toEqual(['hosted-zone']);
+    expect(byId(steps).get('hosted-zone')!.check).toBe(true);
     expect(byId(steps).get('hosted-zone')!.dependsOn).toEqual([]);
     const onZone = steps.filter((s) => s.dependsOn.some((d) => d.step === 'hosted-zone'));
     expect(onZone.map((s) => s.id).sort()).toEqual(['alias-record', 'certificate-dns']);
@@ -105,17 +105,19 @@ describe('the task definition', () => {
     expect(spec.container.mounts).toEqual([{ volume: 'wordpress', path: '/var/www/html/wp-content' }]);
     expect(spec.volumes).toEqual([{ name: 'wordpress', fileSystemId: 'efs.fileSystemId', accessPointId: 'efs-ap-content.accessPointId' }]);
     expect(spec.container.readonlyRootFilesystem).toBe(false);
-    // The setting is written before the image's own entrypoint runs, with the image's default command.
-    const entryPoint = renderTaskDefinition(spec).containerDefinitions![0]!.entryPoint!;
-    expect(entryPoint.slice(0, 2)).toEqual(['/bin/sh', '-c']);
-    expect(entryPoint[2]).toMatch(/^echo 'opcache\.revalidate_freq=60' > \/usr\/local\/etc\/php\/conf\.d\/[\w-]+\.ini && exec docker-entrypoint\.sh apache2-foreground$/);
+    // The setting is written before the image's own entrypoint runs, which then starts Apache as the image would.
+    const c = renderTaskDefinition(spec).containerDefinitions![0]!;
+    expect(c.entryPoint).toEqual(['/bin/sh', '-c']);
+    expect(c.command![0]).toMatch(/^printf '%s\\n' 'opcache\.revalidate_freq=60' > \/usr\/local\/etc\/php\/conf\.d\/zz-wpdeploy\.ini; .*exec docker-entrypoint\.sh apache2-foreground$/);
   });
 
   it('with sharedFiles: uploads, mounts only wp-content/uploads and keeps the image\'s OPcache settings (no code on EFS)', () => {
     const spec = td(validateConfig({ stack: 'blog', wordpress: { sharedFiles: 'uploads' } }));
     expect(spec.container.mounts).toEqual([{ volume: 'wordpress', path: '/var/www/html/wp-content/uploads' }]);
     expect(spec.volumes).toEqual([{ name: 'wordpress', fileSystemId: 'efs.fileSystemId', accessPointId: 'efs-ap-uploads.accessPointId' }]);
-    expect(renderTaskDefinition(spec).containerDefinitions![0]!.entryPoint).toBeUndefined();
+    const c = renderTaskDefinition(spec).containerDefinitions![0]!;
+    expect(c.command![0]).not.toContain('opcache');
+    expect(c.command![0]).toContain('flock /var/www/html/wp-content/uploads/');
   });
 
   it('goes through the RDS proxy when there is one', () => {
@@ -163,6 +165,8 @@ describe('the task roles', () => {
     const image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/wordpress:6';
     expect(ecrRepositoryArn(image)).toBe('arn:aws:ecr:eu-west-1:123456789012:repository/team/wordpress');
     expect(ecrRepositoryArn('wordpress:6-php8.3-apache')).toBeUndefined();
+    // ECR Public (the default image) is pulled anonymously: no ECR permission on the execution role.
+    expect(ecrRepositoryArn('public.ecr.aws/docker/library/wordpress:6-php8.3-apache')).toBeUndefined();
     const doc = executionRolePolicy({ logGroupArn: 'lg', secretArns: [], image });
     expect(doc.Statement.map((s) => s.Sid)).toEqual(['WriteTaskLogs', 'EcrLogin', 'PullImage']);
     expect(() => assertNoWildcardActions(doc)).not.toThrow();

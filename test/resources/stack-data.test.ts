@@ -18,7 +18,7 @@ const validateSharedFiles = (what: string) => sharedFiles(ConfigSchema.parse({ w
 describe('data tier steps', () => {
   it('without the proxy', () => {
     expect(build().map((s) => s.id)).toEqual([
-      'db-secret', 'wp-salts-secret', 'db-subnet-group', 'db', 'db-secret-endpoint', 'efs', 'efs-mount-a', 'efs-mount-b', 'efs-ap-content',
+      'db-secret', 'wp-salts-secret', 'db-subnet-group', 'db-engine-version', 'db-params', 'db', 'db-secret-endpoint', 'efs', 'efs-mount-a', 'efs-mount-b', 'efs-ap-content',
     ]);
   });
 
@@ -38,13 +38,24 @@ describe('data tier steps', () => {
   it('the instance follows the config and reads its dependencies', () => {
     const steps = build({ database: { engine: 'mariadb', engineVersion: '10.11', instanceClass: 'db.t4g.small', storageGb: 50, multiAz: false, backupRetentionDays: 14 } });
     const db = byId(steps, 'db');
-    expect(db.dependsOn.map((d) => d.step)).toEqual(['db-subnet-group', 'sg-db', 'db-secret']);
+    expect(db.dependsOn.map((d) => d.step)).toEqual(['db-params', 'db-subnet-group', 'sg-db', 'db-secret']);
     expect(db.desired(inputs)).toMatchObject({
       identifier: 'blog-db', engine: 'mariadb', engineVersion: '10.11', instanceClass: 'db.t4g.small', storageGb: 50, multiAz: false,
       backupRetentionDays: 14, deletionProtection: true, dbName: 'wordpress', subnetGroupName: 'db-subnet-group.name', securityGroupIds: ['sg-db.groupId'],
       secretArn: 'db-secret.arn', logExports: ['error', 'slowquery'], applyImmediately: false,
       tags: { 'wpdeploy:stack': 'blog', 'wpdeploy:step': 'db', Name: 'blog-db' },
+      parameterGroupName: 'db-params.name', engineLifecycleSupport: undefined, // MariaDB: AWS takes no EngineLifecycleSupport
     });
+    expect(byId(steps, 'db-params').desired(inputs)).toMatchObject({ name: 'blog-db-mariadb10-11', family: 'mariadb10.11', parameters: { require_secure_transport: '1' } });
+  });
+
+  it('MySQL: the instance is created with Extended Support disabled unless the config opts in; a check step asks AWS for the calendar first', () => {
+    const steps = build();
+    expect(byId(steps, 'db').desired(inputs)).toMatchObject({ engine: 'mysql', engineVersion: '8.4', engineLifecycleSupport: 'open-source-rds-extended-support-disabled' });
+    expect(byId(build({ database: { engineVersion: '8.0', extendedSupport: true } }), 'db').desired(inputs)).toMatchObject({ engineLifecycleSupport: 'open-source-rds-extended-support' });
+    const check = byId(steps, 'db-engine-version');
+    expect(check.check).toBe(true);
+    expect(check.desired(inputs)).toEqual({ engine: 'mysql', engineVersion: '8.4', extendedSupport: false, instanceIdentifier: 'blog-db' });
   });
 
   it('the subnet group holds the data subnets; the mount targets the app subnets, behind sg-efs', () => {
@@ -76,7 +87,8 @@ describe('data tier steps', () => {
 
   it('every kind is registered, the data holders kept by down', () => {
     const kept = DATA_KINDS.filter((k) => k.retainOnDown).map((k) => k.kind).sort();
-    expect(kept).toEqual(['efs:file-system', 'secretsmanager:secret']);
+    // The database secret's endpoint fields are part of that secret: kept with it, never "deleted".
+    expect(kept).toEqual(['efs:file-system', 'secretsmanager:db-secret-endpoint', 'secretsmanager:secret']);
   });
 });
 
@@ -85,11 +97,13 @@ describe('keptMonthlyCost', () => {
     const cost = keptMonthlyCost([
       { kind: 'db-snapshot', id: 'blog-final-20260101000000', sizeGb: 20 },
       { kind: 'file-system', id: 'fs-1', sizeGb: 2 },
+      { kind: 'efs-backups', id: '3 recovery points of fs-1 in aws/efs/automatic-backup-vault', sizeGb: 4 },
       { kind: 'secret', id: 'arn:db' },
       { kind: 'secret', id: 'arn:salts' },
     ]);
-    expect(cost.items.map((i) => i.monthlyUsd)).toEqual([1.9, 0.7, 0.4, 0.4]);
-    expect(cost.totalUsd).toBe(3.4);
+    expect(cost.items.map((i) => i.monthlyUsd)).toEqual([1.9, 0.6, 0.2, 0.4, 0.4]);
+    expect(cost.totalUsd).toBe(3.5);
+    expect(cost.items[2]!.basis).toBe('4.00 GB x $0.05/GB of backup storage');
     expect(cost.items[0]!.basis).toBe('at most 20 GB x $0.095/GB');
     expect(cost.assumptions.join(' ')).toMatch(/us-east-1/);
   });

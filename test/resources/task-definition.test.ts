@@ -112,6 +112,19 @@ describe('canonical comparison', () => {
     expect(changes).toEqual(['containerDefinitions[wordpress].environment[]']);
   });
 
+  it('the entry point and command compare in order, and dropping them is a change (an image\'s own start comes back)', () => {
+    const start = { entryPoint: ['/bin/sh', '-c'], command: ['install; exec apache2-foreground'] };
+    const withStart = actualOf(described(spec(start)));
+    expect(taskDefinitionKind.diff(spec(start), withStart)).toEqual({ changes: [] });
+    expect(taskDefinitionKind.diff(spec({ ...start, entryPoint: ['-c', '/bin/sh'] }), withStart).changes.map((c) => c.field)).toEqual(['containerDefinitions[wordpress].entryPoint']);
+    expect(taskDefinitionKind.diff(spec(), withStart).changes.map((c) => c.field).sort()).toEqual(['containerDefinitions[wordpress].command', 'containerDefinitions[wordpress].entryPoint']);
+    // A revision registered before wpdeploy rendered them (AWS leaves empty lists out) is the same definition.
+    const old = described();
+    delete old.containerDefinitions![0]!.entryPoint;
+    delete old.containerDefinitions![0]!.command;
+    expect(taskDefinitionKind.diff(spec(), actualOf(old))).toEqual({ changes: [] });
+  });
+
   it('a changed secret reference is a change', () => {
     const changes = definitionChanges(renderTaskDefinition(spec({ secrets: { WORDPRESS_DB_USER: `${SECRET}:user::`, WORDPRESS_DB_PASSWORD: `${SECRET}:password::` } })), actualOf(described()).definition);
     expect(changes.map((c) => c.field)).toEqual(['containerDefinitions[wordpress].secrets[WORDPRESS_DB_USER].valueFrom']);

@@ -5,7 +5,9 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { accountShim, type AccountShim } from './account-shim.js';
 import { ecsShim } from './ecs-shim.js';
+import { rdsShim } from './rds-shim.js';
 
 export interface AwsCall {
   service: string;
@@ -18,6 +20,8 @@ export interface AwsCall {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
+  /** The answer the CLI got (the emulator's, or the one a test gave), once it is sent. */
+  response?: Reply;
 }
 
 export interface Reply {
@@ -36,6 +40,8 @@ export interface AwsProxy {
   mutating(): AwsCall[];
   reads(): AwsCall[];
   reset(): void;
+  /** The account's quotas and RDS catalog, which moto lacks (account-shim.ts): a test may set its own quotas. */
+  account: AccountShim;
   intercept(fn: Interceptor | undefined): void;
   rewrite(fn: Rewriter | undefined): void;
   close(): Promise<void>;
@@ -66,6 +72,10 @@ export async function startProxy(target: string): Promise<AwsProxy> {
   const upstream = new URL(target);
   // moto drops some ECS service settings: the shim answers as AWS would (see ecs-shim.ts).
   const shim = ecsShim(target);
+  // moto lacks DescribeDBMajorEngineVersions and EngineLifecycleSupport: answered as AWS would (rds-shim.ts).
+  const rds = rdsShim(target);
+  // moto has no Service Quotas (but the vpc defaults) and no MySQL catalog: the account shim answers as AWS would.
+  const account = accountShim();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -75,8 +85,9 @@ export async function startProxy(target: string): Promise<AwsProxy> {
       const call: AwsCall = { ...classify(req.method ?? 'GET', req.url ?? '/', req.headers, body), body, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers };
       calls.push(call);
       try {
-        const reply = (await shim(call)) ?? (interceptor ? await interceptor(call) : undefined);
+        const reply = (await shim(call)) ?? account(call) ?? (interceptor ? await interceptor(call) : undefined) ?? (await rds(call));
         if (reply) {
+          call.response = reply;
           res.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers });
           res.end(reply.body);
           return;
@@ -91,6 +102,9 @@ export async function startProxy(target: string): Promise<AwsProxy> {
         (up) => {
           if (!rewriter) {
             res.writeHead(up.statusCode ?? 502, up.headers);
+            const seen: Buffer[] = [];
+            up.on('data', (c: Buffer) => seen.push(c));
+            up.on('end', () => void (call.response = { status: up.statusCode ?? 502, body: Buffer.concat(seen).toString('utf8') }));
             up.pipe(res);
             return;
           }
@@ -100,6 +114,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
             const upstream: Reply = { status: up.statusCode ?? 502, body: Buffer.concat(parts).toString('utf8'), headers: up.headers as Record<string, string> };
             const replaced = await rewriter?.(call, upstream);
             const out = replaced ?? upstream;
+            call.response = out;
             const headers = { ...(replaced ? { 'content-type': 'text/xml' } : upstream.headers), ...replaced?.headers };
             delete (headers as Record<string, unknown>)['content-length'];
             delete (headers as Record<string, unknown>)['transfer-encoding'];
@@ -123,6 +138,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
     mutating: () => calls.filter((c) => c.mutating),
     reads: () => calls.filter((c) => !c.mutating),
     reset: () => void calls.splice(0),
+    account,
     intercept: (fn) => void (interceptor = fn),
     rewrite: (fn) => void (rewriter = fn),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

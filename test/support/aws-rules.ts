@@ -10,6 +10,9 @@
  * Where moto keeps something that real AWS frees (a NAT gateway in state `deleted` keeps its network
  * interface and its Elastic IP association in moto), the rules follow AWS and treat it as gone.
  *
+ * On the creation side it refuses, the same way, the names and tags AWS refuses and moto accepts
+ * (aws-name-rules.ts): a generated name that breaks a limit fails the test that sends it.
+ *
  * Each refusal is recorded on the interceptor (`rules.refused`) with the reason, which AWS itself
  * does not give. A lookup that fails (say the resource is unknown to moto) lets the call through, so
  * moto gives its own answer, and is recorded in `rules.lookupErrors`.
@@ -45,7 +48,11 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, RDSClient } from '@aws-sdk/client-rds';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { aftermath, type Aftermath, type AftermathOptions } from './aws-aftermath.js';
+import { nameRefusal } from './aws-name-rules.js';
 import { startProxy, type AwsCall, type AwsProxy, type Interceptor, type Reply } from './aws-proxy.js';
+import { awsCreateRules, type CreateRules } from './aws-rules-create.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -71,11 +78,19 @@ export interface LookupError {
 }
 
 export type OrderingRules = Interceptor & {
+  /** Calls refused that the CLI should not have made (a delete in a wrong order, say). */
   readonly refused: Refusal[];
+  /**
+   * Calls refused for what AWS still keeps a while after its owner's delete (lingering interfaces, a
+   * certificate still counted in use): no mistake of the CLI, which must wait them out.
+   */
+  readonly waited: Refusal[];
   readonly lookupErrors: LookupError[];
+  /** What AWS keeps after a call (lingering interfaces, pending RDS modifications): aws-aftermath.ts. */
+  readonly aftermath: Aftermath;
 };
 
-export interface RulesOptions {
+export interface RulesOptions extends AftermathOptions {
   /** The region to look in when the call does not carry one (default us-east-1). */
   region?: string;
 }
@@ -85,41 +100,58 @@ export const RULES_REQUEST_ID_PREFIX = '0rd3r1ng-';
 
 export function awsOrderingRules(motoEndpoint: string, options: RulesOptions = {}): OrderingRules {
   const refused: Refusal[] = [];
+  const waited: Refusal[] = [];
   const lookupErrors: LookupError[] = [];
   const clients = clientCache(motoEndpoint);
-  const fn = async (call: AwsCall): Promise<Reply | undefined> => {
-    const rule = RULES.find((r) => r.service === call.service && matches(r.operation, call.operation));
-    if (!rule) return undefined;
-    let verdict: Refuse | undefined;
-    try {
-      verdict = await rule.check(context(call, clients(regionOf(call, options))));
-    } catch (err) {
-      lookupErrors.push({ rule: rule.name, call, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-      return undefined;
-    }
-    if (!verdict) return undefined;
+  const after = aftermath({ live: (c, filters, ids) => liveInterfaces(c, filters, ids), groupIdByName }, options);
+  const refuse = (rule: string, protocol: Protocol, verdict: Refuse & { transient?: boolean }, call: AwsCall) => {
     const requestId = RULES_REQUEST_ID_PREFIX + randomUUID().slice(RULES_REQUEST_ID_PREFIX.length);
-    refused.push({ rule: rule.name, code: verdict.code, message: verdict.message, reason: verdict.reason, requestId, call });
-    return wire(rule.protocol, verdict, requestId);
+    (verdict.transient ? waited : refused).push({ rule, code: verdict.code, message: verdict.message, reason: verdict.reason, requestId, call });
+    return wire(protocol, verdict, requestId);
   };
-  return Object.assign(fn, { refused, lookupErrors });
+  const fn = async (call: AwsCall): Promise<Reply | undefined> => {
+    // Creation side: names and tags AWS refuses (aws-name-rules.ts); no lookup needed.
+    const named = nameRefusal(call);
+    if (named) return refuse(named.rule, named.protocol, named, call);
+    const rule = RULES.find((r) => r.service === call.service && matches(r.operation, call.operation));
+    const c = context(call, clients(regionOf(call, options)));
+    let step = 'aftermath';
+    try {
+      const answer = await after.answer(c);
+      if (answer) return answer;
+      const kept = await after.refuse(c);
+      if (kept) return refuse(kept.rule, kept.protocol, kept, call);
+      if (rule) {
+        step = rule.name;
+        const verdict = await rule.check(c);
+        if (verdict) return refuse(rule.name, rule.protocol, verdict, call);
+      }
+      step = 'aftermath';
+      await after.observe(c);
+    } catch (err) {
+      lookupErrors.push({ rule: step, call, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    }
+    return undefined;
+  };
+  return Object.assign(fn, { refused, waited, lookupErrors, aftermath: after });
 }
 
-/** A recording proxy in front of moto that refuses what AWS would refuse. */
-export async function startStrictProxy(motoEndpoint: string, options: RulesOptions = {}): Promise<AwsProxy & { rules: OrderingRules }> {
+/** A recording proxy in front of moto that refuses what AWS would refuse (creation rules, then ordering rules). */
+export async function startStrictProxy(motoEndpoint: string, options: RulesOptions = {}): Promise<AwsProxy & { rules: OrderingRules; createRules: CreateRules }> {
   const proxy = await startProxy(motoEndpoint);
   const rules = awsOrderingRules(motoEndpoint, options);
-  proxy.intercept(rules);
-  return Object.assign(proxy, { rules });
+  const createRules = awsCreateRules(motoEndpoint);
+  proxy.intercept(async (call) => (await createRules(call)) ?? rules(call));
+  return Object.assign(proxy, { rules, createRules });
 }
 
 // ---------------------------------------------------------------------------------------------
 // The rules
 // ---------------------------------------------------------------------------------------------
 
-type Protocol = 'ec2' | 'query' | 'json' | 'rest-json';
+type Protocol = 'ec2' | 'query' | 'json' | 'rest-json' | 'rest-xml';
 
-interface Refuse {
+export interface Refuse {
   code: string;
   message: string;
   reason: string;
@@ -136,6 +168,7 @@ interface Rule {
 }
 
 const EFS_DELETE_FS = /^DELETE \/2015-02-01\/file-systems\/([^/]+)$/;
+const R53_CHANGE = /^POST \/2013-04-01\/hostedzone\/([^/]+)\/rrset\/?$/;
 
 const RULES: Rule[] = [
   { name: 'subnet in use', service: 'ec2', operation: 'DeleteSubnet', protocol: 'ec2', check: deleteSubnet },
@@ -152,6 +185,7 @@ const RULES: Rule[] = [
   { name: 'service scaled above 0', service: 'ecs', operation: 'DeleteService', protocol: 'json', check: deleteService },
   { name: 'file system has mount targets', service: 'elasticfilesystem', operation: EFS_DELETE_FS, protocol: 'rest-json', check: deleteFileSystem },
   { name: 'DB subnet group in use', service: 'rds', operation: 'DeleteDBSubnetGroup', protocol: 'query', check: deleteDbSubnetGroup },
+  { name: 'record already exists', service: 'route53', operation: R53_CHANGE, protocol: 'query', check: createRecordSet },
 ];
 
 const dependencyViolation = (message: string, reason: string): Refuse => ({ code: 'DependencyViolation', message, reason });
@@ -321,6 +355,29 @@ async function deleteDbSubnetGroup(c: Ctx): Promise<Refuse | undefined> {
   return undefined;
 }
 
+/**
+ * Route 53 refuses a CREATE when a record set of that name and type exists, whatever its values, and
+ * applies none of the batch (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html:
+ * "CREATE: Creates a resource record set that has the specified values"; InvalidChangeBatch otherwise).
+ * moto 5 refuses only a CREATE identical to one in its change journal, and otherwise adds a second
+ * record set of the same name and type (docs/emulator.md).
+ */
+async function createRecordSet(c: Ctx): Promise<Refuse | undefined> {
+  const zoneId = decodeURIComponent(R53_CHANGE.exec(c.call.operation)?.[1] ?? '');
+  const creates = [...c.call.body.matchAll(/<Change>([\s\S]*?)<\/Change>/g)].map((m) => m[1]!)
+    .filter((ch) => /<Action>CREATE<\/Action>/.test(ch) && !/<SetIdentifier>/.test(ch))
+    .map((ch) => ({ name: /<Name>([^<]+)<\/Name>/.exec(ch)![1]!, type: /<Type>([^<]+)<\/Type>/.exec(ch)![1]! }));
+  const norm = (n: string) => `${n.toLowerCase().replace(/\.$/, '')}.`;
+  for (const want of creates) {
+    const r = await c.aws.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: want.name, StartRecordType: want.type as never, MaxItems: 1 }));
+    const have = r.ResourceRecordSets?.[0];
+    if (have && norm(have.Name ?? '') === norm(want.name) && have.Type === want.type && !have.SetIdentifier) {
+      return { code: 'InvalidChangeBatch', message: `[Tried to create resource record set [name='${norm(want.name)}', type='${want.type}'] but it already exists]`, reason: `${want.type} ${norm(want.name)} exists in ${zoneId}` };
+    }
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // What moto holds, the AWS way
 // ---------------------------------------------------------------------------------------------
@@ -345,9 +402,10 @@ async function natView(c: Ctx): Promise<{ freedInterfaces: Set<string> }> {
 }
 
 /** Network interfaces matching the filters, less those AWS would have deleted with their NAT gateway. */
-async function liveInterfaces(c: Ctx, filters: Filter[]): Promise<NetworkInterface[]> {
+async function liveInterfaces(c: Ctx, filters: Filter[], ids: string[] = []): Promise<NetworkInterface[]> {
+  const query = { Filters: filters.length ? filters : undefined, NetworkInterfaceIds: ids.length ? ids : undefined };
   const [enis, { freedInterfaces }] = await Promise.all([
-    all(paginateDescribeNetworkInterfaces({ client: c.aws.ec2 }, { Filters: filters }), (p) => p.NetworkInterfaces),
+    all(paginateDescribeNetworkInterfaces({ client: c.aws.ec2 }, query), (p) => p.NetworkInterfaces),
     natView(c),
   ]);
   return enis.filter((e) => !freedInterfaces.has(e.NetworkInterfaceId ?? ''));
@@ -423,6 +481,7 @@ interface Clients {
   ecs: ECSClient;
   efs: EFSClient;
   rds: RDSClient;
+  route53: Route53Client;
 }
 
 function clientCache(endpoint: string): (region: string) => Clients {
@@ -431,7 +490,7 @@ function clientCache(endpoint: string): (region: string) => Clients {
     let c = cache.get(region);
     if (!c) {
       const config = { endpoint, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 2 };
-      c = { ec2: new EC2Client(config), elb: new ElasticLoadBalancingV2Client(config), ecs: new ECSClient(config), efs: new EFSClient(config), rds: new RDSClient(config) };
+      c = { ec2: new EC2Client(config), elb: new ElasticLoadBalancingV2Client(config), ecs: new ECSClient(config), efs: new EFSClient(config), rds: new RDSClient(config), route53: new Route53Client(config) };
       cache.set(region, c);
     }
     return c;
@@ -443,7 +502,7 @@ function regionOf(call: AwsCall, options: RulesOptions): string {
   return call.region || options.region || 'us-east-1';
 }
 
-interface Ctx {
+export interface Ctx {
   call: AwsCall;
   aws: Clients;
   /** Query-protocol parameters (EC2, ELBv2, RDS, IAM). */
@@ -539,6 +598,12 @@ function wire(protocol: Protocol, r: Refuse, requestId: string): Reply {
         status: r.status ?? 400,
         headers: { 'content-type': 'application/json', 'x-amzn-errortype': r.code, 'x-amzn-requestid': requestId },
         body: JSON.stringify({ ErrorCode: r.code, Message: r.message }),
+      };
+    case 'rest-xml': // S3
+      return {
+        status: r.status ?? 400,
+        headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
+        body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(r.code)}</Code><Message>${xml(r.message)}</Message><RequestId>${requestId}</RequestId></Error>`,
       };
   }
 }

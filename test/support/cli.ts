@@ -69,6 +69,7 @@ export function startCli(args: string[], o: CliOptions): RunningCli {
   return { child, onLine: (fn) => void listeners.push(fn), onStderr: (fn) => void errListeners.push(fn), done };
 }
 
+/** The environment the CLI runs in: dummy credentials, the endpoint, CI set and no colors (unless `o.env` says otherwise). */
 export function cliEnv(o: CliOptions): NodeJS.ProcessEnv {
   const env: Record<string, string | undefined> = {
     ...process.env,

@@ -31,10 +31,23 @@ export interface TerminalResult {
   code: number | null;
   /** The visible screen at the end: `rows` lines, trailing blanks trimmed. */
   screen: string[];
+  /** The same, each row the terminal wrapped joined to the line it continues: the lines as printed. */
+  lines: string[];
   /** Every line the terminal holds, scrollback included. */
   history: string[];
+  /** The rows that continue a line the terminal wrapped because it was wider than the screen. */
+  wrapped: string[];
   /** The raw bytes the terminal received. */
   raw: string;
+}
+
+/** The screen (`rows` lines, trailing blanks trimmed) a terminal of `cols`×`rows` shows after `bytes`. */
+export async function screenOf(bytes: string, cols: number, rows: number): Promise<string[]> {
+  const term = new xterm.Terminal({ cols, rows, allowProposedApi: true });
+  // A terminal's line discipline turns "\n" into "\r\n" (onlcr), as the pseudo-terminal does for the CLI.
+  await new Promise<void>((resolve) => term.write(bytes.replace(/\r?\n/g, '\r\n'), resolve));
+  const buf = term.buffer.active;
+  return Array.from({ length: rows }, (_, y) => buf.getLine(buf.viewportY + y)?.translateToString(true) ?? '');
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -82,7 +95,10 @@ export function runInTerminal(args: string[], o: TerminalOptions): TerminalRun {
     child.on('close', async (code) => {
       if (code === null || (code !== 0 && !raw && scriptErr)) return reject(new Error(`script failed (${code}): ${scriptErr}`));
       const shown = await screen();
-      resolve({ code, screen: shown, history: lines(0, term.buffer.active.length), raw });
+      const buf = term.buffer.active;
+      const wrapped = lines(0, buf.length).filter((_, y) => buf.getLine(y)?.isWrapped);
+      const top = buf.viewportY;
+      resolve({ code, screen: shown, lines: logical(top, top + o.rows), history: lines(0, buf.length), wrapped, raw });
     });
   });
   // stdin stays open until the CLI ends: `script` would pass an end of file on to the terminal.
@@ -110,14 +126,20 @@ export function terminalRun(args: string[], o: TerminalOptions): Promise<Termina
   return runInTerminal(args, o).done;
 }
 
-/** The screen with what changes from run to run (ids, times, ports, accounts) replaced by stand-ins. */
-export function normalizeScreen(screen: string[], replace: Array<[RegExp | string, string]> = []): string {
-  let text = screen.join('\n').replace(/\n+$/, '');
-  for (const [from, to] of replace) text = text.split(from as string).join(to);
+/**
+ * Lines of a screen with what changes from run to run (ids, times, ports, accounts, call counts)
+ * replaced by stand-ins; `replace` adds to them (a string everywhere, or a RegExp with `g`).
+ */
+export function normalizeScreen(lines: string[], replace: Array<[RegExp | string, string]> = []): string {
+  let text = lines.join('\n').replace(/\n+$/, '');
+  for (const [from, to] of replace) text = typeof from === 'string' ? text.split(from).join(to) : text.replace(from, to);
   return text
     .replace(/\b\d{12}\b/g, '<account>')
     .replace(/\b(vpc|subnet|igw|nat|eipalloc|rtb|sg|acl|fs|fsap|fsmt|fl|lt|i|eni|rtbassoc)-[0-9a-f]{8,17}\b/g, '$1-<id>')
+    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>')
     .replace(/:\d{4,5}\b/g, ':<port>')
     .replace(/\b\d+m\d{2}s\b|\b\d+s\b/g, '<t>')
-    .replace(/\b\d{4}-\d\d-\d\dT[\d:.]+Z\b/g, '<time>');
+    .replace(/\b\d{4}-\d\d-\d\dT[\d:.]+Z\b/g, '<time>')
+    .replace(/\b\d{14}\b/g, '<timestamp>')
+    .replace(/AWS API calls: \d+ read, \d+ mutating/g, 'AWS API calls: <n> read, <n> mutating');
 }

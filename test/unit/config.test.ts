@@ -41,7 +41,8 @@ describe('defaults', () => {
     network: { cidr: '10.20.0.0/16', azCount: 2, natGateways: 'perAz', flowLogs: true },
     database: {
       engine: 'mysql',
-      engineVersion: '8.0',
+      engineVersion: '8.4',
+      extendedSupport: false,
       instanceClass: 'db.t4g.micro',
       storageGb: 20,
       multiAz: true,
@@ -50,7 +51,7 @@ describe('defaults', () => {
       applyImmediately: false,
       proxy: false,
     },
-    wordpress: { image: 'wordpress:6-php8.3-apache', cpu: 512, memory: 1024, desiredCount: 2, sharedFiles: 'content' },
+    wordpress: { image: 'public.ecr.aws/docker/library/wordpress:6-php8.3-apache', cpu: 512, memory: 1024, desiredCount: 2, sharedFiles: 'content' },
     scaling: { min: 2, max: 6, cpuTarget: 60, requestsPerTarget: 500 },
     logs: { retentionDays: 30 },
   };
@@ -202,6 +203,28 @@ describe('YAML files', () => {
     expect(err.issues[0]!.message).toMatch(/quote/i);
   });
 
+  it("the parser's message ends with a period before the hint", () => {
+    write('flow.yml', 'stack: [a\n');
+    const err = configError(() => loadConfig({ file: 'flow.yml', cwd: dir, env: {} }));
+    expect(err.message).toMatch(/YAML syntax error at line \d+, column \d+: [^\n]*[^.]\. Fix the YAML syntax/);
+  });
+
+  it('a wrong --region is reported as the flag, not as a key of the file', () => {
+    write('wpdeploy.yml', 'stack: blog\n');
+    const err = (() => {
+      try {
+        loadConfig({ cwd: dir, env: {}, region: 'eu-west-33' });
+      } catch (e) {
+        return e as WpdeployError;
+      }
+      throw new Error('no error');
+    })();
+    expect(err).not.toBeInstanceOf(ConfigError);
+    expect(err.exitCode).toBe(EXIT.usage);
+    expect(err.message).toBe('--region eu-west-33 is not an AWS region wpdeploy knows.');
+    expect(err.hint).toMatch(/^Did you mean --region eu-west-3\? Or leave --region out/);
+  });
+
   it('a key written twice is a syntax error', () => {
     write('dup.yml', 'stack: blog\nstack: other\n');
     const err = configError(() => loadConfig({ file: 'dup.yml', cwd: dir, env: {} }));
@@ -260,10 +283,10 @@ describe('flags and environment', () => {
     expect(loadConfig({ cwd: dir, env: {} }).config.region).toBe('us-east-1');
   });
 
-  it('a flag value is validated like a file value', () => {
-    const err = configError(() => loadConfig({ cwd: dir, stack: 'Bad_Name', region: 'eu-wset-3', env: {} }));
+  it('a flag value is validated like a file value (a wrong --region is named as the flag: see YAML files)', () => {
+    const err = configError(() => loadConfig({ cwd: dir, stack: 'Bad_Name', env: {} }));
     expect(issueAt(err, 'stack').message).toContain('Bad_Name');
-    expect(issueAt(err, 'region').fix).toContain('eu-west-3');
+    expect(() => loadConfig({ cwd: dir, stack: 'Bad_Name', region: 'eu-wset-3', env: {} })).toThrow(/^--region eu-wset-3/);
   });
 
   it('the region is checked against the AZ count with the region that wins', () => {

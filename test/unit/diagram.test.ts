@@ -135,6 +135,48 @@ describe('SVG', () => {
   });
 });
 
+describe('SVG, as a person reads it', () => {
+  const flows = (svg: string) => [...svg.matchAll(/data-flow="([a-z0-9-]+)"/g)].map((m) => m[1]);
+
+  it('connects ECS to its tasks, each task to EFS and to its NAT, the NAT gateways to the image registry, Route 53 to the ALB', () => {
+    const plain = flows(diagramSvg(diagramModel(config())));
+    expect(plain.filter((f) => f === 'task-efs')).toHaveLength(2);
+    expect(plain.filter((f) => f === 'task-nat')).toHaveLength(2);
+    for (const f of ['nat-registry', 'ecs-tasks', 'efs-mounts', 'replication']) expect(plain, f).toContain(f);
+    expect(plain).not.toContain('route53-alb');
+    const single = flows(diagramSvg(diagramModel(config({ network: { azCount: 3, natGateways: 'single' }, domain: { name: 'blog.example.com', hostedZone: 'example.com' } }))));
+    expect(single.filter((f) => f === 'task-nat')).toHaveLength(1); // the other AZs go through AZ 1's, as their text says
+    expect(single).toContain('route53-alb');
+  });
+
+  it('shows a long recorded id whole, on more lines, instead of cutting it', () => {
+    const bucket = 'averyverylongstackna-alb-logs-123456789012-ap-southeast-2';
+    const state: StackState = {
+      schemaVersion: 1, stack: 'wordpress', region: 'us-east-1', createdAt: '', updatedAt: '',
+      steps: { 'alb-logs-bucket': { kind: 's3:bucket', id: bucket, dependsOn: [], updatedAt: '' } },
+    };
+    const svg = diagramSvg(diagramModel(config(), state));
+    const s3 = parseSvg(svg).byKind('s3')[0]!;
+    const texts = Array.from(s3.getElementsByTagName('text')).map((t) => t.textContent ?? '');
+    expect(texts.join('')).toContain(bucket);
+    expect(texts.join('')).not.toContain('…');
+    // The default image reference (a long ECR Public path) is shown whole too.
+    expect(svg).not.toContain('…');
+    // Every line fits the box (monospace 10 px is at most 6.1 px a character).
+    const width = num(firstRect(s3), 'width');
+    for (const t of texts) expect(t.length * 6.1, t).toBeLessThanOrEqual(width - 12);
+  });
+
+  it('writes "replication" where no border runs through it', () => {
+    const { all, byKind } = parseSvg(diagramSvg(diagramModel(config())));
+    const label = all.find((e) => e.tagName === 'text' && e.textContent === 'replication')!;
+    const x = num(label, 'x');
+    const right = x + 'replication'.length * 10 * 0.56;
+    const borders = [...byKind('az'), ...byKind('subnet')].map(firstRect).flatMap((r) => [num(r, 'x'), num(r, 'x') + num(r, 'width')]);
+    for (const b of borders) expect(b > x - 2 && b < right + 2, `a border at x=${b} runs through the label (${x}..${right})`).toBe(false);
+  });
+});
+
 describe('Mermaid', () => {
   it('is a flowchart with a subgraph per AZ, each holding its three subnets', () => {
     const c = config({ network: { azCount: 3 } });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
+import type { Approval } from '../../src/engine/approval.js';
 import { Engine } from '../../src/engine/deployer.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { StateStore } from '../../src/engine/state.js';
@@ -59,14 +60,14 @@ function step(id: string, kind: ResourceKind<{ step: string }, Actual>, dependsO
   return { id, role: id, kind: kind as unknown as ResourceKind, dependsOn, desired: () => ({ step: id }), ...(check ? { check } : {}) };
 }
 
-async function engine(steps: StepDef[], concurrency = 4) {
+async function engine(steps: StepDef[], concurrency = 4, preflight = false) {
   const dir = mkdtempSync(join(tmpdir(), 'wpdeploy-engine-'));
   const store = await StateStore.open(dir, { stack: 'blog', region: 'us-east-1' });
   const events: EngineEvent[] = [];
   const kinds = new Map(steps.map((s) => [s.kind.kind, s.kind]));
-  const make = () => new Engine({
-    steps, kinds, store, aws: {} as AwsClients, stack: 'blog', region: 'us-east-1', account: '123456789012', userTags: {},
-    concurrency, emit: (e) => void events.push(e), signal: new AbortController().signal, scale: 1000,
+  const make = (approval?: Approval, only = steps) => new Engine({
+    steps: only, kinds, store, aws: { settings: { region: 'us-east-1' } } as AwsClients, stack: 'blog', region: 'us-east-1', account: '123456789012', userTags: {},
+    concurrency, emit: (e) => void events.push(e), signal: new AbortController().signal, scale: 1000, approval, preflight,
   });
   return { make, events, store };
 }
@@ -102,13 +103,79 @@ describe('checks', () => {
     expect(w.log).toEqual(['find zone', 'find vpc', 'create vpc', 'find vpc']);
   });
 
-  it('a dry run does not wait for the checks', async () => {
+  it('plan (a dry run with the preflight) does not wait for the checks, plans every step, and fails with the check\'s reason; status does not fail', async () => {
     const w = newWorld();
-    const steps = [step('zone', fakeKind(w, 'zone', { missingCheck: true, lookup: true }), [], true), step('vpc', fakeKind(w, 'vpc'))];
-    const { make } = await engine(steps);
+    const steps = [step('zone', fakeKind(w, 'zone', { missingCheck: true, lookup: true }), [], true), step('vpc', fakeKind(w, 'vpc')), step('subnet', fakeKind(w, 'subnet'), [{ step: 'vpc', why: 'in it' }])];
+    const { make, events } = await engine(steps, 4, true);
+    const r = await make().apply({ dryRun: true });
+    expect(r.ok).toBe(false);
+    expect(r.items.map((i) => [i.step, i.op])).toEqual([['zone', 'create'], ['vpc', 'create'], ['subnet', 'create']]);
+    expect(r.failed.map((f) => [f.step, (f.error as Error).message])).toEqual([['zone', 'zone was not found. Nothing was created.']]);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'step-failed', step: 'zone' }));
+    expect(w.log.filter((l) => l.startsWith('create'))).toEqual([]);
+    const status = await (await engine(steps)).make().apply({ dryRun: true });
+    expect(status.ok).toBe(true);
+  });
+
+  it('a dry run with a check that passes plans without failing', async () => {
+    const w = newWorld();
+    w.live.set('zone', { id: 'Z1' });
+    const { make } = await engine([step('zone', fakeKind(w, 'zone', { lookup: true }), [], true), step('vpc', fakeKind(w, 'vpc'))], 4, true);
     const r = await make().apply({ dryRun: true });
     expect(r.ok).toBe(true);
-    expect(r.items.map((i) => [i.step, i.op])).toEqual([['zone', 'create'], ['vpc', 'create']]);
+  });
+});
+
+describe('preflight', () => {
+  /** A step whose preflight check fails (after a while, so the other steps read meanwhile) or passes. */
+  const checked = (w: World, id: string, fails: boolean): StepDef => ({
+    ...step(id, fakeKind(w, id)),
+    preflight: {
+      async check(ctx) {
+        w.log.push(`check ${ctx.step}`);
+        await new Promise((r) => setTimeout(r, 5));
+        return fails ? { check: 'orderable', message: `${ctx.step} is not orderable`, hint: 'choose another class' } : undefined;
+      },
+    },
+  });
+
+  it('a failed preflight check: up reads every step, creates nothing, and reports the failure with its hint', async () => {
+    const w = newWorld();
+    const steps = [step('vpc', fakeKind(w, 'vpc')), checked(w, 'db', true), step('subnet', fakeKind(w, 'subnet'), [{ step: 'vpc', why: 'in it' }])];
+    const { make, events } = await engine(steps, 4, true);
+    const r = await make().apply({ dryRun: false });
+    expect(r.ok).toBe(false);
+    expect(w.log.filter((l) => l.startsWith('create'))).toEqual([]);
+    expect(w.log).toEqual(expect.arrayContaining(['check db', 'find vpc', 'find db']));
+    expect(r.failed.map((f) => [f.step, (f.error as WpdeployError).message, (f.error as WpdeployError).hint])).toEqual([['preflight', 'db is not orderable', 'choose another class']]);
+    expect(r.skipped.sort()).toEqual(['db', 'subnet', 'vpc']);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'step-failed', step: 'preflight', error: 'db is not orderable' }));
+  });
+
+  it('a dry run (plan) runs the preflight too, and fails with it', async () => {
+    const w = newWorld();
+    const { make } = await engine([checked(w, 'db', true)], 4, true);
+    const r = await make().apply({ dryRun: true });
+    expect(r.ok).toBe(false);
+    expect(r.failed.map((f) => f.step)).toEqual(['preflight']);
+    expect(r.items.map((i) => [i.step, i.op])).toEqual([['db', 'create']]);
+  });
+
+  it('a passing preflight lets the changes through, and changes nothing itself', async () => {
+    const w = newWorld();
+    const { make } = await engine([checked(w, 'db', false), step('vpc', fakeKind(w, 'vpc'))], 4, true);
+    const r = await make().apply({ dryRun: false });
+    expect(r.ok).toBe(true);
+    expect(w.log.filter((l) => l.startsWith('create')).sort()).toEqual(['create db', 'create vpc']);
+    expect(w.log.indexOf('check db')).toBeLessThan(w.log.indexOf('create db'));
+  });
+
+  it('without the preflight (status), the checks do not run', async () => {
+    const w = newWorld();
+    const { make } = await engine([checked(w, 'db', true)]);
+    const r = await make().apply({ dryRun: true });
+    expect(r.ok).toBe(true);
+    expect(w.log).not.toContain('check db');
   });
 });
 
@@ -194,5 +261,49 @@ describe('teardown on the delete edges', () => {
     await make().apply({ dryRun: false });
     expect(store.steps['subnet']!.dependsOn).toEqual(['vpc']);
     expect(store.steps['eip']!.dependsOn).toEqual(['igw']);
+  });
+});
+
+describe('approval: what an up may change', () => {
+  it('no terminal and no --yes: a step the config dropped is refused before anything is read or changed', async () => {
+    const w = newWorld();
+    const steps = [step('vpc', fakeKind(w, 'vpc')), step('old', fakeKind(w, 'old'))];
+    const { make, store } = await engine(steps);
+    await make().apply({ dryRun: false });
+    w.log.length = 0;
+    const now = [step('vpc', fakeKind(w, 'vpc')), step('new', fakeKind(w, 'new'))];
+    await expect(make({ destructive: false }, now).apply({ dryRun: false })).rejects.toThrow(/up would delete old \(no longer in the config\), and there is no terminal/);
+    expect(w.log).toEqual([]);
+    expect(Object.keys(store.steps).sort()).toEqual(['old', 'vpc']);
+    // (control) with --yes (no approval needed) it goes: new created, old deleted.
+    expect((await make(undefined, now).apply({ dryRun: false })).ok).toBe(true);
+    expect(w.log).toEqual(expect.arrayContaining(['create new', 'delete old']));
+  });
+
+  it('no terminal and no --yes: a replacement the kind would carry out is refused at its step, nothing deleted', async () => {
+    const w = newWorld();
+    const steps = [step('nat', fakeKind(w, 'nat', { replace: true }))];
+    w.live.set('nat', { id: 'nat-old' });
+    const { make } = await engine(steps);
+    const r = await make({ destructive: false }).apply({ dryRun: false });
+    expect(r.ok).toBe(false);
+    expect(String(r.failed[0]!.error)).toMatch(/up would replace nat \(nat-old\) \(the engine changes\)/);
+    expect(w.log).not.toContain('delete nat');
+    expect((await make({ destructive: true }).apply({ dryRun: false })).ok).toBe(true);
+    expect(w.log).toContain('delete nat');
+  });
+
+  it('an approved plan: a decision it did not make is refused (a resource deleted since it was shown)', async () => {
+    const w = newWorld();
+    const steps = [step('vpc', fakeKind(w, 'vpc')), step('subnet', fakeKind(w, 'subnet'), [{ step: 'vpc', why: 'in it' }])];
+    for (const s of steps) w.live.set(s.id, { id: `${s.id}-id` });
+    const { make } = await engine(steps);
+    const shown = await make().apply({ dryRun: true });
+    w.live.delete('subnet');
+    const planned = new Map(shown.items.map((i) => [i.step, i]));
+    const r = await make({ destructive: true, planned }).apply({ dryRun: false });
+    expect(r.ok).toBe(false);
+    expect(String(r.failed[0]!.error)).toContain('subnet changed since the plan: planned same subnet-id, now create');
+    expect(w.log).not.toContain('create subnet');
   });
 });

@@ -82,9 +82,9 @@ describe('examples/github-actions/wpdeploy.yml', () => {
     expect(Object.keys(wf.jobs).length).toBeGreaterThanOrEqual(3);
   });
 
-  it('asks for an OIDC token, and reads nothing else', () => {
+  it('asks for an OIDC token, and reads nothing else (up also reads the pull request\'s plan artifact)', () => {
     expect(wf.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
-    for (const [name, job] of jobs) expect(job.permissions, `${name} keeps the workflow's permissions`).toBeUndefined();
+    for (const [name, job] of jobs) if (name !== 'up') expect(job.permissions, `${name} keeps the workflow's permissions`).toBeUndefined();
   });
 
   it('stores no AWS key anywhere: credentials come from configure-aws-credentials and a role', () => {
@@ -124,23 +124,31 @@ describe('examples/github-actions/wpdeploy.yml', () => {
     expect(plan.words).toContain('--detailed-exitcode');
     const output = /wpdeploy plan [^\n]*> (\S+)/.exec(step.run!)?.[1];
     expect(output, 'the plan goes to a file').toBeTruthy();
+    const saved = plan.words[plan.words.indexOf('-o') + 1];
+    expect(saved, 'the plan is saved for up --plan').toBe('plan.json');
     expect(step.run).toMatch(/set \+e/);
     expect(step.run).toContain('"$code" = 2');
     expect(step.run).toContain('GITHUB_STEP_SUMMARY');
     expect(step.run).toMatch(/exit 1/);
     // A usage or config error exits 2 too, without a plan: the step tells them apart by the plan's first line.
-    expect(read('src/cli/commands.ts')).toContain('`Plan for stack ${');
+    expect(read('src/cli/up.ts')).toContain('`Plan for stack ${');
     const upload = job.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
-    expect(upload?.with?.path, `${name} uploads the plan`).toBe(output);
+    expect(String(upload?.with?.path).trim().split('\n'), `${name} uploads the plan`).toEqual([output, saved]);
     expect(job.concurrency?.['cancel-in-progress']).toBe(true); // plan takes no lock
   });
 
-  it('on pushes to main: up --yes --json, the events saved as an artifact, one run per stack at a time', () => {
+  it('on pushes to main: up --plan of the pull request\'s saved plan, --json, the events saved as an artifact, one run per stack at a time', () => {
     expect(wf.on.push?.branches).toEqual(['main']);
     const [, job] = jobFor('push', 'up');
     const step = job.steps.find((s) => s.run && invocations(s.run).some((i) => i.command === 'up'))!;
     const up = invocations(step.run!)[0]!;
-    expect(up.words).toEqual(expect.arrayContaining(['--yes', '--json']));
+    expect(up.words).toEqual(expect.arrayContaining(['--plan', 'plan.json', '--json']));
+    expect(up.words, 'the reviewed plan is the approval').not.toContain('--yes');
+    const fetch = job.steps.find((s) => s.run?.includes('gh run download'))!;
+    expect(fetch.run).toContain('--name "wpdeploy-plan-$STACK"');
+    expect(fetch.run).toContain('--event pull_request --status success');
+    expect(job.steps.indexOf(fetch)).toBeLessThan(job.steps.indexOf(step));
+    expect(job.permissions).toEqual({ 'id-token': 'write', contents: 'read', actions: 'read', 'pull-requests': 'read' });
     const output = /> (\S+\.ndjson)/.exec(step.run!)?.[1];
     const upload = job.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
     expect(upload?.with?.path).toBe(output);
@@ -248,8 +256,8 @@ describe('examples/iam', () => {
     const name = (a: string) => a.split(':')[1]!;
     for (const a of actions(plan)) expect(isReadOperation(name(a)), a).toBe(true);
     const reads = new Set(actions(deploy).filter((a) => isReadOperation(name(a))));
-    // Not needed by plan, or granted below on narrower resources.
-    const elsewhere = new Set(['secretsmanager:GetSecretValue', 'secretsmanager:GetRandomPassword', 'logs:FilterLogEvents']);
+    // Not needed by plan, or granted below on narrower resources; cloudwatch:DescribeAlarms is checked only behind scaling-policy writes.
+    const elsewhere = new Set(['secretsmanager:GetSecretValue', 'secretsmanager:GetRandomPassword', 'logs:FilterLogEvents', 'cloudwatch:DescribeAlarms']);
     const broad = plan.Statement.filter((s) => s.Resource === '*' || s.Resource === 'arn:aws:iam::*:role/wpdeploy/*').flatMap((s) => list(s.Action));
     expect([...reads].filter((a) => !elsewhere.has(a) && !a.startsWith('s3:GetObject') && !broad.includes(a)), 'reads missing from examples/iam/wpdeploy-plan-policy.json').toEqual([]);
     expect(broad.filter((a) => !reads.has(a)), 'reads the deploy policy does not have').toEqual([]);

@@ -1,13 +1,15 @@
 /**
  * The progress renderers, against expected-output files (test/fixtures/*.txt): what a person sees in
- * CI (plain lines), and the last frame in a terminal (the live tree, colors off). A fixed sequence of
+ * CI (plain lines), and the screen a terminal emulator shows after the live tree's bytes (colors off). A fixed sequence of
  * engine events at fixed times feeds them.
  */
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { TimedEvent } from '../../src/engine/events.js';
 import { jsonRenderer, liveRenderer, plainRenderer } from '../../src/ui/renderers.js';
+import { cutLines, wrapText } from '../../src/ui/style.js';
+import { screenOf } from '../support/terminal.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 27, 12, 0, s)).toISOString();
 const EVENTS: TimedEvent[] = [
@@ -64,31 +66,109 @@ describe('json renderer', () => {
   });
 });
 
-describe('live renderer (a terminal)', () => {
-  it('ends on the tree of steps, as in test/fixtures/live-up.txt', () => {
-    const out = capture();
-    Object.assign(out.stream, { columns: 100, rows: 30, isTTY: true });
-    const r = liveRenderer(out.stream as unknown as NodeJS.WriteStream, false);
+/** A live renderer on a stream that says it is a terminal of `columns`×`rows`, colors off. */
+function live(columns: number, rows: number) {
+  const out = capture();
+  Object.assign(out.stream, { columns, rows, isTTY: true });
+  return { out, r: liveRenderer(out.stream as unknown as NodeJS.WriteStream, false) };
+}
+
+describe('live renderer (a terminal), read on the screen of a terminal emulator', () => {
+  it('ends on the warning and the tree of steps, as in test/fixtures/live-up.txt', async () => {
+    const { out, r } = live(100, 30);
     for (const e of EVENTS) r.onEvent(e);
     r.close();
-    // The final frame: what is left on the screen after the cursor moves and line clears.
-    const frames = out.text().split(/\u001b\[\d+A\u001b\[0J/);
-    expect(frames.at(-1)).toBe(fixture('live-up.txt'));
+    const screen = (await screenOf(out.text(), 100, 30)).join('\n').trimEnd() + '\n';
+    expect(screen).toBe(fixture('live-up.txt'));
   });
 
-  it('on a short terminal, shows counts and the steps that matter instead of every step', () => {
+  it('draws its final frame once, at run-done: what the command prints after it stays on the screen', async () => {
+    vi.useFakeTimers();
+    try {
+      const { out, r } = live(100, 30);
+      for (const e of EVENTS) r.onEvent(e);
+      out.stream.write('Stack blog is up to date.\nSite: http://blog.example.com\n');
+      vi.advanceTimersByTime(1_000); // the redraw loop would run here
+      r.close();
+      vi.useRealTimers(); // the terminal emulator runs on timers of its own
+      const screen = await screenOf(out.text(), 100, 30);
+      expect(screen.filter((l) => l.startsWith('up blog'))).toHaveLength(1);
+      expect(screen.join('\n')).toMatch(/created blog-db.*\nStack blog is up to date\.\nSite: http:\/\/blog\.example\.com\n*$/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('redraws from the first column, so an echoed ^C does not stay in front of the frame', async () => {
+    vi.useFakeTimers();
+    try {
+      const { out, r } = live(100, 30);
+      for (const e of EVENTS.slice(0, 6)) r.onEvent(e);
+      vi.advanceTimersByTime(130);
+      out.stream.write('^C'); // what the terminal echoes at the cursor, below the frame
+      r.onEvent({ type: 'warning', time: at(5), message: 'interrupted: finishing the calls in flight' });
+      vi.advanceTimersByTime(130);
+      r.close();
+      vi.useRealTimers();
+      const screen = await screenOf(out.text(), 100, 30);
+      expect(screen[0]).toBe('! interrupted: finishing the calls in flight');
+      expect(screen[1]).toMatch(/^up blog · eu-west-3/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('in a dry run (plan, status), a decided step is finished: no spinner is left in the final frame', async () => {
     const out = capture();
-    Object.assign(out.stream, { columns: 100, rows: 8, isTTY: true });
-    const r = liveRenderer(out.stream as unknown as NodeJS.WriteStream, false);
+    Object.assign(out.stream, { columns: 100, rows: 30, isTTY: true });
+    const r = liveRenderer(out.stream as unknown as NodeJS.WriteStream, false, true);
+    r.onEvent(EVENTS[0]!);
+    for (const step of ['vpc', 'subnet-public-a', 'nat-a', 'db']) {
+      r.onEvent({ type: 'step-start', time: at(1), step, kind: 'k', phase: 'read' });
+      r.onEvent({ type: 'step-plan', time: at(1), step, kind: 'k', op: step === 'db' ? 'create' : 'same', changes: [], reason: 'does not exist yet' });
+    }
+    r.close();
+    const screen = await screenOf(out.text(), 100, 30);
+    expect(screen.join('\n')).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|reading|running/);
+    expect(screen.find((l) => l.includes(' db '))).toMatch(/^\s*\+ db +create: does not exist yet/);
+    expect(screen.find((l) => l.includes(' vpc '))).toMatch(/^= vpc +unchanged/);
+  });
+
+  it('wraps a warning at the terminal width instead of cutting it', async () => {
+    const { out, r } = live(40, 30);
+    r.onEvent(EVENTS[0]!);
+    r.onEvent({ type: 'warning', time: at(1), step: 'db', message: 'the final snapshot blog-final is kept: the next up restores from it' });
+    r.close();
+    const screen = await screenOf(out.text(), 40, 30);
+    expect(screen.slice(0, 3)).toEqual(['! db: the final snapshot blog-final is', '  kept: the next up restores from it', expect.stringMatching(/^up blog/)]);
+  });
+
+  it('on a short terminal, shows counts (skipped ones too) and the steps that matter instead of every step', async () => {
+    const { out, r } = live(100, 8);
     const extra = Array.from({ length: 12 }, (_, i) => ({ id: `subnet-app-${i}`, kind: 'ec2:subnet', dependsOn: ['vpc'] }));
     const start = EVENTS[0] as Extract<TimedEvent, { type: 'run-start' }>;
     r.onEvent({ ...start, steps: [...start.steps, ...extra] });
     for (const e of EVENTS.slice(1, 11)) r.onEvent(e);
+    r.onEvent({ type: 'step-skipped', time: at(12), step: 'subnet-app-0', reason: 'interrupted' });
     r.close();
-    const last = out.text().split(/\u001b\[\d+A\u001b\[0J/).at(-1)!;
-    expect(last.split('\n').filter(Boolean).length).toBeLessThanOrEqual(8);
-    expect(last).toMatch(/2 done · 2 running · 12 waiting/);
-    expect(last).toMatch(/nat-a/);
-    expect(last).not.toMatch(/subnet-app-3/);
+    const screen = (await screenOf(out.text(), 100, 8)).filter(Boolean);
+    expect(screen.length).toBeLessThanOrEqual(8);
+    expect(screen.join('\n')).toMatch(/2 done · 2 running · 11 waiting · 1 skipped/);
+    expect(screen.join('\n')).toMatch(/nat-a/);
+    expect(screen.join('\n')).not.toMatch(/subnet-app-3/);
+  });
+});
+
+describe('wrapping for a terminal', () => {
+  it('wrapText breaks at spaces, indents what follows, cuts a word longer than a line, and ends on any width', () => {
+    expect(wrapText('the final snapshot is kept', 12, '  ')).toEqual(['the final', '  snapshot', '  is kept']);
+    expect(wrapText('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
+    expect(wrapText('a b', 0, '    ').length).toBeGreaterThan(0);
+  });
+
+  it('cutLines cuts an ARN after a separator where it can, else at the width', () => {
+    expect(cutLines('targetgroup/blog-tg/50dc6c495c0c9188', 20, '/')).toEqual(['targetgroup/blog-tg/', '50dc6c495c0c9188']);
+    expect(cutLines('0123456789abcdef', 6)).toEqual(['012345', '6789ab', 'cdef']);
+    expect(cutLines('x', 0)).toEqual(['x']);
   });
 });

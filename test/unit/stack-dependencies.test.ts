@@ -40,10 +40,13 @@ describe('the step graph', () => {
     for (const d of s) for (const e of d.dependsOn) expect(e.why.length, `${d.id} -> ${e.step}`).toBeGreaterThan(10);
   });
 
-  it('up starts the hosted zone check first, then the longest chain: the VPC, then the data subnets', async () => {
+  it('up starts the checks first (hosted zone, engine version), then the longest chain: the VPC, then the data subnets', async () => {
     const order: string[] = [];
     await upGraph(steps).run(async (id) => void order.push(id), { concurrency: 1 });
-    expect(order.slice(0, 2)).toEqual(['hosted-zone', 'vpc']);
+    const checks = steps.filter((s) => s.check).map((s) => s.id).sort();
+    expect(checks).toEqual(['db-engine-version', 'hosted-zone']);
+    expect(order.slice(0, 2).sort()).toEqual(checks);
+    expect(order[2]).toBe('vpc');
     const subnets = order.filter((id) => id.startsWith('subnet-'));
     expect(subnets.slice(0, 2).sort()).toEqual(['subnet-data-a', 'subnet-data-b']);
     expect(order.indexOf('db-subnet-group')).toBeLessThan(order.indexOf('subnet-public-a'));

@@ -16,6 +16,8 @@ import { buildSteps } from '../../src/resources/stack.js';
 import type { NatGatewaySpec } from '../../src/resources/nat-gateway.js';
 import type { SubnetSpec } from '../../src/resources/subnet.js';
 import type { Inputs, StepDef } from '../../src/resources/types.js';
+import type { IamRoleSpec } from '../../src/resources/iam-role.js';
+import { simulate, type PolicyDocument } from '../support/iam-simulation.js';
 
 const ZONES2 = ['us-east-1a', 'us-east-1b'];
 const ZONES3 = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -88,6 +90,21 @@ describe('network steps', () => {
     }
     expect(depsOf(on, 'flow-log')).toEqual(expect.arrayContaining(['vpc', 'flow-logs-group', 'flow-logs-role']));
     expect(desiredOf<{ vpcId: string; roleArn: string }>(on, 'flow-log')).toMatchObject({ vpcId: 'vpc.vpcId', roleArn: 'flow-logs-role.arn', trafficType: 'ALL' });
+  });
+
+  it("the flow-logs role may do what AWS's flow-log documentation lists, on the stack's log group only (by simulation)", async () => {
+    const group = 'arn:aws:logs:us-east-1:123456789012:log-group:/wpdeploy/wordpress/vpc-flow-logs';
+    const role = build().byId.get('flow-logs-role')!.desired({ get: (step, key) => (step === 'flow-logs-group' && key === 'arn' ? group : `${step}.${key}`) }) as IamRoleSpec;
+    const policy = { Version: '2012-10-17', Statement: role.inlinePolicies['write-flow-logs']!.Statement } as PolicyDocument;
+    const stream = `${group}:log-stream:eni-1-all`;
+    const allowed = async (action: string, resource: string) => (await simulate(policy, { action, resource, context: {}, origin: 'flow logs' }, '123456789012')).result;
+    // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+    expect(await allowed('logs:CreateLogGroup', group)).toBe('Allowed');
+    expect(await allowed('logs:CreateLogStream', stream)).toBe('Allowed');
+    expect(await allowed('logs:PutLogEvents', stream)).toBe('Allowed');
+    expect(await allowed('logs:DescribeLogGroups', '*')).toBe('Allowed');
+    expect(await allowed('logs:DescribeLogStreams', group)).toBe('Allowed');
+    expect(await allowed('logs:PutLogEvents', 'arn:aws:logs:us-east-1:123456789012:log-group:/other:log-stream:x')).toBe('ImplicitlyDenied');
   });
 
   it('the default config has flow logs on', () => {
@@ -209,7 +226,7 @@ describe('network ACL rules', () => {
     const { byId, vpcCidr } = build(raw);
     for (const tier of ['public', 'app', 'data'] as const) {
       const acl = desiredOf<NetworkAclSpec>(byId, `nacl-${tier}`);
-      expect(acl.rules).toEqual(aclRules(tier, vpcCidr));
+      expect(acl.rules).toEqual(aclRules(tier, vpcCidr, false, true)); // no domain: the tasks call the site over HTTP
       expect(acl.subnetIds).toEqual([`subnet-${tier}-a.subnetId`, `subnet-${tier}-b.subnetId`]);
     }
     expect(aclRules('data', vpcCidr).every((r) => r.cidr === vpcCidr)).toBe(true);
@@ -233,11 +250,22 @@ describe('security groups', () => {
     expect(brief(rulesOf('alb').ingress)).toEqual(['tcp 443-443 0.0.0.0/0', 'tcp 80-80 0.0.0.0/0']);
     expect(brief(rulesOf('alb').egress)).toEqual(['tcp 80-80 sg-app.groupId']);
     expect(brief(rulesOf('app').ingress)).toEqual(['tcp 80-80 sg-alb.groupId']);
-    expect(brief(rulesOf('app').egress)).toEqual(['tcp 2049-2049 sg-efs.groupId', 'tcp 3306-3306 sg-db.groupId', 'tcp 443-443 0.0.0.0/0']);
+    expect(brief(rulesOf('app').egress)).toEqual(['tcp 2049-2049 sg-efs.groupId', 'tcp 3306-3306 sg-db.groupId', 'tcp 443-443 0.0.0.0/0', 'tcp 80-80 0.0.0.0/0']);
     expect(brief(rulesOf('db').ingress)).toEqual(['tcp 3306-3306 sg-app.groupId']);
     expect(brief(rulesOf('efs').ingress)).toEqual(['tcp 2049-2049 sg-app.groupId']);
     expect(rulesOf('db').egress).toEqual([]);
     expect(rulesOf('efs').egress).toEqual([]);
+  });
+
+  it('the tasks send 80 to the internet only without a domain (WordPress calls itself at http://<load balancer>); with one, 443 suffices', () => {
+    const httpOut = (raw: Record<string, unknown>) => {
+      const b = build(raw).byId;
+      const sg = desiredOf<SecurityGroupRulesSpec>(b, 'sg-app-rules').egress.filter((r) => r.fromPort <= 80 && 80 <= r.toPort).map((r) => r.cidr);
+      const acl = desiredOf<NetworkAclSpec>(b, 'nacl-app').rules.filter((r) => r.egress && (r.fromPort ?? 0) <= 80 && 80 <= (r.toPort ?? 65535)).map((r) => r.cidr);
+      return { sg, acl };
+    };
+    expect(httpOut({})).toEqual({ sg: [ANY], acl: [ANY] });
+    expect(httpOut({ domain: { name: 'www.example.com', hostedZone: 'example.com' } })).toEqual({ sg: [], acl: [] });
   });
 
   it('a rules step depends on every group its rules reference', () => {

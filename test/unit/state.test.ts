@@ -165,7 +165,12 @@ describe('refusing a state file it cannot trust', () => {
     writeState('blog.json', JSON.stringify(stateFile()));
     const toLocal = await refusal(() => StateStore.open(dir, { ...id, endpoint: 'http://127.0.0.1:5000' }));
     expect(toLocal.message).toContain('AWS');
-    expect(toLocal.hint).toMatch(/--endpoint-url|--local/);
+    expect(toLocal.hint).toMatch(/drop --endpoint-url and --local/);
+    // The emulator is recorded as "local", which --endpoint-url refuses: the hint says --local.
+    writeState('blog.json', JSON.stringify(stateFile({ endpoint: 'local' })));
+    const fromEmulator = await refusal(() => StateStore.open(dir, id));
+    expect(fromEmulator.hint).toContain('pass --local');
+    expect(fromEmulator.hint).not.toContain('--endpoint-url local');
   });
 
   it('nothing is changed on disk by a refusal', async () => {
@@ -291,6 +296,7 @@ describe('writes to a slow backend', () => {
       readLock: async () => undefined,
       replaceLock: async () => undefined,
       deleteLock: async () => undefined,
+      listStacks: async () => [],
     };
     const store = await StateStore.open(backend, id);
     await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((step) => store.update((s) => {
@@ -298,5 +304,15 @@ describe('writes to a slow backend', () => {
     })));
     expect(writes).toBeLessThanOrEqual(2);
     expect(Object.keys((JSON.parse(stored!) as StackState).steps).sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+});
+
+describe('the stacks stored in one place', () => {
+  it('a directory lists its <stack>.json files, not locks or temporary files; a missing one lists none', async () => {
+    const { LocalStateBackend } = await import('../../src/engine/state-local.js');
+    const where = mkdtempSync(join(tmpdir(), 'wpdeploy-list-'));
+    for (const f of ['blog.json', 'shop.json', 'blog.lock', 'shop.json.tmp-12']) writeFileSync(join(where, f), '{}');
+    expect(await new LocalStateBackend(where, 'x').listStacks()).toEqual(['blog', 'shop']);
+    expect(await new LocalStateBackend(join(where, 'none'), 'x').listStacks()).toEqual([]);
   });
 });
