@@ -96,7 +96,7 @@ describe('a stack of the previous design moves to wp-content on EFS with one up'
     const after = await wordpressContainer(stack);
     expect(after.taskDefinition).not.toBe(before.taskDefinition);
     expect(after.container.mountPoints).toEqual([expect.objectContaining({ containerPath: '/var/www/html/wp-content' })]);
-    expect(after.container.entryPoint?.join(' ')).toContain('opcache.revalidate_freq=60');
+    expect(after.container.command?.join(' ')).toContain('opcache.revalidate_freq=60');
 
     // Rolled first (a rolling update: the old tasks serve until the new ones are healthy), then the old access point goes.
     const rolled = proxy.calls.findIndex((c) => c.operation === 'UpdateService' && c.body.includes(after.taskDefinition));
