@@ -96,6 +96,7 @@ export const WordpressSchema = z.strictObject({
   cpu: z.number().int().default(512).describe('Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).'),
   memory: z.number().int().default(1024).describe('Fargate task memory in MiB; must pair with cpu.'),
   desiredCount: z.number().int().min(1).max(100).default(2).describe('Tasks at creation; afterwards auto scaling owns the count.'),
+  sharedFiles: z.enum(['content', 'uploads']).default('content').describe('What the tasks share on EFS: content (wp-content: uploads, plugins and themes installed from the dashboard persist) or uploads (only wp-content/uploads: plugins and themes come with the image, and pages are served at local-disk speed).'),
 });
 
 export const ScalingSchema = z.strictObject({

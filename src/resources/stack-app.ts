@@ -4,7 +4,7 @@
  * listeners, the certificate and DNS records when a domain is configured, and auto scaling.
  *
  * It reads the data tier's outputs by step id (`db-secret`, `wp-salts-secret`, `db`, `db-proxy`,
- * `efs`, `efs-ap`, `efs-mount-<az>`). Each is used only when that step exists (`b.has`): without the
+ * `efs`, the access point of `sharedFiles(config)`, `efs-mount-<az>`). Each is used only when that step exists (`b.has`): without the
  * data tier (or a part of it) the task runs without the database settings, the secrets or the EFS
  * volume, so this tier builds and runs on its own.
  */
@@ -23,11 +23,12 @@ import { accessLogBucketName, accessLogBucketPolicy, s3BucketKind } from './s3-b
 import { scalableTargetKind } from './scalable-target.js';
 import { requestCountLabel, scalingPolicyKind } from './scaling-policy.js';
 import { subnetStep } from './stack-network.js';
+import { sharedFiles } from './stack-data.js';
 import { createDep, dep, deleteDep, type StepBuilder } from './step-builder.js';
 import { targetGroupKind, type HealthCheck } from './target-group.js';
 import { taskDefinitionKind, type TaskDefinitionSpec } from './task-definition.js';
 import type { Dependency, Inputs, Outputs, ResourceKind } from './types.js';
-import { wordpressStart } from './wordpress-start.js';
+import { phpSettings, wordpressStart } from './wordpress-start.js';
 
 export const APP_KINDS: ResourceKind[] = [
   hostedZoneKind, dnsRecordKind, certificateKind, certificateValidationKind, logGroupKind, iamRoleKind, ecsClusterKind, taskDefinitionKind,
@@ -38,19 +39,11 @@ export const APP_KINDS: ResourceKind[] = [
 export const CONTAINER = 'wordpress';
 export const CONTAINER_PORT = 80;
 /**
- * The EFS volume is mounted at /var/www/html: the official `wordpress` image's entrypoint copies
- * WordPress there on first start (when no index.php/wp-includes is present) and writes wp-config.php
- * there, and WordPress keeps wp-content (uploads, plugins, themes) under it. Mounting the whole
- * document root on the shared file system means every task serves the same files, and what WordPress
- * writes (uploads, plugin and core updates) survives task replacement and AZ loss.
- */
-export const WORDPRESS_ROOT = '/var/www/html';
-/**
- * Health check path: a static file of WordPress core, served by Apache straight from the shared
- * document root. It answers 200 as soon as the entrypoint has put WordPress in place, whether or not
+ * Health check path: a static file of WordPress core, served by Apache from the task's copy of core.
+ * It answers 200 as soon as the entrypoint has put WordPress in place, whether or not
  * WordPress is installed yet (before installation `/` answers 302 to install.php, after it 200 or
  * 301), without running PHP or querying the database — so a database outage does not make ECS
- * replace every task in a loop, while a task whose file system is not mounted fails the check.
+ * replace every task in a loop (a task whose EFS volume cannot be mounted does not start at all).
  * The matcher accepts 200-399 all the same.
  */
 export const HEALTH_CHECK: HealthCheck = {
@@ -58,7 +51,7 @@ export const HEALTH_CHECK: HealthCheck = {
 };
 /** 30 s instead of ELB's default 300 s: WordPress requests are short; deployments and `down` drain quicker. */
 export const DEREGISTRATION_DELAY_SECONDS = 30;
-/** First start copies WordPress onto EFS (thousands of small files) before Apache answers. */
+/** A start copies WordPress core to the task's disk, and on a new file system the bundled themes and plugins onto EFS, before Apache answers. */
 export const HEALTH_CHECK_GRACE_SECONDS = 300;
 
 /** The salts and keys every task must share (WordPress logs users out between tasks otherwise). */
@@ -161,10 +154,11 @@ function dataInputs(b: StepBuilder, i: Inputs): DataInputs {
     out.dbViaProxy = proxy;
     out.dbName = i.get('db', 'dbName');
   }
-  if (b.has('efs') && b.has('efs-ap')) {
+  const ap = sharedFiles(b.config).step;
+  if (b.has('efs') && b.has(ap)) {
     out.efs = {
       fileSystemId: i.get('efs', 'fileSystemId'), fileSystemArn: i.get('efs', 'arn'),
-      accessPointId: i.get('efs-ap', 'accessPointId'), accessPointArn: i.get('efs-ap', 'arn'),
+      accessPointId: i.get(ap, 'accessPointId'), accessPointArn: i.get(ap, 'arn'),
     };
   }
   return out;
@@ -227,7 +221,7 @@ export function appSteps(b: StepBuilder): void {
       tags,
     };
   });
-  add('task-role', 'task', iamRoleKind, ifPresent(b, createDep('efs', 'its policy names the file system'), createDep('efs-ap', 'its policy names the access point')), (i, tags) => {
+  add('task-role', 'task', iamRoleKind, ifPresent(b, createDep('efs', 'its policy names the file system'), createDep(sharedFiles(config).step, 'its policy names the access point')), (i, tags) => {
     const d = dataInputs(b, i);
     return {
       name: names.taskRole,
@@ -251,10 +245,11 @@ export function appSteps(b: StepBuilder): void {
     ...ifPresent(b,
       createDep('db-secret', 'the database credentials come from it'), createDep('wp-salts-secret', 'the salts come from it'),
       createDep('db', 'the database host and name come from it'), createDep('db-proxy', 'WordPress connects through it'),
-      createDep('efs', 'the content volume is on it'), createDep('efs-ap', 'the content volume mounts through it')),
+      createDep('efs', 'the content volume is on it'), createDep(sharedFiles(config).step, 'the content volume mounts through it')),
   ], (i, tags): TaskDefinitionSpec => {
     const d = dataInputs(b, i);
     const { environment, secrets } = wordpressEnvironment(config, d);
+    const shared = sharedFiles(config);
     return {
       family: names.family,
       cpu: config.wordpress.cpu,
@@ -269,13 +264,14 @@ export function appSteps(b: StepBuilder): void {
         secrets,
         log: { group: names.logGroup, region, streamPrefix: CONTAINER },
         // FSBP ECS.5 is not met on purpose: the official image writes at start and at run time to
-        // /var/www/html (its copy of WordPress, wp-config.php; here on EFS), /tmp (PHP uploads and
+        // /var/www/html (its copy of WordPress, wp-config.php; wp-content on EFS), /tmp (PHP uploads and
         // sessions) and Apache's runtime directories (/var/run/apache2, /var/lock/apache2). A
         // read-only root file system stops Apache from starting.
         readonlyRootFilesystem: false,
-        mounts: d.efs ? [{ volume: 'wordpress', path: WORDPRESS_ROOT }] : [],
-        // Several tasks starting on an empty file system install WordPress one at a time (wordpress-start.ts).
-        ...wordpressStart(config.wordpress.image, WORDPRESS_ROOT, !!d.efs),
+        mounts: d.efs ? [{ volume: 'wordpress', path: shared.containerPath }] : [],
+        // Several tasks starting on an empty file system install WordPress one at a time, and with
+        // code on EFS OPcache revalidates every 60 s (wordpress-start.ts).
+        ...wordpressStart(config.wordpress.image, shared.containerPath, !!d.efs, phpSettings(config.wordpress.sharedFiles)),
       },
       // Without the data tier's file system the task runs from the image alone (content is not kept).
       volumes: d.efs ? [{ name: 'wordpress', fileSystemId: d.efs.fileSystemId, accessPointId: d.efs.accessPointId }] : [],

@@ -59,8 +59,6 @@ export const DATA_STEPS = {
   dbProxyRole: 'db-proxy-role',
   /** outputs: fileSystemId, arn. */
   efs: 'efs',
-  /** outputs: accessPointId, arn, fileSystemId. */
-  efsAccessPoint: 'efs-ap',
 } as const;
 
 /** Step id of the mount target in the app subnet of AZ `az` (a letter). outputs: mountTargetId, az, ipAddress. */
@@ -71,8 +69,32 @@ export const DB_NAME = 'wordpress';
 /** The master user; its password is generated into the secret. */
 export const DB_USERNAME = 'wpadmin';
 export const DB_PORT = 3306;
-/** The root directory of the WordPress access point. */
-export const EFS_WORDPRESS_PATH = '/wordpress';
+/**
+ * The document root. The official `wordpress` image's entrypoint copies WordPress core there from the
+ * image at each start (the task's own disk) and writes wp-config.php from the environment. It copies
+ * the image's bundled themes and plugins into a shared `wp-content` only where they are missing
+ * (docker-library/wordpress, docker-entrypoint.sh: each `wp-content/<kind>/<name>` that exists is
+ * excluded from the copy), so what users installed is kept, and an upgrade of core is an image tag.
+ */
+export const DOCUMENT_ROOT = '/var/www/html';
+
+/**
+ * What the tasks share on EFS (`wordpress.sharedFiles`), mounted over the image's copy of WordPress:
+ * - `content`: `wp-content` (uploads, plugins, themes, and what WordPress writes there);
+ * - `uploads`: only `wp-content/uploads`; plugins and themes come with the image.
+ * WordPress core always comes from the image, on the task's own disk: PHP and the block theme's
+ * templates read over NFS made every page several times slower (`npm run bench:site`).
+ * `step` is the access point rooted at `efsPath` (outputs: accessPointId, arn, fileSystemId). A stack
+ * deployed when the access point was rooted at `/wordpress` and mounted at the document root keeps its
+ * files: its content is at `/wordpress/wp-content`, which the new access point exposes; the old one
+ * (step `efs-ap`) is no longer in the config, and is deleted once the service has rolled to the new
+ * task definition.
+ */
+export function sharedFiles(config: Pick<Config, 'wordpress'>): { step: string; efsPath: string; containerPath: string } {
+  const what = config.wordpress.sharedFiles;
+  const sub = what === 'content' ? 'wp-content' : 'wp-content/uploads';
+  return { step: `efs-ap-${what}`, efsPath: `/wordpress/${sub}`, containerPath: `${DOCUMENT_ROOT}/${sub}` };
+}
 
 /** The step and output that hold the host WordPress connects to: the proxy when enabled, else the instance. */
 export function dbHost(config: Pick<Config, 'database'>): { step: string; key: 'endpoint' } {
@@ -229,9 +251,10 @@ export function dataSteps(b: StepBuilder): void {
       securityGroupIds: [group(i, 'efs')],
     }));
   }
-  add(DATA_STEPS.efsAccessPoint, 'efs-wordpress', accessPointKind, [dep(DATA_STEPS.efs, 'an access point of the file system, deleted before it')], (i, tags) => ({
+  const shared = sharedFiles(config);
+  add(shared.step, `efs-wp-${config.wordpress.sharedFiles}`, accessPointKind, [dep(DATA_STEPS.efs, 'an access point of the file system, deleted before it')], (i, tags) => ({
     fileSystemId: i.get(DATA_STEPS.efs, 'fileSystemId'),
-    path: EFS_WORDPRESS_PATH,
+    path: shared.efsPath,
     uid: WWW_DATA,
     gid: WWW_DATA,
     permissions: '0755',

@@ -100,11 +100,24 @@ describe('the task definition', () => {
     expect(() => renderTaskDefinition(spec)).not.toThrow();
   });
 
-  it('mounts the EFS access point at /var/www/html', () => {
+  it('mounts the EFS access point over wp-content (core comes from the image), with OPcache revalidating every 60 s', () => {
     const spec = td();
-    expect(spec.container.mounts).toEqual([{ volume: 'wordpress', path: '/var/www/html' }]);
-    expect(spec.volumes).toEqual([{ name: 'wordpress', fileSystemId: 'efs.fileSystemId', accessPointId: 'efs-ap.accessPointId' }]);
+    expect(spec.container.mounts).toEqual([{ volume: 'wordpress', path: '/var/www/html/wp-content' }]);
+    expect(spec.volumes).toEqual([{ name: 'wordpress', fileSystemId: 'efs.fileSystemId', accessPointId: 'efs-ap-content.accessPointId' }]);
     expect(spec.container.readonlyRootFilesystem).toBe(false);
+    // The setting is written before the image's own entrypoint runs, which then starts Apache as the image would.
+    const c = renderTaskDefinition(spec).containerDefinitions![0]!;
+    expect(c.entryPoint).toEqual(['/bin/sh', '-c']);
+    expect(c.command![0]).toMatch(/^printf '%s\\n' 'opcache\.revalidate_freq=60' > \/usr\/local\/etc\/php\/conf\.d\/zz-wpdeploy\.ini; .*exec docker-entrypoint\.sh apache2-foreground$/);
+  });
+
+  it('with sharedFiles: uploads, mounts only wp-content/uploads and keeps the image\'s OPcache settings (no code on EFS)', () => {
+    const spec = td(validateConfig({ stack: 'blog', wordpress: { sharedFiles: 'uploads' } }));
+    expect(spec.container.mounts).toEqual([{ volume: 'wordpress', path: '/var/www/html/wp-content/uploads' }]);
+    expect(spec.volumes).toEqual([{ name: 'wordpress', fileSystemId: 'efs.fileSystemId', accessPointId: 'efs-ap-uploads.accessPointId' }]);
+    const c = renderTaskDefinition(spec).containerDefinitions![0]!;
+    expect(c.command![0]).not.toContain('opcache');
+    expect(c.command![0]).toContain('flock /var/www/html/wp-content/uploads/');
   });
 
   it('goes through the RDS proxy when there is one', () => {

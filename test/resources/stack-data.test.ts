@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { keptItemsOf, keptMonthlyCost, KEPT_PRICES_US_EAST_1 } from '../../src/resources/kept-data.js';
-import { DATA_KINDS, DATA_STEPS, dataSteps, dbHost, efsMountStep } from '../../src/resources/stack-data.js';
+import { DATA_KINDS, dataSteps, dbHost, efsMountStep, sharedFiles } from '../../src/resources/stack-data.js';
 import { StepBuilder } from '../../src/resources/step-builder.js';
 import { UNKNOWN, type Inputs, type StepDef } from '../../src/resources/types.js';
 
@@ -13,11 +13,12 @@ function build(input: Record<string, unknown> = {}): StepDef[] {
 /** Every output is `<step>.<key>`, so a spec shows where each value comes from. */
 const inputs: Inputs = { get: (step, key) => `${step}.${key}` };
 const byId = (steps: StepDef[], id: string) => steps.find((s) => s.id === id)!;
+const validateSharedFiles = (what: string) => sharedFiles(ConfigSchema.parse({ wordpress: { sharedFiles: what } }));
 
 describe('data tier steps', () => {
   it('without the proxy', () => {
     expect(build().map((s) => s.id)).toEqual([
-      'db-secret', 'wp-salts-secret', 'db-subnet-group', 'db-engine-version', 'db-params', 'db', 'db-secret-endpoint', 'efs', 'efs-mount-a', 'efs-mount-b', 'efs-ap',
+      'db-secret', 'wp-salts-secret', 'db-subnet-group', 'db-engine-version', 'db-params', 'db', 'db-secret-endpoint', 'efs', 'efs-mount-a', 'efs-mount-b', 'efs-ap-content',
     ]);
   });
 
@@ -61,7 +62,19 @@ describe('data tier steps', () => {
     const steps = build();
     expect(byId(steps, 'db-subnet-group').desired(inputs)).toMatchObject({ name: 'blog-data', subnetIds: ['subnet-data-a.subnetId', 'subnet-data-b.subnetId'] });
     expect(byId(steps, efsMountStep('b')).desired(inputs)).toEqual({ fileSystemId: 'efs.fileSystemId', subnetId: 'subnet-app-b.subnetId', securityGroupIds: ['sg-efs.groupId'] });
-    expect(byId(steps, DATA_STEPS.efsAccessPoint).desired(inputs)).toMatchObject({ path: '/wordpress', uid: 33, gid: 33, permissions: '0755' });
+    expect(byId(steps, 'efs-ap-content').desired(inputs)).toMatchObject({ path: '/wordpress/wp-content', uid: 33, gid: 33, permissions: '0755' });
+  });
+
+  it('shares wp-content by default, and only wp-content/uploads with sharedFiles: uploads, each through its own access point', () => {
+    const content = validateSharedFiles('content');
+    const uploads = validateSharedFiles('uploads');
+    // An existing stack's content sits at /wordpress/wp-content (its access point was rooted at /wordpress and mounted at the document root).
+    expect(content).toEqual({ step: 'efs-ap-content', efsPath: '/wordpress/wp-content', containerPath: '/var/www/html/wp-content' });
+    expect(uploads).toEqual({ step: 'efs-ap-uploads', efsPath: '/wordpress/wp-content/uploads', containerPath: '/var/www/html/wp-content/uploads' });
+    const steps = build({ wordpress: { sharedFiles: 'uploads' } });
+    expect(steps.map((s) => s.id)).toContain('efs-ap-uploads');
+    expect(steps.map((s) => s.id)).not.toContain('efs-ap-content');
+    expect(byId(steps, 'efs-ap-uploads').desired(inputs)).toMatchObject({ path: '/wordpress/wp-content/uploads', tags: { Name: 'blog-efs-wp-uploads' } });
   });
 
   it('the endpoint step writes the instance endpoint into the secret once the instance exists', () => {

@@ -130,6 +130,14 @@ describe('canonical comparison', () => {
     expect(changes.map((c) => c.field)).toEqual(['containerDefinitions[wordpress].secrets[WORDPRESS_DB_USER].valueFrom']);
   });
 
+  it('an entry point is a command line: the same words in another order are a change, an added one too', () => {
+    const ep = ['/bin/sh', '-c', 'echo x > /tmp/x && exec docker-entrypoint.sh apache2-foreground'];
+    expect(taskDefinitionKind.diff(spec({ entryPoint: ep }), actualOf(described(spec({ entryPoint: ep })))).changes).toEqual([]);
+    const reordered = taskDefinitionKind.diff(spec({ entryPoint: [ep[1]!, ep[0]!, ep[2]!] }), actualOf(described(spec({ entryPoint: ep })))).changes;
+    expect(reordered.map((c) => c.field)).toEqual(['containerDefinitions[wordpress].entryPoint']);
+    expect(taskDefinitionKind.diff(spec({ entryPoint: ep }), actualOf(described())).changes.map((c) => c.field)).toEqual(['containerDefinitions[wordpress].entryPoint']);
+  });
+
   it('a value not known yet never differs', () => {
     const s = { ...spec(), taskRoleArn: UNKNOWN };
     expect(taskDefinitionKind.diff(s, actualOf(described())).changes).toEqual([]);

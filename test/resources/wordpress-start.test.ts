@@ -33,14 +33,15 @@ describe('which images get the locked first start', () => {
     expect(wordpressStart('bitnami/wordpress:6', '/var/www/html', true)).toEqual({ entryPoint: [], command: [] });
   });
 
-  it('the default stack\'s task definition installs under the lock on the EFS document root, then starts Apache', () => {
+  it('the default stack\'s task definition writes the OPcache setting, installs under the lock in the shared wp-content, then starts Apache', () => {
     const config = validateConfig({ stack: 'blog' }, 'test', { env: {} });
     const inputs: Inputs = { get: (step, key) => (key === 'port' ? '3306' : `${step}.${key}`) };
     const td = buildSteps(config, { zones: ['us-east-1a', 'us-east-1b'], account: '123456789012' }).find((s) => s.id === 'task-definition')!;
     const c = renderTaskDefinition(td.desired(inputs) as TaskDefinitionSpec).containerDefinitions![0]!;
     expect(c.entryPoint).toEqual(['/bin/sh', '-c']);
-    expect(c.command).toEqual([firstStartScript('/var/www/html')]);
-    expect(c.command![0]).toContain(`flock /var/www/html/${FIRST_START_LOCK} docker-ensure-installed.sh true`);
+    expect(c.command).toEqual([firstStartScript('/var/www/html/wp-content', ['opcache.revalidate_freq=60'])]);
+    expect(c.command![0]).toMatch(/^printf '%s\\n' 'opcache\.revalidate_freq=60' > \/usr\/local\/etc\/php\/conf\.d\/zz-wpdeploy\.ini; /);
+    expect(c.command![0]).toContain(`flock /var/www/html/wp-content/${FIRST_START_LOCK} docker-ensure-installed.sh true`);
     expect(c.command![0]).toMatch(/exec docker-entrypoint\.sh apache2-foreground$/);
   });
 });

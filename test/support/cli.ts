@@ -19,6 +19,8 @@ export interface CliOptions {
   endpoint?: string;
   env?: Record<string, string | undefined>;
   input?: string;
+  /** Another build of the CLI (an earlier version of wpdeploy, say); default: this checkout's. */
+  bin?: string;
 }
 
 /** A fresh working directory for one test. */
@@ -86,7 +88,7 @@ export function cliEnv(o: CliOptions): NodeJS.ProcessEnv {
 
 export function runCli(args: string[], o: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd, env: cliEnv(o), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [o.bin ?? BIN, ...args], { cwd: o.cwd, env: cliEnv(o), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -51,7 +51,7 @@ describe('defaults', () => {
       applyImmediately: false,
       proxy: false,
     },
-    wordpress: { image: 'public.ecr.aws/docker/library/wordpress:6-php8.3-apache', cpu: 512, memory: 1024, desiredCount: 2 },
+    wordpress: { image: 'public.ecr.aws/docker/library/wordpress:6-php8.3-apache', cpu: 512, memory: 1024, desiredCount: 2, sharedFiles: 'content' },
     scaling: { min: 2, max: 6, cpuTarget: 60, requestsPerTarget: 500 },
     logs: { retentionDays: 30 },
   };
