@@ -241,7 +241,15 @@ export class Engine {
     try {
       const desired = def.desired(new StepInputs(this.outputs));
       const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx, desired));
-      if (!actual && kind.missing) throw kind.missing(desired);
+      if (!actual && kind.missing) {
+        // What wpdeploy only looks up is never planned as a create. `plan` reports it as a check that
+        // would not pass, and still plans every other step; anything else stops here.
+        const error = kind.missing(desired);
+        if (!(dryRun && o.preflight && def.check)) throw error;
+        this.refused.push({ id: def.id, error });
+        this.fail(def.id, kind.kind, error, started);
+        return;
+      }
       const item = decide({
         step: def.id, kind: kind.kind, recordedId: recorded?.id, actual,
         diff: actual ? kind.diff(desired, actual) : undefined, onReplace: kind.onReplace,

@@ -181,9 +181,11 @@ describe('the whole stack with a domain', () => {
     // The default: Docker's official image from its ECR Public mirror, not Docker Hub (per-IP pull limit).
     expect(c.image).toBe('public.ecr.aws/docker/library/wordpress:6-php8.3-apache');
     expect(c.portMappings?.[0]?.containerPort).toBe(80);
-    // Tasks starting together on the empty file system install WordPress one at a time, under a lock on it.
+    // Tasks starting together on the empty file system install WordPress one at a time, under a lock on
+    // the shared wp-content; with code on EFS, OPcache revalidates every 60 s.
     expect(c.entryPoint).toEqual(['/bin/sh', '-c']);
-    expect(c.command?.[0]).toMatch(/flock \/var\/www\/html\/\.wpdeploy-first-start\.lock docker-ensure-installed\.sh true \|\| exit 1; fi; exec docker-entrypoint\.sh apache2-foreground$/);
+    expect(c.command?.[0]).toMatch(/^printf '%s\\n' 'opcache\.revalidate_freq=60' > \/usr\/local\/etc\/php\/conf\.d\/zz-wpdeploy\.ini; /);
+    expect(c.command?.[0]).toMatch(/flock \/var\/www\/html\/wp-content\/\.wpdeploy-first-start\.lock docker-ensure-installed\.sh true \|\| exit 1; fi; exec docker-entrypoint\.sh apache2-foreground$/);
     const env = Object.fromEntries((c.environment ?? []).map((e) => [e.name, e.value]));
     expect(Object.keys(env).sort()).toEqual(['WORDPRESS_CONFIG_EXTRA', 'WORDPRESS_DB_HOST', 'WORDPRESS_DB_NAME']);
     expect(env.WORDPRESS_CONFIG_EXTRA).toContain("HTTP_X_FORWARDED_PROTO");
@@ -204,7 +206,8 @@ describe('the whole stack with a domain', () => {
       name: 'wordpress',
       efsVolumeConfiguration: expect.objectContaining({ transitEncryption: 'ENABLED', authorizationConfig: expect.objectContaining({ iam: 'ENABLED', accessPointId: expect.stringMatching(/^fsap-/) }) }),
     })]);
-    expect(c.mountPoints).toEqual([expect.objectContaining({ sourceVolume: 'wordpress', containerPath: '/var/www/html' })]);
+    // WordPress core comes from the image; EFS holds wp-content.
+    expect(c.mountPoints).toEqual([expect.objectContaining({ sourceVolume: 'wordpress', containerPath: '/var/www/html/wp-content' })]);
     expect(c.logConfiguration).toEqual({ logDriver: 'awslogs', options: { 'awslogs-group': `/wpdeploy/${stack}/wordpress`, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'wordpress' } });
     expect(c.readonlyRootFilesystem).toBe(false);
     const groups = (await new CloudWatchLogsClient(base).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/wpdeploy/${stack}/wordpress` }))).logGroups ?? [];

@@ -99,7 +99,8 @@ describe('lingering network interfaces', () => {
   it("an ECS service scaled to 0: its tasks' interfaces stay in its subnets and its group for a while", async () => {
     const net = await network();
     const cluster = `after-${uid()}`;
-    await direct.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    // Tagged: moto's Tagging API fails on a cluster without tags, for every test sharing the emulator.
+    await direct.ecs.send(new CreateClusterCommand({ clusterName: cluster, tags: [{ key: 'test', value: 'aws-aftermath' }] }));
     const family = `after-${uid()}`;
     await direct.ecs.send(new RegisterTaskDefinitionCommand({
       family, networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512',

@@ -235,9 +235,9 @@ describe('data tier', () => {
     expect(aps).toHaveLength(1);
     expect(aps[0]).toMatchObject({
       PosixUser: { Uid: 33, Gid: 33 },
-      RootDirectory: { Path: '/wordpress', CreationInfo: { OwnerUid: 33, OwnerGid: 33, Permissions: '0755' } },
+      RootDirectory: { Path: '/wordpress/wp-content', CreationInfo: { OwnerUid: 33, OwnerGid: 33, Permissions: '0755' } },
     });
-    expect(tagMap(aps[0]!.Tags)).toMatchObject({ 'wpdeploy:stack': stack, 'wpdeploy:step': 'efs-ap' });
+    expect(tagMap(aps[0]!.Tags)).toMatchObject({ 'wpdeploy:stack': stack, 'wpdeploy:step': 'efs-ap-content' });
   });
 
   it('no secret value appears in the state directory, stdout or stderr', () => expectNoSecretLeaked());

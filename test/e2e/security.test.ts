@@ -342,7 +342,7 @@ describe('FSBP controls on a whole stack with a domain', () => {
     for (const ap of aps) {
       expect(ap.RootDirectory?.Path).toBeDefined();
       expect(ap.RootDirectory!.Path).not.toBe('/');
-      expect(ap.RootDirectory!.Path).toBe('/wordpress');
+      expect(ap.RootDirectory!.Path).toBe('/wordpress/wp-content');
     }
     // and the task mounts the file system only through one of them
     const volumes = (await latestTaskDefinition()).volumes ?? [];

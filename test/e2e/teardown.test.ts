@@ -24,8 +24,11 @@ import { runCli, uniqueStack, workdir } from '../support/cli.js';
 
 const moto = inject('motoEndpoint');
 const logs = new CloudWatchLogsClient({ endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-/** Longer than the first look at a subnet after its owner's delete: every lingering kind is met. */
-const LINGER_MS = 10_000;
+/**
+ * Longer than the first look at a subnet after its owner's delete, even on a loaded machine (the
+ * whole `down` takes 10 to 20 s here): every lingering kind is met.
+ */
+const LINGER_MS = 30_000;
 
 let proxy: Awaited<ReturnType<typeof startStrictProxy>>;
 beforeAll(async () => {

@@ -6,7 +6,9 @@
  * The final screens are kept in test/fixtures/screens/ (ids, times, ports and counts replaced by
  * stand-ins); regenerate them with `UPDATE_SCREENS=1 npx vitest run test/e2e/terminal.test.ts`.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startProxy, type AwsProxy } from '../support/aws-proxy.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
@@ -130,16 +132,26 @@ describe.each([
 });
 
 describe('against the emulator itself (no shim filling in what it drops)', () => {
+  // Its own emulator, as a user's --local has: a fresh account, whose quotas (moto answers the VPC
+  // ones) the other test files' stacks do not use up.
+  let own: { endpoint: string; pid: number };
+  beforeAll(() => {
+    const out = execFileSync('bash', [fileURLToPath(new URL('../../scripts/emulator.sh', import.meta.url)), 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const m = /endpoint=(\S+) pid=(\d+)/.exec(out)!;
+    own = { endpoint: m[1]!, pid: Number(m[2]) };
+  });
+  afterAll(() => process.kill(own.pid));
+
   it('a converged stack plans no change (plan --detailed-exitcode exits 0) and says which settings it could not compare', async () => {
     const stack = uniqueStack('emu');
     const cwd = workdir('wpdeploy-emu-');
-    const up = await runCli(['up', '--stack', stack], { cwd, endpoint: moto });
+    const up = await runCli(['up', '--stack', stack], { cwd, endpoint: own.endpoint });
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/^Site: http:\/\/\S+ \(simulated: the emulator runs no containers/m);
-    const plan = await runCli(['plan', '--detailed-exitcode', '--stack', stack], { cwd, endpoint: moto });
+    const plan = await runCli(['plan', '--detailed-exitcode', '--stack', stack], { cwd, endpoint: own.endpoint });
     expect(plan.code, plan.stdout + plan.stderr).toBe(0);
     expect(plan.stderr).toMatch(/ecs-service: the endpoint does not report the service's [\w, ]*enableECSManagedTags, so they are not compared/);
-    const purge = await runCli(['down', '--purge', '--yes', '--stack', stack], { cwd, endpoint: moto });
+    const purge = await runCli(['down', '--purge', '--yes', '--stack', stack], { cwd, endpoint: own.endpoint });
     expect(purge.code, purge.stderr).toBe(0);
   });
 });

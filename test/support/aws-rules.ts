@@ -14,8 +14,10 @@
  * (aws-name-rules.ts): a generated name that breaks a limit fails the test that sends it.
  *
  * Each refusal is recorded on the interceptor (`rules.refused`) with the reason, which AWS itself
- * does not give. A lookup that fails (say the resource is unknown to moto) lets the call through, so
- * moto gives its own answer, and is recorded in `rules.lookupErrors`.
+ * does not give. A lookup that fails is recorded in `rules.lookupErrors` and answered with an error
+ * the CLI does not retry (`TestRulesLookupFailed`): a rule that cannot look never lets a call through.
+ * The one exception is a lookup that finds the named resource gone (a retried delete whose first
+ * attempt took effect): moto then gives AWS's own not-found answer.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -132,7 +134,12 @@ export function awsOrderingRules(motoEndpoint: string, options: RulesOptions = {
       // The resource the call names is gone (a retried delete whose first attempt took effect):
       // nothing holds it, and moto answers the not-found AWS gives.
       if (err instanceof Error && /NotFound(Exception|Fault)?$/.test(err.name)) return undefined;
-      lookupErrors.push({ rule: step, call, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      lookupErrors.push({ rule: step, call, error });
+      // Fail closed: a rule that cannot look never lets the call through. The CLI gets an error it
+      // does not retry, so the test fails on it, and `lookupErrors` says why.
+      const requestId = RULES_REQUEST_ID_PREFIX + randomUUID().slice(RULES_REQUEST_ID_PREFIX.length);
+      return wire(rule?.protocol ?? protocolOf(call.service), { code: 'TestRulesLookupFailed', message: `the test rules could not check this call (${step}): ${error}`, reason: error }, requestId);
     }
     return undefined;
   };
@@ -153,6 +160,15 @@ export async function startStrictProxy(motoEndpoint: string, options: RulesOptio
 // ---------------------------------------------------------------------------------------------
 
 type Protocol = 'ec2' | 'query' | 'json' | 'rest-json' | 'rest-xml';
+
+/** The wire protocol of a service's errors, for a call no rule names. */
+function protocolOf(service: string): Protocol {
+  if (service === 'ec2') return 'ec2';
+  if (['elasticloadbalancing', 'rds', 'iam', 'sts'].includes(service)) return 'query';
+  if (['elasticfilesystem', 'backup'].includes(service)) return 'rest-json';
+  if (['route53', 's3'].includes(service)) return 'rest-xml';
+  return 'json';
+}
 
 export interface Refuse {
   code: string;
