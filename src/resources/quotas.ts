@@ -71,8 +71,10 @@ async function natGatewaysByZone(ctx: ResourceContext): Promise<UsageItem[]> {
   });
   const subnetIds = [...new Set(nats.map((n) => n.SubnetId).filter((s): s is string => !!s))];
   const zones = new Map<string, string>();
+  // A filter, not SubnetIds: a subnet deleted since the NAT gateway was listed (a `down` running
+  // meanwhile) is left out rather than failing the whole call with InvalidSubnetID.NotFound.
   for (let i = 0; i < subnetIds.length; i += 200) {
-    const r = await ec2(ctx).send(new EC2.DescribeSubnetsCommand({ SubnetIds: subnetIds.slice(i, i + 200) }));
+    const r = await ec2(ctx).send(new EC2.DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: subnetIds.slice(i, i + 200) }] }));
     for (const s of r.Subnets ?? []) zones.set(s.SubnetId!, s.AvailabilityZone!);
   }
   return nats.map((n) => ({ scope: zones.get(n.SubnetId ?? '') ?? '', amount: 1, ...tagged(n.Tags) }));
@@ -100,12 +102,16 @@ async function fargateVcpus(ctx: ResourceContext, uses: StepQuotaUse[]): Promise
     const r = await ecs.send(new ECS.ListClustersCommand({ nextToken }));
     return { items: r.clusterArns, next: r.nextToken };
   })).map(async (cluster) => {
-    const arns = await paged(async (nextToken) => {
-      const r = await ecs.send(new ECS.ListTasksCommand({ cluster, desiredStatus: 'RUNNING', launchType: 'FARGATE', nextToken }));
-      return { items: r.taskArns, next: r.nextToken };
-    });
     const tasks: Task[] = [];
-    for (let i = 0; i < arns.length; i += 100) tasks.push(...((await ecs.send(new ECS.DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) }))).tasks ?? []));
+    try {
+      const arns = await paged(async (nextToken) => {
+        const r = await ecs.send(new ECS.ListTasksCommand({ cluster, desiredStatus: 'RUNNING', launchType: 'FARGATE', nextToken }));
+        return { items: r.taskArns, next: r.nextToken };
+      });
+      for (let i = 0; i < arns.length; i += 100) tasks.push(...((await ecs.send(new ECS.DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) }))).tasks ?? []));
+    } catch (err) {
+      if (!isNotFound(err)) throw err; // a cluster deleted since it was listed runs nothing
+    }
     const clusterName = cluster.split('/').pop()!;
     return tasks
       .filter((t) => t.capacityProviderName !== 'FARGATE_SPOT')

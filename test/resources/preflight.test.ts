@@ -79,6 +79,15 @@ describe('quotas', () => {
     expect(failures.map((f) => f.message)).toEqual([expect.stringContaining('"NAT gateways per Availability Zone" (vpc L-FE5A380F) is too low in us-east-1a: this run creates 1 NAT gateways (nat-a), the account uses 5 of 5')]);
   });
 
+  it('a NAT gateway whose subnet was deleted since it was listed (a down meanwhile) counts in no zone, and fails nothing', async () => {
+    applied(5);
+    ec2.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [{ NatGatewayId: 'nat-gone', SubnetId: 'subnet-gone' }] });
+    // AWS answers InvalidSubnetID.NotFound to SubnetIds naming a deleted subnet; a filter leaves it out.
+    ec2.on(DescribeSubnetsCommand, { SubnetIds: ['subnet-gone'] }).rejects(awsError('InvalidSubnetID.NotFound'));
+    ec2.on(DescribeSubnetsCommand, { Filters: [{ Name: 'subnet-id', Values: ['subnet-gone'] }] }).resolves({ Subnets: [] });
+    expect(await checkQuota(ctx(), 'nat-per-az', [{ quota: 'nat-per-az', amount: 1, scope: 'us-east-1a', step: 'nat-a' }], true)).toEqual([]);
+  });
+
   it('Fargate: the vCPUs of running On-Demand tasks (Spot apart) against what a new service may scale to', async () => {
     applied(5);
     ecs.on(ListClustersCommand).resolves({ clusterArns: ['arn:aws:ecs:us-east-1:123456789012:cluster/other'] });
