@@ -117,7 +117,11 @@ async function fargateVcpus(ctx: ResourceContext, uses: StepQuotaUse[]): Promise
       .filter((t) => t.capacityProviderName !== 'FARGATE_SPOT')
       .map((t) => ({ scope: '', amount: Number(t.cpu ?? 0) / 1024, name: `${clusterName}/${t.group ?? ''}` }));
   }));
-  return (await Promise.all([running(), existing()])).flat(2);
+  // Every service of the run exists (a converged stack): it needs no room, so the account's tasks,
+  // one listing per cluster, are not read.
+  const mine = (await existing()).flat();
+  if (uses.every((u) => u.amount <= 0 || mine.some((i) => isResourceOf(ctx, u, i)))) return mine;
+  return [...(await running()).flat(), ...mine];
 }
 
 export const QUOTAS: Record<QuotaId, QuotaDef> = {

@@ -97,9 +97,12 @@ describe('quotas', () => {
     const use: StepQuotaUse = { quota: 'fargate-vcpu', amount: 6 * 512 / 1024, step: 'ecs-service', name: 'blog/service:blog-wordpress' };
     const [f] = await checkQuota(ctx(), 'fargate-vcpu', [use], true);
     expect(f!.message).toContain('"Fargate On-Demand vCPU resource count" (fargate L-3032A538) is too low in us-east-1: this run creates 3 vCPUs (ecs-service), the account uses 3 of 5');
-    // The service exists already: this run creates no tasks' room.
+    // The service exists already: this run creates no tasks' room, and the account's tasks (one
+    // listing per cluster) are not read.
     ecs.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'blog-wordpress', status: 'ACTIVE' }] });
+    const listed = ecs.commandCalls(ListTasksCommand).length;
     expect(await checkQuota(ctx(), 'fargate-vcpu', [use], true)).toEqual([]);
+    expect(ecs.commandCalls(ListTasksCommand).length).toBe(listed);
   });
 
   it('a check that cannot run fails the preflight (it never passes blind); the local emulator is not checked', async () => {
