@@ -58,7 +58,9 @@ export async function inventory(endpoint: string, stack: string): Promise<Map<st
 
   const iam = new IAMClient(base(endpoint));
   const roles = (await iam.send(new ListRolesCommand({ PathPrefix: '/wpdeploy/' }))).Roles ?? [];
-  for (const role of roles) add((await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName! }))).Tags, role.Arn!);
+  // Roles are named `<stack>-<role>-<region>`: another stack's roles are not read (another test may
+  // delete them between the listing and the read); ours must be readable, and their tags decide.
+  for (const role of roles.filter((r) => r.RoleName!.startsWith(`${stack}-`))) add((await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName! }))).Tags, role.Arn!);
   return out;
 }
 
