@@ -448,14 +448,27 @@ async function forwardingActions(c: Ctx): Promise<{ from: string; targetGroups: 
   const targets = (actions: Action[] | undefined) =>
     (actions ?? []).flatMap((a) => [a.TargetGroupArn, ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn)]).filter((x): x is string => !!x);
   for (const lb of await loadBalancers(c)) {
-    const listeners = await all(paginateDescribeListeners({ client: c.aws.elb }, { LoadBalancerArn: lb.LoadBalancerArn }), (p) => p.Listeners);
+    const listeners = await unlessGone(all(paginateDescribeListeners({ client: c.aws.elb }, { LoadBalancerArn: lb.LoadBalancerArn }), (p) => p.Listeners));
     for (const l of listeners) {
       out.push({ from: `listener ${l.ListenerArn}`, targetGroups: targets(l.DefaultActions) });
-      const rules = await all(paginateDescribeRules({ client: c.aws.elb }, { ListenerArn: l.ListenerArn }), (p) => p.Rules);
+      const rules = await unlessGone(all(paginateDescribeRules({ client: c.aws.elb }, { ListenerArn: l.ListenerArn }), (p) => p.Rules));
       for (const r of rules) out.push({ from: `rule ${r.RuleArn}`, targetGroups: targets(r.Actions) });
     }
   }
   return out;
+}
+
+/**
+ * The items of a load balancer or listener that another test deleted since the listing: none (a
+ * resource that is gone forwards to nothing). Only not-found means gone; any other error stands.
+ */
+async function unlessGone<T>(items: Promise<T[]>): Promise<T[]> {
+  try {
+    return await items;
+  } catch (err) {
+    if (err instanceof Error && /^(LoadBalancerNotFound|ListenerNotFound)(Exception)?$/.test(err.name)) return [];
+    throw err;
+  }
 }
 
 async function mountTargets(c: Ctx): Promise<MountTargetDescription[]> {
