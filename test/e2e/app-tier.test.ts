@@ -55,13 +55,10 @@ async function stackRoles(stack: string) {
   const iam = new IAMClient(base);
   const roles = (await iam.send(new ListRolesCommand({ PathPrefix: '/wpdeploy/' }))).Roles ?? [];
   const out: Array<{ name: string; step: string; trust: Statement[]; inline: Record<string, Statement[]> }> = [];
-  for (const r of roles) {
-    // Another test file may delete its own roles meanwhile: a role gone between the list and this read is not ours.
-    const listed = await iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! })).catch((err: Error) => {
-      if (err.name === 'NoSuchEntity' || err.name === 'NoSuchEntityException') return undefined;
-      throw err;
-    });
-    if (!listed) continue;
+  // Roles are named `<stack>-<role>-<region>`: another stack's are not read (another test file may
+  // delete them between the listing and the read); ours must be readable, and their tags decide.
+  for (const r of roles.filter((x) => x.RoleName!.startsWith(`${stack}-`))) {
+    const listed = await iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! }));
     const tags = Object.fromEntries((listed.Tags ?? []).map((t) => [t.Key, t.Value]));
     if (tags['wpdeploy:stack'] !== stack) continue;
     const role = (await iam.send(new GetRoleCommand({ RoleName: r.RoleName! }))).Role!;

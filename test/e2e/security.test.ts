@@ -131,7 +131,9 @@ describe('FSBP controls on a whole stack with a domain', () => {
   const stackRoles = async () => {
     const roles = (await iam.send(new ListRolesCommand({ PathPrefix: '/wpdeploy/' }))).Roles ?? [];
     const out: Array<{ name: string; step: string; policies: Array<{ name: string; kind: 'inline' | 'attached'; statements: Statement[] }> }> = [];
-    for (const r of roles) {
+    // Roles are named `<stack>-<role>-<region>`: another stack's are not read (another test file may
+    // delete them between the listing and the read); the tags of ours decide.
+    for (const r of roles.filter((x) => x.RoleName!.startsWith(`${stack}-`))) {
       const tags = tagMap((await iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! }))).Tags);
       if (tags['wpdeploy:stack'] !== stack) continue;
       const policies: (typeof out)[number]['policies'] = [];
