@@ -48,3 +48,11 @@ export function ec2TagFilters(stack: string, step: string): Array<{ Name: string
     { Name: `tag:${TAG_STEP}`, Values: [step] },
   ];
 }
+
+/** The tag changes a diff reports: one `tags.<key>` field per tag to set. */
+export function tagChanges(desired: TagMap, actual: TagMap): Array<{ field: string; from: string | undefined; to: string }> {
+  return Object.entries(tagsToSet(desired, actual)).map(([k, v]) => ({ field: `tags.${k}`, from: actual[k], to: v }));
+}
+
+/** Whether tags name this stack and step (the resource is the step's own). */
+export const ownedBy = (ctx: { stack: string; step: string }, tags: TagMap): boolean => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;

@@ -237,7 +237,7 @@ export class Engine {
       },
     });
     const recorded = o.store.steps[def.id];
-    o.emit({ type: 'step-start', step: def.id, kind: kind.kind, phase: 'read' });
+    o.emit({ type: 'step-start', step: def.id, kind: kind.name, phase: 'read' });
     try {
       const desired = def.desired(new StepInputs(this.outputs));
       const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx, desired));
@@ -247,18 +247,18 @@ export class Engine {
         const error = kind.missing(desired);
         if (!(dryRun && o.preflight && def.check)) throw error;
         this.refused.push({ id: def.id, error });
-        this.fail(def.id, kind.kind, error, started);
+        this.fail(def.id, kind.name, error, started);
         return;
       }
       const item = decide({
-        step: def.id, kind: kind.kind, recordedId: recorded?.id, actual,
+        step: def.id, kind: kind.name, recordedId: recorded?.id, actual,
         diff: actual ? kind.diff(desired, actual) : undefined, onReplace: kind.onReplace,
       });
       if (item.op === 'create') item.attributes = attributesOf(desired);
       if (!dryRun) checkApproval(this.o.approval, item);
       if (!dryRun && !def.check && (item.op !== 'same' || duplicates.length > 0) && !(await this.gate.passed)) return 'skipped';
       this.reports.set(def.id, { ...item, state: actual?.state, recordedId: recorded?.id });
-      o.emit({ type: 'step-plan', step: def.id, kind: kind.kind, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op), ...(item.attributes ? { attributes: item.attributes } : {}) });
+      o.emit({ type: 'step-plan', step: def.id, kind: kind.name, op: item.op, id: item.id, changes: item.changes, reason: item.reason, expectedMs: expectedFor(kind, item.op), ...(item.attributes ? { attributes: item.attributes } : {}) });
       if (dryRun) {
         if (actual) this.outputs.set(def.id, kind.outputs(actual));
         // `plan` (a dry run with the preflight) reports a check that would not pass: a lookup's create and
@@ -266,12 +266,12 @@ export class Engine {
         if (o.preflight && def.check && kind.lookup && item.op !== 'same') {
           await this.call(`check ${kind.noun}`, ctx, () => (actual ? kind.update!(ctx, desired, actual, kind.diff(desired, actual)) : kind.create(ctx, desired))).catch((error: unknown) => {
             this.refused.push({ id: def.id, error });
-            this.fail(def.id, kind.kind, error, started);
+            this.fail(def.id, kind.name, error, started);
           });
         }
         return;
       }
-      if (actual && recorded?.id !== actual.id && !kind.attached) {
+      if (actual && recorded?.id !== actual.id && !kind.foundBySpec) {
         o.emit({ type: 'warning', step: def.id, message: recorded?.id ? `${kind.noun} ${recorded.id} is gone; adopted ${actual.id}, found by its tags.` : `adopted ${kind.noun} ${actual.id}, found by its tags.` });
       }
       let final: Actual;
@@ -284,7 +284,7 @@ export class Engine {
           final = await this.call(`create ${kind.noun}`, ctx, () => kind.create(ctx, desired));
           break;
         case 'update':
-          if (!kind.update) throw new WpdeployError(`internal: ${kind.kind} has changes but no update.`);
+          if (!kind.update) throw new WpdeployError(`internal: ${kind.name} has changes but no update.`);
           await this.intend(def, 'update', actual!);
           final = await this.call(`update ${kind.noun} ${actual!.id}`, ctx, () => kind.update!(ctx, desired, actual!, kind.diff(desired, actual!)));
           break;
@@ -315,10 +315,10 @@ export class Engine {
         o.emit({ type: 'warning', step: def.id, message: `deleting duplicate ${kind.noun} ${twin.id} (same tags as ${final.id}).` });
         await this.call(`delete duplicate ${kind.noun} ${twin.id}`, ctx, () => kind.delete(ctx, twin));
       }
-      o.emit({ type: 'step-done', step: def.id, kind: kind.kind, op: item.op, id: final.id, elapsedMs: Date.now() - started });
+      o.emit({ type: 'step-done', step: def.id, kind: kind.name, op: item.op, id: final.id, elapsedMs: Date.now() - started });
     } catch (err) {
       if (def.check) this.gate.settle(def.id, false);
-      this.fail(def.id, kind.kind, err, started);
+      this.fail(def.id, kind.name, err, started);
       throw err;
     }
   }
@@ -333,7 +333,7 @@ export class Engine {
     return this.o.store.update((s) => {
       const prev = s.steps[def.id];
       s.steps[def.id] = {
-        kind: def.kind.kind,
+        kind: def.kind.name,
         id: actual?.id ?? prev?.id,
         arn: actual?.arn ?? prev?.arn,
         outputs: prev?.outputs,
@@ -349,7 +349,7 @@ export class Engine {
     this.outputs.set(def.id, outputs);
     const prev = this.o.store.steps[def.id];
     // Recorded for teardown: the steps this one must be deleted before, even once the config drops it.
-    const next = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs, dependsOn: deleteDeps(def) };
+    const next = { kind: kind.name, id: actual.id, arn: actual.arn, outputs, dependsOn: deleteDeps(def) };
     const unchanged = !!prev && !prev.pending && prev.kind === next.kind && prev.id === next.id && prev.arn === next.arn &&
       JSON.stringify(prev.outputs ?? {}) === JSON.stringify(next.outputs) && prev.dependsOn.join() === next.dependsOn.join();
     if (unchanged) return Promise.resolve(); // nothing new to write: a no-op run leaves the file alone
@@ -376,46 +376,46 @@ export class Engine {
     const graph = new WorkGraph(nodes).reversed();
     const result = await graph.run(async (id, release) => {
       const def = defs.get(id);
-      const kindName = def?.kind.kind ?? o.store.steps[id]?.kind;
+      const kindName = def?.kind.name ?? o.store.steps[id]?.kind;
       const kind = (def?.kind ?? (kindName ? o.kinds.get(kindName) : undefined)) as ResourceKind<unknown, Actual> | undefined;
       if (!kind) throw new WpdeployError(`state step ${id} has kind ${kindName}, which this wpdeploy does not know.`, { hint: 'Use the wpdeploy version that created the stack.' });
       const started = Date.now();
       const ctx = this.context(id, def?.role, [], { gone: release });
-      o.emit({ type: 'step-start', step: id, kind: kind.kind, phase: 'delete' });
+      o.emit({ type: 'step-start', step: id, kind: kind.name, phase: 'delete' });
       try {
         const desired = def ? desiredOrUndefined(def, new StepInputs(this.outputs)) : undefined;
         const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx, desired));
         if (kind.lookup) {
           // Not wpdeploy's to delete: forget it, say so.
-          this.reports.set(id, { ...orphan(id, kind.kind, actual?.id), op: 'same', reason: 'left in place (wpdeploy only looks it up)', state: actual?.state });
-          o.emit({ type: 'step-plan', step: id, kind: kind.kind, op: 'same', id: actual?.id, changes: [], reason: 'left in place' });
+          this.reports.set(id, { ...orphan(id, kind.name, actual?.id), op: 'same', reason: 'left in place (wpdeploy only looks it up)', state: actual?.state });
+          o.emit({ type: 'step-plan', step: id, kind: kind.name, op: 'same', id: actual?.id, changes: [], reason: 'left in place' });
           if (!dryRun && o.store.steps[id]) await o.store.update((s) => void delete s.steps[id]);
-          o.emit({ type: 'step-done', step: id, kind: kind.kind, op: 'same', id: actual?.id, elapsedMs: Date.now() - started, message: 'left in place' });
+          o.emit({ type: 'step-done', step: id, kind: kind.name, op: 'same', id: actual?.id, elapsedMs: Date.now() - started, message: 'left in place' });
           return;
         }
         const keep = why === 'down' && !!actual && !!kind.retainOnDown && !o.purge;
-        const item = actual && !keep ? orphan(id, kind.kind, actual.id) : { ...orphan(id, kind.kind, actual?.id), op: 'same' as const, reason: 'already gone' };
+        const item = actual && !keep ? orphan(id, kind.name, actual.id) : { ...orphan(id, kind.name, actual?.id), op: 'same' as const, reason: 'already gone' };
         if (why === 'down') item.reason = keep ? 'kept: it holds data (`down --purge` removes it)' : actual ? 'removing the stack' : 'already gone';
         this.reports.set(id, { ...item, state: actual?.state, recordedId: o.store.steps[id]?.id });
         if (keep) {
           this.kept.push(this.reports.get(id)!);
-          o.emit({ type: 'step-plan', step: id, kind: kind.kind, op: 'same', id: actual.id, changes: [], reason: item.reason });
+          o.emit({ type: 'step-plan', step: id, kind: kind.name, op: 'same', id: actual.id, changes: [], reason: item.reason });
           if (!dryRun) {
             await o.store.update((s) => {
               const prev = s.steps[id];
-              s.steps[id] = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs: kind.outputs(actual), dependsOn: prev?.dependsOn ?? nodes.find((n) => n.id === id)!.dependsOn, updatedAt: new Date().toISOString() };
+              s.steps[id] = { kind: kind.name, id: actual.id, arn: actual.arn, outputs: kind.outputs(actual), dependsOn: prev?.dependsOn ?? nodes.find((n) => n.id === id)!.dependsOn, updatedAt: new Date().toISOString() };
             });
           }
-          o.emit({ type: 'step-done', step: id, kind: kind.kind, op: 'same', id: actual.id, elapsedMs: Date.now() - started, message: 'kept' });
+          o.emit({ type: 'step-done', step: id, kind: kind.name, op: 'same', id: actual.id, elapsedMs: Date.now() - started, message: 'kept' });
           return;
         }
-        o.emit({ type: 'step-plan', step: id, kind: kind.kind, op: item.op, id: item.id, changes: [], reason: item.reason, expectedMs: actual ? kind.timing?.deleteMs : undefined });
+        o.emit({ type: 'step-plan', step: id, kind: kind.name, op: item.op, id: item.id, changes: [], reason: item.reason, expectedMs: actual ? kind.timing?.deleteMs : undefined });
         if (dryRun) return;
         if (why === 'orphan') checkApproval(this.o.approval, item);
         if (actual) {
           await o.store.update((s) => {
             const prev = s.steps[id];
-            s.steps[id] = { kind: kind.kind, id: actual.id, arn: actual.arn, outputs: prev?.outputs, dependsOn: prev?.dependsOn ?? nodes.find((n) => n.id === id)!.dependsOn, pending: { op: 'delete', startedAt: new Date().toISOString() }, updatedAt: new Date().toISOString() };
+            s.steps[id] = { kind: kind.name, id: actual.id, arn: actual.arn, outputs: prev?.outputs, dependsOn: prev?.dependsOn ?? nodes.find((n) => n.id === id)!.dependsOn, pending: { op: 'delete', startedAt: new Date().toISOString() }, updatedAt: new Date().toISOString() };
           });
           await this.call(`delete ${kind.noun} ${actual.id}`, ctx, () => kind.delete(ctx, actual));
         }
@@ -424,9 +424,9 @@ export class Engine {
             delete s.steps[id];
           });
         }
-        o.emit({ type: 'step-done', step: id, kind: kind.kind, op: item.op, id: actual?.id, elapsedMs: Date.now() - started, message: actual ? undefined : 'already gone' });
+        o.emit({ type: 'step-done', step: id, kind: kind.name, op: item.op, id: actual?.id, elapsedMs: Date.now() - started, message: actual ? undefined : 'already gone' });
       } catch (err) {
-        this.fail(id, kind.kind, err, started);
+        this.fail(id, kind.name, err, started);
         throw err;
       }
     }, { concurrency: o.concurrency, signal: o.signal, stagger: true });

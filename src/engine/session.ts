@@ -272,7 +272,7 @@ function announce(s: Session): void {
   s.emit({
     type: 'run-start', command: s.command, stack: s.config.stack, region: s.config.region, account: s.account, endpoint: s.endpoint,
     // dependsOn: what `up` creates first; deletedBefore: what `down` deletes only once this step is gone.
-    steps: s.steps.map((d) => ({ id: d.id, kind: d.kind.kind, dependsOn: createDeps(d), deletedBefore: deleteDeps(d), expectedMs: d.kind.timing?.createMs })),
+    steps: s.steps.map((d) => ({ id: d.id, kind: d.kind.name, dependsOn: createDeps(d), deletedBefore: deleteDeps(d), expectedMs: d.kind.timing?.createMs })),
   });
 }
 

@@ -14,7 +14,7 @@ import type { CertificateDetail, CertificateStatus } from '@aws-sdk/client-acm';
 import { ACM } from '../aws/sdk.js';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { sleep, waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { LINGER_TIMEOUT_MS } from './lingering.js';
 import { changesOf, known, UNKNOWN, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
@@ -113,7 +113,7 @@ async function findByTags(ctx: ResourceContext, domainName: string): Promise<Cer
 }
 
 export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> = {
-  kind: 'acm:certificate',
+  name: 'acm:certificate',
   noun: 'certificate',
   timing: { createMs: 10_000, deleteMs: 5_000 },
   onReplace: 'recreate',
@@ -134,7 +134,7 @@ export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> =
 
   diff(desired, actual): Diff {
     const changes = changesOf(['domainName', actual.domainName, desired.domainName]);
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     if (DEAD.has(actual.state)) {
       return { changes: [{ field: 'status', from: actual.state, to: 'ISSUED' }, ...changes], replace: `the certificate is ${actual.state}${actual.failure ? ` (${actual.failure})` : ''}; a new one is requested` };
     }
@@ -240,10 +240,10 @@ async function waitIssued(ctx: ResourceContext, desired: CertificateValidationSp
 }
 
 export const certificateValidationKind: ResourceKind<CertificateValidationSpec, CertificateValidationActual> = {
-  kind: 'acm:certificate-validation',
+  name: 'acm:certificate-validation',
   noun: 'certificate validation',
   timing: { createMs: VALIDATION_MS, deleteMs: 0 },
-  attached: true,
+  foundBySpec: true,
   lookup: true,
 
   /** The certificate once ISSUED; undefined while it is pending (so `up` waits for it). */

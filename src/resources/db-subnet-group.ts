@@ -7,9 +7,9 @@
 import type { DBSubnetGroup } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
-import { tagsToSet, toTagList, TAG_NAME, type TagMap } from '../aws/tags.js';
+import { ownedBy, TAG_NAME, tagChanges, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
 import { deleteTolerant } from './ec2-common.js';
-import { adoptOwned, ownedBy, rds, rdsTags } from './rds-common.js';
+import { adoptOwned, rds, rdsTags } from './rds-common.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbSubnetGroupSpec {
@@ -54,7 +54,7 @@ async function toActual(ctx: ResourceContext, g: DBSubnetGroup, tags?: TagMap): 
 const sorted = (ids: string[]) => [...ids].sort();
 
 export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupActual> = {
-  kind: 'rds:db-subnet-group',
+  name: 'rds:db-subnet-group',
   noun: 'db subnet group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'refuse',
@@ -74,7 +74,7 @@ export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupAct
   diff(desired, actual): Diff {
     const changes = changesOf(['description', actual.description, desired.description]);
     if (!desired.subnetIds.some((s) => !known(s))) changes.push(...changesOf(['subnetIds', actual.subnetIds, sorted(desired.subnetIds)]));
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     if (desired.name.toLowerCase() !== actual.id.toLowerCase()) {
       return {
         changes: [{ field: 'name', from: actual.id, to: desired.name }, ...changes],

@@ -139,10 +139,10 @@ function describeValue(a: { values?: string[]; alias?: AliasTarget }): string {
 }
 
 export const dnsRecordKind: ResourceKind<DnsRecordSpec, DnsRecordActual> = {
-  kind: 'route53:record',
+  name: 'route53:record',
   noun: 'dns record',
   timing: { createMs: CHANGE_MS, deleteMs: CHANGE_MS },
-  attached: true,
+  foundBySpec: true,
   onReplace: 'recreate',
 
   /**

@@ -9,7 +9,7 @@ import type { Cluster } from '@aws-sdk/client-ecs';
 import { ECS } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
-import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { containerInsightsLogGroup, deleteAwsLogGroups } from './aws-created.js';
 import { deleteTolerant } from './ec2-common.js';
@@ -63,7 +63,7 @@ function toActual(c: Cluster): EcsClusterActual {
 const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 
 export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
-  kind: 'ecs:cluster',
+  name: 'ecs:cluster',
   noun: 'ecs cluster',
   timing: { createMs: 2_000, deleteMs: 5_000 },
   onReplace: 'refuse',
@@ -79,7 +79,7 @@ export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
 
   diff(desired, actual): Diff {
     const changes = changesOf(['containerInsights', actual.containerInsights, desired.containerInsights]);
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     if (desired.name !== actual.id) return { changes: [{ field: 'name', from: actual.id, to: desired.name }, ...changes], replace: 'an ECS cluster cannot be renamed' };
     return { changes };
   },

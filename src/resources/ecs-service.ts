@@ -19,7 +19,7 @@ import type { Service, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
 import { ECS } from '../aws/sdk.js';
 import { isIamPropagation, isNotFound, isTargetGroupNotAttachedYet } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
-import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { tagsToSet, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError, errorMessage } from '../errors.js';
 import { ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
 import { changesOf, known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
@@ -143,7 +143,6 @@ function toActual(s: Service): EcsServiceActual {
   };
 }
 
-const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 
 /** Every setting `up` converges, as UpdateService takes them (never the desired count). */
 function settings(d: EcsServiceSpec) {
@@ -241,7 +240,7 @@ export async function waitSteady(ctx: ResourceContext, cluster: string, name: st
 const UNREPORTED = ['healthCheckGracePeriodSeconds', 'deployment', 'enableECSManagedTags'] as const;
 
 export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
-  kind: 'ecs:service',
+  name: 'ecs:service',
   noun: 'ecs service',
   timing: { createMs: STEADY_MS, deleteMs: DRAIN_MS },
   onReplace: 'refuse',
@@ -254,7 +253,7 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
     ].filter((x): x is { cluster: string; name: string } => !!x);
     for (const w of where) {
       const s = await describe(ctx, w.cluster, w.name);
-      if (s && s.status === 'ACTIVE' && (owned(ctx, fromEcsTags(s.tags)) || s.serviceArn === ctx.recordedId)) {
+      if (s && s.status === 'ACTIVE' && (ownedBy(ctx, fromEcsTags(s.tags)) || s.serviceArn === ctx.recordedId)) {
         const actual = toActual(s);
         const unreported = UNREPORTED.filter((f) => actual[f] === undefined);
         if (unreported.length) ctx.warn(`the endpoint does not report the service's ${unreported.join(', ')}, so they are not compared (a local emulator drops them; AWS reports them)`);
@@ -278,7 +277,7 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
       ['propagateTags', actual.propagateTags, desired.propagateTags],
       ['enableECSManagedTags', actual.enableECSManagedTags, desired.enableECSManagedTags],
     ).filter((c) => c.to !== undefined && !(UNREPORTED.includes(c.field as (typeof UNREPORTED)[number]) && c.from === undefined));
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     const fixed = changesOf(['name', actual.name, desired.name], ['cluster', actual.cluster, desired.cluster], ['launchType', actual.launchType, 'FARGATE']);
     if (fixed.length) return { changes: [...fixed, ...changes], replace: `a service's ${fixed.map((c) => c.field).join(', ')} cannot change in place` };
     return { changes };

@@ -9,7 +9,7 @@ import type { AccessPointDescription } from '@aws-sdk/client-efs';
 import { EFS } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { efs } from './efs-file-system.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
@@ -88,7 +88,7 @@ async function list(ctx: ResourceContext, fileSystemId?: string): Promise<Access
 }
 
 export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> = {
-  kind: 'efs:access-point',
+  name: 'efs:access-point',
   noun: 'access point',
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'recreate',
@@ -115,7 +115,7 @@ export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> =
       ['uid', actual.uid, desired.uid], ['gid', actual.gid, desired.gid],
       ['owner', actual.owner, { uid: desired.uid, gid: desired.gid, permissions: mode(desired.permissions) }],
     );
-    const tags = Object.entries(tagsToSet(desired.tags, actual.tags)).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v }));
+    const tags = tagChanges(desired.tags, actual.tags);
     if (fixed.length) return { changes: [...fixed, ...tags], replace: `an access point's ${fixed.map((c) => c.field).join(', ')} cannot change; it holds no data (the files stay in the file system), so it is created again` };
     return { changes: tags };
   },

@@ -10,7 +10,7 @@ import type { FileSystemDescription, LifecyclePolicy } from '@aws-sdk/client-efs
 import { EFS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound, isNotImplemented } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { deleteEfsRecoveryPoints } from './aws-created.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -46,7 +46,6 @@ export const EFS_CREATE_MS = 10_000;
 export const EFS_DELETE_MS = 30_000;
 const GONE = new Set(['deleting', 'deleted']);
 
-const owned = (ctx: Pick<ResourceContext, 'stack' | 'step'>, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 
 async function describeOne(ctx: ResourceContext, id: string): Promise<FileSystemDescription | undefined> {
   try {
@@ -122,7 +121,7 @@ async function putBackup(ctx: ResourceContext, id: string, enabled: boolean): Pr
 }
 
 export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
-  kind: 'efs:file-system',
+  name: 'efs:file-system',
   noun: 'file system',
   timing: { createMs: EFS_CREATE_MS, deleteMs: EFS_DELETE_MS },
   retainOnDown: true,
@@ -134,7 +133,7 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
       const fs = await describeOne(ctx, ctx.recordedId);
       if (fs) return toActual(ctx, fs);
     }
-    const mine = (await listFileSystems(ctx)).filter((fs) => owned(ctx, fromTagList(fs.Tags)));
+    const mine = (await listFileSystems(ctx)).filter((fs) => ownedBy(ctx, fromTagList(fs.Tags)));
     // Never handed to the engine as duplicates: another file system may hold data. Said, and left alone.
     if (mine.length > 1) ctx.warn(`${mine.length} file systems carry the tags of step ${ctx.step}: ${mine.map((f) => f.FileSystemId).join(', ')}; using ${mine[0]!.FileSystemId}. The others are left alone (they may hold data): delete them yourself if they are not needed.`);
     return mine[0] && toActual(ctx, mine[0]);
@@ -143,7 +142,7 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
   diff(desired, actual): Diff {
     const changes = changesOf(['throughputMode', actual.throughputMode, desired.throughputMode], ['transitionToIA', actual.transitionToIA, desired.transitionToIA]);
     if (actual.backup !== undefined) changes.push(...changesOf(['backup', actual.backup, desired.backup]));
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     const fixed = changesOf(['encrypted', actual.encrypted, desired.encrypted], ['performanceMode', actual.performanceMode, desired.performanceMode]);
     if (fixed.length) {
       return {

@@ -1,7 +1,7 @@
 /**
  * An EFS mount target: the file system's NFS endpoint in one app subnet, behind the efs security
  * group. Mount targets carry no tags, so one is found through its spec (file system and subnet), as
- * part of the file system (`attached`). `up` waits until it is available (about 1.5 minutes on AWS);
+ * part of the file system (`foundBySpec`). `up` waits until it is available (about 1.5 minutes on AWS);
  * a change of subnet or file system deletes and creates it again (it holds no data); its security
  * groups change in place. Deleting waits until it is gone, so the subnet and the file system can go.
  */
@@ -99,9 +99,9 @@ function fileSystemTargets(ctx: ResourceContext, fileSystemId: string): Promise<
 }
 
 export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> = {
-  kind: 'efs:mount-target',
+  name: 'efs:mount-target',
   noun: 'mount target',
-  attached: true,
+  foundBySpec: true,
   timing: { createMs: MOUNT_TARGET_CREATE_MS, deleteMs: MOUNT_TARGET_DELETE_MS },
   onReplace: 'recreate',
 

@@ -6,7 +6,7 @@ import type { Address } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
 import type { Actual, ResourceKind } from './types.js';
@@ -29,7 +29,7 @@ function toActual(a: Address): ElasticIpActual {
 }
 
 export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual> = {
-  kind: 'ec2:elastic-ip',
+  name: 'ec2:elastic-ip',
   noun: 'elastic ip',
   timing: { createMs: 1_000, deleteMs: 1_000 },
 
@@ -46,7 +46,7 @@ export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual> = {
   },
 
   diff(desired, actual) {
-    return { changes: Object.entries(tagsToSet(desired.tags, actual.tags)).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v })) };
+    return { changes: tagChanges(desired.tags, actual.tags) };
   },
 
   async create(ctx, desired) {

@@ -10,7 +10,7 @@ import { EC2 } from '../aws/sdk.js';
 import { isAlreadyExists, isIamPropagation, isNotFound } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { findByIdOrTags } from './ec2-common.js';
-import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -104,7 +104,7 @@ async function adopt(ctx: ResourceContext, desired: FlowLogSpec, cause: unknown)
 }
 
 export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
-  kind: 'ec2:flow-log',
+  name: 'ec2:flow-log',
   noun: 'flow log',
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'recreate',
@@ -133,7 +133,7 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
       ['roleArn', actual.roleArn, desired.roleArn],
       ['trafficType', actual.trafficType, desired.trafficType],
     );
-    const tags = Object.entries(tagsToSet(desired.tags, actual.tags)).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v }));
+    const tags = tagChanges(desired.tags, actual.tags);
     if (fixed.length > 0) {
       return {
         changes: [...fixed, ...tags],

@@ -106,10 +106,10 @@ export interface HostedZoneKindOptions {
 export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKind<HostedZoneSpec, HostedZoneActual> {
   const resolve = opts.resolveNs ?? defaultResolver;
   return {
-    kind: 'route53:hosted-zone',
+    name: 'route53:hosted-zone',
     noun: 'hosted zone',
     timing: { createMs: 1_000, deleteMs: 0 },
-    attached: true,
+    foundBySpec: true,
     lookup: true,
 
     /**

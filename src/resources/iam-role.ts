@@ -10,7 +10,7 @@ import type { Role } from '@aws-sdk/client-iam';
 import { IAM } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { changesOf, UNKNOWN, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -190,13 +190,12 @@ async function getRole(ctx: ResourceContext, name: string): Promise<Role | undef
   }
 }
 
-const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 
 /** Calls on a role right after CreateRole may not see it for a moment. */
 const soon = <T>(ctx: ResourceContext, fn: () => Promise<T>) => retrying(fn, { retryable: isNotFound, attempts: 4, baseMs: 500, scale: ctx.scale });
 
 export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
-  kind: 'iam:role',
+  name: 'iam:role',
   noun: 'iam role',
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'refuse',
@@ -215,7 +214,7 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
     const mine: Role[] = [];
     for (const role of roles) {
       try {
-        if (owned(ctx, await tagsOf(role.RoleName!))) mine.push(role);
+        if (ownedBy(ctx, await tagsOf(role.RoleName!))) mine.push(role);
       } catch (err) {
         if (!isNotFound(err)) throw err; // deleted between the listing and the tag read
       }
@@ -238,7 +237,7 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
     if (JSON.stringify(want) !== JSON.stringify([...actual.managedPolicyArns].sort())) {
       changes.push({ field: 'managedPolicyArns', from: actual.managedPolicyArns, to: want });
     }
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     if (desired.name !== actual.id) {
       return {
         changes: [{ field: 'name', from: actual.id, to: desired.name }, ...changes],
@@ -271,7 +270,7 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
       if (!isAlreadyExists(err)) throw err;
       const existing = await getRole(ctx, desired.name);
       const actual = existing ? await describe(ctx, existing) : undefined;
-      if (!actual || !owned(ctx, actual.tags)) {
+      if (!actual || !ownedBy(ctx, actual.tags)) {
         throw new WpdeployError(`an IAM role named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}.`, {
           hint: `Delete it if nothing uses it (\`aws iam delete-role --role-name ${desired.name}\`, after removing its policies), or deploy under another stack name.`,
           cause: err,

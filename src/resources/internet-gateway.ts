@@ -6,7 +6,7 @@
 import type { InternetGateway } from '@aws-sdk/client-ec2';
 import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { EC2 } from '../aws/sdk.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
@@ -43,7 +43,7 @@ async function attach(ctx: ResourceContext, id: string, vpcId: string): Promise<
 }
 
 export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGatewayActual> = {
-  kind: 'ec2:internet-gateway',
+  name: 'ec2:internet-gateway',
   noun: 'internet gateway',
   timing: { createMs: 2_000, deleteMs: 2_000 },
 
@@ -61,7 +61,7 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
 
   diff(desired, actual) {
     const changes = changesOf(['attachedVpcId', actual.attachedVpcId, desired.vpcId]);
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     return { changes };
   },
 

@@ -10,7 +10,7 @@ import type { Action, Listener } from '@aws-sdk/client-elastic-load-balancing-v2
 import { ELBv2 } from '../aws/sdk.js';
 import { isAlreadyExists, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
-import { tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { elbTags, elbv2 } from './load-balancer.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
@@ -118,10 +118,10 @@ function warnIfPlain(ctx: ResourceContext, spec: ListenerSpec): void {
 const tlsFields = (s: ListenerSpec) => (s.protocol === 'HTTPS' ? { SslPolicy: s.sslPolicy, Certificates: [{ CertificateArn: s.certificateArn! }] } : {});
 
 export const listenerKind: ResourceKind<ListenerSpec, ListenerActual> = {
-  kind: 'elbv2:listener',
+  name: 'elbv2:listener',
   noun: 'listener',
   timing: { createMs: 2_000, deleteMs: 2_000 },
-  attached: true,
+  foundBySpec: true,
   onReplace: 'recreate',
 
   /** By the recorded ARN, then the load balancer's listener on the wanted port. */
@@ -140,7 +140,7 @@ export const listenerKind: ResourceKind<ListenerSpec, ListenerActual> = {
     );
     const act = desired.defaultAction;
     if (!(act.type === 'forward' && !known(act.targetGroupArn))) changes.push(...changesOf(['defaultAction', actual.defaultAction, act]));
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     if (actual.port !== desired.port || (known(desired.loadBalancerArn) && actual.loadBalancerArn !== desired.loadBalancerArn)) {
       return { changes: [...changesOf(['port', actual.port, desired.port], ['loadBalancerArn', actual.loadBalancerArn, desired.loadBalancerArn]), ...changes], replace: 'a listener\'s port and load balancer cannot change' };
     }

@@ -11,7 +11,7 @@ import { ELBv2 } from '../aws/sdk.js';
 import { isAlreadyExists, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
 import type { BatchSpec } from '../aws/read-cache.js';
 import { retrying, waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { indexedTags } from './tag-index.js';
 import { changesOf, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
@@ -112,7 +112,6 @@ async function toActual(ctx: ResourceContext, lb: LoadBalancer, tags?: TagMap): 
   };
 }
 
-const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 const sorted = (xs: string[]) => [...xs].sort();
 
 async function waitActive(ctx: ResourceContext, arn: string): Promise<LoadBalancer> {
@@ -140,7 +139,7 @@ function attributeChanges(desired: Record<string, string>, actual: Record<string
 }
 
 export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual> = {
-  kind: 'elbv2:load-balancer',
+  name: 'elbv2:load-balancer',
   noun: 'load balancer',
   timing: { createMs: CREATE_MS, deleteMs: DELETE_MS },
   onReplace: 'refuse',
@@ -155,7 +154,7 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
     const lb = await describeOne(ctx, { name: desired.name });
     if (!lb) return undefined;
     const tags = await elbTags(ctx, lb.LoadBalancerArn!);
-    return owned(ctx, tags) ? toActual(ctx, lb, tags) : undefined;
+    return ownedBy(ctx, tags) ? toActual(ctx, lb, tags) : undefined;
   },
 
   diff(desired, actual): Diff {
@@ -165,7 +164,7 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
       ['ipAddressType', actual.ipAddressType, desired.ipAddressType],
     );
     for (const [k, v] of Object.entries(attributeChanges(desired.attributes, actual.attributes))) changes.push({ field: `attributes.${k}`, from: actual.attributes[k], to: v });
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     const fixed = changesOf(['name', actual.name, desired.name], ['scheme', actual.scheme, desired.scheme]);
     if (fixed.length) return { changes: [...fixed, ...changes], replace: `a load balancer's name and scheme cannot change (${fixed.map((c) => c.field).join(', ')}); it would be a new load balancer with a new DNS name` };
     return { changes };
@@ -186,7 +185,7 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       const lb = await describeOne(ctx, { name: desired.name });
-      if (!lb || !owned(ctx, await elbTags(ctx, lb.LoadBalancerArn!))) {
+      if (!lb || !ownedBy(ctx, await elbTags(ctx, lb.LoadBalancerArn!))) {
         throw new WpdeployError(`a load balancer named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}.`, {
           hint: 'Delete it if nothing uses it, or deploy under another stack name.', cause: err,
         });

@@ -7,7 +7,7 @@
 import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchLogs } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
-import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { indexedTags } from './tag-index.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
@@ -102,7 +102,7 @@ function assertRetention(name: string, days: number): void {
 }
 
 export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
-  kind: 'logs:log-group',
+  name: 'logs:log-group',
   noun: 'log group',
   timing: { createMs: 1_000, deleteMs: 1_000 },
   onReplace: 'refuse',
@@ -135,7 +135,7 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
 
   diff(desired, actual): Diff {
     const changes = changesOf(['retentionDays', actual.retentionDays, desired.retentionDays]);
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     if (desired.name !== actual.id) {
       return {
         changes: [{ field: 'name', from: actual.id, to: desired.name }, ...changes],

@@ -8,7 +8,7 @@ import type { NatGateway } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
@@ -80,7 +80,7 @@ async function deleteAndWait(ctx: ResourceContext, id: string): Promise<void> {
 }
 
 export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
-  kind: 'ec2:nat-gateway',
+  name: 'ec2:nat-gateway',
   noun: 'nat gateway',
   timing: { createMs: CREATE_MS, deleteMs: DELETE_MS },
   onReplace: 'recreate',
@@ -100,7 +100,7 @@ export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
 
   diff(desired, actual) {
     const changes = changesOf(['subnetId', actual.subnetId, desired.subnetId], ['allocationId', actual.allocationId, desired.allocationId]);
-    const tags = Object.entries(tagsToSet(desired.tags, actual.tags)).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v }));
+    const tags = tagChanges(desired.tags, actual.tags);
     if (actual.state === 'failed') return { changes: [{ field: 'state', from: 'failed', to: 'available' }], replace: `it failed: ${actual.failure ?? 'no reason given'}` };
     if (changes.length) return { changes: [...changes, ...tags], replace: 'a NAT gateway\'s subnet and address cannot change' };
     return { changes: tags };

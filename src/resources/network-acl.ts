@@ -8,7 +8,7 @@ import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { WpdeployError } from '../errors.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
 import { known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -110,7 +110,7 @@ async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: N
 }
 
 export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
-  kind: 'ec2:network-acl',
+  name: 'ec2:network-acl',
   noun: 'network acl',
   timing: { createMs: 2_000, deleteMs: 2_000 },
 
@@ -172,9 +172,9 @@ export interface DefaultNetworkAclSpec {
  * checks every ACL): wpdeploy removes its rules, leaving AWS's final deny.
  */
 export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkAclActual> = {
-  kind: 'ec2:default-network-acl',
+  name: 'ec2:default-network-acl',
   noun: 'default network acl',
-  attached: true,
+  foundBySpec: true,
   timing: { createMs: 1_000, deleteMs: 0 },
 
   async find(ctx, desired) {
@@ -193,7 +193,7 @@ export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkA
 
   diff(desired, actual) {
     const changes: FieldChange[] = actual.rules.map((r) => ({ field: `rules.${key(r)}`, from: show(r), to: undefined }));
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     return { changes };
   },
 

@@ -1,6 +1,6 @@
 /** What the RDS kinds share: the client, tags by ARN, ownership. */
 import { RDS } from '../aws/sdk.js';
-import { fromTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { fromTagList, ownedBy, TAG_STACK, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { indexedTags } from './tag-index.js';
 import type { ResourceContext } from './types.js';
@@ -17,9 +17,6 @@ export async function rdsTags(ctx: Pick<ResourceContext, 'aws'> & Partial<Pick<R
   if (indexed) return indexed;
   return fromTagList((await rds(ctx).send(new RDS.ListTagsForResourceCommand({ ResourceName: arn }))).TagList);
 }
-
-/** Carries this stack's and this step's tags. */
-export const ownedBy = (ctx: Pick<ResourceContext, 'stack' | 'step'>, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 
 /**
  * A create that AWS answered "already exists": the resource of that name (`found`) is adopted, with a

@@ -122,10 +122,10 @@ function refusal(desired: EngineLifecycleSpec, actual: EngineLifecycleActual, no
 
 export function makeEngineLifecycleKind(clock: () => Date = () => new Date()): ResourceKind<EngineLifecycleSpec, EngineLifecycleActual> {
   return {
-    kind: 'rds:engine-lifecycle',
+    name: 'rds:engine-lifecycle',
     noun: 'engine version support',
     timing: { createMs: 1_000, deleteMs: 0 },
-    attached: true,
+    foundBySpec: true,
     lookup: true,
 
     /** The calendar of the configured major (and of the deployed instance's): always found. */

@@ -20,9 +20,9 @@ import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/error
 import { writeOrVerify } from '../aws/idempotent.js';
 import { retrying, waitFor } from '../aws/poll.js';
 import { deleteAwsLogGroups, RDS_LOG_EXPORTS, rdsLogGroups } from './aws-created.js';
-import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
+import { ownedBy, TAG_NAME, TAG_STACK, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { ownedBy, rds, rdsTags } from './rds-common.js';
+import { rds, rdsTags } from './rds-common.js';
 import type { EngineLifecycle } from './rds-engine-lifecycle.js';
 import { deleteLeftGroup } from './rds-parameter-group.js';
 import { deleteSnapshots, describeSnapshot, finalSnapshotId, keptSnapshots } from './rds-snapshot.js';
@@ -430,7 +430,7 @@ async function createFresh(ctx: ResourceContext, desired: DbInstanceSpec, secret
 // ---------------------------------------------------------------------------------------------
 
 export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
-  kind: 'rds:db-instance',
+  name: 'rds:db-instance',
   noun: 'db instance',
   timing: { createMs: DB_CREATE_MS.multiAz, deleteMs: DB_DELETE_MS },
   onReplace: 'refuse',

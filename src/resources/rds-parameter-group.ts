@@ -14,9 +14,9 @@
 import type { DBParameterGroup } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
-import { tagsToSet, toTagList, TAG_STACK, type TagMap } from '../aws/tags.js';
+import { ownedBy, TAG_STACK, tagChanges, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
 import { deleteTolerant } from './ec2-common.js';
-import { adoptOwned, ownedBy, rds, rdsTags } from './rds-common.js';
+import { adoptOwned, rds, rdsTags } from './rds-common.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbParameterGroupSpec {
@@ -101,7 +101,7 @@ async function setParameters(ctx: ResourceContext, name: string, params: Array<[
 }
 
 export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParameterGroupActual> = {
-  kind: 'rds:db-parameter-group',
+  name: 'rds:db-parameter-group',
   noun: 'db parameter group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'refuse',
@@ -123,7 +123,7 @@ export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParamete
     // The description cannot change once the group exists (no API sets it): not compared.
     const changes = changesOf(['family', actual.family, desired.family]);
     for (const [k, v] of toSet(desired, actual)) changes.push({ field: `parameters.${k}`, from: actual.parameters[k], to: v });
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     return { changes };
   },
 

@@ -10,9 +10,9 @@ import { RDS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isIamPropagation, isNotFound } from '../aws/errors.js';
 import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { retrying, waitFor } from '../aws/poll.js';
-import { tagsToSet, toTagList, TAG_NAME, TAG_STACK, type TagMap } from '../aws/tags.js';
+import { ownedBy, TAG_NAME, TAG_STACK, tagChanges, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { ownedBy, rds, rdsTags } from './rds-common.js';
+import { rds, rdsTags } from './rds-common.js';
 import { changesOf, known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbProxySpec {
@@ -151,7 +151,7 @@ async function registerTarget(ctx: ResourceContext, name: string, instance: stri
 }
 
 export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
-  kind: 'rds:db-proxy',
+  name: 'rds:db-proxy',
   noun: 'db proxy',
   timing: { createMs: PROXY_CREATE_MS, deleteMs: PROXY_DELETE_MS },
   onReplace: 'recreate',
@@ -177,7 +177,7 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
     if (known(desired.secretArn)) changes.unshift(...changesOf(['secretArns', actual.secretArns, [desired.secretArn]]));
     if (allKnown(desired.securityGroupIds)) changes.push(...changesOf(['securityGroupIds', actual.securityGroupIds, sorted(desired.securityGroupIds)]));
     if (known(desired.dbInstanceIdentifier)) changes.push(...changesOf(['targets', actual.targets, [desired.dbInstanceIdentifier]]));
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     const fixed = changesOf(['engineFamily', actual.engineFamily, desired.engineFamily]);
     if (allKnown(desired.subnetIds)) fixed.push(...changesOf(['subnetIds', actual.subnetIds, sorted(desired.subnetIds)]));
     if (fixed.length) {

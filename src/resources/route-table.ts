@@ -104,7 +104,7 @@ async function converge(ctx: ResourceContext, desired: RouteTableSpec, actual: R
 }
 
 export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
-  kind: 'ec2:route-table',
+  name: 'ec2:route-table',
   noun: 'route table',
   timing: { createMs: 2_000, deleteMs: 2_000 },
 

@@ -17,7 +17,7 @@ import type { LifecycleRule, ObjectIdentifier } from '@aws-sdk/client-s3';
 import { S3 } from '../aws/sdk.js';
 import { isAccessDenied, isAlreadyExists, isBucketNameTaken, isDependencyViolation, isNotConfigured, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
-import { fromTagList, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { fromTagList, toTagList, type TagMap, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { canonicalPolicy, type PolicyDocument } from './iam-role.js';
 import { indexedTags } from './tag-index.js';
@@ -173,7 +173,6 @@ async function describe(ctx: ResourceContext, name: string, region: string, tags
 }
 
 const wantLifecycle = (d: S3BucketSpec): Lifecycle => ({ expireDays: d.expireDays, noncurrentDays: 1, abortMultipartDays: 1 });
-const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 
 /** Puts every setting that differs (all of them for a new bucket). */
 async function converge(ctx: ResourceContext, desired: S3BucketSpec, actual: S3BucketActual | undefined): Promise<void> {
@@ -223,7 +222,7 @@ export async function emptyBucket(ctx: ResourceContext, name: string): Promise<n
 }
 
 export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual> = {
-  kind: 's3:bucket',
+  name: 's3:bucket',
   noun: 'bucket',
   timing: { createMs: 3_000, deleteMs: 5_000 },
   onReplace: 'refuse',
@@ -234,7 +233,7 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual> = {
     if (!name) return undefined;
     const tags = (await indexedTags(ctx, `arn:${partitionOf(ctx.region)}:s3:::${name}`)) ?? (await probe(ctx, name));
     if (!tags) return undefined;
-    if (!owned(ctx, tags) && ctx.recordedId !== name) return undefined;
+    if (!ownedBy(ctx, tags) && ctx.recordedId !== name) return undefined;
     try {
       return await describe(ctx, name, ctx.region, tags);
     } catch (err) {
@@ -277,13 +276,13 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual> = {
       }
       if (!isAlreadyExists(err)) throw err;
       const tags = await tagsOf(ctx, name);
-      if (Object.keys(tags).length > 0 && !owned(ctx, tags)) {
+      if (Object.keys(tags).length > 0 && !ownedBy(ctx, tags)) {
         throw new WpdeployError(`bucket ${name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack} (tags ${JSON.stringify(tags)}).`, {
           hint: `Empty and delete it if nothing uses it (\`aws s3 rb s3://${name} --force\`), or deploy under another stack name.`,
           cause: err,
         });
       }
-      ctx.warn(`bucket ${name} already existed${owned(ctx, tags) ? ' with this step\'s tags' : ' untagged (a create that stopped half way)'}; adopted it.`);
+      ctx.warn(`bucket ${name} already existed${ownedBy(ctx, tags) ? ' with this step\'s tags' : ' untagged (a create that stopped half way)'}; adopted it.`);
     }
     const arn = `arn:${partitionOf(ctx.region)}:s3:::${name}`;
     await ctx.recordId(name, arn);

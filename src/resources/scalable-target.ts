@@ -60,10 +60,10 @@ async function register(ctx: ResourceContext, desired: ScalableTargetSpec, withT
 }
 
 export const scalableTargetKind: ResourceKind<ScalableTargetSpec, ScalableTargetActual> = {
-  kind: 'application-autoscaling:scalable-target',
+  name: 'application-autoscaling:scalable-target',
   noun: 'scalable target',
   timing: { createMs: 2_000, deleteMs: 2_000 },
-  attached: true,
+  foundBySpec: true,
   onReplace: 'recreate',
 
   async find(ctx, desired) {

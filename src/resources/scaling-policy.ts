@@ -94,10 +94,10 @@ async function put(ctx: ResourceContext, d: ScalingPolicySpec): Promise<ScalingP
 }
 
 export const scalingPolicyKind: ResourceKind<ScalingPolicySpec, ScalingPolicyActual> = {
-  kind: 'application-autoscaling:scaling-policy',
+  name: 'application-autoscaling:scaling-policy',
   noun: 'scaling policy',
   timing: { createMs: 2_000, deleteMs: 2_000 },
-  attached: true,
+  foundBySpec: true,
   onReplace: 'recreate',
 
   /** The policy of that name on the service's target. */

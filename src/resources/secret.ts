@@ -14,7 +14,7 @@ import { SecretsManager } from '../aws/sdk.js';
 import { isNotFound, isSecretStateConflict } from '../aws/errors.js';
 import { writeOrVerify } from '../aws/idempotent.js';
 import { waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -68,7 +68,6 @@ export function secretName(stack: string, role: string): string {
 
 export const secrets = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(SecretsManager.SecretsManagerClient);
 
-const owned = (ctx: Pick<ResourceContext, 'stack' | 'step'>, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 
 function toActual(s: DescribeSecretResponse | SecretListEntry): SecretActual {
   return {
@@ -164,7 +163,7 @@ function takenError(name: string, other: SecretActual | undefined, cause: unknow
 }
 
 export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
-  kind: 'secretsmanager:secret',
+  name: 'secretsmanager:secret',
   noun: 'secret',
   timing: { createMs: 1_000, deleteMs: 2_000 },
   retainOnDown: true,
@@ -183,10 +182,10 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
       if (s) return s;
     }
     if (desired && known(desired.name)) {
-      const s = listed?.find((x) => x.name === desired.name && owned(ctx, x.tags)) ?? (await describeSecret(ctx, desired.name));
-      if (s) return owned(ctx, s.tags) ? s : undefined;
+      const s = listed?.find((x) => x.name === desired.name && ownedBy(ctx, x.tags)) ?? (await describeSecret(ctx, desired.name));
+      if (s) return ownedBy(ctx, s.tags) ? s : undefined;
     }
-    const mine = (listed ?? (await stackSecrets(ctx, ctx.stack))).filter((s) => owned(ctx, s.tags));
+    const mine = (listed ?? (await stackSecrets(ctx, ctx.stack))).filter((s) => ownedBy(ctx, s.tags));
     // Never handed to the engine as duplicates: another secret may be the one a kept snapshot needs.
     if (mine.length > 1) ctx.warn(`${mine.length} secrets carry the tags of step ${ctx.step}: ${mine.map((s) => s.name).join(', ')}; using ${mine[0]!.name}. The others are left alone.`);
     return mine[0];
@@ -195,7 +194,7 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
   diff(desired, actual): Diff {
     const changes = changesOf(['description', actual.description, desired.description]);
     if (actual.state === 'scheduled-for-deletion') changes.unshift({ field: 'state', from: `scheduled for deletion${actual.deletedDate ? ` on ${actual.deletedDate}` : ''}`, to: 'available (restored)' });
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     if (known(desired.name) && desired.name !== actual.name) {
       return {
         changes: [{ field: 'name', from: actual.name, to: desired.name }, ...changes],
@@ -226,7 +225,7 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
     } catch (err) {
       const existing = await describeSecret(ctx, desired.name).catch(() => undefined);
       if (!existing) throw err;
-      if (!owned(ctx, existing.tags)) throw takenError(desired.name, existing, err);
+      if (!ownedBy(ctx, existing.tags)) throw takenError(desired.name, existing, err);
       ctx.warn(`secret ${desired.name} already existed with this step's tags; adopted it and kept its value.`);
       await ctx.recordId(existing.arn, existing.arn);
       return secretKind.update!(ctx, desired, existing, secretKind.diff(desired, existing));
@@ -312,9 +311,9 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
 
 export const dbSecretEndpointKind: ResourceKind<DbSecretEndpointSpec, DbSecretEndpointActual> = {
-  kind: 'secretsmanager:db-secret-endpoint',
+  name: 'secretsmanager:db-secret-endpoint',
   noun: 'database secret endpoint',
-  attached: true,
+  foundBySpec: true,
   // The fields are part of the database secret, which `down` keeps: so are they (not "deleted").
   retainOnDown: true,
   timing: { createMs: 1_000, deleteMs: 0 },

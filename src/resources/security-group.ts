@@ -10,7 +10,7 @@ import type { Filter, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
-import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
 import { changesOf, known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
@@ -129,7 +129,7 @@ function toGroup(g: SecurityGroup): SecurityGroupActual {
 }
 
 export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupActual> = {
-  kind: 'ec2:security-group',
+  name: 'ec2:security-group',
   noun: 'security group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'refuse',
@@ -148,7 +148,7 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
 
   diff(desired, actual) {
     const fixed = changesOf(['vpcId', actual.vpcId, desired.vpcId], ['name', actual.name, desired.name], ['description', actual.description, desired.description]);
-    const tags = Object.entries(tagsToSet(desired.tags, actual.tags)).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v }));
+    const tags = tagChanges(desired.tags, actual.tags);
     if (fixed.length) return { changes: [...fixed, ...tags], replace: 'a security group\'s VPC, name and description cannot change' };
     return { changes: tags };
   },
@@ -211,9 +211,9 @@ export interface SecurityGroupRulesActual extends Actual {
 }
 
 export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, SecurityGroupRulesActual> = {
-  kind: 'ec2:security-group-rules',
+  name: 'ec2:security-group-rules',
   noun: 'security group rules',
-  attached: true,
+  foundBySpec: true,
   timing: { createMs: 1_000, deleteMs: 1_000 },
 
   /** The rules live in their group: found through the group id the spec names (or the one recorded). */
@@ -257,9 +257,9 @@ export interface DefaultSecurityGroupSpec {
 
 /** The VPC's default security group: AWS creates and deletes it with the VPC; wpdeploy empties it. */
 export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, SecurityGroupActual> = {
-  kind: 'ec2:default-security-group',
+  name: 'ec2:default-security-group',
   noun: 'default security group',
-  attached: true,
+  foundBySpec: true,
   timing: { createMs: 1_000, deleteMs: 0 },
 
   async find(ctx, desired) {
@@ -280,7 +280,7 @@ export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, Se
 
   diff(desired, actual) {
     const changes = ruleChanges({ ingress: [], egress: [] }, actual);
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     return { changes };
   },
 

@@ -10,7 +10,7 @@ import { StepBuilder, type StackContext } from './step-builder.js';
 import type { ResourceKind, StepDef } from './types.js';
 
 export const KINDS: ReadonlyMap<string, ResourceKind> = new Map(
-  [...NETWORK_KINDS, ...DATA_KINDS, ...APP_KINDS].map((k) => [k.kind, k]),
+  [...NETWORK_KINDS, ...DATA_KINDS, ...APP_KINDS].map((k) => [k.name, k]),
 );
 
 export function buildSteps(config: Config, ctx: StackContext): StepDef[] {

@@ -7,7 +7,7 @@ import type { Subnet } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
-import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
+import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
@@ -32,7 +32,7 @@ function toActual(s: Subnet): SubnetActual {
 }
 
 export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
-  kind: 'ec2:subnet',
+  name: 'ec2:subnet',
   noun: 'subnet',
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'refuse',
@@ -51,7 +51,7 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
 
   diff(desired, actual) {
     const changes = changesOf(['vpcId', actual.vpcId, desired.vpcId], ['cidr', actual.cidr, desired.cidr], ['az', actual.az, desired.az]);
-    const tags = Object.entries(tagsToSet(desired.tags, actual.tags)).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v }));
+    const tags = tagChanges(desired.tags, actual.tags);
     if (changes.length) {
       return {
         changes: [...changes, ...tags],

@@ -11,7 +11,7 @@ import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ELBv2 } from '../aws/sdk.js';
 import { isAlreadyExists, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
-import { tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { deleteTolerant } from './ec2-common.js';
 import { elbTags, elbv2 } from './load-balancer.js';
@@ -104,7 +104,6 @@ async function toActual(ctx: ResourceContext, tg: TargetGroup, tags?: TagMap): P
   };
 }
 
-const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 const attributeChanges = (desired: Record<string, string>, actual: Record<string, string>) =>
   Object.fromEntries(Object.entries(desired).filter(([k, v]) => actual[k] !== v));
 
@@ -117,7 +116,7 @@ function healthCheckInput(h: HealthCheck) {
 }
 
 export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> = {
-  kind: 'elbv2:target-group',
+  name: 'elbv2:target-group',
   noun: 'target group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'refuse',
@@ -131,7 +130,7 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> =
     const tg = await describeOne(ctx, { name: desired.name });
     if (!tg) return undefined;
     const tags = await elbTags(ctx, tg.TargetGroupArn!);
-    return owned(ctx, tags) ? toActual(ctx, tg, tags) : undefined;
+    return ownedBy(ctx, tags) ? toActual(ctx, tg, tags) : undefined;
   },
 
   diff(desired, actual): Diff {
@@ -141,7 +140,7 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> =
       changes.push(...c);
     }
     for (const [k, v] of Object.entries(attributeChanges(desired.attributes, actual.attributes))) changes.push({ field: `attributes.${k}`, from: actual.attributes[k], to: v });
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     const fixed = changesOf(['name', actual.name, desired.name], ['vpcId', actual.vpcId, desired.vpcId], ['port', actual.port, desired.port],
       ['protocol', actual.protocol, desired.protocol], ['targetType', actual.targetType, desired.targetType]);
     if (fixed.length) return { changes: [...fixed, ...changes], replace: `a target group's ${fixed.map((c) => c.field).join(', ')} cannot change; the service and listeners would need a new one` };
@@ -161,7 +160,7 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> =
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       const tg = await describeOne(ctx, { name: desired.name });
-      if (!tg || !owned(ctx, await elbTags(ctx, tg.TargetGroupArn!))) {
+      if (!tg || !ownedBy(ctx, await elbTags(ctx, tg.TargetGroupArn!))) {
         throw new WpdeployError(`a target group named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}.`, {
           hint: 'Delete it if nothing uses it, or deploy under another stack name.', cause: err,
         });

@@ -14,7 +14,7 @@
 import type { RegisterTaskDefinitionCommandInput, TaskDefinition } from '@aws-sdk/client-ecs';
 import { ECS } from '../aws/sdk.js';
 import { isNotFound, isTaskDefinitionMissing } from '../aws/errors.js';
-import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap } from '../aws/tags.js';
+import { tagsToSet, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
 import { UNKNOWN, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
@@ -205,7 +205,6 @@ async function activeRevisions(ctx: ResourceContext, family: string): Promise<st
   return out;
 }
 
-const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 export const familyOf = (arn: string) => arn.replace(/^.*:task-definition\//, '').replace(/:\d+$/, '');
 
 async function register(ctx: ResourceContext, desired: TaskDefinitionSpec): Promise<TaskDefinitionActual> {
@@ -216,7 +215,7 @@ async function register(ctx: ResourceContext, desired: TaskDefinitionSpec): Prom
 }
 
 export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinitionActual> = {
-  kind: 'ecs:task-definition',
+  name: 'ecs:task-definition',
   noun: 'task definition',
   timing: { createMs: 1_000, deleteMs: 1_000 },
   onReplace: 'refuse',
@@ -231,14 +230,14 @@ export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinition
     if (!family) return undefined;
     for (const arn of await activeRevisions(ctx, family)) {
       const a = await describe(ctx, arn);
-      if (a && a.state === 'ACTIVE') return owned(ctx, a.tags) ? a : undefined;
+      if (a && a.state === 'ACTIVE') return ownedBy(ctx, a.tags) ? a : undefined;
     }
     return undefined;
   },
 
   diff(desired, actual): Diff {
     const changes = definitionChanges(renderTaskDefinition(desired), actual.definition);
-    for (const [k, v] of Object.entries(tagsToSet(desired.tags, actual.tags))) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     return { changes };
   },
 

@@ -85,7 +85,7 @@ export interface ResourceContext {
 
 export interface ResourceKind<S = unknown, A extends Actual = Actual> {
   /** Stable name recorded in state, e.g. `ec2:vpc`. */
-  readonly kind: string;
+  readonly name: string;
   /** For messages: `vpc`, `nat gateway`. */
   readonly noun: string;
   /** Typical time to usable / gone on AWS (minutes for RDS, NAT, ALB, mount targets; seconds for most), for ETAs and polling. */
@@ -94,7 +94,7 @@ export interface ResourceKind<S = unknown, A extends Actual = Actual> {
    * Part of another resource (a group's rules, a VPC's default security group): found through the
    * spec rather than its own tags, so finding it is no adoption.
    */
-  readonly attached?: boolean;
+  readonly foundBySpec?: boolean;
   /**
    * Only looks something up that the user owns (a hosted zone) or that another step owns (a
    * certificate's issued state): teardown never deletes it, and reports it as left in place.

@@ -43,7 +43,7 @@ async function describe(ctx: ResourceContext, vpc: Vpc): Promise<VpcActual> {
 }
 
 export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
-  kind: 'ec2:vpc',
+  name: 'ec2:vpc',
   noun: 'vpc',
   timing: { createMs: 3_000, deleteMs: 3_000 },
   onReplace: 'refuse',

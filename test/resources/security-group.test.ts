@@ -232,7 +232,7 @@ describe('security group rules (ec2:security-group-rules)', () => {
   };
 
   it('is attached to its group: found through desired.groupId, not its own tags', async () => {
-    expect(securityGroupRulesKind.attached).toBe(true);
+    expect(securityGroupRulesKind.foundBySpec).toBe(true);
     ec2.on(DescribeSecurityGroupsCommand).resolves({
       SecurityGroups: [{ GroupId: 'sg-app', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, UserIdGroupPairs: [{ GroupId: 'sg-alb' }] }], IpPermissionsEgress: [] }],
     });

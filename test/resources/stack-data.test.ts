@@ -86,7 +86,7 @@ describe('data tier steps', () => {
   });
 
   it('every kind is registered, the data holders kept by down', () => {
-    const kept = DATA_KINDS.filter((k) => k.retainOnDown).map((k) => k.kind).sort();
+    const kept = DATA_KINDS.filter((k) => k.retainOnDown).map((k) => k.name).sort();
     // The database secret's endpoint fields are part of that secret: kept with it, never "deleted".
     expect(kept).toEqual(['efs:file-system', 'secretsmanager:db-secret-endpoint', 'secretsmanager:secret']);
   });

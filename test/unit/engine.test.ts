@@ -25,7 +25,7 @@ interface World {
 /** A kind whose resources live in `world`; `holdCreate` makes a create wait until the test releases it. */
 function fakeKind(world: World, name: string, opts: { holdCreate?: boolean; holdDelete?: boolean; missingCheck?: boolean; lookup?: boolean; early?: boolean; replace?: boolean; slowFind?: boolean } = {}): ResourceKind<{ step: string }, Actual> {
   return {
-    kind: `fake:${name}`,
+    name: `fake:${name}`,
     noun: name,
     timing: { createMs: 1_000, deleteMs: 1_000 },
     lookup: opts.lookup,
@@ -64,7 +64,7 @@ async function engine(steps: StepDef[], concurrency = 4, preflight = false) {
   const dir = mkdtempSync(join(tmpdir(), 'wpdeploy-engine-'));
   const store = await StateStore.open(dir, { stack: 'blog', region: 'us-east-1' });
   const events: EngineEvent[] = [];
-  const kinds = new Map(steps.map((s) => [s.kind.kind, s.kind]));
+  const kinds = new Map(steps.map((s) => [s.kind.name, s.kind]));
   const make = (approval?: Approval, only = steps) => new Engine({
     steps: only, kinds, store, aws: { settings: { region: 'us-east-1' } } as AwsClients, stack: 'blog', region: 'us-east-1', account: '123456789012', userTags: {},
     concurrency, emit: (e) => void events.push(e), signal: new AbortController().signal, scale: 1000, approval, preflight,

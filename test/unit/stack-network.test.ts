@@ -285,7 +285,7 @@ describe('security groups', () => {
   });
 
   it('the default security group of the VPC is a step (emptied, FSBP EC2.2)', () => {
-    expect(byId.get('default-sg')?.kind.kind).toBe('ec2:default-security-group');
+    expect(byId.get('default-sg')?.kind.name).toBe('ec2:default-security-group');
     expect(desiredOf<{ vpcId: string }>(byId, 'default-sg').vpcId).toBe('vpc.vpcId');
   });
 });
