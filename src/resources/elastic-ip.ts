@@ -6,9 +6,10 @@ import type { Address } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { ADDRESSES } from './ec2-api.js';
+import { ec2, ec2Tagged, tagSpec } from './ec2-common.js';
 import type { Actual, ResourceKind } from './types.js';
 
 export interface ElasticIpSpec {
@@ -30,35 +31,15 @@ function toActual(a: Address): ElasticIpActual {
 
 export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual> = {
   name: 'ec2:elastic-ip',
-  noun: 'elastic ip',
+  ...ec2Tagged(ADDRESSES, toActual),
   timing: { createMs: 1_000, deleteMs: 1_000 },
 
-  async find(ctx) {
-    const client = ec2(ctx);
-    const found = await findByIdOrTags(
-      ctx, 'elastic ip',
-      async (id) => (await client.send(new EC2.DescribeAddressesCommand({ AllocationIds: [id] }))).Addresses ?? [],
-      async (Filters) => (await client.send(new EC2.DescribeAddressesCommand({ Filters }))).Addresses ?? [],
-      (a) => a.AllocationId!,
-      toActual,
-    );
-    return found;
-  },
-
-  diff(desired, actual) {
-    return { changes: tagChanges(desired.tags, actual.tags) };
-  },
+  diff: (desired, actual) => ({ changes: tagChanges(desired.tags, actual.tags) }),
 
   async create(ctx, desired) {
     const r = await ec2(ctx).send(new EC2.AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpec('elastic-ip', desired.tags) }));
     await ctx.recordId(r.AllocationId!);
     return { id: r.AllocationId!, publicIp: r.PublicIp ?? '', state: 'unassociated', tags: desired.tags };
-  },
-
-  async update(ctx, desired, actual) {
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
-    return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
   async delete(ctx, actual) {

@@ -8,11 +8,12 @@ import { createHash } from 'node:crypto';
 import type { FlowLog, UnsuccessfulItem } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isAlreadyExists, isIamPropagation, isNotFound } from '../aws/errors.js';
-import { retrying, waitFor } from '../aws/poll.js';
-import { findByIdOrTags } from './ec2-common.js';
-import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
+import { retrying } from '../aws/poll.js';
+import { fromTagList, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
+import { describeAll, ec2, FLOW_LOGS, waitUntil } from './ec2-api.js';
+import { diffFixed, ec2Tagged, findTagged, tagSpec } from './ec2-common.js';
+import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export type FlowLogTrafficType = 'ALL' | 'ACCEPT' | 'REJECT';
 
@@ -40,7 +41,6 @@ export interface FlowLogActual extends Actual {
   tags: TagMap;
 }
 
-const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2.EC2Client);
 const arnOf = (ctx: ResourceContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.account}:vpc-flow-log/${id}`;
 
 function toActual(ctx: ResourceContext, f: FlowLog): FlowLogActual {
@@ -75,22 +75,11 @@ function unsuccessful(item: UnsuccessfulItem): Error {
   return Object.assign(new Error(item.Error?.Message ?? code), { name: code, resourceId: item.ResourceId });
 }
 
-async function byId(ctx: ResourceContext, id: string): Promise<FlowLog | undefined> {
-  try {
-    return (await ec2(ctx).send(new EC2.DescribeFlowLogsCommand({ FlowLogIds: [id] }))).FlowLogs?.find((f) => f.FlowLogId === id);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 /** After FlowLogAlreadyExists: the VPC's flow log to the same log group, if it is this step's. */
 async function adopt(ctx: ResourceContext, desired: FlowLogSpec, cause: unknown): Promise<FlowLogActual> {
-  const r = await ec2(ctx).send(new EC2.DescribeFlowLogsCommand({
-    Filter: [{ Name: 'resource-id', Values: [desired.vpcId] }, { Name: 'log-group-name', Values: [desired.logGroupName] }],
-  }));
-  const existing = (r.FlowLogs ?? []).map((f) => toActual(ctx, f));
-  const mine = existing.find((f) => f.tags[TAG_STACK] === ctx.stack && f.tags[TAG_STEP] === ctx.step);
+  const filters = [{ Name: 'resource-id', Values: [desired.vpcId] }, { Name: 'log-group-name', Values: [desired.logGroupName] }];
+  const existing = (await describeAll(ctx, FLOW_LOGS, { filters })).map((f) => toActual(ctx, f));
+  const mine = existing.find((f) => ownedBy(ctx, f.tags));
   if (!mine) {
     const ids = existing.map((f) => f.id);
     throw new WpdeployError(`vpc ${desired.vpcId} already has a flow log to ${desired.logGroupName}${ids.length ? ` (${ids.join(', ')})` : ''} that is not the one of step ${ctx.step} of stack ${ctx.stack}.`, {
@@ -105,43 +94,29 @@ async function adopt(ctx: ResourceContext, desired: FlowLogSpec, cause: unknown)
 
 export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
   name: 'ec2:flow-log',
-  noun: 'flow log',
+  ...ec2Tagged(FLOW_LOGS, (f, ctx) => toActual(ctx, f)),
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'recreate',
 
   /** By recorded id, then by the stack and step tags; undefined when neither finds one. Warns when delivery fails. */
   async find(ctx) {
-    const found = await findByIdOrTags(
-      ctx, 'flow log',
-      async (id) => { const f = await byId(ctx, id); return f ? [f] : []; },
-      async (Filter) => (await ec2(ctx).send(new EC2.DescribeFlowLogsCommand({ Filter }))).FlowLogs ?? [],
-      (f) => f.FlowLogId!,
-      (f) => toActual(ctx, f),
-    );
-    if (!found) return undefined;
-    const actual = found;
-    if (actual.deliverLogsStatus === 'FAILED') {
+    const actual = await findTagged(ctx, FLOW_LOGS, (f) => toActual(ctx, f));
+    if (actual?.deliverLogsStatus === 'FAILED') {
       ctx.warn(`flow log ${actual.id} cannot deliver to ${actual.logGroupName}: ${actual.deliverLogsError ?? 'no reason given'}; check that role ${actual.roleArn} may write to it.`);
     }
     return actual;
   },
 
-  diff(desired, actual): Diff {
-    const fixed = changesOf(
+  diff: (desired, actual) => diffFixed(
+    changesOf(
       ['vpcId', actual.vpcId, desired.vpcId],
       ['logGroupName', actual.logGroupName, desired.logGroupName],
       ['roleArn', actual.roleArn, desired.roleArn],
       ['trafficType', actual.trafficType, desired.trafficType],
-    );
-    const tags = tagChanges(desired.tags, actual.tags);
-    if (fixed.length > 0) {
-      return {
-        changes: [...fixed, ...tags],
-        replace: `a flow log cannot be modified (${fixed.map((c) => c.field).join(', ')}); a new one replaces it, and the logs already delivered stay in the log group`,
-      };
-    }
-    return { changes: tags };
-  },
+    ),
+    tagChanges(desired.tags, actual.tags),
+    (fields) => `a flow log cannot be modified (${fields}); a new one replaces it, and the logs already delivered stay in the log group`,
+  ),
 
   /**
    * Creates the flow log, tagged in the same call with an idempotency token, and records its id at
@@ -160,7 +135,7 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
         LogGroupName: desired.logGroupName,
         DeliverLogsPermissionArn: desired.roleArn,
         TrafficType: desired.trafficType,
-        TagSpecifications: [{ ResourceType: 'vpc-flow-log' as const, Tags: toTagList(desired.tags) }],
+        TagSpecifications: tagSpec('vpc-flow-log', desired.tags),
         ClientToken: flowLogClientToken(ctx.stack, ctx.step, desired, generation),
       };
       let id: string;
@@ -190,14 +165,8 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
         });
       }
       await ctx.recordId(id, arnOf(ctx, id));
-      const made = await waitFor({
-        what: `flow log ${id} to be visible`,
-        expectedMs: flowLogKind.timing!.createMs,
-        timeoutMs: 15_000,
-        scale: ctx.scale,
-        signal: ctx.signal,
-        check: () => byId(ctx, id),
-        done: (f) => f !== undefined,
+      const made = await waitUntil(ctx, FLOW_LOGS, id, {
+        what: `flow log ${id} to be visible`, expectedMs: flowLogKind.timing!.createMs, timeoutMs: 15_000, done: (f) => f !== undefined,
       }).catch((err: unknown) => {
         if (err instanceof WpdeployError && !ctx.signal.aborted) return undefined;
         throw err;
@@ -209,13 +178,6 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
     throw new WpdeployError(`create flow log for ${desired.vpcId}: AWS keeps answering with flow logs that do not exist.`, {
       hint: 'Run `wpdeploy up` again in a few minutes.',
     });
-  },
-
-  /** Only tags can change in place. */
-  async update(ctx, desired, actual) {
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length > 0) await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
-    return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
   /** Deletes the flow log (the log group and its logs stay). A flow log already gone is success. */

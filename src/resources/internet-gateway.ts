@@ -6,8 +6,9 @@
 import type { InternetGateway } from '@aws-sdk/client-ec2';
 import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { EC2 } from '../aws/sdk.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
-import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
+import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { describeOne, INTERNET_GATEWAYS } from './ec2-api.js';
+import { deleteTolerant, ec2, ec2Tagged, retag, settle, tagSpec } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -34,40 +35,22 @@ async function mappedInterfaces(ctx: ResourceContext, vpcId: string) {
 
 /** Attaches the gateway; "already associated" is success when it is attached to this VPC (a retried attach). */
 async function attach(ctx: ResourceContext, id: string, vpcId: string): Promise<void> {
-  const client = ec2(ctx);
-  await writeOrVerify(() => settle(ctx, () => client.send(new EC2.AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }))),
+  await writeOrVerify(() => settle(ctx, () => ec2(ctx).send(new EC2.AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }))),
     async () => {
-      const g = (await client.send(new EC2.DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways?.[0];
+      const g = await describeOne(ctx, INTERNET_GATEWAYS, id);
       return g && toActual(g).attachedVpcId === vpcId ? true : undefined;
     });
 }
 
 export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGatewayActual> = {
   name: 'ec2:internet-gateway',
-  noun: 'internet gateway',
+  ...ec2Tagged(INTERNET_GATEWAYS, toActual),
   timing: { createMs: 2_000, deleteMs: 2_000 },
 
-  async find(ctx) {
-    const client = ec2(ctx);
-    const found = await findByIdOrTags(
-      ctx, 'internet gateway',
-      async (id) => (await client.send(new EC2.DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways ?? [],
-      async (Filters) => (await client.send(new EC2.DescribeInternetGatewaysCommand({ Filters }))).InternetGateways ?? [],
-      (g) => g.InternetGatewayId!,
-      toActual,
-    );
-    return found;
-  },
-
-  diff(desired, actual) {
-    const changes = changesOf(['attachedVpcId', actual.attachedVpcId, desired.vpcId]);
-    changes.push(...tagChanges(desired.tags, actual.tags));
-    return { changes };
-  },
+  diff: (desired, actual) => ({ changes: [...changesOf(['attachedVpcId', actual.attachedVpcId, desired.vpcId]), ...tagChanges(desired.tags, actual.tags)] }),
 
   async create(ctx, desired) {
-    const client = ec2(ctx);
-    const r = await client.send(new EC2.CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', desired.tags) }));
+    const r = await ec2(ctx).send(new EC2.CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', desired.tags) }));
     const id = r.InternetGateway!.InternetGatewayId!;
     await ctx.recordId(id);
     await attach(ctx, id, desired.vpcId);
@@ -75,15 +58,12 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
   },
 
   async update(ctx, desired, actual) {
-    const client = ec2(ctx);
     if (actual.attachedVpcId !== desired.vpcId) {
       const from = actual.attachedVpcId;
-      if (from) await deleteOrGone(() => client.send(new EC2.DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: from })));
+      if (from) await deleteOrGone(() => ec2(ctx).send(new EC2.DetachInternetGatewayCommand({ InternetGatewayId: actual.id, VpcId: from })));
       await attach(ctx, actual.id, desired.vpcId);
     }
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
-    return { ...actual, state: 'attached', attachedVpcId: desired.vpcId, tags: { ...actual.tags, ...toSet } };
+    return { ...actual, state: 'attached', attachedVpcId: desired.vpcId, tags: await retag(ctx, actual.id, desired.tags, actual.tags) };
   },
 
   async delete(ctx, actual) {

@@ -7,10 +7,10 @@
 import type { NatGateway } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
-import { waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { NAT_GATEWAYS, waitUntil } from './ec2-api.js';
+import { diffFixed, ec2, ec2Tagged, tagSpec } from './ec2-common.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface NatGatewaySpec {
@@ -38,26 +38,15 @@ function toActual(n: NatGateway): NatGatewayActual {
   };
 }
 
-async function describe(ctx: ResourceContext, id: string): Promise<NatGateway | undefined> {
-  try {
-    return (await ec2(ctx).send(new EC2.DescribeNatGatewaysCommand({ NatGatewayIds: [id] }))).NatGateways?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined; // right after create, or long gone
-    throw err;
-  }
-}
-
 async function createOnce(ctx: ResourceContext, desired: NatGatewaySpec, token: string): Promise<NatGatewayActual> {
-  const client = ec2(ctx);
-  const r = await client.send(new EC2.CreateNatGatewayCommand({
+  const r = await ec2(ctx).send(new EC2.CreateNatGatewayCommand({
     SubnetId: desired.subnetId, AllocationId: desired.allocationId, ConnectivityType: 'public',
     ClientToken: token, TagSpecifications: tagSpec('natgateway', desired.tags),
   }));
   const id = r.NatGateway!.NatGatewayId!;
   await ctx.recordId(id);
-  const n = await waitFor({
-    what: `nat gateway ${id} to be available`, expectedMs: CREATE_MS, minIntervalMs: 1_000, scale: ctx.scale, signal: ctx.signal,
-    check: () => describe(ctx, id),
+  const n = await waitUntil(ctx, NAT_GATEWAYS, id, {
+    what: `nat gateway ${id} to be available`, expectedMs: CREATE_MS, minIntervalMs: 1_000,
     done: (v) => v?.State === 'available' || v?.State === 'failed',
     onProgress: (v) => ctx.progress(`${id} is ${v?.State ?? 'not visible yet'}`),
   });
@@ -71,9 +60,8 @@ async function deleteAndWait(ctx: ResourceContext, id: string): Promise<void> {
     if (isNotFound(err)) return;
     throw err;
   }
-  await waitFor({
-    what: `nat gateway ${id} to be deleted`, expectedMs: DELETE_MS, minIntervalMs: 1_000, scale: ctx.scale, signal: ctx.signal,
-    check: () => describe(ctx, id),
+  await waitUntil(ctx, NAT_GATEWAYS, id, {
+    what: `nat gateway ${id} to be deleted`, expectedMs: DELETE_MS, minIntervalMs: 1_000,
     done: (v) => !v || v.State === 'deleted',
     onProgress: (v) => ctx.progress(`${id} is ${v?.State}`),
   });
@@ -81,29 +69,15 @@ async function deleteAndWait(ctx: ResourceContext, id: string): Promise<void> {
 
 export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
   name: 'ec2:nat-gateway',
-  noun: 'nat gateway',
+  // One being deleted is as good as gone.
+  ...ec2Tagged(NAT_GATEWAYS, toActual, (n) => !GONE.has(n.State ?? '')),
   timing: { createMs: CREATE_MS, deleteMs: DELETE_MS },
   onReplace: 'recreate',
 
-  async find(ctx) {
-    const client = ec2(ctx);
-    const live = (list: NatGateway[] | undefined) => (list ?? []).filter((n) => !GONE.has(n.State ?? ''));
-    const found = await findByIdOrTags(
-      ctx, 'nat gateway',
-      async (id) => live((await client.send(new EC2.DescribeNatGatewaysCommand({ NatGatewayIds: [id] }))).NatGateways),
-      async (Filter) => live((await client.send(new EC2.DescribeNatGatewaysCommand({ Filter }))).NatGateways),
-      (n) => n.NatGatewayId!,
-      toActual,
-    );
-    return found;
-  },
-
   diff(desired, actual) {
-    const changes = changesOf(['subnetId', actual.subnetId, desired.subnetId], ['allocationId', actual.allocationId, desired.allocationId]);
-    const tags = tagChanges(desired.tags, actual.tags);
     if (actual.state === 'failed') return { changes: [{ field: 'state', from: 'failed', to: 'available' }], replace: `it failed: ${actual.failure ?? 'no reason given'}` };
-    if (changes.length) return { changes: [...changes, ...tags], replace: 'a NAT gateway\'s subnet and address cannot change' };
-    return { changes: tags };
+    return diffFixed(changesOf(['subnetId', actual.subnetId, desired.subnetId], ['allocationId', actual.allocationId, desired.allocationId]),
+      tagChanges(desired.tags, actual.tags), () => 'a NAT gateway\'s subnet and address cannot change');
   },
 
   async create(ctx, desired) {
@@ -119,12 +93,6 @@ export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
       }
     }
     return nat;
-  },
-
-  async update(ctx, desired, actual) {
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
-    return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
   delete: (ctx, actual) => deleteAndWait(ctx, actual.id),

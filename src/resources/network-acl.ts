@@ -3,14 +3,14 @@
  * Rules converge in place (created, replaced or deleted by rule number). Teardown moves the subnets
  * back to the VPC's default ACL, then deletes it.
  */
-import type { Filter, NetworkAcl } from '@aws-sdk/client-ec2';
+import type { NetworkAcl } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
 import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { WpdeployError } from '../errors.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
-import { deleteTolerant, ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
-import { known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
+import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { describeAll, describeOne, NETWORK_ACLS } from './ec2-api.js';
+import { deleteTolerant, diffFixed, ec2, ec2Tagged, ec2VpcDefault, entryPlan, retag, settle, tagSpec, type VpcDefaultSpec } from './ec2-common.js';
+import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface AclRule {
   ruleNumber: number;
@@ -40,6 +40,9 @@ export interface NetworkAclActual extends Actual {
 const key = (r: AclRule) => `${r.egress ? 'egress' : 'ingress'}.${r.ruleNumber}`;
 const show = (r: AclRule) => `${r.action} ${r.protocol === '6' ? 'tcp' : r.protocol === '-1' ? 'all' : r.protocol}${r.fromPort !== undefined ? ` ${r.fromPort}-${r.toPort}` : ''} ${r.cidr}`;
 
+/** The filter that picks a VPC's default ACL. */
+const IS_DEFAULT = { Name: 'default', Values: ['true'] };
+
 function toActual(a: NetworkAcl): NetworkAclActual {
   return {
     id: a.NetworkAclId!, state: 'available', vpcId: a.VpcId ?? '',
@@ -54,40 +57,38 @@ function toActual(a: NetworkAcl): NetworkAclActual {
   };
 }
 
-const ACLS = 'network acl';
-const byFilters = (ctx: ResourceContext) => async (Filters: Filter[]) => (await ec2(ctx).send(new EC2.DescribeNetworkAclsCommand({ Filters }))).NetworkAcls ?? [];
-
 function plan(desired: NetworkAclSpec, actual: NetworkAclActual) {
-  const have = new Map(actual.rules.map((r) => [key(r), r]));
-  const want = new Map(desired.rules.map((r) => [key(r), r]));
   return {
-    create: desired.rules.filter((r) => !have.has(key(r))),
-    replace: desired.rules.filter((r) => have.has(key(r)) && show(have.get(key(r))!) !== show(r)),
-    remove: actual.rules.filter((r) => !want.has(key(r))),
+    rules: entryPlan(desired.rules, actual.rules, key, show),
     associate: desired.subnetIds.filter((s) => !actual.subnetIds.includes(s)),
-    tags: tagsToSet(desired.tags, actual.tags),
   };
 }
 
 /** Moves a subnet to the given ACL (every subnet is associated with exactly one). */
 async function moveSubnet(ctx: ResourceContext, subnetId: string, aclId: string): Promise<void> {
-  const client = ec2(ctx);
-  const r = await settle(ctx, () => client.send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] })));
-  const assoc = r.NetworkAcls?.flatMap((a) => a.Associations ?? []).find((x) => x.SubnetId === subnetId);
+  const acls = await settle(ctx, () => describeAll(ctx, NETWORK_ACLS, { filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }));
+  const assoc = acls.flatMap((a) => a.Associations ?? []).find((x) => x.SubnetId === subnetId);
   if (!assoc?.NetworkAclAssociationId) {
     throw new WpdeployError(`subnet ${subnetId} has no network ACL association to move (every subnet has one).`, { hint: 'Check that the subnet still exists, then run the command again.' });
   }
   if (assoc.NetworkAclId !== aclId) {
     // Idempotent by default, so a retried move gets the first one's answer
     // (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
-    await settle(ctx, () => client.send(new EC2.ReplaceNetworkAclAssociationCommand({ AssociationId: assoc.NetworkAclAssociationId, NetworkAclId: aclId })));
+    await settle(ctx, () => ec2(ctx).send(new EC2.ReplaceNetworkAclAssociationCommand({ AssociationId: assoc.NetworkAclAssociationId, NetworkAclId: aclId })));
   }
 }
 
 /** The ACL's rules as AWS holds them now. */
 async function rulesOf(ctx: ResourceContext, aclId: string): Promise<AclRule[]> {
-  const r = await ec2(ctx).send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: [aclId] }));
-  return r.NetworkAcls?.[0] ? toActual(r.NetworkAcls[0]).rules : [];
+  const acl = await describeOne(ctx, NETWORK_ACLS, aclId);
+  return acl ? toActual(acl).rules : [];
+}
+
+/** Deletes entries; one already gone is success. */
+async function deleteRules(ctx: ResourceContext, aclId: string, rules: AclRule[]): Promise<void> {
+  for (const r of rules) {
+    await deleteOrGone(() => settle(ctx, () => ec2(ctx).send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: aclId, RuleNumber: r.ruleNumber, Egress: r.egress }))));
+  }
 }
 
 async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: NetworkAclActual): Promise<NetworkAclActual> {
@@ -97,46 +98,28 @@ async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: N
     NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress, Protocol: r.protocol, CidrBlock: r.cidr, RuleAction: r.action,
     PortRange: r.fromPort !== undefined ? { From: r.fromPort, To: r.toPort } : undefined,
   });
-  for (const r of p.create) {
+  for (const r of p.rules.create) {
     // A retried create meets its entry: success when the entry of that number is this rule.
     await writeOrVerify(() => settle(ctx, () => client.send(new EC2.CreateNetworkAclEntryCommand(args(r)))),
       async () => ((await rulesOf(ctx, actual.id)).some((x) => key(x) === key(r) && show(x) === show(r)) ? true : undefined));
   }
-  for (const r of p.replace) await settle(ctx, () => client.send(new EC2.ReplaceNetworkAclEntryCommand(args(r))));
-  for (const r of p.remove) await deleteOrGone(() => settle(ctx, () => client.send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress }))));
+  for (const r of p.rules.replace) await settle(ctx, () => client.send(new EC2.ReplaceNetworkAclEntryCommand(args(r))));
+  await deleteRules(ctx, actual.id, p.rules.remove);
   for (const s of p.associate) await moveSubnet(ctx, s, actual.id);
-  if (Object.keys(p.tags).length) await settle(ctx, () => client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) })));
-  return { ...actual, rules: desired.rules, subnetIds: [...new Set([...actual.subnetIds, ...desired.subnetIds])], tags: { ...actual.tags, ...p.tags } };
+  const tags = await retag(ctx, actual.id, desired.tags, actual.tags);
+  return { ...actual, rules: desired.rules, subnetIds: [...new Set([...actual.subnetIds, ...desired.subnetIds])], tags };
 }
 
 export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
   name: 'ec2:network-acl',
-  noun: 'network acl',
+  ...ec2Tagged(NETWORK_ACLS, toActual),
   timing: { createMs: 2_000, deleteMs: 2_000 },
-
-  async find(ctx) {
-    const client = ec2(ctx);
-    const found = await findByIdOrTags(
-      ctx, ACLS,
-      async (id) => (await client.send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: [id] }))).NetworkAcls ?? [],
-      byFilters(ctx),
-      (a) => a.NetworkAclId!,
-      toActual,
-    );
-    return found;
-  },
 
   diff(desired, actual) {
     const p = plan(desired, actual);
-    const have = new Map(actual.rules.map((r) => [key(r), r]));
-    const changes: FieldChange[] = [
-      ...[...p.create, ...p.replace].map((r) => ({ field: `rules.${key(r)}`, from: have.has(key(r)) ? show(have.get(key(r))!) : undefined, to: show(r) })),
-      ...p.remove.map((r) => ({ field: `rules.${key(r)}`, from: show(r), to: undefined })),
-      ...Object.entries(p.tags).map(([k, v]) => ({ field: `tags.${k}`, from: actual.tags[k], to: v })),
-    ];
+    const changes = [...p.rules.changes('rules'), ...tagChanges(desired.tags, actual.tags)];
     if (p.associate.length) changes.push({ field: 'subnets', from: [...actual.subnetIds].sort(), to: [...desired.subnetIds].sort() });
-    if (known(desired.vpcId) && actual.vpcId !== desired.vpcId) return { changes, replace: 'a network ACL cannot move to another VPC' };
-    return { changes };
+    return diffFixed(changesOf(['vpcId', actual.vpcId, desired.vpcId]), changes, () => 'a network ACL cannot move to another VPC');
   },
 
   async create(ctx, desired) {
@@ -149,22 +132,17 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
   update: (ctx, desired, actual) => converge(ctx, desired, actual),
 
   async delete(ctx, actual) {
-    const client = ec2(ctx);
     if (actual.subnetIds.length) {
-      const d = await client.send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [actual.vpcId] }, { Name: 'default', Values: ['true'] }] }));
-      const defaultAcl = d.NetworkAcls?.[0]?.NetworkAclId;
+      const defaultAcl = (await describeAll(ctx, NETWORK_ACLS, { filters: [{ Name: 'vpc-id', Values: [actual.vpcId] }, IS_DEFAULT] }))[0]?.NetworkAclId;
       if (defaultAcl) for (const s of actual.subnetIds) await moveSubnet(ctx, s, defaultAcl);
     }
-    await deleteTolerant(ctx, `network acl ${actual.id}`, () => client.send(new EC2.DeleteNetworkAclCommand({ NetworkAclId: actual.id })));
+    await deleteTolerant(ctx, `network acl ${actual.id}`, () => ec2(ctx).send(new EC2.DeleteNetworkAclCommand({ NetworkAclId: actual.id })));
   },
 
   outputs: (a) => ({ networkAclId: a.id }),
 };
 
-export interface DefaultNetworkAclSpec {
-  vpcId: string;
-  tags: TagMap;
-}
+export type DefaultNetworkAclSpec = VpcDefaultSpec;
 
 /**
  * The VPC's default network ACL: AWS creates it (allowing everything) and deletes it with the VPC.
@@ -174,46 +152,13 @@ export interface DefaultNetworkAclSpec {
 export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkAclActual> = {
   name: 'ec2:default-network-acl',
   noun: 'default network acl',
-  foundBySpec: true,
   timing: { createMs: 1_000, deleteMs: 0 },
+  ...ec2VpcDefault(NETWORK_ACLS, { isDefault: (a) => !!a.IsDefault, filter: IS_DEFAULT }, toActual, async (ctx, actual) => {
+    await deleteRules(ctx, actual.id, actual.rules);
+    return { ...actual, rules: [] };
+  }),
 
-  async find(ctx, desired) {
-    // Among the stack's ACLs once wpdeploy has tagged it; before that (or gone from there), asked for alone.
-    const listed = (await stackWide(ctx, ACLS, byFilters(ctx)))?.find((a) =>
-      desired && known(desired.vpcId) ? a.VpcId === desired.vpcId && a.IsDefault : a.NetworkAclId === ctx.recordedId);
-    if (listed) return toActual(listed);
-    if (!desired || !known(desired.vpcId)) {
-      if (!ctx.recordedId) return undefined;
-      const r = await ec2(ctx).send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: [ctx.recordedId] })).catch((err) => { if (isNotFound(err)) return { NetworkAcls: [] }; throw err; });
-      return r.NetworkAcls?.[0] && toActual(r.NetworkAcls[0]);
-    }
-    const r = await ec2(ctx).send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'default', Values: ['true'] }] }));
-    return r.NetworkAcls?.[0] && toActual(r.NetworkAcls[0]);
-  },
-
-  diff(desired, actual) {
-    const changes: FieldChange[] = actual.rules.map((r) => ({ field: `rules.${key(r)}`, from: show(r), to: undefined }));
-    changes.push(...tagChanges(desired.tags, actual.tags));
-    return { changes };
-  },
-
-  async create(ctx, desired) {
-    const found = await defaultNetworkAclKind.find(ctx, desired);
-    if (!found) throw new WpdeployError(`the default network ACL of ${desired.vpcId} was not found.`);
-    await ctx.recordId(found.id);
-    return defaultNetworkAclKind.update!(ctx, desired, found, { changes: [] });
-  },
-
-  async update(ctx, desired, actual) {
-    const client = ec2(ctx);
-    for (const r of actual.rules) await deleteOrGone(() => settle(ctx, () => client.send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: actual.id, RuleNumber: r.ruleNumber, Egress: r.egress }))));
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
-    return { ...actual, rules: [], tags: { ...actual.tags, ...toSet } };
-  },
-
-  /** Goes with its VPC: nothing to do. */
-  async delete() {},
+  diff: (desired, actual) => ({ changes: [...entryPlan([], actual.rules, key, show).changes('rules'), ...tagChanges(desired.tags, actual.tags)] }),
 
   outputs: (a) => ({ networkAclId: a.id }),
 };

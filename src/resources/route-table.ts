@@ -8,9 +8,10 @@ import type { RouteTable } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
-import { known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
+import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { describeAll, describeOne, ROUTE_TABLES } from './ec2-api.js';
+import { deleteTolerant, diffFixed, ec2, ec2Tagged, entryPlan, retag, settle, tagSpec } from './ec2-common.js';
+import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface RouteSpec {
   destination: string;
@@ -46,22 +47,17 @@ function toActual(t: RouteTable): RouteTableActual {
 }
 
 function plan(desired: RouteTableSpec, actual: RouteTableActual) {
-  const have = new Map(actual.routes.map((r) => [r.destination, r]));
-  const want = new Map(desired.routes.map((r) => [r.destination, r]));
   return {
-    createRoutes: desired.routes.filter((r) => !have.has(r.destination)),
-    replaceRoutes: desired.routes.filter((r) => have.has(r.destination) && target(have.get(r.destination)!) !== target(r)),
-    deleteRoutes: actual.routes.filter((r) => !want.has(r.destination)),
+    routes: entryPlan(desired.routes, actual.routes, (r) => r.destination, target),
     associate: desired.subnetIds.filter((s) => !actual.associations.some((a) => a.subnetId === s)),
     disassociate: actual.associations.filter((a) => !desired.subnetIds.includes(a.subnetId)),
-    tags: tagsToSet(desired.tags, actual.tags),
   };
 }
 
 /** The route table a subnet is explicitly associated with, and the association. */
 async function associationOf(ctx: ResourceContext, subnetId: string) {
-  const current = await settle(ctx, () => ec2(ctx).send(new EC2.DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] })));
-  return current.RouteTables?.flatMap((t) => t.Associations ?? []).find((a) => a.SubnetId === subnetId);
+  const tables = await settle(ctx, () => describeAll(ctx, ROUTE_TABLES, { filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }));
+  return tables.flatMap((t) => t.Associations ?? []).find((a) => a.SubnetId === subnetId);
 }
 
 async function associate(ctx: ResourceContext, tableId: string, subnetId: string): Promise<void> {
@@ -81,58 +77,40 @@ async function associate(ctx: ResourceContext, tableId: string, subnetId: string
 
 /** The table's routes as AWS holds them now. */
 async function routesOf(ctx: ResourceContext, tableId: string): Promise<RouteSpec[]> {
-  const r = await ec2(ctx).send(new EC2.DescribeRouteTablesCommand({ RouteTableIds: [tableId] }));
-  return r.RouteTables?.[0] ? toActual(r.RouteTables[0]).routes : [];
+  const t = await describeOne(ctx, ROUTE_TABLES, tableId);
+  return t ? toActual(t).routes : [];
 }
 
 async function converge(ctx: ResourceContext, desired: RouteTableSpec, actual: RouteTableActual): Promise<RouteTableActual> {
   const client = ec2(ctx);
   const p = plan(desired, actual);
   const args = (r: RouteSpec) => ({ RouteTableId: actual.id, DestinationCidrBlock: r.destination, GatewayId: r.gatewayId, NatGatewayId: r.natGatewayId });
-  for (const r of p.createRoutes) {
+  for (const r of p.routes.create) {
     // A retried create meets its route: success when it goes to the same target.
     await writeOrVerify(() => settle(ctx, () => client.send(new EC2.CreateRouteCommand(args(r)))),
       async () => ((await routesOf(ctx, actual.id)).some((x) => x.destination === r.destination && target(x) === target(r)) ? true : undefined));
   }
-  for (const r of p.replaceRoutes) await settle(ctx, () => client.send(new EC2.ReplaceRouteCommand(args(r))));
-  for (const r of p.deleteRoutes) await deleteOrGone(() => settle(ctx, () => client.send(new EC2.DeleteRouteCommand({ RouteTableId: actual.id, DestinationCidrBlock: r.destination }))));
+  for (const r of p.routes.replace) await settle(ctx, () => client.send(new EC2.ReplaceRouteCommand(args(r))));
+  for (const r of p.routes.remove) await deleteOrGone(() => settle(ctx, () => client.send(new EC2.DeleteRouteCommand({ RouteTableId: actual.id, DestinationCidrBlock: r.destination }))));
   for (const s of p.associate) await associate(ctx, actual.id, s);
   for (const a of p.disassociate) await deleteOrGone(() => settle(ctx, () => client.send(new EC2.DisassociateRouteTableCommand({ AssociationId: a.id }))));
-  if (Object.keys(p.tags).length) await settle(ctx, () => client.send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(p.tags) })));
-  const after = await settle(ctx, () => client.send(new EC2.DescribeRouteTablesCommand({ RouteTableIds: [actual.id] })));
-  return toActual(after.RouteTables![0]!);
+  await retag(ctx, actual.id, desired.tags, actual.tags);
+  const after = await settle(ctx, () => describeAll(ctx, ROUTE_TABLES, { ids: [actual.id] }));
+  return toActual(after[0]!);
 }
 
 export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
   name: 'ec2:route-table',
-  noun: 'route table',
+  ...ec2Tagged(ROUTE_TABLES, toActual),
   timing: { createMs: 2_000, deleteMs: 2_000 },
-
-  async find(ctx) {
-    const client = ec2(ctx);
-    const found = await findByIdOrTags(
-      ctx, 'route table',
-      async (id) => (await client.send(new EC2.DescribeRouteTablesCommand({ RouteTableIds: [id] }))).RouteTables ?? [],
-      async (Filters) => (await client.send(new EC2.DescribeRouteTablesCommand({ Filters }))).RouteTables ?? [],
-      (t) => t.RouteTableId!,
-      toActual,
-    );
-    return found;
-  },
 
   diff(desired, actual) {
     const p = plan(desired, actual);
-    const changes: FieldChange[] = [];
-    for (const r of [...p.createRoutes, ...p.replaceRoutes]) {
-      changes.push({ field: `routes.${r.destination}`, from: actual.routes.find((x) => x.destination === r.destination) ? target(actual.routes.find((x) => x.destination === r.destination)!) : undefined, to: target(r) });
-    }
-    for (const r of p.deleteRoutes) changes.push({ field: `routes.${r.destination}`, from: target(r), to: undefined });
+    const changes = p.routes.changes('routes');
     if (p.associate.length || p.disassociate.length) {
       changes.push({ field: 'subnets', from: actual.associations.map((a) => a.subnetId).sort(), to: [...desired.subnetIds].sort() });
     }
-    for (const [k, v] of Object.entries(p.tags)) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
-    if (known(desired.vpcId) && actual.vpcId !== desired.vpcId) return { changes: [{ field: 'vpcId', from: actual.vpcId, to: desired.vpcId }, ...changes], replace: 'a route table cannot move to another VPC' };
-    return { changes };
+    return diffFixed(changesOf(['vpcId', actual.vpcId, desired.vpcId]), [...changes, ...tagChanges(desired.tags, actual.tags)], () => 'a route table cannot move to another VPC');
   },
 
   async create(ctx, desired) {

@@ -6,12 +6,13 @@
  *   what is missing, revoke what is extra); separate so that groups can reference each other;
  * - `ec2:default-security-group`: the VPC's default group, stripped of every rule (FSBP EC2.2).
  */
-import type { Filter, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
+import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
-import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
-import { ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
+import { fromTagList, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
+import { describeAll, describeOne, SECURITY_GROUPS } from './ec2-api.js';
+import { diffFixed, ec2, ec2Tagged, ec2VpcDefault, settle, stackWide, tagSpec, type VpcDefaultSpec } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
 import { changesOf, known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -26,6 +27,11 @@ export interface SgRule {
   sourceGroupId?: string;
   description?: string;
 }
+
+/** A group with no rules: what teardown and the default group converge to. */
+const NO_RULES: { ingress: SgRule[]; egress: SgRule[] } = { ingress: [], egress: [] };
+/** The filter for a group's name (unique in its VPC). */
+const named = (name: string) => ({ Name: 'group-name', Values: [name] });
 
 const ruleKey = (r: SgRule) => `${r.protocol} ${r.fromPort}-${r.toPort} ${r.cidr ?? r.cidrIpv6 ?? r.prefixListId ?? r.sourceGroupId}`;
 
@@ -52,25 +58,15 @@ function toPermission(r: SgRule): IpPermission {
   };
 }
 
-const GROUPS = 'security group';
-const byFilters = (ctx: ResourceContext) => async (Filters: Filter[]) => (await ec2(ctx).send(new EC2.DescribeSecurityGroupsCommand({ Filters }))).SecurityGroups ?? [];
-
-/** The stack's security groups (the default one once tagged), read once for every group, rules and default-group step of the run. */
-const stackGroups = (ctx: ResourceContext) => stackWide(ctx, GROUPS, byFilters(ctx));
-
-/** A group by id: from the stack's groups when the run's cache has it there, else asked alone. */
+/**
+ * A group by id: from the stack's groups (the default one once tagged), read once for every group,
+ * rules and default-group step of the run, when the run's cache has it there; else asked alone.
+ */
 async function findGroup(ctx: ResourceContext, id: string): Promise<SecurityGroup | undefined> {
-  return (await stackGroups(ctx))?.find((g) => g.GroupId === id) ?? describeGroup(ctx, id);
+  return (await stackWide(ctx, SECURITY_GROUPS))?.find((g) => g.GroupId === id) ?? describeGroup(ctx, id);
 }
 
-async function describeGroup(ctx: ResourceContext, id: string): Promise<SecurityGroup | undefined> {
-  try {
-    return (await ec2(ctx).send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+const describeGroup = (ctx: ResourceContext, id: string) => describeOne(ctx, SECURITY_GROUPS, id);
 
 /** Authorizes the missing rules and revokes the extra ones, ingress and egress. */
 async function convergeRules(ctx: ResourceContext, groupId: string, want: { ingress: SgRule[]; egress: SgRule[] }, have: { ingress: SgRule[]; egress: SgRule[] }, fresh = true): Promise<void> {
@@ -130,39 +126,24 @@ function toGroup(g: SecurityGroup): SecurityGroupActual {
 
 export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupActual> = {
   name: 'ec2:security-group',
-  noun: 'security group',
+  ...ec2Tagged(SECURITY_GROUPS, toGroup),
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'refuse',
 
-  async find(ctx) {
-    const client = ec2(ctx);
-    const found = await findByIdOrTags(
-      ctx, GROUPS,
-      async (id) => (await client.send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups ?? [],
-      byFilters(ctx),
-      (g) => g.GroupId!,
-      toGroup,
-    );
-    return found;
-  },
-
-  diff(desired, actual) {
-    const fixed = changesOf(['vpcId', actual.vpcId, desired.vpcId], ['name', actual.name, desired.name], ['description', actual.description, desired.description]);
-    const tags = tagChanges(desired.tags, actual.tags);
-    if (fixed.length) return { changes: [...fixed, ...tags], replace: 'a security group\'s VPC, name and description cannot change' };
-    return { changes: tags };
-  },
+  diff: (desired, actual) => diffFixed(
+    changesOf(['vpcId', actual.vpcId, desired.vpcId], ['name', actual.name, desired.name], ['description', actual.description, desired.description]),
+    tagChanges(desired.tags, actual.tags),
+    () => 'a security group\'s VPC, name and description cannot change',
+  ),
 
   async create(ctx, desired) {
-    const client = ec2(ctx);
     // The name is unique in the VPC: a retried create meets the group it made, taken when it carries this step's tags.
-    const r = await writeOrVerify(() => client.send(new EC2.CreateSecurityGroupCommand({
+    const r = await writeOrVerify(() => ec2(ctx).send(new EC2.CreateSecurityGroupCommand({
         VpcId: desired.vpcId, GroupName: desired.name, Description: desired.description, TagSpecifications: tagSpec('security-group', desired.tags),
       })),
       async () => {
-        const g = (await byFilters(ctx)([{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'group-name', Values: [desired.name] }]))[0];
-        const tags = fromTagList(g?.Tags);
-        if (!g || tags[TAG_STACK] !== ctx.stack || tags[TAG_STEP] !== ctx.step) return undefined;
+        const g = (await describeAll(ctx, SECURITY_GROUPS, { filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, named(desired.name)] }))[0];
+        if (!g || !ownedBy(ctx, fromTagList(g.Tags))) return undefined;
         ctx.warn(`security group ${g.GroupId} already existed with this step's tags (a create whose answer was lost); using it.`);
         return { GroupId: g.GroupId, SecurityGroupArn: g.SecurityGroupArn };
       });
@@ -171,14 +152,8 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
     // A new group allows all egress: revoke it now; the rules step adds exactly what the tier needs.
     const g = await describeGroup(ctx, id);
     const egress = flatten(g?.IpPermissionsEgress);
-    if (egress.length) await convergeRules(ctx, id, { ingress: [], egress: [] }, { ingress: [], egress });
+    if (egress.length) await convergeRules(ctx, id, NO_RULES, { ingress: [], egress });
     return { id, arn: r.SecurityGroupArn, state: 'available', vpcId: desired.vpcId, name: desired.name, description: desired.description, ingress: [], egress: [], tags: desired.tags };
-  },
-
-  async update(ctx, desired, actual) {
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
-    return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
   async delete(ctx, actual) {
@@ -187,7 +162,7 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
     const current = await describeGroup(ctx, actual.id);
     if (!current) return;
     try {
-      await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, { ingress: flatten(current.IpPermissions), egress: flatten(current.IpPermissionsEgress) }, false);
+      await convergeRules(ctx, actual.id, NO_RULES, { ingress: flatten(current.IpPermissions), egress: flatten(current.IpPermissionsEgress) }, false);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -240,7 +215,7 @@ export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, Securi
 
   async delete(ctx, actual) {
     try {
-      await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, actual, false);
+      await convergeRules(ctx, actual.id, NO_RULES, actual, false);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -250,56 +225,19 @@ export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, Securi
 };
 
 // ---------------------------------------------------------------------------------------------
-export interface DefaultSecurityGroupSpec {
-  vpcId: string;
-  tags: TagMap;
-}
+export type DefaultSecurityGroupSpec = VpcDefaultSpec;
 
 /** The VPC's default security group: AWS creates and deletes it with the VPC; wpdeploy empties it. */
 export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, SecurityGroupActual> = {
   name: 'ec2:default-security-group',
   noun: 'default security group',
-  foundBySpec: true,
   timing: { createMs: 1_000, deleteMs: 0 },
+  ...ec2VpcDefault(SECURITY_GROUPS, { isDefault: (g) => g.GroupName === 'default', filter: named('default') }, toGroup, async (ctx, actual) => {
+    await convergeRules(ctx, actual.id, NO_RULES, actual);
+    return { ...actual, ingress: [], egress: [] };
+  }),
 
-  async find(ctx, desired) {
-    const client = ec2(ctx);
-    if (desired && known(desired.vpcId)) {
-      // Among the stack's groups once wpdeploy has tagged it; before that, asked for by VPC.
-      const listed = (await stackGroups(ctx))?.find((g) => g.VpcId === desired.vpcId && g.GroupName === 'default');
-      if (listed) return toGroup(listed);
-      const r = await client.send(new EC2.DescribeSecurityGroupsCommand({
-        Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'group-name', Values: ['default'] }],
-      }));
-      const g = r.SecurityGroups?.[0];
-      return g && toGroup(g);
-    }
-    const g = ctx.recordedId ? await findGroup(ctx, ctx.recordedId) : undefined;
-    return g && toGroup(g);
-  },
-
-  diff(desired, actual) {
-    const changes = ruleChanges({ ingress: [], egress: [] }, actual);
-    changes.push(...tagChanges(desired.tags, actual.tags));
-    return { changes };
-  },
-
-  async create(ctx, desired) {
-    const found = await defaultSecurityGroupKind.find(ctx, desired);
-    if (!found) throw new Error(`the default security group of ${desired.vpcId} was not found`);
-    await ctx.recordId(found.id);
-    return defaultSecurityGroupKind.update!(ctx, desired, found, { changes: [] });
-  },
-
-  async update(ctx, desired, actual) {
-    await convergeRules(ctx, actual.id, { ingress: [], egress: [] }, actual);
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
-    return { ...actual, ingress: [], egress: [], tags: { ...actual.tags, ...toSet } };
-  },
-
-  /** Goes with its VPC: nothing to do. */
-  async delete() {},
+  diff: (desired, actual) => ({ changes: [...ruleChanges(NO_RULES, actual), ...tagChanges(desired.tags, actual.tags)] }),
 
   outputs: (a) => ({ groupId: a.id }),
 };

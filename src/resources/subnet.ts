@@ -5,11 +5,11 @@
  */
 import type { Subnet } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
-import { isAlreadyExists, isNotFound } from '../aws/errors.js';
-import { waitFor } from '../aws/poll.js';
-import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { isAlreadyExists } from '../aws/errors.js';
+import { fromTagList, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { describeAll, SUBNETS, waitUntil } from './ec2-api.js';
+import { diffFixed, ec2, ec2Tagged, tagSpec } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
 import { changesOf, type Actual, type ResourceKind } from './types.js';
 
@@ -33,49 +33,27 @@ function toActual(s: Subnet): SubnetActual {
 
 export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
   name: 'ec2:subnet',
-  noun: 'subnet',
+  ...ec2Tagged(SUBNETS, toActual),
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'refuse',
 
-  async find(ctx) {
-    const client = ec2(ctx);
-    const found = await findByIdOrTags(
-      ctx, 'subnet',
-      async (id) => (await client.send(new EC2.DescribeSubnetsCommand({ SubnetIds: [id] }))).Subnets ?? [],
-      async (Filters) => (await client.send(new EC2.DescribeSubnetsCommand({ Filters }))).Subnets ?? [],
-      (s) => s.SubnetId!,
-      toActual,
-    );
-    return found;
-  },
-
   diff(desired, actual) {
-    const changes = changesOf(['vpcId', actual.vpcId, desired.vpcId], ['cidr', actual.cidr, desired.cidr], ['az', actual.az, desired.az]);
-    const tags = tagChanges(desired.tags, actual.tags);
-    if (changes.length) {
-      return {
-        changes: [...changes, ...tags],
-        replace: `a subnet's VPC, CIDR block and Availability Zone cannot change (${changes.map((c) => c.field).join(', ')}); it would be a new subnet, and everything in it would move`,
-      };
-    }
-    return { changes: tags };
+    return diffFixed(changesOf(['vpcId', actual.vpcId, desired.vpcId], ['cidr', actual.cidr, desired.cidr], ['az', actual.az, desired.az]), tagChanges(desired.tags, actual.tags),
+      (fields) => `a subnet's VPC, CIDR block and Availability Zone cannot change (${fields}); it would be a new subnet, and everything in it would move`);
   },
 
   async create(ctx, desired) {
-    const client = ec2(ctx);
     let created: Subnet;
     try {
-      const r = await client.send(new EC2.CreateSubnetCommand({
+      const r = await ec2(ctx).send(new EC2.CreateSubnetCommand({
         VpcId: desired.vpcId, CidrBlock: desired.cidr, AvailabilityZone: desired.az, TagSpecifications: tagSpec('subnet', desired.tags),
       }));
       created = r.Subnet!;
     } catch (err) {
       // A retried create whose first response was lost meets the subnet it made: take it if it is ours.
       if (!isAlreadyExists(err)) throw err;
-      const r = await client.send(new EC2.DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'cidr-block', Values: [desired.cidr] }] }));
-      const same = r.Subnets?.[0];
-      const tags = fromTagList(same?.Tags);
-      if (!same || tags[TAG_STACK] !== ctx.stack || tags[TAG_STEP] !== ctx.step) {
+      const same = (await describeAll(ctx, SUBNETS, { filters: [{ Name: 'vpc-id', Values: [desired.vpcId] }, { Name: 'cidr-block', Values: [desired.cidr] }] }))[0];
+      if (!same || !ownedBy(ctx, fromTagList(same.Tags))) {
         throw new WpdeployError(`${desired.cidr} is already used by subnet ${same?.SubnetId ?? '(unknown)'} in ${desired.vpcId}, which wpdeploy did not create for this step.`, {
           hint: 'Remove that subnet, or choose another network.cidr.', cause: err,
         });
@@ -85,18 +63,8 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
     }
     const id = created.SubnetId!;
     await ctx.recordId(id, created.SubnetArn);
-    const s = await waitFor({
-      what: `subnet ${id} to be available`, expectedMs: 2_000, scale: ctx.scale, signal: ctx.signal, initial: created,
-      check: () => client.send(new EC2.DescribeSubnetsCommand({ SubnetIds: [id] })).then((x) => x.Subnets?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
-      done: (v) => v?.State === 'available',
-    });
+    const s = await waitUntil(ctx, SUBNETS, id, { what: `subnet ${id} to be available`, expectedMs: 2_000, initial: created, done: (v) => v?.State === 'available' });
     return toActual(s!);
-  },
-
-  async update(ctx, desired, actual) {
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
-    return { ...actual, tags: { ...actual.tags, ...toSet } };
   },
 
   async delete(ctx, actual) {

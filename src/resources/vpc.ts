@@ -5,10 +5,9 @@
  */
 import type { Vpc } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
-import { waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
-import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { VPCS, waitUntil } from './ec2-api.js';
+import { deleteTolerant, describeHolders, diffFixed, ec2, ec2Tagged, retag, tagSpec } from './ec2-common.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface VpcSpec {
@@ -25,6 +24,8 @@ export interface VpcActual extends Actual {
   tags: TagMap;
 }
 
+const arnOf = (ctx: ResourceContext, vpc: Vpc) => `arn:aws:ec2:${ctx.region}:${vpc.OwnerId ?? ctx.account}:vpc/${vpc.VpcId}`;
+
 async function describe(ctx: ResourceContext, vpc: Vpc): Promise<VpcActual> {
   const client = ec2(ctx);
   const [support, hostnames] = await Promise.all([
@@ -33,7 +34,7 @@ async function describe(ctx: ResourceContext, vpc: Vpc): Promise<VpcActual> {
   ]);
   return {
     id: vpc.VpcId!,
-    arn: `arn:aws:ec2:${ctx.region}:${vpc.OwnerId ?? ctx.account}:vpc/${vpc.VpcId}`,
+    arn: arnOf(ctx, vpc),
     state: vpc.State,
     cidr: vpc.CidrBlock ?? '',
     dnsSupport: support.EnableDnsSupport?.Value ?? false,
@@ -44,72 +45,36 @@ async function describe(ctx: ResourceContext, vpc: Vpc): Promise<VpcActual> {
 
 export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
   name: 'ec2:vpc',
-  noun: 'vpc',
+  ...ec2Tagged(VPCS, (v, ctx) => describe(ctx, v)),
   timing: { createMs: 3_000, deleteMs: 3_000 },
   onReplace: 'refuse',
 
-  async find(ctx) {
-    const client = ec2(ctx);
-    const found = await findByIdOrTags(
-      ctx, 'vpc',
-      async (id) => (await client.send(new EC2.DescribeVpcsCommand({ VpcIds: [id] }))).Vpcs ?? [],
-      async (Filters) => (await client.send(new EC2.DescribeVpcsCommand({ Filters }))).Vpcs ?? [],
-      (v) => v.VpcId!,
-      (v) => describe(ctx, v),
-    );
-    return found;
-  },
-
   diff(desired, actual): Diff {
-    const changes = changesOf(
-      ['dnsSupport', actual.dnsSupport, desired.dnsSupport],
-      ['dnsHostnames', actual.dnsHostnames, desired.dnsHostnames],
-    );
-    const tagChanges = tagsToSet(desired.tags, actual.tags);
-    for (const [k, v] of Object.entries(tagChanges)) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
-    if (desired.cidr !== actual.cidr) {
-      return {
-        changes: [{ field: 'cidr', from: actual.cidr, to: desired.cidr }, ...changes],
-        replace: `a VPC's primary CIDR block cannot change (${actual.cidr} -> ${desired.cidr}); it would mean a new VPC and every subnet, gateway, load balancer, database and file system in it`,
-      };
-    }
-    return { changes };
+    const inPlace = changesOf(['dnsSupport', actual.dnsSupport, desired.dnsSupport], ['dnsHostnames', actual.dnsHostnames, desired.dnsHostnames]);
+    return diffFixed(changesOf(['cidr', actual.cidr, desired.cidr]), [...inPlace, ...tagChanges(desired.tags, actual.tags)],
+      () => `a VPC's primary CIDR block cannot change (${actual.cidr} -> ${desired.cidr}); it would mean a new VPC and every subnet, gateway, load balancer, database and file system in it`);
   },
 
   async create(ctx, desired) {
-    const client = ec2(ctx);
-    const r = await client.send(new EC2.CreateVpcCommand({
-      CidrBlock: desired.cidr,
-      TagSpecifications: tagSpec('vpc', desired.tags),
-    }));
+    const r = await ec2(ctx).send(new EC2.CreateVpcCommand({ CidrBlock: desired.cidr, TagSpecifications: tagSpec('vpc', desired.tags) }));
     const id = r.Vpc!.VpcId!;
-    await ctx.recordId(id, `arn:aws:ec2:${ctx.region}:${r.Vpc!.OwnerId ?? ctx.account}:vpc/${id}`);
-    const vpc = await waitFor({
-      what: `vpc ${id} to be available`,
-      expectedMs: vpcKind.timing!.createMs,
-      scale: ctx.scale,
-      signal: ctx.signal,
-      initial: r.Vpc,
-      // Right after CreateVpc, a describe may not see it yet (eventual consistency).
-      check: () => client.send(new EC2.DescribeVpcsCommand({ VpcIds: [id] })).then((x) => x.Vpcs?.[0], (err) => { if (isNotFound(err)) return undefined; throw err; }),
-      done: (v) => v?.State === 'available',
+    await ctx.recordId(id, arnOf(ctx, r.Vpc!));
+    // Right after CreateVpc, a describe may not see it yet (eventual consistency): the wait reads that as not yet.
+    const vpc = await waitUntil(ctx, VPCS, id, {
+      what: `vpc ${id} to be available`, expectedMs: vpcKind.timing!.createMs, initial: r.Vpc, done: (v) => v?.State === 'available',
     });
     // Subnets, gateways and groups need only the VPC: they go ahead while its DNS attributes are set
     // (nothing created in it needs them at creation; a new VPC has DNS support on already).
-    const arn = `arn:aws:ec2:${ctx.region}:${vpc!.OwnerId ?? ctx.account}:vpc/${id}`;
-    const available: VpcActual = { id, arn, state: vpc!.State, cidr: vpc!.CidrBlock ?? desired.cidr, dnsSupport: true, dnsHostnames: false, tags: desired.tags };
+    const available: VpcActual = { id, arn: arnOf(ctx, vpc!), state: vpc!.State, cidr: vpc!.CidrBlock ?? desired.cidr, dnsSupport: true, dnsHostnames: false, tags: desired.tags };
     ctx.usable?.(available);
     await setDns(ctx, id, desired, { dnsSupport: true, dnsHostnames: false });
-    return { ...(await describe(ctx, vpc!)) };
+    return describe(ctx, vpc!);
   },
 
   async update(ctx, desired, actual) {
     await setDns(ctx, actual.id, desired, actual);
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length > 0) {
-      await ec2(ctx).send(new EC2.CreateTagsCommand({ Resources: [actual.id], Tags: toTagList(toSet) }));
-    }
-    return { ...actual, dnsSupport: desired.dnsSupport, dnsHostnames: desired.dnsHostnames, tags: { ...actual.tags, ...toSet } };
+    const tags = await retag(ctx, actual.id, desired.tags, actual.tags);
+    return { ...actual, dnsSupport: desired.dnsSupport, dnsHostnames: desired.dnsHostnames, tags };
   },
 
   async delete(ctx, actual) {
