@@ -1,12 +1,12 @@
 import { AllocateAddressCommand, CreateTagsCommand, DescribeAddressesCommand, EC2Client, ReleaseAddressCommand, type Address } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
 import { stackTags, TAG_STACK, TAG_STEP, toTagList } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import { elasticIpKind, type ElasticIpActual } from '../../src/resources/elastic-ip.js';
-import type { ResourceContext } from '../../src/resources/types.js';
 import { awsError } from './data-context.js';
+import { ec2Context, type Ec2CtxOver } from './ec2-context.js';
 
 const ec2 = mockClient(EC2Client);
 
@@ -14,25 +14,7 @@ const ec2 = mockClient(EC2Client);
 let aws: AwsClients;
 let log: string[];
 
-type Ctx = ResourceContext & { recordId: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn>; progress: ReturnType<typeof vi.fn> };
-function context(over: Partial<ResourceContext> = {}): Ctx {
-  return {
-    aws,
-    stack: 'blog',
-    region: 'us-east-1',
-    account: '123456789012',
-    step: 'eip-nat-a',
-    tags: ownTags,
-    clientToken: () => 'token-eip-nat-a',
-    recordId: vi.fn(async (id: string) => void log.push(`recordId:${id}`)),
-    progress: vi.fn(),
-    warn: vi.fn(),
-    signal: new AbortController().signal,
-    scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
-    purge: false,
-    ...over,
-  } as never;
-}
+const context = (over: Ec2CtxOver = {}) => ec2Context(aws, 'eip-nat-a', { role: 'nat-a', log }, over);
 
 const ownTags = stackTags({ stack: 'blog', step: 'eip-nat-a', role: 'nat-a' });
 const address = (id: string, over: Partial<Address> = {}): Address => ({

@@ -2,40 +2,21 @@ import {
   CreateFlowLogsCommand, CreateTagsCommand, DeleteFlowLogsCommand, DescribeFlowLogsCommand, EC2Client, type FlowLog,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
 import { isIamPropagation } from '../../src/aws/errors.js';
 import { stackTags, toTagList, TAG_STACK, TAG_STEP } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import { flowLogClientToken, flowLogKind, type FlowLogActual, type FlowLogSpec } from '../../src/resources/flow-log.js';
-import type { ResourceContext } from '../../src/resources/types.js';
+import { awsError } from './app-context.js';
+import { ec2Context, type Ec2CtxOver } from './ec2-context.js';
 
 const ec2 = mockClient(EC2Client);
-
-function awsError(name: string, message = `${name}: from the mock`, httpStatusCode = 400): Error {
-  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
 
 let aws: AwsClients;
 let log: string[];
 
-type Ctx = ResourceContext & { recordId: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn>; progress: ReturnType<typeof vi.fn> };
-function context(over: Partial<ResourceContext> = {}): Ctx {
-  return {
-    aws,
-    stack: 'blog',
-    region: 'us-east-1',
-    account: '123456789012',
-    step: 'flow-log',
-    tags: stackTags({ stack: 'blog', step: 'flow-log', role: 'flow-log' }),
-    recordId: vi.fn(async (id: string) => void log.push(`recordId:${id}`)),
-    progress: vi.fn(),
-    warn: vi.fn(),
-    signal: new AbortController().signal,
-    scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
-    ...over,
-  } as never;
-}
+const context = (over: Ec2CtxOver = {}) => ec2Context(aws, 'flow-log', { log }, over);
 
 const ownTags = stackTags({ stack: 'blog', step: 'flow-log', role: 'flow-log' });
 const ROLE = 'arn:aws:iam::123456789012:role/wpdeploy/blog-flow-logs-us-east-1';

@@ -2,13 +2,14 @@ import {
   CreateNatGatewayCommand, CreateTagsCommand, DeleteNatGatewayCommand, DescribeNatGatewaysCommand, EC2Client, type NatGateway,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
 import { stackTags, TAG_STACK, TAG_STEP, toTagList } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import { natGatewayKind, type NatGatewayActual, type NatGatewaySpec } from '../../src/resources/nat-gateway.js';
-import { UNKNOWN, type ResourceContext } from '../../src/resources/types.js';
+import { UNKNOWN } from '../../src/resources/types.js';
 import { awsError } from './data-context.js';
+import { ec2Context, type Ec2CtxOver } from './ec2-context.js';
 
 const ec2 = mockClient(EC2Client);
 
@@ -18,25 +19,7 @@ let log: string[];
 
 const TOKEN = '0123456789abcdef0123456789abcdef'; // 32 hex characters, like the deployer's
 
-type Ctx = ResourceContext & { recordId: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn>; progress: ReturnType<typeof vi.fn> };
-function context(over: Partial<ResourceContext> = {}): Ctx {
-  return {
-    aws,
-    stack: 'blog',
-    region: 'us-east-1',
-    account: '123456789012',
-    step: 'nat-a',
-    tags: ownTags,
-    clientToken: () => TOKEN,
-    recordId: vi.fn(async (id: string) => void log.push(`recordId:${id}`)),
-    progress: vi.fn(),
-    warn: vi.fn(),
-    signal: new AbortController().signal,
-    scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
-    purge: false,
-    ...over,
-  } as never;
-}
+const context = (over: Ec2CtxOver = {}) => ec2Context(aws, 'nat-a', { token: TOKEN, log }, over);
 
 const ownTags = stackTags({ stack: 'blog', step: 'nat-a', role: 'nat-a' });
 const nat = (id: string, State: NatGateway['State'], over: Partial<NatGateway> = {}): NatGateway => ({

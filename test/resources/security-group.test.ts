@@ -1,10 +1,10 @@
 import {
   AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand,
   DeleteSecurityGroupCommand, DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand, type IpPermission, type SecurityGroup,
+  RevokeSecurityGroupIngressCommand, type IpPermission, type SecurityGroup, type ServiceOutputTypes,
 } from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { mockClient, type AwsCommand } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
 import { stackTags, TAG_STACK, TAG_STEP, toTagList } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
@@ -12,8 +12,9 @@ import {
   defaultSecurityGroupKind, securityGroupKind, securityGroupRulesKind, type SecurityGroupActual, type SecurityGroupRulesActual,
   type SecurityGroupRulesSpec, type SecurityGroupSpec, type SgRule,
 } from '../../src/resources/security-group.js';
-import { UNKNOWN, type ResourceContext } from '../../src/resources/types.js';
+import { UNKNOWN } from '../../src/resources/types.js';
 import { awsError } from './data-context.js';
+import { ec2Context, type Ec2CtxOver } from './ec2-context.js';
 
 const ec2 = mockClient(EC2Client);
 
@@ -21,29 +22,11 @@ const ec2 = mockClient(EC2Client);
 let aws: AwsClients;
 let log: string[];
 
-type Ctx = ResourceContext & { recordId: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn>; progress: ReturnType<typeof vi.fn> };
-function context(step: string, over: Partial<ResourceContext> = {}): Ctx {
-  return {
-    aws,
-    stack: 'blog',
-    region: 'us-east-1',
-    account: '123456789012',
-    step,
-    tags: stackTags({ stack: 'blog', step, role: step }),
-    clientToken: () => `token-${step}`,
-    recordId: vi.fn(async (id: string) => void log.push(`recordId:${id}`)),
-    progress: vi.fn(),
-    warn: vi.fn(),
-    signal: new AbortController().signal,
-    scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
-    purge: false,
-    ...over,
-  } as never;
-}
+const context = (step: string, over: Ec2CtxOver = {}) => ec2Context(aws, step, { log }, over);
 
 /** Every EC2 call in order, by command name. */
 const callNames = () => ec2.calls().map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''));
-const inputs = <T extends object>(C: new (input: T) => unknown) => ec2.commandCalls(C as never).map((c) => (c.args[0] as { input: T }).input);
+const inputs = <I extends object, O extends ServiceOutputTypes>(C: new (input: I) => AwsCommand<I, O>) => ec2.commandCalls(C).map((c) => c.args[0].input);
 
 const ALL_OUT: IpPermission = { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] };
 const tcp = (port: number, src: { cidr?: string; sourceGroupId?: string }, description?: string): SgRule =>

@@ -7,9 +7,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
 import { stackTags, TAG_STACK, TAG_STEP } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
-import type { ResourceContext } from '../../src/resources/types.js';
 import { vpcKind, type VpcActual, type VpcSpec } from '../../src/resources/vpc.js';
 import { awsError } from './data-context.js';
+import { ec2Context, type Ec2CtxOver } from './ec2-context.js';
 
 const ec2 = mockClient(EC2Client);
 
@@ -18,23 +18,7 @@ const ec2 = mockClient(EC2Client);
 let aws: AwsClients;
 let log: string[];
 
-function context(over: Partial<ResourceContext> = {}): ResourceContext & { recordId: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn>; progress: ReturnType<typeof vi.fn> } {
-  return {
-    aws,
-    stack: 'blog',
-    region: 'us-east-1',
-    account: '123456789012',
-    step: 'vpc',
-    tags: stackTags({ stack: 'blog', step: 'vpc', role: 'vpc' }),
-    recordId: vi.fn(async (id: string) => void log.push(`recordId:${id}`)),
-    progress: vi.fn(),
-    warn: vi.fn(),
-    duplicate: vi.fn(),
-    signal: new AbortController().signal,
-    scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
-    ...over,
-  } as never;
-}
+const context = (over: Ec2CtxOver = {}) => ec2Context(aws, 'vpc', { log }, over);
 
 const vpc = (id: string, over: Partial<Vpc> = {}): Vpc => ({
   VpcId: id,
