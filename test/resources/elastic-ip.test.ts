@@ -1,12 +1,13 @@
-import { AllocateAddressCommand, CreateTagsCommand, DescribeAddressesCommand, EC2Client, ReleaseAddressCommand, type Address } from '@aws-sdk/client-ec2';
+import { AllocateAddressCommand, CreateTagsCommand, EC2Client, ReleaseAddressCommand, type Address } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
-import { stackTags, TAG_STACK, TAG_STEP, toTagList } from '../../src/aws/tags.js';
+import { stackTags, toTagList } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import { elasticIpKind, type ElasticIpActual } from '../../src/resources/elastic-ip.js';
 import { awsError } from './data-context.js';
-import { ec2Context, type Ec2CtxOver } from './ec2-context.js';
+import { ADDRESSES } from '../../src/resources/ec2-api.js';
+import { ec2Context, type Ec2CtxOver, holding } from './ec2-context.js';
 
 const ec2 = mockClient(EC2Client);
 
@@ -17,6 +18,7 @@ let log: string[];
 const context = (over: Ec2CtxOver = {}) => ec2Context(aws, 'eip-nat-a', { role: 'nat-a', log }, over);
 
 const ownTags = stackTags({ stack: 'blog', step: 'eip-nat-a', role: 'nat-a' });
+const NOT_FOUND = 'InvalidAllocationID.NotFound';
 const address = (id: string, over: Partial<Address> = {}): Address => ({
   AllocationId: id, PublicIp: '203.0.113.10', Domain: 'vpc', Tags: toTagList(ownTags), ...over,
 });
@@ -36,23 +38,18 @@ describe('elastic ip find', () => {
     ['associated with a NAT gateway', { AssociationId: 'eipassoc-1', NetworkInterfaceId: 'eni-nat' }, { state: 'associated', associationId: 'eipassoc-1' }],
     ['on a network interface without an association id', { NetworkInterfaceId: 'eni-nat' }, { state: 'associated' }],
   ])('by recorded id: %s', async (_what, over, expected) => {
-    ec2.on(DescribeAddressesCommand, { AllocationIds: ['eipalloc-rec'] }).resolves({ Addresses: [address('eipalloc-rec', over)] });
+    holding(ADDRESSES, [address('eipalloc-rec', over)], NOT_FOUND);
     const found = await elasticIpKind.find(context({ recordedId: 'eipalloc-rec' }));
     expect(found).toMatchObject({ id: 'eipalloc-rec', publicIp: '203.0.113.10', tags: ownTags, ...expected });
   });
 
-  it('a recorded id that is not found falls back to the tags', async () => {
-    ec2.on(DescribeAddressesCommand).resolves({ Addresses: [address('eipalloc-tag')] });
-    ec2.on(DescribeAddressesCommand, { AllocationIds: ['eipalloc-gone'] }).rejects(awsError('InvalidAllocationID.NotFound'));
+  it('a recorded id that is gone falls back to the stack and step tags', async () => {
+    holding(ADDRESSES, [address('eipalloc-b', { Tags: toTagList(stackTags({ stack: 'blog', step: 'eip-nat-b', role: 'nat-b' })) }), address('eipalloc-tag')], NOT_FOUND);
     expect((await elasticIpKind.find(context({ recordedId: 'eipalloc-gone' })))?.id).toBe('eipalloc-tag');
-    expect(ec2.commandCalls(DescribeAddressesCommand)[1]!.args[0].input.Filters).toEqual([
-      { Name: `tag:${TAG_STACK}`, Values: ['blog'] },
-      { Name: `tag:${TAG_STEP}`, Values: ['eip-nat-a'] },
-    ]);
   });
 
   it('returns undefined when none exists', async () => {
-    ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
+    holding(ADDRESSES, [], NOT_FOUND);
     expect(await elasticIpKind.find(context())).toBeUndefined();
   });
 });

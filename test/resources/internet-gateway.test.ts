@@ -5,12 +5,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
-import { stackTags, TAG_STACK, TAG_STEP, toTagList } from '../../src/aws/tags.js';
+import { stackTags, toTagList } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import { internetGatewayKind, type InternetGatewayActual, type InternetGatewaySpec } from '../../src/resources/internet-gateway.js';
 import { UNKNOWN } from '../../src/resources/types.js';
 import { awsError } from './data-context.js';
-import { ec2Context, type Ec2CtxOver } from './ec2-context.js';
+import { INTERNET_GATEWAYS } from '../../src/resources/ec2-api.js';
+import { ec2Context, type Ec2CtxOver, holding } from './ec2-context.js';
 
 const ec2 = mockClient(EC2Client);
 
@@ -21,6 +22,7 @@ let log: string[];
 const context = (over: Ec2CtxOver = {}) => ec2Context(aws, 'igw', { log }, over);
 
 const ownTags = stackTags({ stack: 'blog', step: 'igw', role: 'igw' });
+const NOT_FOUND = 'InvalidInternetGatewayID.NotFound';
 /** What AWS really reports for an attached internet gateway, outside the SDK's AttachmentStatus type. */
 const AVAILABLE = 'available' as unknown as AttachmentStatus;
 const igw = (id: string, over: Partial<InternetGateway> = {}): InternetGateway => ({
@@ -50,26 +52,18 @@ describe('internet gateway find', () => {
     ['detached', [], 'detached', undefined],
     ['detaching', [{ VpcId: 'vpc-1', State: 'detaching' }], 'detached', undefined],
   ])('by recorded id: %s', async (_what, Attachments, state, attachedVpcId) => {
-    ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-rec'] }).resolves({ InternetGateways: [igw('igw-rec', { Attachments })] });
+    holding(INTERNET_GATEWAYS, [igw('igw-rec', { Attachments })], NOT_FOUND);
     const found = await internetGatewayKind.find(context({ recordedId: 'igw-rec' }));
     expect(found).toEqual({ id: 'igw-rec', state, attachedVpcId, tags: ownTags });
   });
 
-  it.each([
-    ['not found', () => ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-gone'] }).rejects(awsError('InvalidInternetGatewayID.NotFound'))],
-    ['empty', () => ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-gone'] }).resolves({ InternetGateways: [] })],
-  ])('a recorded id that is %s falls back to the tags', async (_what, arrange) => {
-    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [igw('igw-tag')] });
-    arrange();
+  it("a recorded id that is gone falls back to the stack and step tags (another step's gateway is not taken)", async () => {
+    holding(INTERNET_GATEWAYS, [igw('igw-other', { Tags: toTagList(stackTags({ stack: 'blog', step: 'igw-2', role: 'igw-2' })) }), igw('igw-tag')], NOT_FOUND);
     expect((await internetGatewayKind.find(context({ recordedId: 'igw-gone' })))?.id).toBe('igw-tag');
-    expect(ec2.commandCalls(DescribeInternetGatewaysCommand)[1]!.args[0].input.Filters).toEqual([
-      { Name: `tag:${TAG_STACK}`, Values: ['blog'] },
-      { Name: `tag:${TAG_STEP}`, Values: ['igw'] },
-    ]);
   });
 
   it('returns undefined when none exists', async () => {
-    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
+    holding(INTERNET_GATEWAYS, [], NOT_FOUND);
     expect(await internetGatewayKind.find(context())).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import {
   DescribeVpcsCommand, EC2Client, ModifyVpcAttributeCommand, type Vpc,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
 import { stackTags, TAG_STACK, TAG_STEP } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
@@ -123,7 +123,7 @@ describe('vpc find', () => {
     expect((await vpcKind.find(ctx))?.id).toBe('vpc-0one');
     expect(ctx.warn).toHaveBeenCalledTimes(1);
     expect(ctx.warn.mock.calls[0]![0]).toContain('vpc-0two');
-    expect((ctx.duplicate as ReturnType<typeof vi.fn>).mock.calls.map((c) => c[0].id)).toEqual(['vpc-0two']);
+    expect(ctx.duplicate.mock.calls.map(([d]) => d.id)).toEqual(['vpc-0two']);
   });
 });
 
