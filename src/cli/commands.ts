@@ -27,8 +27,6 @@ export function renderer(o: Opts, dryRun: boolean, readOnly = false): Renderer {
   return plainRenderer(process.stderr, dryRun);
 }
 
-export { reportError };
-
 /** The flags that chose this run's target, for the commands it prints (see command-line.ts). */
 export const targetOf = (o: Opts): Target => ({ stack: o.stack, config: o.config, local: o.local, endpointUrl: o.endpointUrl, region: o.region, profile: o.profile, state: o.state });
 
