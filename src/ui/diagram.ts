@@ -136,7 +136,3 @@ export const TIER_TITLE: Record<SubnetTier, string> = { public: 'Public subnet',
 export function engineLabel(m: DiagramModel): string {
   return `${m.database.engine === 'mysql' ? 'MySQL' : 'MariaDB'} ${m.database.engineVersion}`;
 }
-
-export function scalingLabel(m: DiagramModel): string {
-  return `auto scaling ${m.service.min}-${m.service.max} tasks (CPU ${m.service.cpuTarget}%, ${m.service.requestsPerTarget} req/task/min)`;
-}
