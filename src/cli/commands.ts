@@ -28,7 +28,7 @@ export function renderer(o: Opts, dryRun: boolean, readOnly = false): Renderer {
 }
 
 /** The flags that chose this run's target, for the commands it prints (see command-line.ts). */
-export const targetOf = (o: Opts): Target => ({ stack: o.stack, config: o.config, local: o.local, endpointUrl: o.endpointUrl, region: o.region, profile: o.profile, state: o.state });
+const targetOf = (o: Opts): Target => ({ stack: o.stack, config: o.config, local: o.local, endpointUrl: o.endpointUrl, region: o.region, profile: o.profile, state: o.state });
 
 /** An event whose texts name `wpdeploy` commands, with this run's target flags added to them. */
 function targeted(e: TimedEvent, t: Target): TimedEvent {

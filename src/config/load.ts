@@ -274,7 +274,7 @@ function knownKeysAt(path: string[]): string[] {
 }
 
 /** The closest candidate within a small edit distance, case-insensitively. */
-export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {

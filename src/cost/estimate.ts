@@ -48,7 +48,7 @@ export interface CostEstimate {
 }
 
 /** The prices of a region; a region the file lacks is a usage error naming the regions it has. */
-export function regionPrices(book: PriceBook, region: string): RegionPrices {
+function regionPrices(book: PriceBook, region: string): RegionPrices {
   const p = book.regions[region];
   if (!p) {
     const known = Object.keys(book.regions);
@@ -60,7 +60,7 @@ export function regionPrices(book: PriceBook, region: string): RegionPrices {
   return p;
 }
 
-export function natGatewayCount(config: Config): number {
+function natGatewayCount(config: Config): number {
   return config.network.natGateways === 'single' ? 1 : config.network.azCount;
 }
 

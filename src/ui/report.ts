@@ -36,7 +36,7 @@ function fittedTable(headers: string[], rows: string[][], width: number, shrink:
 }
 
 /** `missing`, `not created`, `changed: field a -> b`, or `-` when the resource matches the config. */
-export function driftOf(item: StepReport): string {
+function driftOf(item: StepReport): string {
   if (item.op === 'create') return item.recordedId ? `missing (${item.recordedId} was deleted outside wpdeploy)` : 'not created';
   if (item.op === 'update' || item.op === 'replace') {
     return `changed: ${item.changes.map((c) => `${c.field} ${formatValue(c.from)} -> ${formatValue(c.to)}`).join('; ')}`;

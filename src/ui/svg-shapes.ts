@@ -7,7 +7,7 @@ import { shortId } from './diagram.js';
 import { cutLines } from './style.js';
 
 export const FONT = "Helvetica, Arial, 'DejaVu Sans', sans-serif";
-export const MONO = "'DejaVu Sans Mono', Menlo, Consolas, monospace";
+const MONO = "'DejaVu Sans Mono', Menlo, Consolas, monospace";
 
 export const COLOR = {
   region: '#00a4a6',
