@@ -14,9 +14,9 @@
  */
 import { fromTagList, TAG_STACK } from '../aws/tags.js';
 import { EFS_BACKUP_VAULT, efsRecoveryPoints } from './aws-created.js';
-import { listFileSystems } from './efs-file-system.js';
+import { listFileSystems } from './efs-common.js';
 import { keptSnapshots } from './rds-snapshot.js';
-import { stackSecrets } from './secret.js';
+import { stackSecrets } from './secrets-common.js';
 import type { ResourceContext } from './types.js';
 
 export interface KeptItem {
