@@ -82,17 +82,6 @@ export function keptMonthlyCost(items: readonly KeptItem[], prices: KeptPrices =
   };
 }
 
-/** Maps the engine's kept steps (kind name, id) to items; sizes come from `describeKeptData`. */
-export function keptItemsOf(kept: ReadonlyArray<{ kind: string; id?: string }>): KeptItem[] {
-  const out: KeptItem[] = [];
-  for (const k of kept) {
-    if (!k.id) continue;
-    if (k.kind === 'secretsmanager:secret') out.push({ kind: 'secret', id: k.id });
-    else if (k.kind === 'efs:file-system') out.push({ kind: 'file-system', id: k.id });
-  }
-  return out;
-}
-
 /**
  * What AWS holds of a stack's data: its secrets (scheduled for deletion or not), its file systems
  * with their metered size and their automatic backups (aws-created.ts), and the final snapshots

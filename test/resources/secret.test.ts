@@ -180,7 +180,6 @@ describe('secret delete', () => {
     expect(sm.commandCalls(DeleteSecretCommand)[0]!.args[0].input).toEqual({ SecretId: ARN, RecoveryWindowInDays: 7 });
     expect(ctx.warn.mock.calls.join('\n')).toContain('restore-secret');
   });
-  it('is kept by down (retainOnDown)', () => expect(secretKind.retainOnDown).toBe(true));
 });
 
 describe('database secret endpoint', () => {
