@@ -162,7 +162,6 @@ async function restoreFrom(ctx: ResourceContext, desired: DbInstanceSpec, snap: 
   return m.changes.length && !m.refuse.length ? updateInstance(ctx, desired, actual) : actual;
 }
 
-
 async function createFresh(ctx: ResourceContext, desired: DbInstanceSpec, secret: ReturnType<typeof dbCredentials>): Promise<DbInstanceActual> {
   const id = desired.identifier;
   const { username, password } = await secret;
