@@ -7,7 +7,8 @@
  */
 import type { MountTargetDescription } from '@aws-sdk/client-efs';
 import { EC2, EFS } from '../aws/sdk.js';
-import { isAlreadyExists, isNotFound } from '../aws/errors.js';
+import { isAlreadyExists } from '../aws/errors.js';
+import { orAbsent } from '../aws/idempotent.js';
 import { describeEfs, efs, isGone, mountTargetsOf } from './efs-common.js';
 import { deleteAndWait, waitUntil } from './waits.js';
 import { changesOf, known, type Actual, type ResourceContext, type ResourceKind } from './types.js';
@@ -45,15 +46,11 @@ async function inSubnet(ctx: ResourceContext, fileSystemId: string, subnetId: st
 async function groupsByInterface(ctx: ResourceContext, fileSystemId: string, all: MountTargetDescription[]): Promise<Map<string, string[]> | undefined> {
   const enis = all.map((m) => m.NetworkInterfaceId).filter((x): x is string => !!x).sort();
   if (!ctx.reads || enis.length === 0) return undefined;
-  try {
-    return await ctx.reads.read(`efs:mount-target-groups:${fileSystemId}:${enis.join(',')}`, ['EC2', 'EFS'], async () => {
-      const r = await ctx.aws.get(EC2.EC2Client).send(new EC2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: enis }));
-      return new Map((r.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId!, (n.Groups ?? []).map((g) => g.GroupId!)]));
-    });
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  const reads = ctx.reads;
+  return orAbsent(() => reads.read(`efs:mount-target-groups:${fileSystemId}:${enis.join(',')}`, ['EC2', 'EFS'], async () => {
+    const r = await ctx.aws.get(EC2.EC2Client).send(new EC2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: enis }));
+    return new Map((r.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId!, (n.Groups ?? []).map((g) => g.GroupId!)]));
+  }));
 }
 
 async function toActual(ctx: ResourceContext, m: MountTargetDescription, all?: MountTargetDescription[]): Promise<MountTargetActual> {

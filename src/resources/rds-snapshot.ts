@@ -5,8 +5,8 @@
  */
 import type { DBSnapshot } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
-import { isDependencyViolation, isNotFound } from '../aws/errors.js';
-import { orAbsent } from '../aws/idempotent.js';
+import { isDependencyViolation } from '../aws/errors.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import { retrying } from '../aws/poll.js';
 import { TAG_STACK } from '../aws/tags.js';
 import { describeRds, rds, rdsPages, rdsTags } from './rds-common.js';
@@ -39,15 +39,10 @@ export async function keptSnapshots(ctx: Pick<ResourceContext, 'aws' | 'stack'>,
 export async function deleteSnapshots(ctx: ResourceContext, ids: string[]): Promise<void> {
   for (const id of ids) {
     ctx.progress(`deleting kept snapshot ${id}`);
-    try {
-      await retrying(() => rds(ctx).send(new RDS.DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id })), {
-        retryable: isDependencyViolation, attempts: 8, baseMs: 5_000, scale: ctx.scale,
-        onRetry: () => ctx.progress(`snapshot ${id} is still being created; waiting to delete it`),
-      });
-    } catch (err) {
-      if (isNotFound(err)) continue;
-      throw err;
-    }
+    await deleteOrGone(() => retrying(() => rds(ctx).send(new RDS.DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id })), {
+      retryable: isDependencyViolation, attempts: 8, baseMs: 5_000, scale: ctx.scale,
+      onRetry: () => ctx.progress(`snapshot ${id} is still being created; waiting to delete it`),
+    }));
   }
   for (const id of ids) {
     await waitUntil(ctx, {

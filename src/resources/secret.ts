@@ -11,7 +11,7 @@
  */
 import { SecretsManager } from '../aws/sdk.js';
 import { isNotFound, isSecretStateConflict } from '../aws/errors.js';
-import { writeOrVerify } from '../aws/idempotent.js';
+import { orAbsent, writeOrVerify } from '../aws/idempotent.js';
 import { addMissingTags, ownedBy, TAG_STACK, TAG_STEP, tagChanges, type TagMap, toTagList } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { dbCredentials, describeSecret, randomPassword, readSecretJson, secrets, stackSecrets } from './secrets-common.js';
@@ -200,14 +200,13 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
       return;
     }
     if (actual.state === 'scheduled-for-deletion') return;
-    try {
-      // A retried schedule whose first attempt took effect meets the secret scheduled already: success.
+    // A retried schedule whose first attempt took effect meets the secret scheduled already: success.
+    const scheduled = await orAbsent(async () => {
       await writeOrVerify(() => client.send(new SecretsManager.DeleteSecretCommand({ SecretId: actual.arn, RecoveryWindowInDays: 7 })),
         async () => ((await describeSecret(ctx, actual.arn))?.state === 'scheduled-for-deletion' ? true : undefined), isSecretStateConflict);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+      return true;
+    });
+    if (!scheduled) return; // gone already
     ctx.warn(`secret ${actual.name} is scheduled for deletion in 7 days; until then \`aws secretsmanager restore-secret --secret-id ${actual.name}\` brings it back.`);
   },
 
