@@ -8,8 +8,9 @@
 import type { Address, Filter, FlowLog, InternetGateway, NatGateway, NetworkAcl, RouteTable, SecurityGroup, Subnet, Vpc } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
-import { retrying, waitFor } from '../aws/poll.js';
+import { retrying } from '../aws/poll.js';
 import type { ResourceContext } from './types.js';
+import { type StepWait, waitUntil } from './waits.js';
 
 export const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2.EC2Client);
 
@@ -72,20 +73,9 @@ export async function describeOne<T>(ctx: ResourceContext, type: Ec2Type<T>, id:
   }
 }
 
-/**
- * Polls one resource by id until `done` holds for it (undefined while EC2 does not show it: just
- * created, or gone), with the run's time scale and abort signal.
- */
-export function waitUntil<T>(ctx: ResourceContext, type: Ec2Type<T>, id: string, o: {
-  what: string;
-  expectedMs: number;
-  done: (t: T | undefined) => boolean;
-  initial?: T;
-  minIntervalMs?: number;
-  timeoutMs?: number;
-  onProgress?: (t: T | undefined) => void;
-}): Promise<T | undefined> {
-  return waitFor({ ...o, scale: ctx.scale, signal: ctx.signal, check: () => describeOne(ctx, type, id) });
+/** Polls one resource by id (undefined while EC2 does not show it: just created, or gone) until `done`. */
+export function waitForId<T>(ctx: ResourceContext, type: Ec2Type<T>, id: string, wait: Omit<StepWait<T | undefined>, 'check'>): Promise<T | undefined> {
+  return waitUntil(ctx, { ...wait, check: () => describeOne(ctx, type, id) });
 }
 
 /**

@@ -11,7 +11,7 @@ import { isAlreadyExists, isIamPropagation, isNotFound } from '../aws/errors.js'
 import { retrying } from '../aws/poll.js';
 import { fromTagList, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { describeAll, ec2, FLOW_LOGS, waitUntil } from './ec2-api.js';
+import { describeAll, ec2, FLOW_LOGS, waitForId } from './ec2-api.js';
 import { diffFixed, ec2Tagged, findTagged, tagSpec } from './ec2-common.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -165,7 +165,7 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
         });
       }
       await ctx.recordId(id, arnOf(ctx, id));
-      const made = await waitUntil(ctx, FLOW_LOGS, id, {
+      const made = await waitForId(ctx, FLOW_LOGS, id, {
         what: `flow log ${id} to be visible`, expectedMs: flowLogKind.timing!.createMs, timeoutMs: 15_000, done: (f) => f !== undefined,
       }).catch((err: unknown) => {
         if (err instanceof WpdeployError && !ctx.signal.aborted) return undefined;

@@ -6,12 +6,12 @@
  */
 import type { NatGateway } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
 import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { NAT_GATEWAYS, waitUntil } from './ec2-api.js';
+import { describeOne, NAT_GATEWAYS, waitForId } from './ec2-api.js';
 import { diffFixed, ec2, ec2Tagged, tagSpec } from './ec2-common.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
+import { deleteAndWait } from './waits.js';
 
 export interface NatGatewaySpec {
   subnetId: string;
@@ -45,25 +45,20 @@ async function createOnce(ctx: ResourceContext, desired: NatGatewaySpec, token: 
   }));
   const id = r.NatGateway!.NatGatewayId!;
   await ctx.recordId(id);
-  const n = await waitUntil(ctx, NAT_GATEWAYS, id, {
+  const n = await waitForId(ctx, NAT_GATEWAYS, id, {
     what: `nat gateway ${id} to be available`, expectedMs: CREATE_MS, minIntervalMs: 1_000,
     done: (v) => v?.State === 'available' || v?.State === 'failed',
-    onProgress: (v) => ctx.progress(`${id} is ${v?.State ?? 'not visible yet'}`),
+    progress: (v) => `${id} is ${v?.State ?? 'not visible yet'}`,
   });
   return toActual(n!);
 }
 
-async function deleteAndWait(ctx: ResourceContext, id: string): Promise<void> {
-  try {
-    await ec2(ctx).send(new EC2.DeleteNatGatewayCommand({ NatGatewayId: id }));
-  } catch (err) {
-    if (isNotFound(err)) return;
-    throw err;
-  }
-  await waitUntil(ctx, NAT_GATEWAYS, id, {
+async function deleteNat(ctx: ResourceContext, id: string): Promise<void> {
+  await deleteAndWait(ctx, () => ec2(ctx).send(new EC2.DeleteNatGatewayCommand({ NatGatewayId: id })), {
     what: `nat gateway ${id} to be deleted`, expectedMs: DELETE_MS, minIntervalMs: 1_000,
+    check: () => describeOne(ctx, NAT_GATEWAYS, id),
     done: (v) => !v || v.State === 'deleted',
-    onProgress: (v) => ctx.progress(`${id} is ${v?.State}`),
+    progress: (v) => `${id} is ${v?.State}`,
   });
 }
 
@@ -84,7 +79,7 @@ export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
     let nat = await createOnce(ctx, desired, ctx.clientToken());
     if (nat.state === 'failed') {
       ctx.warn(`nat gateway ${nat.id} failed (${nat.failure ?? 'no reason given'}); deleting it and trying once more.`);
-      await deleteAndWait(ctx, nat.id);
+      await deleteNat(ctx, nat.id);
       nat = await createOnce(ctx, desired, `${ctx.clientToken().slice(0, 28)}try2`);
       if (nat.state === 'failed') {
         throw new WpdeployError(`nat gateway ${nat.id} failed twice: ${nat.failure ?? 'no reason given'}.`, {
@@ -95,7 +90,7 @@ export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
     return nat;
   },
 
-  delete: (ctx, actual) => deleteAndWait(ctx, actual.id),
+  delete: (ctx, actual) => deleteNat(ctx, actual.id),
 
   outputs: (a) => ({ natGatewayId: a.id, subnetId: a.subnetId }),
 };

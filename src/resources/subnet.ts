@@ -8,7 +8,7 @@ import { EC2 } from '../aws/sdk.js';
 import { isAlreadyExists } from '../aws/errors.js';
 import { fromTagList, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { describeAll, SUBNETS, waitUntil } from './ec2-api.js';
+import { describeAll, SUBNETS, waitForId } from './ec2-api.js';
 import { diffFixed, ec2, ec2Tagged, tagSpec } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
 import { changesOf, type Actual, type ResourceKind } from './types.js';
@@ -63,7 +63,7 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
     }
     const id = created.SubnetId!;
     await ctx.recordId(id, created.SubnetArn);
-    const s = await waitUntil(ctx, SUBNETS, id, { what: `subnet ${id} to be available`, expectedMs: 2_000, initial: created, done: (v) => v?.State === 'available' });
+    const s = await waitForId(ctx, SUBNETS, id, { what: `subnet ${id} to be available`, expectedMs: 2_000, initial: created, done: (v) => v?.State === 'available' });
     return toActual(s!);
   },
 

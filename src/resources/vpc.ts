@@ -6,7 +6,7 @@
 import type { Vpc } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
-import { VPCS, waitUntil } from './ec2-api.js';
+import { VPCS, waitForId } from './ec2-api.js';
 import { deleteTolerant, describeHolders, diffFixed, ec2, ec2Tagged, retag, tagSpec } from './ec2-common.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -60,7 +60,7 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
     const id = r.Vpc!.VpcId!;
     await ctx.recordId(id, arnOf(ctx, r.Vpc!));
     // Right after CreateVpc, a describe may not see it yet (eventual consistency): the wait reads that as not yet.
-    const vpc = await waitUntil(ctx, VPCS, id, {
+    const vpc = await waitForId(ctx, VPCS, id, {
       what: `vpc ${id} to be available`, expectedMs: vpcKind.timing!.createMs, initial: r.Vpc, done: (v) => v?.State === 'available',
     });
     // Subnets, gateways and groups need only the VPC: they go ahead while its DNS attributes are set
