@@ -3,7 +3,7 @@
  * diffs with fields that cannot change in place, and deletes that wait out dependencies. The calls
  * go through the thin layer of `ec2-api.ts`.
  */
-import type { Filter } from '@aws-sdk/client-ec2';
+import type { Filter, ResourceType } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
@@ -16,8 +16,9 @@ export { ec2, settle } from './ec2-api.js';
 
 type Tagged = { Tags?: Array<{ Key?: string; Value?: string }> };
 
-export function tagSpec(resourceType: string, tags: TagMap) {
-  return [{ ResourceType: resourceType as never, Tags: toTagList(tags) }];
+/** The `TagSpecifications` of a create: the resource is tagged in the same call. */
+export function tagSpec(resourceType: ResourceType, tags: TagMap) {
+  return [{ ResourceType: resourceType, Tags: toTagList(tags) }];
 }
 
 /**
