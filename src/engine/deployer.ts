@@ -8,7 +8,6 @@
  * returns.
  */
 import { WpdeployError } from '../errors.js';
-import { runPreflight } from '../resources/preflight.js';
 import type { Actual, CheckFailure, Inputs, Operation, Outputs, ResourceContext, ResourceKind, StepDef } from '../resources/types.js';
 import { UNKNOWN, createDeps, deleteDeps } from '../resources/types.js';
 import { checkApproval, refusal } from './approval.js';
@@ -70,7 +69,7 @@ export class Engine extends EngineRun {
       throw refusal('delete', orphans.join(', '), 'no longer in the config');
     }
     // The preflight runs alongside the reads; like the check steps, it holds back every change until it passes.
-    const preflight = this.options.preflight ? this.preflight() : undefined;
+    const preflight = this.options.preflight ? this.preflight(this.options.preflight) : undefined;
     // A dry run changes nothing: it need not wait for the checks.
     this.gate = new Gate(opts.dryRun ? [] : [...steps.filter((s) => s.check).map((s) => s.id), ...(preflight ? [PREFLIGHT] : [])]);
     void preflight?.then((failed) => this.gate.conclude(PREFLIGHT, failed.length === 0));
@@ -89,9 +88,9 @@ export class Engine extends EngineRun {
 
   /**
    * The checks the steps declare (StepDef.preflight), each failure emitted as `preflight` failing
-   * (src/resources/preflight.ts makes the calls). Never throws: a check that cannot run fails.
+   * (the stack's preflight makes the calls). Never throws: a check that cannot run fails.
    */
-  private async preflight(): Promise<CheckFailure[]> {
+  private async preflight(run: NonNullable<EngineOptions['preflight']>): Promise<CheckFailure[]> {
     const { steps, store, emit } = this.options;
     // After the graph's first steps have sent their reads: loading the SDK clients the checks need takes CPU.
     await new Promise((resolve) => setImmediate(resolve));
@@ -99,7 +98,7 @@ export class Engine extends EngineRun {
     const checked = steps.filter((d) => d.preflight).map((d) => ({
       step: d.id, preflight: d.preflight!, desired: () => d.desired(new StepInputs(new Map())), context: () => this.context(d.id, d.role),
     }));
-    const failed = await runPreflight(this.context(PREFLIGHT, undefined), checked, (step) => !!store.steps[step]?.id && !store.steps[step]?.pending);
+    const failed = await run(this.context(PREFLIGHT, undefined), checked, (step) => !!store.steps[step]?.id && !store.steps[step]?.pending);
     for (const f of failed) emit({ type: 'step-failed', step: PREFLIGHT, kind: PREFLIGHT, error: f.message, hint: f.hint, elapsedMs: Date.now() - started });
     return failed;
   }

@@ -14,6 +14,7 @@ import type { Approval } from './approval.js';
 import type { Emit } from './events.js';
 import type { RunResult } from './graph.js';
 import type { PlanItem } from './planner.js';
+import type { Stack } from './stack.js';
 import type { StateStore } from './state.js';
 
 export interface EngineOptions {
@@ -32,8 +33,11 @@ export interface EngineOptions {
   scale: number;
   /** `down --purge`: delete what `down` otherwise keeps (data), with no recovery window. */
   purge?: boolean;
-  /** Run the steps' preflight checks (`up`, `plan`): `up` changes nothing unless they pass. */
-  preflight?: boolean;
+  /**
+   * Runs the steps' preflight checks (`up`, `plan`; the stack's Stack.preflight): `up` changes
+   * nothing unless they pass. Unset: no preflight (`status`, `down`).
+   */
+  preflight?: Stack['preflight'];
   /** What an `up` may do; unset: anything the config asks. */
   approval?: Approval;
 }
