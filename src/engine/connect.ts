@@ -29,7 +29,8 @@ export interface GlobalOptions {
   local?: boolean;
 }
 
-export const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_CONCURRENCY = 8;
+
 /** Checks the flags that need no AWS call. Throws UsageError (exit 2). */
 export function parseConcurrency(value: string | number | undefined): number {
   if (value === undefined) return DEFAULT_CONCURRENCY;
@@ -41,7 +42,7 @@ export function parseConcurrency(value: string | number | undefined): number {
 }
 
 /** Where the state lives: --state, else the config's `state:`, else state/. */
-export function stateLocation(opts: GlobalOptions, config: Config): StateLocation {
+function stateLocation(opts: GlobalOptions, config: Config): StateLocation {
   if (opts.state !== undefined) return parseStateLocation(opts.state, '--state');
   if (config.state !== undefined) return parseStateLocation(config.state, 'state (in the config)');
   return parseStateLocation(DEFAULT_STATE_DIR);

@@ -3,9 +3,9 @@
  * the longest expected chain first): each step finds its resource (recorded id, then tags), the
  * planner decides, and unless this is a dry run the decision is carried out and recorded; its
  * dependents start as soon as it is recorded. `destroy` walks the reverse graph, on the edges AWS
- * enforces on delete (Dependency.only). Checks (the hosted zone) start first, and no step changes
- * anything until they pass. Intent is written before every mutation and the id the moment a create
- * returns.
+ * enforces on delete (Dependency.only; teardown.ts). Checks (steps marked `check`) start first,
+ * and no step changes anything until they pass. Intent is written before every mutation and the id
+ * the moment a create returns.
  */
 import { WpdeployError } from '../errors.js';
 import type { Actual, CheckFailure, Inputs, Operation, Outputs, ResourceContext, ResourceKind, StepDef } from '../resources/types.js';

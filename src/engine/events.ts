@@ -4,7 +4,6 @@
  */
 import type { FieldChange, Operation } from '../resources/types.js';
 
-/** run-done's `outputs`: `up` only, the stack's outputs (Stack.outputs). */
 export type EngineEvent =
   | { type: 'run-start'; command: string; stack: string; region: string; account: string; endpoint?: string; steps: Array<{ id: string; kind: string; dependsOn: string[]; deletedBefore?: string[]; expectedMs?: number }> }
   | { type: 'step-start'; step: string; kind: string; phase: 'read' | 'delete' }
@@ -14,7 +13,7 @@ export type EngineEvent =
   | { type: 'step-failed'; step: string; kind: string; error: string; hint?: string; elapsedMs: number }
   | { type: 'step-skipped'; step: string; reason: string }
   | { type: 'warning'; message: string; step?: string }
-  | { type: 'run-done'; command: string; ok: boolean; interrupted: boolean; counts: Record<Operation, number>; calls: { read: number; mutating: number; byOperation: Record<string, number> }; elapsedMs: number; outputs?: unknown };
+  | { type: 'run-done'; command: string; ok: boolean; interrupted: boolean; counts: Record<Operation, number>; calls: { read: number; mutating: number; byOperation: Record<string, number> }; elapsedMs: number; /** `up` only: the stack's outputs (Stack.outputs). */ outputs?: unknown };
 
 export type Emit = (event: EngineEvent) => void;
 
