@@ -13,7 +13,7 @@ import { UNKNOWN, createDeps, deleteDeps } from '../resources/types.js';
 import { checkApproval, refusal } from './approval.js';
 import { EngineRun, expectedFor, type EngineOptions, type EngineResult, type StepReport } from './engine-run.js';
 import { WorkGraph } from './graph.js';
-import { attributesOf, decide, summarize, type PlanItem } from './planner.js';
+import { attributesOf, decide, type PlanItem } from './planner.js';
 import { Teardown } from './teardown.js';
 
 export type { EngineOptions, EngineResult, StepReport };
@@ -269,4 +269,3 @@ function desiredOrUndefined(def: StepDef, inputs: Inputs): unknown {
   }
 }
 
-export { summarize };
