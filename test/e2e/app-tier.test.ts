@@ -334,11 +334,11 @@ describe('the whole stack with a domain', () => {
     const sets = (await new Route53Client(base).send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [];
     expect(sets.map((s) => s.Type).sort()).toEqual(['NS', 'SOA']);
     expect(await stackVpcs(moto, stack)).toEqual([]);
-    await expect(elbv2(moto).send(new DescribeLoadBalancersCommand({ Names: [`${stack}-alb`] }))).rejects.toThrow(/not exist|not found/i);
-    await expect(elbv2(moto).send(new DescribeTargetGroupsCommand({ Names: [`${stack}-tg`] }))).rejects.toThrow(/not found/i);
+    await expect(elbv2(moto).send(new DescribeLoadBalancersCommand({ Names: [`${stack}-alb`] }))).rejects.toMatchObject({ name: 'LoadBalancerNotFoundException' });
+    await expect(elbv2(moto).send(new DescribeTargetGroupsCommand({ Names: [`${stack}-tg`] }))).rejects.toMatchObject({ name: 'TargetGroupNotFoundException' });
     const certs = (await new ACMClient(base).send(new ListCertificatesCommand({}))).CertificateSummaryList ?? [];
     expect(certs.filter((c) => c.DomainName === domain)).toEqual([]);
-    await expect(new S3Client({ ...base, forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: `${stack}-alb-logs-${ACCOUNT}-us-east-1` }))).rejects.toThrow();
+    await expect(new S3Client({ ...base, forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: `${stack}-alb-logs-${ACCOUNT}-us-east-1` }))).rejects.toMatchObject({ name: 'NotFound' });
     const cluster = (await ecs(moto).send(new DescribeClustersCommand({ clusters: [`${stack}-cluster`] }))).clusters ?? [];
     expect(cluster.filter((c) => c.status === 'ACTIVE')).toEqual([]);
     const svc = (await ecs(moto).send(new DescribeServicesCommand({ cluster: `${stack}-cluster`, services: [`${stack}-wordpress`] }))).services ?? [];
