@@ -26,7 +26,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStrictProxy } from '../support/aws-rules.js';
 import { ec2, ecs, elbv2, stackVpcs } from '../support/aws.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
-import { ecsShim, type EcsShim } from '../support/ecs-shim.js';
 import { pathProblems } from '../support/reachability.js';
 
 const moto = inject('motoEndpoint');
@@ -34,13 +33,9 @@ const base = { endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 
 const ACCOUNT = '123456789012';
 
 let proxy: Awaited<ReturnType<typeof startStrictProxy>>;
-let shim: EcsShim;
 
 beforeAll(async () => {
   proxy = await startStrictProxy(moto);
-  shim = ecsShim(moto);
-  const { rules, createRules } = proxy;
-  proxy.intercept(async (call) => (await shim(call)) ?? (await createRules(call)) ?? rules(call));
 });
 afterAll(async () => {
   await proxy.close();
@@ -223,7 +218,7 @@ describe('the whole stack with a domain', () => {
     const tg = (await elbv2(moto).send(new DescribeTargetGroupsCommand({ Names: [`${stack}-tg`] }))).TargetGroups![0]!;
     expect(s.loadBalancers).toEqual([{ targetGroupArn: tg.TargetGroupArn, containerName: 'wordpress', containerPort: 80 }]);
     // moto drops these on CreateService (docs/emulator.md): checked on the request the CLI sent.
-    const create = shim.sent.find((x) => x.operation === 'CreateService' && x.body.serviceName === `${stack}-wordpress`)!.body;
+    const create = proxy.ecs.sent.find((x) => x.operation === 'CreateService' && x.body.serviceName === `${stack}-wordpress`)!.body;
     expect(create.deploymentConfiguration).toMatchObject({ deploymentCircuitBreaker: { enable: true, rollback: true } });
     expect(create.healthCheckGracePeriodSeconds).toBeGreaterThan(0);
     expect(create.enableECSManagedTags).toBe(true);
