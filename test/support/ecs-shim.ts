@@ -107,7 +107,10 @@ export function ecsShim(motoEndpoint: string): EcsShim {
       if (deployments?.length === 1 && s.taskDefinition) deployments[0]!.taskDefinition = s.taskDefinition;
       const rollback = rollbacks.get(k);
       if (rollback && deployments?.length === 1) {
-        if (rollback.answers === 0) await moto(call.region, 'UpdateService', { cluster: s.clusterArn, service: s.serviceName, taskDefinition: rollback.previous });
+        if (rollback.answers === 0) {
+          const back = await moto(call.region, 'UpdateService', { cluster: s.clusterArn, service: s.serviceName, taskDefinition: rollback.previous });
+          if (!back.res.ok) throw new Error(`ecs-shim: cannot roll service ${String(s.serviceName)} back: ${back.text}`);
+        }
         if (showRollback(s, deployments[0]!, rollback)) rollbacks.delete(k);
       }
     }
