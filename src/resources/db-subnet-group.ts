@@ -10,6 +10,7 @@ import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { ownedBy, TAG_NAME, tagChanges, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
 import { deleteTolerant } from './ec2-common.js';
 import { adoptOwned, rds, rdsTags } from './rds-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbSubnetGroupSpec {
@@ -53,7 +54,7 @@ async function toActual(ctx: ResourceContext, g: DBSubnetGroup, tags?: TagMap): 
 
 const sorted = (ids: string[]) => [...ids].sort();
 
-export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupActual> = {
+export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupActual, 'name' | 'arn'> = defineKind({
   name: 'rds:db-subnet-group',
   noun: 'db subnet group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -127,4 +128,4 @@ export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupAct
   },
 
   outputs: (a) => ({ name: a.id, arn: a.arn }),
-};
+});

@@ -12,6 +12,7 @@ import { waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { efs } from './efs-file-system.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 /** `www-data` in the official `wordpress` image (Debian). */
@@ -87,7 +88,7 @@ async function list(ctx: ResourceContext, fileSystemId?: string): Promise<Access
   return out;
 }
 
-export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> = {
+export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual, 'accessPointId' | 'arn' | 'fileSystemId'> = defineKind({
   name: 'efs:access-point',
   noun: 'access point',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -174,4 +175,4 @@ export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> =
   },
 
   outputs: (a) => ({ accessPointId: a.id, arn: a.arn, fileSystemId: a.fileSystemId }),
-};
+});

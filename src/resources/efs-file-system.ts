@@ -12,6 +12,7 @@ import { isAlreadyExists, isDependencyViolation, isNotFound, isNotImplemented } 
 import { retrying, waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { deleteEfsRecoveryPoints } from './aws-created.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export const efs = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(EFS.EFSClient);
@@ -120,7 +121,7 @@ async function putBackup(ctx: ResourceContext, id: string, enabled: boolean): Pr
   }
 }
 
-export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
+export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual, 'fileSystemId' | 'arn'> = defineKind({
   name: 'efs:file-system',
   noun: 'file system',
   timing: { createMs: EFS_CREATE_MS, deleteMs: EFS_DELETE_MS },
@@ -256,4 +257,4 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
   },
 
   outputs: (a) => ({ fileSystemId: a.id, arn: a.arn }),
-};
+});

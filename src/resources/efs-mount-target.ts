@@ -10,6 +10,7 @@ import { EC2, EFS } from '../aws/sdk.js';
 import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { efs } from './efs-file-system.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface MountTargetSpec {
@@ -98,7 +99,7 @@ function fileSystemTargets(ctx: ResourceContext, fileSystemId: string): Promise<
   });
 }
 
-export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> = {
+export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual, 'mountTargetId' | 'az' | 'ipAddress'> = defineKind({
   name: 'efs:mount-target',
   noun: 'mount target',
   foundBySpec: true,
@@ -174,4 +175,4 @@ export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> =
   },
 
   outputs: (a) => ({ mountTargetId: a.id, az: a.az, ipAddress: a.ipAddress }),
-};
+});

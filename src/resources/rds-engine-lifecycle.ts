@@ -23,6 +23,7 @@ import {
 import { WpdeployError } from '../errors.js';
 import { rds } from './rds-common.js';
 import { findInstance } from './rds-instance.js';
+import { defineKind } from './kinds.js';
 import type { Actual, Diff, ResourceContext, ResourceKind } from './types.js';
 
 export type EngineLifecycle = 'open-source-rds-extended-support' | 'open-source-rds-extended-support-disabled';
@@ -167,4 +168,4 @@ export function makeEngineLifecycleKind(clock: () => Date = () => new Date()): R
   };
 }
 
-export const engineLifecycleKind = makeEngineLifecycleKind();
+export const engineLifecycleKind: ReturnType<typeof makeEngineLifecycleKind> = defineKind(makeEngineLifecycleKind());

@@ -27,6 +27,7 @@ import type { EngineLifecycle } from './rds-engine-lifecycle.js';
 import { deleteLeftGroup } from './rds-parameter-group.js';
 import { deleteSnapshots, describeSnapshot, finalSnapshotId, keptSnapshots } from './rds-snapshot.js';
 import { readSecretJson } from './secret.js';
+import { defineKind } from './kinds.js';
 import { known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbInstanceSpec {
@@ -429,7 +430,7 @@ async function createFresh(ctx: ResourceContext, desired: DbInstanceSpec, secret
 
 // ---------------------------------------------------------------------------------------------
 
-export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
+export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual, 'endpoint' | 'port' | 'identifier' | 'arn' | 'dbName'> = defineKind({
   name: 'rds:db-instance',
   noun: 'db instance',
   timing: { createMs: DB_CREATE_MS.multiAz, deleteMs: DB_DELETE_MS },
@@ -602,4 +603,4 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
   },
 
   outputs: (a) => ({ endpoint: a.endpoint, port: String(a.port), identifier: a.id, arn: a.arn, dbName: a.dbName }),
-};
+});

@@ -17,6 +17,7 @@ import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/error
 import { ownedBy, TAG_STACK, tagChanges, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
 import { deleteTolerant } from './ec2-common.js';
 import { adoptOwned, rds, rdsTags } from './rds-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbParameterGroupSpec {
@@ -100,7 +101,7 @@ async function setParameters(ctx: ResourceContext, name: string, params: Array<[
   }));
 }
 
-export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParameterGroupActual> = {
+export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParameterGroupActual, 'name' | 'arn' | 'family'> = defineKind({
   name: 'rds:db-parameter-group',
   noun: 'db parameter group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -169,7 +170,7 @@ export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParamete
   },
 
   outputs: (a) => ({ name: a.id, arn: a.arn, family: a.family }),
-};
+});
 
 /**
  * After an instance moved to another parameter group: deletes the group it left when this stack owns

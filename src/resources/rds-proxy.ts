@@ -13,6 +13,7 @@ import { retrying, waitFor } from '../aws/poll.js';
 import { ownedBy, TAG_NAME, TAG_STACK, tagChanges, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { rds, rdsTags } from './rds-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbProxySpec {
@@ -150,7 +151,7 @@ async function registerTarget(ctx: ResourceContext, name: string, instance: stri
   }
 }
 
-export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
+export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual, 'endpoint' | 'name' | 'arn'> = defineKind({
   name: 'rds:db-proxy',
   noun: 'db proxy',
   timing: { createMs: PROXY_CREATE_MS, deleteMs: PROXY_DELETE_MS },
@@ -270,4 +271,4 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
   },
 
   outputs: (a) => ({ endpoint: a.endpoint, name: a.id, arn: a.arn }),
-};
+});

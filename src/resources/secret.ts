@@ -16,6 +16,7 @@ import { writeOrVerify } from '../aws/idempotent.js';
 import { waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 /** The eight WordPress authentication keys and salts, the JSON keys of the salts secret. */
@@ -162,7 +163,7 @@ function takenError(name: string, other: SecretActual | undefined, cause: unknow
   });
 }
 
-export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
+export const secretKind: ResourceKind<SecretSpec, SecretActual, 'arn' | 'name'> = defineKind({
   name: 'secretsmanager:secret',
   noun: 'secret',
   timing: { createMs: 1_000, deleteMs: 2_000 },
@@ -281,7 +282,7 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
   },
 
   outputs: (a) => ({ arn: a.arn, name: a.name }),
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 
@@ -310,7 +311,7 @@ export interface DbSecretEndpointActual extends Actual {
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
 
-export const dbSecretEndpointKind: ResourceKind<DbSecretEndpointSpec, DbSecretEndpointActual> = {
+export const dbSecretEndpointKind: ResourceKind<DbSecretEndpointSpec, DbSecretEndpointActual, 'secretArn' | 'host' | 'port'> = defineKind({
   name: 'secretsmanager:db-secret-endpoint',
   noun: 'database secret endpoint',
   foundBySpec: true,
@@ -355,7 +356,7 @@ export const dbSecretEndpointKind: ResourceKind<DbSecretEndpointSpec, DbSecretEn
   async delete() {},
 
   outputs: (a) => ({ secretArn: a.id, host: a.host, port: String(a.port ?? '') }),
-};
+});
 
 async function putEndpoint(ctx: ResourceContext, desired: DbSecretEndpointSpec): Promise<DbSecretEndpointActual> {
   const current = await readSecretJson(ctx, desired.secretArn);
