@@ -104,7 +104,7 @@ export interface HostedZoneKindOptions {
   resolveNs?: NsResolver;
 }
 
-export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKind<HostedZoneSpec, HostedZoneActual> {
+export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKind<HostedZoneSpec, HostedZoneActual, 'zoneId' | 'name' | 'delegation'> {
   const resolve = opts.resolveNs ?? defaultResolver;
   return {
     name: 'route53:hosted-zone',

@@ -19,4 +19,4 @@ export function defineKind<S, A extends Actual, K extends string = string>(kind:
 export const KINDS: ReadonlyMap<string, ResourceKind> = registry;
 
 /** True when `kind` was defined with `defineKind`. */
-export const isRegistered = (kind: ResourceKind<never, never, string>): boolean => registry.get(kind.name) === (kind as unknown);
+export const isRegistered = (kind: { name: string }): boolean => registry.get(kind.name) === (kind as unknown);

@@ -121,7 +121,7 @@ function refusal(desired: EngineLifecycleSpec, actual: EngineLifecycleActual, no
   return notCreatable(desired.engine, major, actual.configured, desired.extendedSupport, now);
 }
 
-export function makeEngineLifecycleKind(clock: () => Date = () => new Date()): ResourceKind<EngineLifecycleSpec, EngineLifecycleActual> {
+export function makeEngineLifecycleKind(clock: () => Date = () => new Date()): ResourceKind<EngineLifecycleSpec, EngineLifecycleActual, 'major' | 'standardEnd' | 'source'> {
   return {
     name: 'rds:engine-lifecycle',
     noun: 'engine version support',
