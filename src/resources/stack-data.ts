@@ -69,11 +69,10 @@ export const DOCUMENT_ROOT = '/var/www/html';
  * - `uploads`: only `wp-content/uploads`; plugins and themes come with the image.
  * WordPress core always comes from the image, on the task's own disk: PHP and the block theme's
  * templates read over NFS made every page several times slower (`npm run bench:site`).
- * `step` is the access point rooted at `efsPath` (outputs: accessPointId, arn, fileSystemId). A stack
- * deployed when the access point was rooted at `/wordpress` and mounted at the document root keeps its
- * files: its content is at `/wordpress/wp-content`, which the new access point exposes; the old one
- * (step `efs-ap`) is no longer in the config, and is deleted once the service has rolled to the new
- * task definition.
+ * `step` is the access point rooted at `efsPath` (outputs: accessPointId, arn, fileSystemId). A state
+ * that records step `efs-ap` (an access point rooted at `/wordpress`, mounted at the document root)
+ * keeps its files: its content is at `/wordpress/wp-content`, which this access point exposes; `efs-ap`,
+ * which no config produces, is deleted once the service has rolled to the new task definition.
  */
 export function sharedFiles(config: Pick<Config, 'wordpress'>): { step: string; efsPath: string; containerPath: string } {
   const what = config.wordpress.sharedFiles;
