@@ -133,7 +133,10 @@ export interface ResourceKind<S = unknown, A extends Actual = Actual, K extends 
 
 /** Reads the outputs of a step's dependencies. */
 export interface Inputs {
-  /** The output `key` of step `step`, or UNKNOWN while that step does not exist yet. */
+  /**
+   * The output `key` of step `step`, which must be a step this one is created after (the engine
+   * refuses any other read); UNKNOWN while that step does not exist yet.
+   */
   get(step: string, key: string): string;
 }
 
