@@ -35,3 +35,13 @@ export async function deleteOrGone(del: () => Promise<unknown>, gone: (err: unkn
     if (!gone(err)) throw err;
   }
 }
+
+/** Runs a read of one resource: "not found" means it does not exist (undefined); any other error stands. */
+export async function orAbsent<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}

@@ -56,3 +56,13 @@ export function tagChanges(desired: TagMap, actual: TagMap): Array<{ field: stri
 
 /** Whether tags name this stack and step (the resource is the step's own). */
 export const ownedBy = (ctx: { stack: string; step: string }, tags: TagMap): boolean => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
+
+/**
+ * Sends the tags of `desired` that `actual` lacks or holds with another value, through `add` (the
+ * service's tag call), when there are any; returns the tags the resource carries after.
+ */
+export async function addMissingTags(desired: TagMap, actual: TagMap, add: (tags: Tag[]) => Promise<unknown>): Promise<TagMap> {
+  const toSet = tagsToSet(desired, actual);
+  if (Object.keys(toSet).length) await add(toTagList(toSet));
+  return { ...actual, ...toSet };
+}

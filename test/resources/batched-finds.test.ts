@@ -27,7 +27,7 @@ import { loadBalancerKind } from '../../src/resources/load-balancer.js';
 import { logGroupKind } from '../../src/resources/log-group.js';
 import { defaultNetworkAclKind, networkAclKind } from '../../src/resources/network-acl.js';
 import { scalingPolicyKind } from '../../src/resources/scaling-policy.js';
-import { secretKind } from '../../src/resources/secret.js';
+import { secretKind, type SecretSpec } from '../../src/resources/secret.js';
 import { defaultSecurityGroupKind, securityGroupKind, securityGroupRulesKind } from '../../src/resources/security-group.js';
 import { subnetKind } from '../../src/resources/subnet.js';
 import { targetGroupKind } from '../../src/resources/target-group.js';
@@ -235,10 +235,11 @@ describe('other kinds read once per run', () => {
 
   it('secrets: one ListSecrets of the stack for both, no DescribeSecret', async () => {
     const entry = (step: string) => ({ ARN: `arn:secret:${step}`, Name: `wpdeploy/blog/${step}`, Description: 'd', Tags: toTagList(tagsOf(step)) });
+    const secretSpec = (step: string): SecretSpec => ({ name: `wpdeploy/blog/${step}`, description: 'd', content: { type: 'wordpress-salts' }, tags: tagsOf(step) });
     sm.on(ListSecretsCommand).resolves({ SecretList: [entry('db-secret'), entry('wp-salts-secret')] });
     const [db, salts] = await Promise.all([
-      secretKind.find(ctx('db-secret', { recordedId: 'arn:secret:db-secret' }), { name: 'wpdeploy/blog/db-secret' } as never),
-      secretKind.find(ctx('wp-salts-secret'), { name: 'wpdeploy/blog/wp-salts-secret' } as never),
+      secretKind.find(ctx('db-secret', { recordedId: 'arn:secret:db-secret' }), secretSpec('db-secret')),
+      secretKind.find(ctx('wp-salts-secret'), secretSpec('wp-salts-secret')),
     ]);
     expect([db?.arn, salts?.arn]).toEqual(['arn:secret:db-secret', 'arn:secret:wp-salts-secret']);
     expect(sm.commandCalls(ListSecretsCommand)).toHaveLength(1);
