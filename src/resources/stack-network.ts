@@ -74,7 +74,7 @@ export const subnetStep = (tier: SubnetTier, az: string) => `subnet-${tier}-${az
 
 type Subnet = Step<'subnetId' | 'az' | 'cidr'>;
 type Group = Step<'groupId'>;
-/** The security groups of the stack by role; `db-proxy` with `database.proxy` only. */
+/** The roles of the security groups every stack has (the RDS Proxy's is `Network.proxyGroup`). */
 type GroupRole = 'alb' | 'app' | 'db' | 'efs';
 
 /** The network's steps that the other tiers read or wait for. */
