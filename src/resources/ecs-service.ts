@@ -187,6 +187,12 @@ export async function stoppedTaskReasons(ctx: ResourceContext, cluster: string, 
  */
 export async function waitSteady(ctx: ResourceContext, cluster: string, name: string, taskDefinitionArn: string): Promise<Service> {
   let last: Service | undefined;
+  // A deployment of the wanted revision was PRIMARY: another one PRIMARY after it means it was rolled
+  // back (or replaced), even when the FAILED deployment was drained between two checks. Two checks in
+  // a row, as one answer may be stale ("The Amazon ECS API follows an eventual consistency model":
+  // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html).
+  let seen = false;
+  let replaced = 0;
   try {
     const s = await waitFor({
       what: `ecs service ${name} to reach a steady state`,
@@ -208,6 +214,10 @@ export async function waitSteady(ctx: ResourceContext, cluster: string, name: st
         if (v.status !== 'ACTIVE') return `the service is ${v.status}`;
         const failedDeployment = (v.deployments ?? []).find((d) => d.rolloutState === 'FAILED');
         if (failedDeployment) return `the deployment of ${failedDeployment.taskDefinition} failed${failedDeployment.rolloutStateReason ? `: ${failedDeployment.rolloutStateReason}` : ''}`;
+        const primary = (v.deployments ?? []).find((d) => d.status === 'PRIMARY')?.taskDefinition;
+        replaced = primary === taskDefinitionArn ? 0 : replaced + 1;
+        seen ||= primary === taskDefinitionArn;
+        if (seen && primary && replaced >= 2) return `the deployment of ${taskDefinitionArn} did not complete: the service runs ${primary} again (rolled back, or replaced by another deployment)`;
         return undefined;
       },
       onProgress: (v) => {
@@ -225,7 +235,8 @@ export async function waitSteady(ctx: ResourceContext, cluster: string, name: st
       {
         hint: reasons.length
           ? 'Fix what the stopped tasks report (image, secrets, file system, health check), then run `wpdeploy up` again; with the circuit breaker the service keeps its last working revision.'
-          : err.hint ?? 'Run `wpdeploy up` again to resume waiting.',
+          // A timeout has its own hint (resume waiting); a failed or rolled-back rollout has nothing to wait for.
+          : err.hint ?? 'The service keeps its previous revision: find why the new tasks fail (`wpdeploy logs`), fix the config, then run `wpdeploy up` again.',
         cause: err,
       },
     );
