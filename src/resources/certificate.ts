@@ -17,6 +17,7 @@ import { sleep, waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { LINGER_TIMEOUT_MS } from './lingering.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, UNKNOWN, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface CertificateSpec {
@@ -112,7 +113,7 @@ async function findByTags(ctx: ResourceContext, domainName: string): Promise<Cer
   return mine[0];
 }
 
-export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> = {
+export const certificateKind: ResourceKind<CertificateSpec, CertificateActual, 'arn' | 'domainName' | 'status' | 'validationName' | 'validationType' | 'validationValue'> = defineKind({
   name: 'acm:certificate',
   noun: 'certificate',
   timing: { createMs: 10_000, deleteMs: 5_000 },
@@ -208,7 +209,7 @@ export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> =
     validationType: a.validation?.type ?? 'CNAME',
     validationValue: a.validation?.value ?? UNKNOWN,
   }),
-};
+});
 
 export interface CertificateValidationSpec {
   certificateArn: string;
@@ -239,7 +240,7 @@ async function waitIssued(ctx: ResourceContext, desired: CertificateValidationSp
   return { id: arn, arn, state: c!.Status! };
 }
 
-export const certificateValidationKind: ResourceKind<CertificateValidationSpec, CertificateValidationActual> = {
+export const certificateValidationKind: ResourceKind<CertificateValidationSpec, CertificateValidationActual, 'certificateArn' | 'status'> = defineKind({
   name: 'acm:certificate-validation',
   noun: 'certificate validation',
   timing: { createMs: VALIDATION_MS, deleteMs: 0 },
@@ -264,4 +265,4 @@ export const certificateValidationKind: ResourceKind<CertificateValidationSpec, 
   async delete() {},
 
   outputs: (a) => ({ certificateArn: a.id, status: a.state }),
-};
+});

@@ -13,6 +13,7 @@ import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/
 import { WpdeployError } from '../errors.js';
 import { containerInsightsLogGroup, deleteAwsLogGroups } from './aws-created.js';
 import { deleteTolerant } from './ec2-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export const ecs = (ctx: ResourceContext) => ctx.aws.get(ECS.ECSClient);
@@ -62,7 +63,7 @@ function toActual(c: Cluster): EcsClusterActual {
 
 const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 
-export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
+export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual, 'name' | 'arn'> = defineKind({
   name: 'ecs:cluster',
   noun: 'ecs cluster',
   timing: { createMs: 2_000, deleteMs: 5_000 },
@@ -129,4 +130,4 @@ export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
   },
 
   outputs: (a) => ({ name: a.id, arn: a.arn }),
-};
+});

@@ -10,6 +10,7 @@ import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ADDRESSES } from './ec2-api.js';
 import { ec2, ec2Tagged, tagSpec } from './ec2-common.js';
+import { defineKind } from './kinds.js';
 import type { Actual, ResourceKind } from './types.js';
 
 export interface ElasticIpSpec {
@@ -29,7 +30,7 @@ function toActual(a: Address): ElasticIpActual {
   };
 }
 
-export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual> = {
+export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual, 'allocationId' | 'publicIp'> = defineKind({
   name: 'ec2:elastic-ip',
   ...ec2Tagged(ADDRESSES, toActual),
   timing: { createMs: 1_000, deleteMs: 1_000 },
@@ -61,4 +62,4 @@ export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual> = {
   },
 
   outputs: (a) => ({ allocationId: a.id, publicIp: a.publicIp }),
-};
+});

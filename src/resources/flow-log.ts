@@ -14,6 +14,7 @@ import { WpdeployError } from '../errors.js';
 import { describeAll, ec2, FLOW_LOGS, waitForId } from './ec2-api.js';
 import { diffFixed, ec2Tagged, findTagged, tagSpec } from './ec2-common.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
+import { defineKind } from './kinds.js';
 
 export type FlowLogTrafficType = 'ALL' | 'ACCEPT' | 'REJECT';
 
@@ -92,7 +93,7 @@ async function adopt(ctx: ResourceContext, desired: FlowLogSpec, cause: unknown)
   return flowLogKind.update!(ctx, desired, mine, flowLogKind.diff(desired, mine));
 }
 
-export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
+export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual, 'flowLogId'> = defineKind({
   name: 'ec2:flow-log',
   ...ec2Tagged(FLOW_LOGS, (f, ctx) => toActual(ctx, f)),
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -195,4 +196,4 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
   outputs(actual) {
     return { flowLogId: actual.id };
   },
-};
+});

@@ -12,6 +12,7 @@ import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/error
 import { retrying } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { defineKind } from './kinds.js';
 import { changesOf, UNKNOWN, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 type OneOrMany = string | string[];
@@ -194,7 +195,7 @@ async function getRole(ctx: ResourceContext, name: string): Promise<Role | undef
 /** Calls on a role right after CreateRole may not see it for a moment. */
 const soon = <T>(ctx: ResourceContext, fn: () => Promise<T>) => retrying(fn, { retryable: isNotFound, attempts: 4, baseMs: 500, scale: ctx.scale });
 
-export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
+export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual, 'name' | 'arn'> = defineKind({
   name: 'iam:role',
   noun: 'iam role',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -364,7 +365,7 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
   outputs(actual) {
     return { name: actual.id, arn: actual.arn };
   },
-};
+});
 
 /** A policy or attachment already gone is what a removal wants. */
 async function ignoreGone(p: Promise<unknown>): Promise<void> {

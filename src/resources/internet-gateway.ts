@@ -10,6 +10,7 @@ import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { describeOne, INTERNET_GATEWAYS } from './ec2-api.js';
 import { deleteTolerant, ec2, ec2Tagged, retag, settle, tagSpec } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface InternetGatewaySpec {
@@ -42,7 +43,7 @@ async function attach(ctx: ResourceContext, id: string, vpcId: string): Promise<
     });
 }
 
-export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGatewayActual> = {
+export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGatewayActual, 'internetGatewayId'> = defineKind({
   name: 'ec2:internet-gateway',
   ...ec2Tagged(INTERNET_GATEWAYS, toActual),
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -78,4 +79,4 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
   },
 
   outputs: (a) => ({ internetGatewayId: a.id }),
-};
+});

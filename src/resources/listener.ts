@@ -13,6 +13,7 @@ import { retrying } from '../aws/poll.js';
 import { tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { elbTags, elbv2 } from './load-balancer.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
@@ -117,7 +118,7 @@ function warnIfPlain(ctx: ResourceContext, spec: ListenerSpec): void {
 
 const tlsFields = (s: ListenerSpec) => (s.protocol === 'HTTPS' ? { SslPolicy: s.sslPolicy, Certificates: [{ CertificateArn: s.certificateArn! }] } : {});
 
-export const listenerKind: ResourceKind<ListenerSpec, ListenerActual> = {
+export const listenerKind: ResourceKind<ListenerSpec, ListenerActual, 'arn' | 'port' | 'protocol'> = defineKind({
   name: 'elbv2:listener',
   noun: 'listener',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -199,4 +200,4 @@ export const listenerKind: ResourceKind<ListenerSpec, ListenerActual> = {
   },
 
   outputs: (a) => ({ arn: a.arn, port: String(a.port), protocol: a.protocol }),
-};
+});

@@ -14,6 +14,7 @@ import { retrying, waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { indexedTags } from './tag-index.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface LoadBalancerSpec {
@@ -138,7 +139,7 @@ function attributeChanges(desired: Record<string, string>, actual: Record<string
   return Object.fromEntries(Object.entries(desired).filter(([k, v]) => actual[k] !== v));
 }
 
-export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual> = {
+export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual, 'arn' | 'name' | 'arnSuffix' | 'dnsName' | 'canonicalHostedZoneId' | 'url'> = defineKind({
   name: 'elbv2:load-balancer',
   noun: 'load balancer',
   timing: { createMs: CREATE_MS, deleteMs: DELETE_MS },
@@ -256,4 +257,4 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
     canonicalHostedZoneId: a.canonicalHostedZoneId,
     url: `http://${a.dnsName}`,
   }),
-};
+});

@@ -10,6 +10,7 @@ import { isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { indexedTags } from './tag-index.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface LogGroupSpec {
@@ -101,7 +102,7 @@ function assertRetention(name: string, days: number): void {
   }
 }
 
-export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
+export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual, 'name' | 'arn'> = defineKind({
   name: 'logs:log-group',
   noun: 'log group',
   timing: { createMs: 1_000, deleteMs: 1_000 },
@@ -212,4 +213,4 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
   outputs(actual) {
     return { name: actual.id, arn: actual.arn };
   },
-};
+});

@@ -10,6 +10,7 @@ import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { describeOne, NAT_GATEWAYS, waitForId } from './ec2-api.js';
 import { diffFixed, ec2, ec2Tagged, tagSpec } from './ec2-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 import { deleteAndWait } from './waits.js';
 
@@ -62,7 +63,7 @@ async function deleteNat(ctx: ResourceContext, id: string): Promise<void> {
   });
 }
 
-export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
+export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual, 'natGatewayId' | 'subnetId'> = defineKind({
   name: 'ec2:nat-gateway',
   // One being deleted is as good as gone.
   ...ec2Tagged(NAT_GATEWAYS, toActual, (n) => !GONE.has(n.State ?? '')),
@@ -93,4 +94,4 @@ export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
   delete: (ctx, actual) => deleteNat(ctx, actual.id),
 
   outputs: (a) => ({ natGatewayId: a.id, subnetId: a.subnetId }),
-};
+});

@@ -11,6 +11,7 @@ import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { describeAll, describeOne, NETWORK_ACLS } from './ec2-api.js';
 import { deleteTolerant, diffFixed, ec2, ec2Tagged, ec2VpcDefault, entryPlan, retag, settle, tagSpec, type VpcDefaultSpec } from './ec2-common.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
+import { defineKind } from './kinds.js';
 
 export interface AclRule {
   ruleNumber: number;
@@ -110,7 +111,7 @@ async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: N
   return { ...actual, rules: desired.rules, subnetIds: [...new Set([...actual.subnetIds, ...desired.subnetIds])], tags };
 }
 
-export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
+export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual, 'networkAclId'> = defineKind({
   name: 'ec2:network-acl',
   ...ec2Tagged(NETWORK_ACLS, toActual),
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -140,7 +141,7 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
   },
 
   outputs: (a) => ({ networkAclId: a.id }),
-};
+});
 
 export type DefaultNetworkAclSpec = VpcDefaultSpec;
 
@@ -149,7 +150,7 @@ export type DefaultNetworkAclSpec = VpcDefaultSpec;
  * No subnet of the stack uses it, but it still admits the world, 22 and 3389 included (FSBP EC2.21
  * checks every ACL): wpdeploy removes its rules, leaving AWS's final deny.
  */
-export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkAclActual> = {
+export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkAclActual, 'networkAclId'> = defineKind({
   name: 'ec2:default-network-acl',
   noun: 'default network acl',
   timing: { createMs: 1_000, deleteMs: 0 },
@@ -161,4 +162,4 @@ export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkA
   diff: (desired, actual) => ({ changes: [...entryPlan([], actual.rules, key, show).changes('rules'), ...tagChanges(desired.tags, actual.tags)] }),
 
   outputs: (a) => ({ networkAclId: a.id }),
-};
+});

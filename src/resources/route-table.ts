@@ -12,6 +12,7 @@ import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { describeAll, describeOne, ROUTE_TABLES } from './ec2-api.js';
 import { deleteTolerant, diffFixed, ec2, ec2Tagged, entryPlan, retag, settle, tagSpec } from './ec2-common.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
+import { defineKind } from './kinds.js';
 
 export interface RouteSpec {
   destination: string;
@@ -99,7 +100,7 @@ async function converge(ctx: ResourceContext, desired: RouteTableSpec, actual: R
   return toActual(after[0]!);
 }
 
-export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
+export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual, 'routeTableId'> = defineKind({
   name: 'ec2:route-table',
   ...ec2Tagged(ROUTE_TABLES, toActual),
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -129,4 +130,4 @@ export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
   },
 
   outputs: (a) => ({ routeTableId: a.id }),
-};
+});

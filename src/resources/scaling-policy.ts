@@ -9,6 +9,7 @@ import type { MetricType, ScalingPolicy } from '@aws-sdk/client-application-auto
 import { AutoScaling } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { autoScaling, ECS_DESIRED_COUNT, ECS_NAMESPACE } from './scalable-target.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface ScalingPolicySpec {
@@ -93,7 +94,7 @@ async function put(ctx: ResourceContext, d: ScalingPolicySpec): Promise<ScalingP
   };
 }
 
-export const scalingPolicyKind: ResourceKind<ScalingPolicySpec, ScalingPolicyActual> = {
+export const scalingPolicyKind: ResourceKind<ScalingPolicySpec, ScalingPolicyActual, 'arn' | 'name'> = defineKind({
   name: 'application-autoscaling:scaling-policy',
   noun: 'scaling policy',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -136,4 +137,4 @@ export const scalingPolicyKind: ResourceKind<ScalingPolicySpec, ScalingPolicyAct
   },
 
   outputs: (a) => ({ arn: a.id, name: a.name }),
-};
+});

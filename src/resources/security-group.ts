@@ -14,6 +14,7 @@ import { fromTagList, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
 import { describeAll, describeOne, SECURITY_GROUPS } from './ec2-api.js';
 import { diffFixed, ec2, ec2Tagged, ec2VpcDefault, settle, stackWide, tagSpec, type VpcDefaultSpec } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface SgRule {
@@ -124,7 +125,7 @@ function toGroup(g: SecurityGroup): SecurityGroupActual {
   };
 }
 
-export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupActual> = {
+export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupActual, 'groupId'> = defineKind({
   name: 'ec2:security-group',
   ...ec2Tagged(SECURITY_GROUPS, toGroup),
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -171,7 +172,7 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
   },
 
   outputs: (a) => ({ groupId: a.id }),
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 export interface SecurityGroupRulesSpec {
@@ -185,7 +186,7 @@ export interface SecurityGroupRulesActual extends Actual {
   egress: SgRule[];
 }
 
-export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, SecurityGroupRulesActual> = {
+export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, SecurityGroupRulesActual, 'groupId'> = defineKind({
   name: 'ec2:security-group-rules',
   noun: 'security group rules',
   foundBySpec: true,
@@ -222,13 +223,13 @@ export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, Securi
   },
 
   outputs: (a) => ({ groupId: a.id }),
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 export type DefaultSecurityGroupSpec = VpcDefaultSpec;
 
 /** The VPC's default security group: AWS creates and deletes it with the VPC; wpdeploy empties it. */
-export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, SecurityGroupActual> = {
+export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, SecurityGroupActual, 'groupId'> = defineKind({
   name: 'ec2:default-security-group',
   noun: 'default security group',
   timing: { createMs: 1_000, deleteMs: 0 },
@@ -240,4 +241,4 @@ export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, Se
   diff: (desired, actual) => ({ changes: [...ruleChanges(NO_RULES, actual), ...tagChanges(desired.tags, actual.tags)] }),
 
   outputs: (a) => ({ groupId: a.id }),
-};
+});

@@ -15,6 +15,7 @@ import { tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/t
 import { WpdeployError } from '../errors.js';
 import { deleteTolerant } from './ec2-common.js';
 import { elbTags, elbv2 } from './load-balancer.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface HealthCheck {
@@ -115,7 +116,7 @@ function healthCheckInput(h: HealthCheck) {
   };
 }
 
-export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> = {
+export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual, 'arn' | 'name' | 'arnSuffix' | 'health'> = defineKind({
   name: 'elbv2:target-group',
   noun: 'target group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -198,4 +199,4 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> =
   },
 
   outputs: (a) => ({ arn: a.arn, name: a.name, arnSuffix: targetGroupArnSuffix(a.arn), health: a.state }),
-};
+});

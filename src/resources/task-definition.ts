@@ -17,6 +17,7 @@ import { isNotFound, isTaskDefinitionMissing } from '../aws/errors.js';
 import { tagsToSet, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
+import { defineKind } from './kinds.js';
 import { UNKNOWN, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface ContainerSpec {
@@ -214,7 +215,7 @@ async function register(ctx: ResourceContext, desired: TaskDefinitionSpec): Prom
   return toActual(td, { ...desired.tags });
 }
 
-export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinitionActual> = {
+export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinitionActual, 'arn' | 'family' | 'revision'> = defineKind({
   name: 'ecs:task-definition',
   noun: 'task definition',
   timing: { createMs: 1_000, deleteMs: 1_000 },
@@ -270,4 +271,4 @@ export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinition
   },
 
   outputs: (a) => ({ arn: a.arn, family: a.family, revision: String(a.revision) }),
-};
+});

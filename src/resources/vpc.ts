@@ -8,6 +8,7 @@ import { EC2 } from '../aws/sdk.js';
 import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { VPCS, waitForId } from './ec2-api.js';
 import { deleteTolerant, describeHolders, diffFixed, ec2, ec2Tagged, retag, tagSpec } from './ec2-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface VpcSpec {
@@ -43,7 +44,7 @@ async function describe(ctx: ResourceContext, vpc: Vpc): Promise<VpcActual> {
   };
 }
 
-export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
+export const vpcKind: ResourceKind<VpcSpec, VpcActual, 'vpcId' | 'cidr'> = defineKind({
   name: 'ec2:vpc',
   ...ec2Tagged(VPCS, (v, ctx) => describe(ctx, v)),
   timing: { createMs: 3_000, deleteMs: 3_000 },
@@ -85,7 +86,7 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
   outputs(actual) {
     return { vpcId: actual.id, cidr: actual.cidr };
   },
-};
+});
 
 async function setDns(ctx: ResourceContext, id: string, desired: VpcSpec, current: { dnsSupport: boolean; dnsHostnames: boolean }): Promise<void> {
   // ModifyVpcAttribute takes one attribute per call; DNS hostnames need DNS support on first.
