@@ -7,10 +7,10 @@ import type { Filter, ResourceType } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
-import { TAG_STACK, ec2TagFilters, fromTagList, ownedBy, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
+import { TAG_STACK, ec2TagFilters, fromTagList, ownedBy, tagChanges, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { describeAll, describeOne, ec2, type Ec2Type, settle } from './ec2-api.js';
-import { known, type Actual, type Diff, type FieldChange, type ResourceContext } from './types.js';
+import { changesOf, known, type Actual, type Diff, type FieldChange, type ResourceContext } from './types.js';
 
 export { ec2, settle } from './ec2-api.js';
 
@@ -113,7 +113,8 @@ export async function findDefault<T extends Tagged & { VpcId?: string }, A exten
 /**
  * What a VPC's default resource kind shares (AWS creates it with the VPC and deletes it with the
  * VPC): it is found through the spec's VPC (`findDefault`); its create finds it, records it and
- * converges it; its update `strip`s it (of its rules) and sets its tags; its delete does nothing.
+ * converges it; its update `strip`s it (of its rules) and sets its tags; its delete does nothing
+ * (and takes no time).
  */
 export function ec2VpcDefault<T extends Tagged & { VpcId?: string }, A extends Actual & { tags: TagMap }>(
   type: Ec2Type<T>,
@@ -125,7 +126,9 @@ export function ec2VpcDefault<T extends Tagged & { VpcId?: string }, A extends A
   const update = async (ctx: ResourceContext, desired: VpcDefaultSpec, actual: A): Promise<A> =>
     ({ ...(await strip(ctx, actual)), tags: await retag(ctx, actual.id, desired.tags, actual.tags) });
   return {
+    noun: `default ${type.noun}`,
     foundBySpec: true,
+    timing: { createMs: 1_000, deleteMs: 0 },
     find,
     update,
     async create(ctx: ResourceContext, desired: VpcDefaultSpec): Promise<A> {
@@ -176,6 +179,23 @@ export function entryPlan<E>(want: E[], have: E[], key: (e: E) => string, show: 
 export function diffFixed(fixed: FieldChange[], inPlace: FieldChange[], why: (fields: string) => string): Diff {
   if (fixed.length === 0) return { changes: inPlace };
   return { changes: [...fixed, ...inPlace], replace: why(fixed.map((c) => c.field).join(', ')) };
+}
+
+/**
+ * The diff of what lives in one VPC and holds entries and subnets (a route table, a network ACL):
+ * its entries' changes, its subnets when they differ (`subnetsDiffer`, the subnets it has), its
+ * tags; its VPC cannot change.
+ */
+export function inVpcDiff(
+  noun: string,
+  desired: { vpcId: string; subnetIds: string[]; tags: TagMap },
+  actual: { vpcId: string; tags: TagMap },
+  entries: FieldChange[],
+  subnetsDiffer: string[] | undefined,
+): Diff {
+  const subnets = subnetsDiffer ? [{ field: 'subnets', from: [...subnetsDiffer].sort(), to: [...desired.subnetIds].sort() }] : [];
+  return diffFixed(changesOf(['vpcId', actual.vpcId, desired.vpcId]), [...entries, ...subnets, ...tagChanges(desired.tags, actual.tags)],
+    () => `a ${noun} cannot move to another VPC`);
 }
 
 /** Network interfaces matching a filter, as `eni-… (description)`, to name what holds a resource. */

@@ -9,8 +9,8 @@ import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { WpdeployError } from '../errors.js';
 import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { describeAll, describeOne, NETWORK_ACLS } from './ec2-api.js';
-import { deleteTolerant, diffFixed, ec2, ec2Tagged, ec2VpcDefault, entryPlan, retag, settle, tagSpec, type VpcDefaultSpec } from './ec2-common.js';
-import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
+import { deleteTolerant, ec2, ec2Tagged, ec2VpcDefault, entryPlan, inVpcDiff, retag, settle, tagSpec, type VpcDefaultSpec } from './ec2-common.js';
+import { type Actual, type ResourceContext, type ResourceKind } from './types.js';
 import { defineKind } from './kinds.js';
 
 export interface AclRule {
@@ -118,9 +118,7 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual, 'net
 
   diff(desired, actual) {
     const p = plan(desired, actual);
-    const changes = [...p.rules.changes('rules'), ...tagChanges(desired.tags, actual.tags)];
-    if (p.associate.length) changes.push({ field: 'subnets', from: [...actual.subnetIds].sort(), to: [...desired.subnetIds].sort() });
-    return diffFixed(changesOf(['vpcId', actual.vpcId, desired.vpcId]), changes, () => 'a network ACL cannot move to another VPC');
+    return inVpcDiff('network ACL', desired, actual, p.rules.changes('rules'), p.associate.length ? actual.subnetIds : undefined);
   },
 
   async create(ctx, desired) {
@@ -152,8 +150,6 @@ export type DefaultNetworkAclSpec = VpcDefaultSpec;
  */
 export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkAclActual, 'networkAclId'> = defineKind({
   name: 'ec2:default-network-acl',
-  noun: 'default network acl',
-  timing: { createMs: 1_000, deleteMs: 0 },
   ...ec2VpcDefault(NETWORK_ACLS, { isDefault: (a) => !!a.IsDefault, filter: IS_DEFAULT }, toActual, async (ctx, actual) => {
     await deleteRules(ctx, actual.id, actual.rules);
     return { ...actual, rules: [] };

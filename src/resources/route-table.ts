@@ -8,10 +8,10 @@ import type { RouteTable } from '@aws-sdk/client-ec2';
 import { EC2 } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
 import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
-import { fromTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { fromTagList, type TagMap } from '../aws/tags.js';
 import { describeAll, describeOne, ROUTE_TABLES } from './ec2-api.js';
-import { deleteTolerant, diffFixed, ec2, ec2Tagged, entryPlan, retag, settle, tagSpec } from './ec2-common.js';
-import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
+import { deleteTolerant, ec2, ec2Tagged, entryPlan, inVpcDiff, retag, settle, tagSpec } from './ec2-common.js';
+import { type Actual, type ResourceContext, type ResourceKind } from './types.js';
 import { defineKind } from './kinds.js';
 
 export interface RouteSpec {
@@ -107,11 +107,8 @@ export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual, 'rou
 
   diff(desired, actual) {
     const p = plan(desired, actual);
-    const changes = p.routes.changes('routes');
-    if (p.associate.length || p.disassociate.length) {
-      changes.push({ field: 'subnets', from: actual.associations.map((a) => a.subnetId).sort(), to: [...desired.subnetIds].sort() });
-    }
-    return diffFixed(changesOf(['vpcId', actual.vpcId, desired.vpcId]), [...changes, ...tagChanges(desired.tags, actual.tags)], () => 'a route table cannot move to another VPC');
+    const moved = p.associate.length || p.disassociate.length ? actual.associations.map((a) => a.subnetId) : undefined;
+    return inVpcDiff('route table', desired, actual, p.routes.changes('routes'), moved);
   },
 
   async create(ctx, desired) {

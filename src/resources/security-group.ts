@@ -231,8 +231,6 @@ export type DefaultSecurityGroupSpec = VpcDefaultSpec;
 /** The VPC's default security group: AWS creates and deletes it with the VPC; wpdeploy empties it. */
 export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, SecurityGroupActual, 'groupId'> = defineKind({
   name: 'ec2:default-security-group',
-  noun: 'default security group',
-  timing: { createMs: 1_000, deleteMs: 0 },
   ...ec2VpcDefault(SECURITY_GROUPS, { isDefault: (g) => g.GroupName === 'default', filter: named('default') }, toGroup, async (ctx, actual) => {
     await convergeRules(ctx, actual.id, NO_RULES, actual);
     return { ...actual, ingress: [], egress: [] };
