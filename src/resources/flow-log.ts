@@ -13,8 +13,8 @@ import { fromTagList, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { describeAll, ec2, FLOW_LOGS, waitForId } from './ec2-api.js';
 import { diffFixed, ec2Tagged, findTagged, tagSpec } from './ec2-common.js';
-import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 import { defineKind } from './kinds.js';
+import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export type FlowLogTrafficType = 'ALL' | 'ACCEPT' | 'REJECT';
 

@@ -29,8 +29,10 @@ export interface SgRule {
   description?: string;
 }
 
+/** A group's rules, both ways. */
+type Rules = { ingress: SgRule[]; egress: SgRule[] };
 /** A group with no rules: what teardown and the default group converge to. */
-const NO_RULES: { ingress: SgRule[]; egress: SgRule[] } = { ingress: [], egress: [] };
+const NO_RULES: Rules = { ingress: [], egress: [] };
 /** The filter for a group's name (unique in its VPC). */
 const named = (name: string) => ({ Name: 'group-name', Values: [name] });
 
@@ -70,7 +72,7 @@ async function findGroup(ctx: ResourceContext, id: string): Promise<SecurityGrou
 const describeGroup = (ctx: ResourceContext, id: string) => describeOne(ctx, SECURITY_GROUPS, id);
 
 /** Authorizes the missing rules and revokes the extra ones, ingress and egress. */
-async function convergeRules(ctx: ResourceContext, groupId: string, want: { ingress: SgRule[]; egress: SgRule[] }, have: { ingress: SgRule[]; egress: SgRule[] }, fresh = true): Promise<void> {
+async function convergeRules(ctx: ResourceContext, groupId: string, want: Rules, have: Rules, fresh = true): Promise<void> {
   const client = ec2(ctx);
   // Right after a create the groups named may not be visible yet; on teardown, not-found is final.
   const send = <T>(call: () => Promise<T>) => (fresh ? settle(ctx, call) : call());
@@ -96,7 +98,7 @@ async function convergeRules(ctx: ResourceContext, groupId: string, want: { ingr
   if (delOut.length) await deleteOrGone(() => send(() => client.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: delOut.map(toPermission) }))));
 }
 
-function ruleChanges(want: { ingress: SgRule[]; egress: SgRule[] }, have: { ingress: SgRule[]; egress: SgRule[] }): FieldChange[] {
+function ruleChanges(want: Rules, have: Rules): FieldChange[] {
   const keys = (rs: SgRule[]) => rs.map(ruleKey).sort();
   return changesOf(['ingress', keys(have.ingress), keys(want.ingress)], ['egress', keys(have.egress), keys(want.egress)]);
 }
