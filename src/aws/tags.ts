@@ -56,3 +56,13 @@ export function tagChanges(desired: TagMap, actual: TagMap): Array<{ field: stri
 
 /** Whether tags name this stack and step (the resource is the step's own). */
 export const ownedBy = (ctx: { stack: string; step: string }, tags: TagMap): boolean => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
+
+/**
+ * Sets, with one `put` call (none when nothing differs), the tags of `desired` that are missing or
+ * different in `actual`; returns the tags the resource then carries. Tags set by others stay.
+ */
+export async function putMissingTags(desired: TagMap, actual: TagMap, put: (toSet: TagMap) => Promise<unknown>): Promise<TagMap> {
+  const toSet = tagsToSet(desired, actual);
+  if (Object.keys(toSet).length > 0) await put(toSet);
+  return { ...actual, ...toSet };
+}

@@ -9,7 +9,7 @@
 import type { OrderableDBInstanceOption } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
 import { isNotFound } from '../aws/errors.js';
-import { paged } from './quotas.js';
+import { paged } from '../aws/reads.js';
 import type { DbInstanceSpec } from './rds-instance.js';
 import type { CheckFailure, ResourceContext } from './types.js';
 
@@ -32,12 +32,9 @@ async function unchanged(ctx: ResourceContext, d: OrderableSpec): Promise<boolea
 /** The options RDS offers for the engine and class (and the version, when it is a full one), every page. */
 async function offered(ctx: ResourceContext, d: OrderableSpec): Promise<OrderableDBInstanceOption[]> {
   const full = /^\d+\.\d+\.\d+$/.test(d.engineVersion);
-  const out = await paged(async (Marker) => {
-    const r = await ctx.aws.get(RDS.RDSClient).send(new RDS.DescribeOrderableDBInstanceOptionsCommand({
-      Engine: d.engine, DBInstanceClass: d.instanceClass, Vpc: true, ...(full ? { EngineVersion: d.engineVersion } : {}), Marker, MaxRecords: 100,
-    }));
-    return { items: r.OrderableDBInstanceOptions, next: r.Marker };
-  });
+  const out = await paged((Marker) => ctx.aws.get(RDS.RDSClient).send(new RDS.DescribeOrderableDBInstanceOptionsCommand({
+    Engine: d.engine, DBInstanceClass: d.instanceClass, Vpc: true, ...(full ? { EngineVersion: d.engineVersion } : {}), Marker, MaxRecords: 100,
+  })), (r) => [r.OrderableDBInstanceOptions, r.Marker]);
   return out.filter((o) => versionMatches(d.engineVersion, o.EngineVersion ?? ''));
 }
 
