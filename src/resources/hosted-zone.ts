@@ -11,7 +11,7 @@
 import { Resolver } from 'node:dns/promises';
 import type { HostedZone, ListHostedZonesByNameCommandOutput } from '@aws-sdk/client-route-53';
 import { Route53 } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
+import { unlessMissing } from '../aws/reads.js';
 import { WpdeployError } from '../errors.js';
 import type { Actual, Diff, ResourceContext, ResourceKind } from './types.js';
 
@@ -122,13 +122,8 @@ export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKi
       if (name) {
         zones = await publicZonesNamed(ctx, name);
       } else if (ctx.recordedId) {
-        try {
-          const z = (await route53(ctx).send(new Route53.GetHostedZoneCommand({ Id: ctx.recordedId }))).HostedZone;
-          zones = z ? [z] : [];
-        } catch (err) {
-          if (isNotFound(err)) return undefined;
-          throw err;
-        }
+        const z = await unlessMissing(async () => (await route53(ctx).send(new Route53.GetHostedZoneCommand({ Id: ctx.recordedId }))).HostedZone);
+        zones = z ? [z] : [];
       } else {
         return undefined;
       }
