@@ -26,8 +26,8 @@ import { listenerKind } from '../../src/resources/listener.js';
 import { loadBalancerKind } from '../../src/resources/load-balancer.js';
 import { logGroupKind } from '../../src/resources/log-group.js';
 import { defaultNetworkAclKind, networkAclKind } from '../../src/resources/network-acl.js';
-import { scalingPolicyKind } from '../../src/resources/scaling-policy.js';
-import { secretKind } from '../../src/resources/secret.js';
+import { scalingPolicyKind, type ScalingPolicySpec } from '../../src/resources/scaling-policy.js';
+import { secretKind, type SecretSpec } from '../../src/resources/secret.js';
 import { defaultSecurityGroupKind, securityGroupKind, securityGroupRulesKind } from '../../src/resources/security-group.js';
 import { subnetKind } from '../../src/resources/subnet.js';
 import { targetGroupKind } from '../../src/resources/target-group.js';
@@ -225,9 +225,10 @@ describe('other kinds read once per run', () => {
     aas.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: ['blog-cpu', 'blog-requests'].map((PolicyName) => ({
       PolicyName, PolicyARN: `arn:p/${PolicyName}`, ServiceNamespace: 'ecs', ResourceId: RID, ScalableDimension: 'ecs:service:DesiredCount', PolicyType: 'TargetTrackingScaling', CreationTime: new Date(),
     })) });
+    const policy = (name: string): ScalingPolicySpec => ({ name, resourceId: RID, metric: 'ECSServiceAverageCPUUtilization', targetValue: 50, scaleInCooldown: 300, scaleOutCooldown: 60 });
     const [cpu, req] = await Promise.all([
-      scalingPolicyKind.find(ctx('scaling-cpu'), { name: 'blog-cpu', resourceId: RID } as never),
-      scalingPolicyKind.find(ctx('scaling-requests'), { name: 'blog-requests', resourceId: RID } as never),
+      scalingPolicyKind.find(ctx('scaling-cpu'), policy('blog-cpu')),
+      scalingPolicyKind.find(ctx('scaling-requests'), policy('blog-requests')),
     ]);
     expect([cpu?.id, req?.id]).toEqual(['arn:p/blog-cpu', 'arn:p/blog-requests']);
     expect(aas.commandCalls(DescribeScalingPoliciesCommand)).toHaveLength(1);
@@ -236,9 +237,10 @@ describe('other kinds read once per run', () => {
   it('secrets: one ListSecrets of the stack for both, no DescribeSecret', async () => {
     const entry = (step: string) => ({ ARN: `arn:secret:${step}`, Name: `wpdeploy/blog/${step}`, Description: 'd', Tags: toTagList(tagsOf(step)) });
     sm.on(ListSecretsCommand).resolves({ SecretList: [entry('db-secret'), entry('wp-salts-secret')] });
+    const secret = (step: string): SecretSpec => ({ name: `wpdeploy/blog/${step}`, description: 'd', content: { type: 'wordpress-salts' }, tags: tagsOf(step) });
     const [db, salts] = await Promise.all([
-      secretKind.find(ctx('db-secret', { recordedId: 'arn:secret:db-secret' }), { name: 'wpdeploy/blog/db-secret' } as never),
-      secretKind.find(ctx('wp-salts-secret'), { name: 'wpdeploy/blog/wp-salts-secret' } as never),
+      secretKind.find(ctx('db-secret', { recordedId: 'arn:secret:db-secret' }), secret('db-secret')),
+      secretKind.find(ctx('wp-salts-secret'), secret('wp-salts-secret')),
     ]);
     expect([db?.arn, salts?.arn]).toEqual(['arn:secret:db-secret', 'arn:secret:wp-salts-secret']);
     expect(sm.commandCalls(ListSecretsCommand)).toHaveLength(1);
