@@ -11,7 +11,7 @@ import { WpdeployError } from '../errors.js';
 
 const run = promisify(execFile);
 
-export const EMULATOR_SCRIPT = fileURLToPath(new URL('../../scripts/emulator.sh', import.meta.url));
+const EMULATOR_SCRIPT = fileURLToPath(new URL('../../scripts/emulator.sh', import.meta.url));
 
 interface EmulatorRecord {
   endpoint: string;

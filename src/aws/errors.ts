@@ -188,14 +188,6 @@ export function isTaskDefinitionMissing(err: unknown): boolean {
 export function isSecretStateConflict(err: unknown): boolean {
   return awsErrorName(err) === 'InvalidRequestException';
 }
-/** Worth retrying as is: throttling, 5xx, a dropped connection. */
-export function isTransient(err: unknown): boolean {
-  if (isThrottling(err)) return true;
-  const status = httpStatus(err);
-  if (status !== undefined && status >= 500) return true;
-  const n = awsErrorName(err);
-  return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'TimeoutError', 'RequestTimeout', 'ServiceUnavailable', 'InternalError', 'InternalFailure'].includes(n);
-}
 
 /** What to do about an error, for the hint line; undefined when there is nothing general to say. */
 export function recommendAction(err: unknown, profileHint = ''): string | undefined {

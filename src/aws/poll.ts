@@ -39,16 +39,22 @@ export interface WaitOptions<T> {
   scale?: number;
 }
 
-export const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
+/**
+ * Waits `ms`, or less when `signal` aborts (at once when it already has). The abort listener goes when
+ * the time is up, so one signal can serve thousands of sleeps (`logs --follow`).
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', wake);
       resolve();
     };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
+    const timer = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake, { once: true });
   });
+}
 
 /** From this share of the expected duration, checks come densely: the resource may be ready any moment. */
 export const DENSE_FROM = 0.85;
@@ -80,27 +86,27 @@ export function nextInterval(elapsedMs: number, expectedMs: number, minIntervalM
   return Math.max(minIntervalMs, gap);
 }
 
-export async function waitFor<T>(o: WaitOptions<T>): Promise<T> {
-  const scale = o.scale ?? timeScale();
-  const expected = o.expectedMs;
-  const timeout = o.timeoutMs ?? Math.max(60_000, expected * 4);
-  const minInterval = o.minIntervalMs ?? 200;
+export async function waitFor<T>(opts: WaitOptions<T>): Promise<T> {
+  const scale = opts.scale ?? timeScale();
+  const expected = opts.expectedMs;
+  const timeout = opts.timeoutMs ?? Math.max(60_000, expected * 4);
+  const minInterval = opts.minIntervalMs ?? 200;
   const start = Date.now();
-  if (o.initial !== undefined && o.done(o.initial)) return o.initial;
+  if (opts.initial !== undefined && opts.done(opts.initial)) return opts.initial;
   for (;;) {
-    const value = await o.check();
+    const value = await opts.check();
     const elapsed = Date.now() - start;
-    if (o.done(value)) return value;
-    const reason = o.failed?.(value);
-    if (reason) throw new WpdeployError(`${o.what}: ${reason}`);
-    o.onProgress?.(value, elapsed);
+    if (opts.done(value)) return value;
+    const reason = opts.failed?.(value);
+    if (reason) throw new WpdeployError(`${opts.what}: ${reason}`);
+    opts.onProgress?.(value, elapsed);
     if (elapsed * scale > timeout) {
-      throw new WpdeployError(`timed out after ${Math.round((elapsed * scale) / 1000)} s waiting for ${o.what}.`, {
+      throw new WpdeployError(`timed out after ${Math.round((elapsed * scale) / 1000)} s waiting for ${opts.what}.`, {
         hint: 'AWS may still be working on it: run the same command again to resume waiting.',
       });
     }
-    if (o.signal?.aborted) throw new WpdeployError(`interrupted while waiting for ${o.what}.`);
-    await sleep(nextInterval(elapsed * scale, expected, minInterval) / scale, o.signal);
+    if (opts.signal?.aborted) throw new WpdeployError(`interrupted while waiting for ${opts.what}.`);
+    await sleep(nextInterval(elapsed * scale, expected, minInterval) / scale, opts.signal);
   }
 }
 

@@ -17,6 +17,8 @@ import { isAccessDenied, isNotConfigured, isObjectMissing, isPreconditionFailed 
 /** Where in S3: the bucket and the key prefix (config/state-location.ts parses it). */
 export type S3Location = Pick<Extract<StateLocation, { kind: 's3' }>, 'bucket' | 'prefix'>;
 
+/** The condition of a write: no object there yet (`IfNoneMatch: '*'`), the object at this ETag, or none. */
+type WriteCondition = { IfNoneMatch: '*' } | { IfMatch: string } | Record<string, never>;
 
 export class S3StateBackend implements StateBackend {
   readonly remote = true;
@@ -59,7 +61,7 @@ export class S3StateBackend implements StateBackend {
       }
       if (isAccessDenied(err)) {
         throw new WpdeployError(`access to the state bucket ${bucket} was denied: ${errorMessage(err)}`, {
-          hint: `The credentials need s3:GetBucketVersioning, s3:GetEncryptionConfiguration, and s3:GetObject, s3:PutObject, s3:DeleteObject on arn:aws:s3:::${bucket}/${this.where.prefix ? `${this.where.prefix}/` : ''}* (examples/iam/state-bucket-policy.json).`,
+          hint: `The credentials need s3:GetBucketVersioning, s3:GetEncryptionConfiguration and s3:ListBucket on arn:aws:s3:::${bucket}, and s3:GetObject, s3:PutObject, s3:DeleteObject on arn:aws:s3:::${bucket}/${this.where.prefix ? `${this.where.prefix}/` : ''}*. examples/iam/wpdeploy-state-policy.json in wpdeploy is such a policy.`,
           exitCode: 2,
         });
       }
@@ -81,11 +83,7 @@ export class S3StateBackend implements StateBackend {
 
   async write(text: string, expected: string | null): Promise<string | undefined> {
     try {
-      const r = await this.s3.send(new S3.PutObjectCommand({
-        Bucket: this.where.bucket, Key: this.stateKey, Body: text, ContentType: 'application/json', ServerSideEncryption: this.sse,
-        ...(expected === null ? { IfNoneMatch: '*' } : expected ? { IfMatch: expected } : {}),
-      }));
-      return r.ETag;
+      return await this.put(this.stateKey, text, expected === null ? { IfNoneMatch: '*' } : expected ? { IfMatch: expected } : {});
     } catch (err) {
       if (isPreconditionFailed(err)) throw new StaleStateError(this.location);
       throw err;
@@ -109,10 +107,7 @@ export class S3StateBackend implements StateBackend {
 
   async createLock(text: string): Promise<{ created: boolean; version?: string }> {
     try {
-      const r = await this.s3.send(new S3.PutObjectCommand({
-        Bucket: this.where.bucket, Key: this.lockKey, Body: text, ContentType: 'application/json', ServerSideEncryption: this.sse, IfNoneMatch: '*',
-      }));
-      return { created: true, version: r.ETag };
+      return { created: true, version: await this.put(this.lockKey, text, { IfNoneMatch: '*' }) };
     } catch (err) {
       if (isPreconditionFailed(err)) return { created: false };
       throw err;
@@ -125,11 +120,7 @@ export class S3StateBackend implements StateBackend {
 
   async replaceLock(text: string, expected: string | undefined): Promise<string | undefined> {
     try {
-      const r = await this.s3.send(new S3.PutObjectCommand({
-        Bucket: this.where.bucket, Key: this.lockKey, Body: text, ContentType: 'application/json', ServerSideEncryption: this.sse,
-        ...(expected ? { IfMatch: expected } : { IfNoneMatch: '*' }),
-      }));
-      return r.ETag;
+      return await this.put(this.lockKey, text, expected ? { IfMatch: expected } : { IfNoneMatch: '*' });
     } catch (err) {
       if (isPreconditionFailed(err) || isObjectMissing(err)) throw new StaleStateError(this.lockLocation);
       throw err;
@@ -150,7 +141,7 @@ export class S3StateBackend implements StateBackend {
     let ContinuationToken: string | undefined;
     do {
       const r = await this.s3.send(new S3.ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: base, Delimiter: '/', ContinuationToken }));
-      for (const o of r.Contents ?? []) if (o.Key?.endsWith('.json')) out.push(o.Key.slice(base.length, -'.json'.length));
+      for (const object of r.Contents ?? []) if (object.Key?.endsWith('.json')) out.push(object.Key.slice(base.length, -'.json'.length));
       ContinuationToken = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (ContinuationToken);
     return out.sort();
@@ -158,6 +149,14 @@ export class S3StateBackend implements StateBackend {
 
   destroy(): void {
     this.s3.destroy();
+  }
+
+  /** Writes a JSON object on its condition (encrypted with SSE-S3 when the bucket has no default); returns its ETag. */
+  private async put(key: string, text: string, condition: WriteCondition): Promise<string | undefined> {
+    const r = await this.s3.send(new S3.PutObjectCommand({
+      Bucket: this.where.bucket, Key: key, Body: text, ContentType: 'application/json', ServerSideEncryption: this.sse, ...condition,
+    }));
+    return r.ETag;
   }
 
   private async get(key: string): Promise<StoredObject | undefined> {

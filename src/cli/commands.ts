@@ -17,20 +17,18 @@ import { colorEnabled, makeStyle, wrapText } from '../ui/style.js';
 
 export type Opts = GlobalOptions & { color?: boolean; detailedExitcode?: boolean; check?: boolean; purge?: boolean; cost?: boolean; wide?: boolean };
 
-export const useColor = (o: Opts) => o.color !== false && colorEnabled(process.stdout);
-const isLive = (o: Opts) => !o.json && !!process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
+export const useColor = (opts: Opts) => opts.color !== false && colorEnabled(process.stdout);
+const isLive = (opts: Opts) => !opts.json && !!process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
 
-export function renderer(o: Opts, dryRun: boolean, readOnly = false): Renderer {
-  if (readOnly && (o.json || !isLive(o))) return quietRenderer(process.stderr);
-  if (o.json) return jsonRenderer(process.stdout);
-  if (isLive(o)) return liveRenderer(process.stderr, o.color !== false && colorEnabled(process.stderr), dryRun);
+export function renderer(opts: Opts, dryRun: boolean, readOnly = false): Renderer {
+  if (readOnly && (opts.json || !isLive(opts))) return quietRenderer(process.stderr);
+  if (opts.json) return jsonRenderer(process.stdout);
+  if (isLive(opts)) return liveRenderer(process.stderr, opts.color !== false && colorEnabled(process.stderr), dryRun);
   return plainRenderer(process.stderr, dryRun);
 }
 
-export { reportError };
-
 /** The flags that chose this run's target, for the commands it prints (see command-line.ts). */
-export const targetOf = (o: Opts): Target => ({ stack: o.stack, config: o.config, local: o.local, endpointUrl: o.endpointUrl, region: o.region, profile: o.profile, state: o.state });
+const targetOf = (opts: Opts): Target => ({ stack: opts.stack, config: opts.config, local: opts.local, endpointUrl: opts.endpointUrl, region: opts.region, profile: opts.profile, state: opts.state });
 
 /** An event whose texts name `wpdeploy` commands, with this run's target flags added to them. */
 function targeted(e: TimedEvent, t: Target): TimedEvent {
@@ -48,10 +46,10 @@ export interface Progress {
  * Runs one command: SIGINT once stops new work, lets in-flight calls finish and saves the state;
  * SIGINT twice exits at once (the state file is written atomically, so it stays consistent).
  */
-export async function withSession(name: string, o: Opts, dryRun: boolean, lock: boolean, body: (s: Session, progress: Progress) => Promise<number>, first?: Renderer): Promise<void> {
+export async function withSession(name: string, opts: Opts, dryRun: boolean, lock: boolean, body: (s: Session, progress: Progress) => Promise<number>, first?: Renderer): Promise<void> {
   // status prints a table (or one JSON document) at the end; its progress shows only in a terminal.
-  let r = first ?? renderer(o, dryRun, name === 'status');
-  const target = targetOf(o);
+  let r = first ?? renderer(opts, dryRun, name === 'status');
+  const target = targetOf(opts);
   const emit: Emit = timed((e: TimedEvent) => r.onEvent(targeted(e, target)));
   const progress: Progress = {
     use(next) {
@@ -76,14 +74,14 @@ export async function withSession(name: string, o: Opts, dryRun: boolean, lock: 
   process.on('SIGTERM', onSigint);
   let session: Session | undefined;
   try {
-    session = await openSession(name, o, emit, abort.signal, { lock });
+    session = await openSession(name, opts, emit, abort.signal, { lock });
     process.exitCode = await body(session, progress);
     if (session.lockLost) throw session.lockLost;
   } catch (err) {
     r.close();
-    process.exitCode = report(err, o);
+    process.exitCode = report(err, opts);
   } finally {
-    await session?.close().catch((err) => report(err, o));
+    await session?.close().catch((err) => report(err, opts));
     r.close();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
@@ -91,13 +89,13 @@ export async function withSession(name: string, o: Opts, dryRun: boolean, lock: 
 }
 
 /** reportError, with the target flags added to the commands the message and hint name. */
-export function report(err: unknown, o: Opts): number {
-  return reportError(err, o.json, (text) => withTarget(text, targetOf(o)));
+export function report(err: unknown, opts: Opts): number {
+  return reportError(err, opts.json, (text) => withTarget(text, targetOf(opts)));
 }
 
 /** Writes results on stdout, with the target flags added to the commands they name. */
-export function out(o: Opts, text: string): void {
-  process.stdout.write(withTarget(text, targetOf(o)));
+export function out(opts: Opts, text: string): void {
+  process.stdout.write(withTarget(text, targetOf(opts)));
 }
 
 export function finalCode(result: EngineResult): number {
@@ -106,34 +104,34 @@ export function finalCode(result: EngineResult): number {
 }
 
 /** The run's summary; a run that stopped says which command resumes it (`again`: `down --purge`, say). */
-export function printSummary(name: string, o: Opts, s: Session, result: EngineResult, started: number, again = name): void {
-  if (o.json) return;
-  const st = makeStyle(useColor(o));
-  out(o, summaryText(name, s.config.stack, result, s.aws.calls, Date.now() - started, st) + '\n');
-  if (result.interrupted || !result.ok) out(o, `Run \`wpdeploy ${again}\` again to resume.\n`);
+export function printSummary(name: string, opts: Opts, s: Session, result: EngineResult, started: number, again = name): void {
+  if (opts.json) return;
+  const st = makeStyle(useColor(opts));
+  out(opts, summaryText(name, s.config.stack, result, s.aws.calls, Date.now() - started, st) + '\n');
+  if (result.interrupted || !result.ok) out(opts, `Run \`wpdeploy ${again}\` again to resume.\n`);
 }
 
-export async function status(o: Opts): Promise<void> {
-  await withSession('status', o, true, false, async (s) => {
+export async function status(opts: Opts): Promise<void> {
+  await withSession('status', opts, true, false, async (s) => {
     const result = await runStatus(s);
     await assertStackExists(s, result);
     const meta = { stack: s.config.stack, region: s.config.region, account: s.account };
     const h = health(s, result);
-    if (o.json) process.stdout.write(JSON.stringify({ ...statusDocument(meta, result), health: h }, null, 2) + '\n');
+    if (opts.json) process.stdout.write(JSON.stringify({ ...statusDocument(meta, result), health: h }, null, 2) + '\n');
     else {
       // In a terminal the table fits its width (`--wide`: every column, in full); piped, it is whole.
-      const width = process.stdout.isTTY && !o.wide ? process.stdout.columns : undefined;
+      const width = process.stdout.isTTY && !opts.wide ? process.stdout.columns : undefined;
       const fit = (text: string) => (width ? text.split('\n').flatMap((l) => wrapText(l, width - 1, ' '.repeat(13))).join('\n') : text);
       process.stdout.write(`Stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
-      process.stdout.write(statusTable(result, { width: width && width - 1, wide: o.wide }) + '\n\n' + fit(healthText(h, s)) + '\n');
+      process.stdout.write(statusTable(result, { width: width && width - 1, wide: opts.wide }) + '\n\n' + fit(healthText(h, s)) + '\n');
     }
     if (!result.ok) return finalCode(result);
-    return o.check && (hasChanges(result.items) || unhealthy(h)) ? EXIT.failure : EXIT.ok;
+    return opts.check && (hasChanges(result.items) || unhealthy(h)) ? EXIT.failure : EXIT.ok;
   });
 }
 
 /** In a terminal (stdin and stderr), without --json: where wpdeploy may ask before it changes things. */
-export const canAsk = (o: Opts) => !o.json && !!process.stdin.isTTY && !!process.stderr.isTTY;
+export const canAsk = (opts: Opts) => !opts.json && !!process.stdin.isTTY && !!process.stderr.isTTY;
 
 /** Asks on stderr; the answer, trimmed, or undefined when the input ends or Ctrl-C is pressed. */
 export async function ask(question: string): Promise<string | undefined> {
@@ -150,41 +148,41 @@ export async function ask(question: string): Promise<string | undefined> {
 }
 
 /** `down` asks "yes"; `down --purge`, which deletes the data for good, asks for the stack's name. */
-async function confirmDown(o: Opts): Promise<void> {
-  if (o.yes) return;
-  const name = loadConfig({ file: o.config, stack: o.stack, region: o.region }).config.stack;
+async function confirmDown(opts: Opts): Promise<void> {
+  if (opts.yes) return;
+  const name = loadConfig({ file: opts.config, stack: opts.stack, region: opts.region }).config.stack;
   if (!process.stdin.isTTY) {
-    throw new UsageError(`down ${o.purge ? '--purge ' : ''}removes the resources of stack ${name} and needs confirmation, but there is no terminal to ask.`, 'Pass --yes to confirm (as in CI).');
+    throw new UsageError(`down ${opts.purge ? '--purge ' : ''}removes the resources of stack ${name} and needs confirmation, but there is no terminal to ask.`, 'Pass --yes to confirm (as in CI).');
   }
-  const answer = o.purge
+  const answer = opts.purge
     ? await ask(`This removes every resource of stack ${name}, its data included (database, file system, secrets), with no way back.\nType the stack's name (${name}) to continue: `)
     : (await ask(`This removes the resources of stack ${name} (its data is kept). Type "yes" to continue: `))?.toLowerCase();
-  if (answer !== (o.purge ? name : 'yes')) throw new WpdeployError('down cancelled: nothing was changed.', { exitCode: EXIT.failure });
+  if (answer !== (opts.purge ? name : 'yes')) throw new WpdeployError('down cancelled: nothing was changed.', { exitCode: EXIT.failure });
 }
 
-export async function down(o: Opts): Promise<void> {
+export async function down(opts: Opts): Promise<void> {
   const started = Date.now();
   try {
-    await confirmDown(o);
+    await confirmDown(opts);
   } catch (err) {
-    process.exitCode = report(err, o);
+    process.exitCode = report(err, opts);
     return;
   }
-  await withSession('down', o, false, true, async (s, progress) => {
+  await withSession('down', opts, false, true, async (s, progress) => {
     if (!s.store.exists()) {
       // No state: look the stack up by its tags first (quietly), and refuse a stack that is not there.
       progress.use(quietRenderer(process.stderr));
       await assertStackExists(s, await runStatus(s));
-      progress.use(renderer(o, false));
+      progress.use(renderer(opts, false));
     }
-    const { result, kept } = await runDown(s, !!o.purge);
+    const { result, kept } = await runDown(s, !!opts.purge);
     if (result.ok) await recordCost(s, kept?.totalUsd ?? 0); // what is left costs this; no-op when the state is gone
-    printSummary('down', o, s, result, started, o.purge ? 'down --purge' : 'down');
-    if (!o.json && kept) {
+    printSummary('down', opts, s, result, started, opts.purge ? 'down --purge' : 'down');
+    if (!opts.json && kept) {
       const lines = kept.items.map((i) => `  ${i.kind.padEnd(12)} ${i.id}  ~$${i.monthlyUsd.toFixed(2)}/month (${i.basis})`);
-      out(o, `Kept, because it holds your data (the next \`up\` brings the site back with it):\n${lines.join('\n')}\n`);
-      out(o, `About $${kept.totalUsd.toFixed(2)} a month (${kept.assumptions.join('; ')}).\n`);
-      out(o, `Remove it too with: ${commandLine(targetOf(o), 'down', '--purge')}\n`);
+      out(opts, `Kept, because it holds your data (the next \`up\` brings the site back with it):\n${lines.join('\n')}\n`);
+      out(opts, `About $${kept.totalUsd.toFixed(2)} a month (${kept.assumptions.join('; ')}).\n`);
+      out(opts, `Remove it too with: ${commandLine(targetOf(opts), 'down', '--purge')}\n`);
     }
     return finalCode(result);
   });
@@ -196,12 +194,12 @@ export function simulated(s: Session): string {
 }
 
 /** `wpdeploy outputs`: the stack's outputs from state (and AWS, for what state lacks). */
-export async function outputs(o: Opts): Promise<void> {
-  await withSession('outputs', o, true, false, async (s) => {
+export async function outputs(opts: Opts): Promise<void> {
+  await withSession('outputs', opts, true, false, async (s) => {
     const values = await readOutputs(s);
     const meta = { stack: s.config.stack, region: s.config.region, account: s.account };
-    if (o.json) process.stdout.write(JSON.stringify({ ...meta, ...values }, null, 2) + '\n');
-    else out(o, `${outputsText(values) || 'No outputs yet: run `wpdeploy up`.'}\n`);
+    if (opts.json) process.stdout.write(JSON.stringify({ ...meta, ...values }, null, 2) + '\n');
+    else out(opts, `${outputsText(values) || 'No outputs yet: run `wpdeploy up`.'}\n`);
     return EXIT.ok;
   }, quietRenderer(process.stderr));
 }
@@ -217,13 +215,13 @@ function healthText(h: Health, s: Session): string {
 }
 
 /** `up --cost`: the monthly estimate in one line before the run (no AWS call). */
-export async function printCostBrief(o: Opts): Promise<void> {
+export async function printCostBrief(opts: Opts): Promise<void> {
   const { estimateCost } = await import('../cost/estimate.js');
   const { loadPriceBook } = await import('../cost/prices.js');
   try {
-    const { config } = loadConfig({ file: o.config, stack: o.stack, region: o.region });
+    const { config } = loadConfig({ file: opts.config, stack: opts.stack, region: opts.region });
     const e = estimateCost(config, loadPriceBook());
-    out(o, `Estimated cost: about $${e.total.toFixed(2)} a month on demand in ${e.region} ($${e.totalAtScalingMax.toFixed(2)} at scaling.max); \`wpdeploy cost\` lists the lines.\n`);
+    out(opts, `Estimated cost: about $${e.total.toFixed(2)} a month on demand in ${e.region} ($${e.totalAtScalingMax.toFixed(2)} at scaling.max); \`wpdeploy cost\` lists the lines.\n`);
   } catch (err) {
     process.stdout.write(`No cost estimate: ${errorMessage(err)}\n`);
   }
@@ -235,32 +233,32 @@ function unhealthy(h: Health): boolean {
 }
 
 /** A renderer for the commands that only manage state: warnings on stderr, nothing else. */
-function quietEmit(o: Opts): Emit {
+function quietEmit(opts: Opts): Emit {
   const r = quietRenderer(process.stderr);
-  return timed((e: TimedEvent) => r.onEvent(targeted(e, targetOf(o))));
+  return timed((e: TimedEvent) => r.onEvent(targeted(e, targetOf(opts))));
 }
 
-export async function unlock(lockId: string, o: Opts): Promise<void> {
+export async function unlock(lockId: string, opts: Opts): Promise<void> {
   try {
-    const { stack, location, holder } = await runUnlock(o, lockId, quietEmit(o));
-    if (o.json) process.stdout.write(JSON.stringify({ unlocked: true, stack, lock: location, holder }) + '\n');
+    const { stack, location, holder } = await runUnlock(opts, lockId, quietEmit(opts));
+    if (opts.json) process.stdout.write(JSON.stringify({ unlocked: true, stack, lock: location, holder }) + '\n');
     else process.stdout.write(`Broke the lock of stack ${stack} (${location}), held by ${describeHolder(holder)}.\n`);
     process.exitCode = EXIT.ok;
   } catch (err) {
-    process.exitCode = report(err, o);
+    process.exitCode = report(err, opts);
   }
 }
 
-export async function migrateState(o: Opts & { to: string }): Promise<void> {
+export async function migrateState(opts: Opts & { to: string }): Promise<void> {
   try {
-    const r = await runMigrate(o, o.to, quietEmit(o));
-    if (o.json) process.stdout.write(JSON.stringify({ migrated: true, ...r }) + '\n');
+    const r = await runMigrate(opts, opts.to, quietEmit(opts));
+    if (opts.json) process.stdout.write(JSON.stringify({ migrated: true, ...r }) + '\n');
     else {
       process.stdout.write(`Moved the state of stack ${r.stack} (${r.steps} steps) from ${r.from} to ${r.to}.\n`);
-      process.stdout.write(`From now on pass --state ${o.to} (or set state: ${o.to} in the config).\n`);
+      process.stdout.write(`From now on pass --state ${opts.to} (or set state: ${opts.to} in the config).\n`);
     }
     process.exitCode = EXIT.ok;
   } catch (err) {
-    process.exitCode = report(err, o);
+    process.exitCode = report(err, opts);
   }
 }

@@ -16,14 +16,14 @@ export interface CostOptions {
   color?: boolean;
 }
 
-export async function cost(o: CostOptions): Promise<void> {
+export async function cost(opts: CostOptions): Promise<void> {
   try {
-    const { config } = loadConfig({ file: o.config, stack: o.stack, region: o.region });
+    const { config } = loadConfig({ file: opts.config, stack: opts.stack, region: opts.region });
     const estimate = estimateCost(config, loadPriceBook());
-    if (o.json) process.stdout.write(JSON.stringify(costDocument(estimate), null, 2) + '\n');
-    else process.stdout.write(costText(estimate, makeStyle(o.color !== false && colorEnabled(process.stdout))) + '\n');
+    if (opts.json) process.stdout.write(JSON.stringify(costDocument(estimate), null, 2) + '\n');
+    else process.stdout.write(costText(estimate, makeStyle(opts.color !== false && colorEnabled(process.stdout))) + '\n');
     process.exitCode = EXIT.ok;
   } catch (err) {
-    process.exitCode = reportError(err, o.json, (text) => withTarget(text, o));
+    process.exitCode = reportError(err, opts.json, (text) => withTarget(text, opts));
   }
 }

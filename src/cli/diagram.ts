@@ -35,11 +35,11 @@ export function diagramFormat(format: string | undefined, output: string | undef
   return output && ['.mmd', '.mermaid', '.md'].includes(extname(output).toLowerCase()) ? 'mermaid' : 'svg';
 }
 
-export async function diagram(o: DiagramOptions): Promise<void> {
+export async function diagram(opts: DiagramOptions): Promise<void> {
   try {
-    const format = diagramFormat(o.format, o.output);
-    const { config, source } = loadConfig({ file: o.config, stack: o.stack, region: o.region });
-    const where = o.state !== undefined ? parseStateLocation(o.state, '--state') : parseStateLocation(config.state ?? DEFAULT_STATE_DIR, 'state (in the config)');
+    const format = diagramFormat(opts.format, opts.output);
+    const { config, source } = loadConfig({ file: opts.config, stack: opts.stack, region: opts.region });
+    const where = opts.state !== undefined ? parseStateLocation(opts.state, '--state') : parseStateLocation(config.state ?? DEFAULT_STATE_DIR, 'state (in the config)');
     // The diagram makes no AWS call: ids recorded in S3 are left out.
     const statePath = where.kind === 'local' ? StateStore.pathFor(resolve(where.dir), config.stack) : undefined;
     if (!statePath) process.stderr.write(`note: the state is in S3 (${where.text}); the diagram makes no AWS call, so it shows no recorded ids.\n`);
@@ -52,13 +52,13 @@ export async function diagram(o: DiagramOptions): Promise<void> {
     }
     const model = diagramModel(config, state);
     const body = format === 'svg' ? diagramSvg(model, { source }) : diagramMermaid(model);
-    if (o.output) {
-      writeFileSync(o.output, body);
+    if (opts.output) {
+      writeFileSync(opts.output, body);
       const ids = state ? `, with the ids recorded in ${statePath}` : '';
-      process.stderr.write(`Wrote ${o.output} (${format === 'svg' ? 'SVG' : 'Mermaid flowchart'}, stack ${config.stack}, ${config.network.azCount} AZs${ids}).\n`);
+      process.stderr.write(`Wrote ${opts.output} (${format === 'svg' ? 'SVG' : 'Mermaid flowchart'}, stack ${config.stack}, ${config.network.azCount} AZs${ids}).\n`);
     } else process.stdout.write(body);
     process.exitCode = EXIT.ok;
   } catch (err) {
-    process.exitCode = reportError(err, o.json);
+    process.exitCode = reportError(err, opts.json);
   }
 }

@@ -35,22 +35,22 @@ export function schemaRefFor(dir: string, packageSchema = PACKAGE_SCHEMA): strin
   return rel.startsWith('..') || isAbsolute(rel) ? packageSchema : `./${rel}`;
 }
 
-export async function init(o: InitOptions, cwd = process.cwd()): Promise<void> {
+export async function init(opts: InitOptions, cwd = process.cwd()): Promise<void> {
   try {
-    const name = o.config ?? DEFAULT_CONFIG_FILE;
+    const name = opts.config ?? DEFAULT_CONFIG_FILE;
     const target = resolve(cwd, name);
-    if (existsSync(target) && !o.force) {
-      throw new UsageError(`${name} already exists; init did not change it.`, withTarget('Pass --force to overwrite it with a fresh file at the defaults, or edit it (`wpdeploy plan` checks it).', { config: o.config }));
+    if (existsSync(target) && !opts.force) {
+      throw new UsageError(`${name} already exists; init did not change it.`, withTarget('Pass --force to overwrite it with a fresh file at the defaults, or edit it (`wpdeploy plan` checks it).', { config: opts.config }));
     }
-    const text = configTemplate({ schemaRef: schemaRefFor(dirname(target)), values: { stack: o.stack, region: o.region } });
+    const text = configTemplate({ schemaRef: schemaRefFor(dirname(target)), values: { stack: opts.stack, region: opts.region } });
     // --stack and --region are checked like any config value before anything is written.
     validateConfig(parse(text), name, { env: {} });
     writeFileSync(target, text);
-    if (o.json) process.stdout.write(JSON.stringify({ type: 'init', file: target }) + '\n');
+    if (opts.json) process.stdout.write(JSON.stringify({ type: 'init', file: target }) + '\n');
     // The stack and region are in the file now: the next command needs only -c to find it.
-    else process.stdout.write(withTarget(`Wrote ${name}: every key at its default, with what it does. Edit it, then run \`wpdeploy plan\`.\n`, { config: o.config }));
+    else process.stdout.write(withTarget(`Wrote ${name}: every key at its default, with what it does. Edit it, then run \`wpdeploy plan\`.\n`, { config: opts.config }));
     process.exitCode = EXIT.ok;
   } catch (err) {
-    process.exitCode = reportError(err, o.json);
+    process.exitCode = reportError(err, opts.json);
   }
 }

@@ -12,16 +12,16 @@ import { reportError } from './report-error.js';
 
 type Opts = GlobalOptions & { follow?: boolean; since?: string };
 
-export async function logs(o: Opts): Promise<void> {
+export async function logs(opts: Opts): Promise<void> {
   let sinceMs: number;
   try {
-    sinceMs = parseDuration(o.since ?? DEFAULT_SINCE, '--since');
+    sinceMs = parseDuration(opts.since ?? DEFAULT_SINCE, '--since');
   } catch (err) {
-    process.exitCode = reportError(err, o.json, (text) => withTarget(text, o));
+    process.exitCode = reportError(err, opts.json, (text) => withTarget(text, opts));
     return;
   }
   const r = quietRenderer(process.stderr); // warnings only: stdout holds the log lines
-  const emit = timed((e) => r.onEvent(e.type === 'warning' ? { ...e, message: withTarget(e.message, o) } : e));
+  const emit = timed((e) => r.onEvent(e.type === 'warning' ? { ...e, message: withTarget(e.message, opts) } : e));
   const abort = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -31,20 +31,20 @@ export async function logs(o: Opts): Promise<void> {
   process.on('SIGINT', onSigint);
   let session: Session | undefined;
   try {
-    session = await openSession('logs', o, emit, abort.signal, { lock: false, steps: false });
+    session = await openSession('logs', opts, emit, abort.signal, { lock: false, steps: false });
     let lines = 0;
-    await readLogs(session, { sinceMs, follow: !!o.follow }, (line) => {
+    await readLogs(session, { sinceMs, follow: !!opts.follow }, (line) => {
       lines++;
-      process.stdout.write((o.json ? JSON.stringify(line) : formatLogLine(line)) + '\n');
+      process.stdout.write((opts.json ? JSON.stringify(line) : formatLogLine(line)) + '\n');
     });
     // On stderr: stdout holds only log lines, for pipes.
-    if (!lines && !o.json) {
+    if (!lines && !opts.json) {
       const where = session.endpoint ? ' (the emulator runs no containers, so none write any)' : '';
-      process.stderr.write(`no log lines ${o.follow ? 'came' : `in the last ${o.since ?? DEFAULT_SINCE}`}${where}.\n`);
+      process.stderr.write(`no log lines ${opts.follow ? 'came' : `in the last ${opts.since ?? DEFAULT_SINCE}`}${where}.\n`);
     }
     process.exitCode = EXIT.ok;
   } catch (err) {
-    process.exitCode = reportError(err, o.json, (text) => withTarget(text, o));
+    process.exitCode = reportError(err, opts.json, (text) => withTarget(text, opts));
   } finally {
     await session?.close();
     r.close();

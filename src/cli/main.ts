@@ -2,7 +2,7 @@
  * The wpdeploy command line: parses flags and hands over to the commands, which are loaded only
  * when one runs, so `--help` and `--version` load no AWS SDK.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option, type OptionValues } from 'commander';
 import { EXIT } from '../errors.js';
 import { VERSION } from '../version.js';
 
@@ -50,38 +50,37 @@ Examples:
   wpdeploy cost                  what the stack costs a month, line by line
   wpdeploy diagram -o stack.svg  draw the architecture`);
 
-program
-  .command('up')
-  .description('create or update the stack so that it matches the config (safe to rerun)')
-  .option('--cost', 'print the monthly cost estimate before starting (see `wpdeploy cost`)')
-  .option('--plan <file>', 'apply exactly the plan saved by `plan -o <file>`; refused if the config, the state or the resources changed since')
-  .action(async (_opts, cmd: Command) => (await import('./up.js')).up(cmd.optsWithGlobals()));
+/**
+ * Adds a command whose module is loaded only when it runs; `run` gets the command's options with the
+ * global ones.
+ */
+function command(name: string, description: string, options: Array<[flags: string, description: string]>, run: (opts: OptionValues) => Promise<void>): void {
+  const cmd = program.command(name).description(description);
+  for (const [flags, text] of options) cmd.option(flags, text);
+  cmd.action(async (_opts, self: Command) => run(self.optsWithGlobals()));
+}
 
-program
-  .command('plan')
-  .description('show what `up` would do, changing nothing')
-  .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error')
-  .option('--all', 'list the unchanged steps too')
-  .option('-o, --output <file>', 'save the plan to this file, for `up --plan <file>`')
-  .action(async (_opts, cmd: Command) => (await import('./up.js')).plan(cmd.optsWithGlobals()));
+command('up', 'create or update the stack so that it matches the config (safe to rerun)', [
+  ['--cost', 'print the monthly cost estimate before starting (see `wpdeploy cost`)'],
+  ['--plan <file>', 'apply exactly the plan saved by `plan -o <file>`; refused if the config, the state or the resources changed since'],
+], async (opts) => (await import('./up.js')).up(opts));
 
-program
-  .command('status')
-  .description('show every resource of the stack with its live state and drift')
-  .option('--check', 'exit 1 when a resource is missing or drifted (for CI and monitoring)')
-  .option('--wide', 'every column (KIND too) and full ids, however wide the terminal')
-  .action(async (_opts, cmd: Command) => (await import('./commands.js')).status(cmd.optsWithGlobals()));
+command('plan', 'show what `up` would do, changing nothing', [
+  ['--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error'],
+  ['--all', 'list the unchanged steps too'],
+  ['-o, --output <file>', 'save the plan to this file, for `up --plan <file>`'],
+], async (opts) => (await import('./up.js')).plan(opts));
 
-program
-  .command('down')
-  .description('remove the stack; its data (database snapshot, file system, secrets) is kept unless --purge')
-  .option('--purge', 'also delete the data: no final snapshot, no recovery window (asks for confirmation; --yes in CI)')
-  .action(async (_opts, cmd: Command) => (await import('./commands.js')).down(cmd.optsWithGlobals()));
+command('status', 'show every resource of the stack with its live state and drift', [
+  ['--check', 'exit 1 when a resource is missing or drifted (for CI and monitoring)'],
+  ['--wide', 'every column (KIND too) and full ids, however wide the terminal'],
+], async (opts) => (await import('./commands.js')).status(opts));
 
-program
-  .command('outputs')
-  .description('print the stack\'s outputs (site URL, load balancer, database endpoint, cluster, service, log group); --json for scripts')
-  .action(async (_opts, cmd: Command) => (await import('./commands.js')).outputs(cmd.optsWithGlobals()));
+command('down', 'remove the stack; its data (database snapshot, file system, secrets) is kept unless --purge', [
+  ['--purge', 'also delete the data: no final snapshot, no recovery window (asks for confirmation; --yes in CI)'],
+], async (opts) => (await import('./commands.js')).down(opts));
+
+command('outputs', 'print the stack\'s outputs (site URL, load balancer, database endpoint, cluster, service, log group); --json for scripts', [], async (opts) => (await import('./commands.js')).outputs(opts));
 
 program
   .command('unlock')
@@ -96,30 +95,21 @@ state
   .requiredOption('--to <where>', 'the destination: a directory or s3://BUCKET/PREFIX')
   .action(async (_opts, cmd: Command) => (await import('./commands.js')).migrateState(cmd.optsWithGlobals()));
 
-program
-  .command('logs')
-  .description('print the WordPress containers\' log lines from CloudWatch, each with its task id')
-  .option('--since <duration>', 'how far back to start: 30s, 10m, 2h, 1d (default: 10m)')
-  .option('-f, --follow', 'keep printing new lines until Ctrl-C')
-  .action(async (_opts, cmd: Command) => (await import('./logs.js')).logs(cmd.optsWithGlobals()));
+command('logs', 'print the WordPress containers\' log lines from CloudWatch, each with its task id', [
+  ['--since <duration>', 'how far back to start: 30s, 10m, 2h, 1d (default: 10m)'],
+  ['-f, --follow', 'keep printing new lines until Ctrl-C'],
+], async (opts) => (await import('./logs.js')).logs(opts));
 
-program
-  .command('init')
-  .description('write a commented wpdeploy.yml with every key at its default')
-  .option('--force', 'overwrite the file if it exists')
-  .action(async (_opts, cmd: Command) => (await import('./init.js')).init(cmd.optsWithGlobals()));
+command('init', 'write a commented wpdeploy.yml with every key at its default', [
+  ['--force', 'overwrite the file if it exists'],
+], async (opts) => (await import('./init.js')).init(opts));
 
-program
-  .command('cost')
-  .description('estimate the monthly on-demand cost of the stack, line by line (no AWS call)')
-  .action(async (_opts, cmd: Command) => (await import('./cost.js')).cost(cmd.optsWithGlobals()));
+command('cost', 'estimate the monthly on-demand cost of the stack, line by line (no AWS call)', [], async (opts) => (await import('./cost.js')).cost(opts));
 
-program
-  .command('diagram')
-  .description('draw the architecture planned from the config (SVG or Mermaid), with recorded ids when deployed')
-  .option('-o, --output <file>', 'write to this file (default: stdout)')
-  .option('--format <format>', 'svg or mermaid (default: from the file extension, else svg)')
-  .action(async (_opts, cmd: Command) => (await import('./diagram.js')).diagram(cmd.optsWithGlobals()));
+command('diagram', 'draw the architecture planned from the config (SVG or Mermaid), with recorded ids when deployed', [
+  ['-o, --output <file>', 'write to this file (default: stdout)'],
+  ['--format <format>', 'svg or mermaid (default: from the file extension, else svg)'],
+], async (opts) => (await import('./diagram.js')).diagram(opts));
 
 program.addOption(new Option('--no-color', 'no colors (also NO_COLOR)').hideHelp());
 

@@ -33,31 +33,31 @@ function costChange(s: Session): SavedPlan['cost'] {
   }
 }
 
-function printPlan(o: PlanOpts, s: Session, result: EngineResult, cost: SavedPlan['cost']): void {
-  out(o, `Plan for stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
-  out(o, planText(result, makeStyle(useColor(o)), { all: o.all }) + '\n');
-  for (const f of result.failed) out(o, `  ✗ ${f.step}: ${errorMessage(f.error)}${f.error instanceof WpdeployError && f.error.hint ? `\n  ${f.error.hint}` : ''}\n`);
+function printPlan(opts: PlanOpts, s: Session, result: EngineResult, cost: SavedPlan['cost']): void {
+  out(opts, `Plan for stack ${s.config.stack} in ${s.config.region} (account ${s.account}):\n`);
+  out(opts, planText(result, makeStyle(useColor(opts)), { all: opts.all }) + '\n');
+  for (const f of result.failed) out(opts, `  ✗ ${f.step}: ${errorMessage(f.error)}${f.error instanceof WpdeployError && f.error.hint ? `\n  ${f.error.hint}` : ''}\n`);
   const c = hasChanges(result.items) ? costChangeText(cost) : undefined;
-  if (c) out(o, c + '\n');
+  if (c) out(opts, c + '\n');
 }
 
-export async function plan(o: PlanOpts): Promise<void> {
+export async function plan(opts: PlanOpts): Promise<void> {
   let planned = false;
-  await withSession('plan', o, true, false, async (s) => {
+  await withSession('plan', opts, true, false, async (s) => {
     planned = true;
     const from = basis(s);
     const result = await runPlan(s);
     const cost = costChange(s);
-    if (!o.json) printPlan(o, s, result, cost);
+    if (!opts.json) printPlan(opts, s, result, cost);
     if (!result.ok) return finalCode(result);
-    if (o.output) {
-      writePlan(o.output, newPlan({ ...from, endpoint: s.endpoint, cost }, result.items));
-      if (!o.json) out(o, `Saved the plan to ${o.output}: \`wpdeploy up --plan ${shellQuote(o.output)}\` applies exactly it.\n`);
+    if (opts.output) {
+      writePlan(opts.output, newPlan({ ...from, endpoint: s.endpoint, cost }, result.items));
+      if (!opts.json) out(opts, `Saved the plan to ${opts.output}: \`wpdeploy up --plan ${shellQuote(opts.output)}\` applies exactly it.\n`);
     }
-    return o.detailedExitcode && hasChanges(result.items) ? 2 : EXIT.ok;
+    return opts.detailedExitcode && hasChanges(result.items) ? 2 : EXIT.ok;
   });
   // With --detailed-exitcode, 2 means "changes": bad usage or config is then 1, so CI can tell them apart.
-  if (o.detailedExitcode && !planned && process.exitCode === EXIT.usage) process.exitCode = EXIT.failure;
+  if (opts.detailedExitcode && !planned && process.exitCode === EXIT.usage) process.exitCode = EXIT.failure;
 }
 
 const decisions = (items: readonly PlanItem[]) => new Map(items.map((i) => [i.step, i]));
@@ -77,15 +77,15 @@ async function approveSaved(s: Session, saved: SavedPlan, file: string): Promise
 }
 
 /** In a terminal: shows the plan and asks. No approval when there is nothing to apply or the answer is not "yes": `code` is the exit code then. */
-async function approveAsked(o: UpOpts, s: Session, started: number): Promise<{ approval?: Approval; code?: number }> {
+async function approveAsked(opts: UpOpts, s: Session, started: number): Promise<{ approval?: Approval; code?: number }> {
   process.stderr.write(`Planning stack ${s.config.stack} in ${s.config.region} (account ${s.account})…\n`);
   const p = await runPlan(s);
   if (!p.ok || !hasChanges(p.items)) {
-    printSummary('up', o, s, p, started);
-    if (p.ok) printSite(o, s, p);
+    printSummary('up', opts, s, p, started);
+    if (p.ok) printSite(opts, s, p);
     return { code: finalCode(p) };
   }
-  printPlan(o, s, p, costChange(s));
+  printPlan(opts, s, p, costChange(s));
   const answer = await ask('Apply? (yes/no) ');
   if (answer?.toLowerCase() !== 'yes') {
     process.stderr.write('up cancelled: nothing was changed.\n');
@@ -94,37 +94,37 @@ async function approveAsked(o: UpOpts, s: Session, started: number): Promise<{ a
   return { approval: { destructive: true, planned: decisions(p.items) } };
 }
 
-function printSite(o: Opts, s: Session, result: EngineResult): void {
+function printSite(opts: Opts, s: Session, result: EngineResult): void {
   const h = health(s, result);
-  if (h.url) out(o, `Site: ${h.url}${simulated(s)}\n`);
-  if (!h.encrypted) out(o, 'Warning: no domain is configured, so the site is served over plain HTTP and its traffic is unencrypted. Set `domain` in the config to serve HTTPS.\n');
+  if (h.url) out(opts, `Site: ${h.url}${simulated(s)}\n`);
+  if (!h.encrypted) out(opts, 'Warning: no domain is configured, so the site is served over plain HTTP and its traffic is unencrypted. Set `domain` in the config to serve HTTPS.\n');
 }
 
-export async function up(o: UpOpts): Promise<void> {
+export async function up(opts: UpOpts): Promise<void> {
   const started = Date.now();
   let saved: SavedPlan | undefined;
   try {
-    if (o.plan) saved = readPlan(o.plan);
+    if (opts.plan) saved = readPlan(opts.plan);
   } catch (err) {
-    process.exitCode = report(err, o);
+    process.exitCode = report(err, opts);
     return;
   }
-  if (o.cost && !o.json) await printCostBrief(o);
-  const asking = !o.yes && !saved && canAsk(o);
-  await withSession('up', o, false, true, async (s, progress) => {
+  if (opts.cost && !opts.json) await printCostBrief(opts);
+  const asking = !opts.yes && !saved && canAsk(opts);
+  await withSession('up', opts, false, true, async (s, progress) => {
     // --yes: anything the config asks; no terminal: no delete or replace; otherwise what the person approved.
-    let approval: Approval | undefined = o.yes ? undefined : { destructive: false };
-    if (saved) approval = await approveSaved(s, saved, o.plan!);
+    let approval: Approval | undefined = opts.yes ? undefined : { destructive: false };
+    if (saved) approval = await approveSaved(s, saved, opts.plan!);
     else if (asking) {
-      const asked = await approveAsked(o, s, started);
+      const asked = await approveAsked(opts, s, started);
       if (!asked.approval) return asked.code!;
       approval = asked.approval;
     }
-    if (saved || asking) progress.use(renderer(o, false));
+    if (saved || asking) progress.use(renderer(opts, false));
     const result = await runUp(s, approval);
     if (result.ok) await recordCost(s, costChange(s)?.after);
-    printSummary('up', o, s, result, started);
-    if (!o.json && result.ok) printSite(o, s, result);
+    printSummary('up', opts, s, result, started);
+    if (!opts.json && result.ok) printSite(opts, s, result);
     return finalCode(result);
   }, saved || asking ? quietRenderer(process.stderr) : undefined);
 }

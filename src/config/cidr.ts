@@ -28,15 +28,6 @@ export function formatCidr(c: Cidr): string {
   return `${b >>> 24}.${(b >>> 16) & 255}.${(b >>> 8) & 255}.${b & 255}/${c.prefix}`;
 }
 
-/** RFC 1918 private ranges, where a VPC's addresses should come from. */
-export function isPrivate(c: Cidr): boolean {
-  const inRange = (base: string, prefix: number) => {
-    const r = parseCidr(`${base}/${prefix}`)!;
-    return c.prefix >= prefix && ((c.base ^ r.base) & ~hostMask(prefix)) >>> 0 === 0;
-  };
-  return inRange('10.0.0.0', 8) || inRange('172.16.0.0', 12) || inRange('192.168.0.0', 16);
-}
-
 export type SubnetTier = 'public' | 'app' | 'data';
 export const SUBNET_TIERS: readonly SubnetTier[] = ['public', 'app', 'data'];
 

@@ -52,7 +52,7 @@ export const DEFAULT_ENGINE_VERSION: Readonly<Record<DbEngine, string>> = { mysq
 export const majorOf = (version: string) => version.split('.').slice(0, 2).join('.');
 
 /** How many days before the end of standard support the CLI starts warning (about 6 months). */
-export const WARN_DAYS_BEFORE_END = 183;
+const WARN_DAYS_BEFORE_END = 183;
 
 export type SupportPhase = 'standard' | 'ending' | 'extended' | 'ended';
 

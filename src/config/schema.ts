@@ -16,7 +16,7 @@ export const LOG_RETENTION_DAYS = [
 export const STACK_NAME_RE = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,19}$/;
 
 export const DEFAULT_STACK = 'wordpress';
-export const DEFAULT_REGION = 'us-east-1';
+const DEFAULT_REGION = 'us-east-1';
 
 const stackName = z
   .string()
@@ -52,19 +52,19 @@ const cidr = z.string().superRefine((value, ctx) => {
   }
 });
 
-export const NetworkSchema = z.strictObject({
+const NetworkSchema = z.strictObject({
   cidr: cidr.default('10.20.0.0/16').describe('IPv4 block of the VPC, /16 to /24. Subnets are derived from it.'),
   azCount: z.number().int().min(2).max(6).default(2).describe('How many Availability Zones to spread over (2 or more for high availability).'),
   natGateways: z.enum(['perAz', 'single']).default('perAz').describe('perAz: one NAT gateway per AZ (survives an AZ loss). single: one NAT gateway (cheaper, one AZ is a single point of failure for outbound traffic).'),
   flowLogs: z.boolean().default(true).describe('VPC flow logs to CloudWatch Logs (FSBP EC2.6).'),
 });
 
-export const DomainSchema = z.strictObject({
+const DomainSchema = z.strictObject({
   name: z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: 'must be a lowercase DNS name like blog.example.com.' }).describe('The site\'s DNS name.').meta({ examples: ['blog.example.com'] }),
   hostedZone: z.string().regex(/^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/, { message: 'must be the name of an existing Route 53 public hosted zone, like example.com.' }).describe('An existing Route 53 public hosted zone that contains `name`.').meta({ examples: ['example.com'] }),
 });
 
-export const DatabaseSchema = z.strictObject({
+const DatabaseSchema = z.strictObject({
   engine: z.enum(['mysql', 'mariadb']).default('mysql').describe('Database engine: mysql or mariadb.'),
   engineVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: 'must be a version like "8.0" or "8.0.39" (quote it in YAML).' }).default('8.4').describe('Engine version, quoted: mysql "8.4" (default) or "8.0" (past RDS standard support: needs extendedSupport); mariadb "10.11" (default), "11.4" or "11.8".'),
   extendedSupport: z.boolean().default(false).describe('Allow paid RDS Extended Support (MySQL only): needed to run a major version past its end of RDS standard support, billed per vCPU-hour on the primary and the standby. Off: the instance is created with Extended Support disabled.'),
@@ -89,9 +89,9 @@ export const DatabaseSchema = z.strictObject({
  * within ECR Public's quotas for them (https://docs.aws.amazon.com/AmazonECR/latest/public/public-service-quotas.html).
  * The tasks reach it on 443 through the NAT gateways (the app tier's egress to 0.0.0.0/0:443).
  */
-export const DEFAULT_IMAGE = 'public.ecr.aws/docker/library/wordpress:6-php8.3-apache';
+const DEFAULT_IMAGE = 'public.ecr.aws/docker/library/wordpress:6-php8.3-apache';
 
-export const WordpressSchema = z.strictObject({
+const WordpressSchema = z.strictObject({
   image: z.string().min(1).default(DEFAULT_IMAGE).describe('Container image of WordPress: by default the official image from the Docker Official Images mirror on Amazon ECR Public (no Docker Hub pull limit); a Docker Hub or ECR image works too.'),
   cpu: z.number().int().default(512).describe('Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).'),
   memory: z.number().int().default(1024).describe('Fargate task memory in MiB; must pair with cpu.'),
@@ -99,14 +99,14 @@ export const WordpressSchema = z.strictObject({
   sharedFiles: z.enum(['content', 'uploads']).default('content').describe('What the tasks share on EFS: content (wp-content: uploads, plugins and themes installed from the dashboard persist) or uploads (only wp-content/uploads: plugins and themes come with the image, and pages are served at local-disk speed).'),
 });
 
-export const ScalingSchema = z.strictObject({
+const ScalingSchema = z.strictObject({
   min: z.number().int().min(1).max(100).default(2).describe('Fewest tasks auto scaling keeps (2 or more to survive an AZ loss).'),
   max: z.number().int().min(1).max(100).default(6).describe('Most tasks auto scaling may run.'),
   cpuTarget: z.number().min(1).max(100).default(60).describe('Target average CPU percent.'),
   requestsPerTarget: z.number().int().min(1).max(100000).default(500).describe('Target ALB requests per task per minute.'),
 });
 
-export const LogsSchema = z.strictObject({
+const LogsSchema = z.strictObject({
   retentionDays: z
     .number()
     .int()
@@ -122,7 +122,7 @@ export const LogsSchema = z.strictObject({
  * prints them, so a reader knows what the figures rest on. The section is optional: without it the
  * estimate assumes these defaults (costAssumptions).
  */
-export const CostSchema = z.strictObject({
+const CostSchema = z.strictObject({
   trafficGb: z.number().min(0).max(1_000_000).default(50).describe('GB a month served to visitors through the load balancer (ALB processed bytes, data transfer out).'),
   requests: z.number().int().min(0).max(1e12).default(1_000_000).describe('HTTP requests a month (ALB new connections).'),
   natGb: z.number().min(0).max(1_000_000).default(10).describe('GB a month the tasks exchange with the internet through NAT (image pulls, updates, plugins, outside APIs).'),

@@ -48,7 +48,7 @@ export interface CostEstimate {
 }
 
 /** The prices of a region; a region the file lacks is a usage error naming the regions it has. */
-export function regionPrices(book: PriceBook, region: string): RegionPrices {
+function regionPrices(book: PriceBook, region: string): RegionPrices {
   const p = book.regions[region];
   if (!p) {
     const known = Object.keys(book.regions);
@@ -60,12 +60,7 @@ export function regionPrices(book: PriceBook, region: string): RegionPrices {
   return p;
 }
 
-/** Tasks of the service in one AZ when `count` tasks are spread evenly over `azCount` AZs. */
-export function tasksInAz(count: number, azCount: number, az: number): number {
-  return Math.floor(count / azCount) + (az < count % azCount ? 1 : 0);
-}
-
-export function natGatewayCount(config: Config): number {
+function natGatewayCount(config: Config): number {
   return config.network.natGateways === 'single' ? 1 : config.network.azCount;
 }
 
@@ -92,51 +87,62 @@ function extendedSupportLine(config: Config, book: PriceBook, now: Date) {
   };
 }
 
-/** Computes every line of the estimate. Throws UsageError for a region or instance class without prices. */
-export function estimateCost(config: Config, book: PriceBook, now = new Date()): CostEstimate {
-  const p = regionPrices(book, config.region);
-  const g = book.global;
-  const H = book.hoursPerMonth;
-  const a = costAssumptions(config);
+/** A line as the tier functions write it: `monthly` defaults to quantity x unit price, `inTotal` to true. */
+type LineInput = Omit<CostLine, 'monthly' | 'inTotal' | 'estimatedPrice'> & { inTotal?: boolean; priceKey?: string; monthly?: number };
+
+/** What every tier's lines are computed from. */
+interface Inputs {
+  config: Config;
+  book: PriceBook;
+  p: RegionPrices;
+  /** Hours in the month of the price book. */
+  H: number;
+  a: ReturnType<typeof costAssumptions>;
+  add: (l: LineInput) => void;
+}
+
+/** Network: NAT gateways, their Elastic IPs and the ALB's addresses; edge: the load balancer. */
+function networkLines({ config, book, p, H, a, add }: Inputs): void {
   const azs = config.network.azCount;
   const nats = natGatewayCount(config);
-  const db = config.database;
-  const wp = config.wordpress;
-  const est = (key: string) => p.estimated.includes(key);
-  const lines: CostLine[] = [];
-  const add = (l: Omit<CostLine, 'monthly' | 'inTotal' | 'estimatedPrice'> & { inTotal?: boolean; priceKey?: string; monthly?: number }) => {
-    const { priceKey, ...rest } = l;
-    lines.push({ ...rest, monthly: l.monthly ?? l.quantity * l.unitPrice, inTotal: l.inTotal ?? true, estimatedPrice: priceKey ? est(priceKey) : false });
-  };
-
-  // Network: NAT gateways, their Elastic IPs and the ALB's addresses.
   add({ id: 'nat-hours', service: 'VPC', item: `NAT gateway hours (${plural(nats, 'gateway')})`, quantity: H * nats, unit: 'h', unitPrice: p.natGatewayHour, priceKey: 'natGatewayHour' });
   add({ id: 'nat-data', service: 'VPC', item: 'NAT gateway data processed', quantity: a.natGb, unit: 'GB', unitPrice: p.natGatewayGb, priceKey: 'natGatewayGb' });
   add({
-    id: 'public-ipv4', service: 'VPC', item: `Public IPv4 addresses (${nats} NAT + ${azs} ALB)`, quantity: H * (nats + azs), unit: 'h', unitPrice: g.publicIpv4Hour,
+    id: 'public-ipv4', service: 'VPC', item: `Public IPv4 addresses (${nats} NAT + ${azs} ALB)`, quantity: H * (nats + azs), unit: 'h', unitPrice: book.global.publicIpv4Hour,
     note: 'one Elastic IP per NAT gateway; the ALB holds one public address per AZ',
   });
 
-  // Edge: the load balancer. LCUs from the two dimensions that matter for a website, averaged over the month.
+  // LCUs from the two dimensions that matter for a website, averaged over the month.
   const lcuPerHour = Math.max(a.trafficGb / H, a.requests / (H * 3600) / 25);
   add({ id: 'alb-hours', service: 'ELB', item: 'Application Load Balancer hours', quantity: H, unit: 'h', unitPrice: p.albHour, priceKey: 'albHour' });
   add({
     id: 'alb-lcu', service: 'ELB', item: 'ALB capacity units (LCU)', quantity: H * lcuPerHour, unit: 'LCU-h', unitPrice: p.albLcuHour, priceKey: 'albLcuHour',
     note: 'the larger of 1 GB processed per hour and 25 new connections per second, averaged over the month (peaks cost more)',
   });
+}
 
-  // App tier: Fargate tasks, at the desired count, and what the scaling ceiling would cost.
+/** The monthly cost of one Fargate task of the config's size. */
+function fargateTaskMonth({ config, p, H }: Inputs): number {
+  return H * ((config.wordpress.cpu / 1024) * p.fargateVcpuHour + (config.wordpress.memory / 1024) * p.fargateGbHour);
+}
+
+/** App tier: Fargate tasks, at the desired count, and what the scaling ceiling would cost. */
+function appLines(i: Inputs): void {
+  const { config, p, H, add } = i;
+  const wp = config.wordpress;
   const vcpu = wp.cpu / 1024;
   const memGb = wp.memory / 1024;
-  const fargateTask = H * (vcpu * p.fargateVcpuHour + memGb * p.fargateGbHour);
   add({ id: 'fargate-vcpu', service: 'Fargate', item: `vCPU (${plural(wp.desiredCount, 'task')} x ${vcpu} vCPU)`, quantity: H * wp.desiredCount * vcpu, unit: 'vCPU-h', unitPrice: p.fargateVcpuHour, priceKey: 'fargateVcpuHour' });
   add({ id: 'fargate-memory', service: 'Fargate', item: `memory (${plural(wp.desiredCount, 'task')} x ${memGb} GB)`, quantity: H * wp.desiredCount * memGb, unit: 'GB-h', unitPrice: p.fargateGbHour, priceKey: 'fargateGbHour' });
   add({
     id: 'fargate-ceiling', service: 'Fargate', item: `ceiling: ${plural(config.scaling.max, 'task')} all month (scaling.max)`, quantity: H * config.scaling.max, unit: 'task-h',
-    unitPrice: fargateTask / H, inTotal: false, note: 'not in the total: the tasks if auto scaling stays at its maximum all month.',
+    unitPrice: fargateTaskMonth(i) / H, inTotal: false, note: 'not in the total: the tasks if auto scaling stays at its maximum all month.',
   });
+}
 
-  // Data tier: RDS (Multi-AZ runs and stores two copies), its backups, the optional proxy.
+/** Data tier: RDS (Multi-AZ runs and stores two copies), its backups, the optional proxy, and EFS. */
+function dataLines({ config, book, p, H, a, add }: Inputs, now: Date): void {
+  const db = config.database;
   const instancePrice = p.rdsInstanceHour[db.instanceClass];
   if (instancePrice === undefined) {
     const known = Object.keys(p.rdsInstanceHour);
@@ -161,11 +167,15 @@ export function estimateCost(config: Config, book: PriceBook, now = new Date()):
   }
 
   add({ id: 'efs-storage', service: 'EFS', item: 'Standard storage (WordPress content)', quantity: a.efsGb, unit: 'GB-mo', unitPrice: p.efsStandardGbMonth, priceKey: 'efsStandardGbMonth', note: 'bursting throughput: no throughput charge' });
+}
 
+/** Secrets Manager, CloudWatch, Route 53, S3 access logs and data transfer out. */
+function serviceLines({ config, book, p, H, a, add }: Inputs): void {
+  const g = book.global;
   // Secrets: database credentials and WordPress salts, read when a task starts.
   add({ id: 'secrets', service: 'Secrets Manager', item: 'secrets (database credentials, WordPress salts)', quantity: 2, unit: 'secret-mo', unitPrice: g.secretMonth });
   add({
-    id: 'secrets-api', service: 'Secrets Manager', item: 'API calls (2 per task start)', quantity: 2 * wp.desiredCount * 30, unit: 'calls', unitPrice: g.secretsApiPer10k / 10_000,
+    id: 'secrets-api', service: 'Secrets Manager', item: 'API calls (2 per task start)', quantity: 2 * config.wordpress.desiredCount * 30, unit: 'calls', unitPrice: g.secretsApiPer10k / 10_000,
     note: 'assumes each task is replaced once a day',
   });
 
@@ -185,18 +195,18 @@ export function estimateCost(config: Config, book: PriceBook, now = new Date()):
 
   add({ id: 's3-storage', service: 'S3', item: 'access logs storage', quantity: a.accessLogsGb, unit: 'GB-mo', unitPrice: p.s3StandardGbMonth, priceKey: 's3StandardGbMonth' });
   add({
-    id: 's3-put', service: 'S3', item: 'access log writes (every 5 min per AZ)', quantity: azs * 12 * H, unit: 'PUT', unitPrice: p.s3PutPer1000 / 1000, priceKey: 's3PutPer1000',
+    id: 's3-put', service: 'S3', item: 'access log writes (every 5 min per AZ)', quantity: config.network.azCount * 12 * H, unit: 'PUT', unitPrice: p.s3PutPer1000 / 1000, priceKey: 's3PutPer1000',
   });
 
   add({
     id: 'data-out', service: 'Data transfer', item: `out to the internet beyond the free ${g.dataTransferOutFreeGb} GB`, quantity: Math.max(0, a.trafficGb - g.dataTransferOutFreeGb), unit: 'GB', unitPrice: p.dataTransferOutGb, priceKey: 'dataTransferOutGb',
     note: 'the first 100 GB a month are free for the whole account',
   });
+}
 
-  const total = lines.filter((l) => l.inTotal).reduce((s, l) => s + l.monthly, 0);
-  const fargateNow = lines.filter((l) => l.id === 'fargate-vcpu' || l.id === 'fargate-memory').reduce((s, l) => s + l.monthly, 0);
-  const totalAtScalingMax = total - fargateNow + fargateTask * config.scaling.max;
-  const assumptions: Assumption[] = [
+/** The `cost:` assumptions the estimate rests on, as the output lists them. */
+function assumptionsOf(a: Inputs['a']): Assumption[] {
+  return [
     { key: 'cost.trafficGb', value: a.trafficGb, meaning: 'GB a month served to visitors' },
     { key: 'cost.requests', value: a.requests, meaning: 'HTTP requests a month' },
     { key: 'cost.natGb', value: a.natGb, meaning: 'GB a month through NAT (image pulls, updates, outside APIs)' },
@@ -205,14 +215,33 @@ export function estimateCost(config: Config, book: PriceBook, now = new Date()):
     { key: 'cost.logsGb', value: a.logsGb, meaning: 'GB of logs a month into CloudWatch Logs' },
     { key: 'cost.accessLogsGb', value: a.accessLogsGb, meaning: 'GB of ALB access logs kept in S3' },
   ];
+}
+
+/** Computes every line of the estimate. Throws UsageError for a region or instance class without prices. */
+export function estimateCost(config: Config, book: PriceBook, now = new Date()): CostEstimate {
+  const p = regionPrices(book, config.region);
+  const lines: CostLine[] = [];
+  const add = (l: LineInput) => {
+    const { priceKey, ...rest } = l;
+    lines.push({ ...rest, monthly: l.monthly ?? l.quantity * l.unitPrice, inTotal: l.inTotal ?? true, estimatedPrice: priceKey ? p.estimated.includes(priceKey) : false });
+  };
+  const inputs: Inputs = { config, book, p, H: book.hoursPerMonth, a: costAssumptions(config), add };
+  networkLines(inputs);
+  appLines(inputs);
+  dataLines(inputs, now);
+  serviceLines(inputs);
+
+  const total = lines.filter((l) => l.inTotal).reduce((s, l) => s + l.monthly, 0);
+  const fargateNow = lines.filter((l) => l.id === 'fargate-vcpu' || l.id === 'fargate-memory').reduce((s, l) => s + l.monthly, 0);
+  const totalAtScalingMax = total - fargateNow + fargateTaskMonth(inputs) * config.scaling.max;
   const excluded = [
     'traffic between AZs ($0.01/GB each way: ALB to tasks, tasks to the database and EFS)',
     'Container Insights metrics (billed as CloudWatch custom metrics)',
-    ...(/\.dkr\.ecr\./.test(wp.image) ? ['ECR storage of the image'] : []),
+    ...(/\.dkr\.ecr\./.test(config.wordpress.image) ? ['ECR storage of the image'] : []),
     'taxes, the free tier, Savings Plans and reserved instances',
   ];
   return {
-    stack: config.stack, region: config.region, regionName: p.name, currency: 'USD', hoursPerMonth: H,
-    pricesChecked: book.checked, pricesSource: book.source, lines, total, totalAtScalingMax, assumptions, excluded,
+    stack: config.stack, region: config.region, regionName: p.name, currency: 'USD', hoursPerMonth: book.hoursPerMonth,
+    pricesChecked: book.checked, pricesSource: book.source, lines, total, totalAtScalingMax, assumptions: assumptionsOf(inputs.a), excluded,
   };
 }

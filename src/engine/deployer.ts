@@ -19,7 +19,7 @@ import { UNKNOWN, createDeps, deleteDeps } from '../resources/types.js';
 import type { Emit } from './events.js';
 import { WorkGraph, type RunResult } from './graph.js';
 import { checkApproval, refusal, type Approval } from './approval.js';
-import { attributesOf, decide, orphan, summarize, type PlanItem } from './planner.js';
+import { attributesOf, decide, orphan, type PlanItem } from './planner.js';
 import type { StateStore } from './state.js';
 
 export interface EngineOptions {
@@ -459,5 +459,3 @@ function expectedFor(kind: ResourceKind, op: Operation): number | undefined {
   if (op === 'delete') return kind.timing?.deleteMs;
   return undefined;
 }
-
-export { summarize };

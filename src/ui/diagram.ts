@@ -47,7 +47,7 @@ export interface DiagramModel {
  * The step ids whose recorded resource id is drawn next to a node. `{az}` is the AZ letter (a, b, ...),
  * as the network tier names its steps (`subnet-public-a`, `nat-b`).
  */
-export const NODE_KEYS = [
+const NODE_KEYS = [
   'vpc', 'igw', 'alb', 'ecs-service', 'efs', 'db', 'db-proxy', 'alb-logs-bucket', 'app-log-group', 'db-secret', 'certificate', 'alias-record',
   'subnet-public-{az}', 'subnet-app-{az}', 'subnet-data-{az}', 'nat-{az}', 'efs-mount-{az}',
 ] as const;
@@ -135,8 +135,4 @@ export const TIER_TITLE: Record<SubnetTier, string> = { public: 'Public subnet',
 
 export function engineLabel(m: DiagramModel): string {
   return `${m.database.engine === 'mysql' ? 'MySQL' : 'MariaDB'} ${m.database.engineVersion}`;
-}
-
-export function scalingLabel(m: DiagramModel): string {
-  return `auto scaling ${m.service.min}-${m.service.max} tasks (CPU ${m.service.cpuTarget}%, ${m.service.requestsPerTarget} req/task/min)`;
 }

@@ -36,7 +36,7 @@ function fittedTable(headers: string[], rows: string[][], width: number, shrink:
 }
 
 /** `missing`, `not created`, `changed: field a -> b`, or `-` when the resource matches the config. */
-export function driftOf(item: StepReport): string {
+function driftOf(item: StepReport): string {
   if (item.op === 'create') return item.recordedId ? `missing (${item.recordedId} was deleted outside wpdeploy)` : 'not created';
   if (item.op === 'update' || item.op === 'replace') {
     return `changed: ${item.changes.map((c) => `${c.field} ${formatValue(c.from)} -> ${formatValue(c.to)}`).join('; ')}`;
@@ -49,13 +49,13 @@ export function driftOf(item: StepReport): string {
  * The status table. With a `width` (a terminal's) and not `wide`, it fits that width: no KIND column,
  * ARNs without their region and account, long cells wrapped. Otherwise every column, in full.
  */
-export function statusTable(result: EngineResult, o: { width?: number; wide?: boolean } = {}): string {
+export function statusTable(result: EngineResult, opts: { width?: number; wide?: boolean } = {}): string {
   const state = (i: StepReport) => i.state ?? (i.op === 'create' ? 'absent' : '-');
-  if (o.wide || !o.width) {
+  if (opts.wide || !opts.width) {
     return table(['STEP', 'KIND', 'ID', 'STATE', 'DRIFT'], result.items.map((i) => [i.step, i.kind, i.id ?? '-', state(i), driftOf(i)]));
   }
   const rows = result.items.map((i) => [i.step, i.id ? shortId(i.id) : '-', state(i), driftOf(i)]);
-  return fittedTable(['STEP', 'ID', 'STATE', 'DRIFT'], rows, o.width, [1, 3, 0, 2]);
+  return fittedTable(['STEP', 'ID', 'STATE', 'DRIFT'], rows, opts.width, [1, 3, 0, 2]);
 }
 
 export function statusDocument(meta: { stack: string; region: string; account: string }, result: EngineResult) {
@@ -79,8 +79,8 @@ function shortValue(v: unknown, max = 100): string {
  * What `plan` (and `up`, before it asks) shows: the steps that change, with the attributes of a
  * create and `old -> new` for each changed field; `all` lists the unchanged steps too.
  */
-export function planText(result: Pick<EngineResult, 'items'>, st: Style, o: { all?: boolean } = {}): string {
-  const shown = o.all ? result.items : result.items.filter((i) => i.op !== 'same');
+export function planText(result: Pick<EngineResult, 'items'>, st: Style, opts: { all?: boolean } = {}): string {
+  const shown = opts.all ? result.items : result.items.filter((i) => i.op !== 'same');
   const lines = shown.map((i) => {
     const sym = { create: st.green('+'), update: st.yellow('~'), replace: st.red('±'), delete: st.red('-'), same: st.dim('=') }[i.op];
     const detail =
@@ -93,7 +93,7 @@ export function planText(result: Pick<EngineResult, 'items'>, st: Style, o: { al
   });
   const c = summarize(result.items);
   const total = c.create + c.update + c.replace + c.delete;
-  if (!o.all && c.same > 0 && total > 0) lines.push(st.dim(`  (${c.same} unchanged, not listed: \`wpdeploy plan --all\` lists them)`));
+  if (!opts.all && c.same > 0 && total > 0) lines.push(st.dim(`  (${c.same} unchanged, not listed: \`wpdeploy plan --all\` lists them)`));
   const last = total === 0 ? 'No changes: the stack matches the config.' : `Plan: ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete, ${c.same} unchanged.`;
   return lines.length ? `${lines.join('\n')}\n\n${last}` : last;
 }
@@ -131,10 +131,10 @@ export function summaryText(command: string, stack: string, result: EngineResult
 }
 
 /** `wpdeploy outputs`: one `name: value` line each, the ones the stack has. */
-export function outputsText(o: StackOutputs): string {
+export function outputsText(outputs: StackOutputs): string {
   const rows: Array<[string, string | undefined]> = [
-    ['Site', o.siteUrl], ['Load balancer', o.albDnsName], ['Database', o.database?.endpoint && `${o.database.endpoint}:${o.database.port ?? 3306}`],
-    ['Database proxy', o.database?.proxyEndpoint], ['Cluster', o.cluster], ['Service', o.service], ['Log group', o.logGroup],
+    ['Site', outputs.siteUrl], ['Load balancer', outputs.albDnsName], ['Database', outputs.database?.endpoint && `${outputs.database.endpoint}:${outputs.database.port ?? 3306}`],
+    ['Database proxy', outputs.database?.proxyEndpoint], ['Cluster', outputs.cluster], ['Service', outputs.service], ['Log group', outputs.logGroup],
   ];
   return rows.filter(([, v]) => v).map(([k, v]) => `${`${k}:`.padEnd(16)}${v}`).join('\n');
 }

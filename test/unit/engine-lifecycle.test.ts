@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENGINE_LIFECYCLE, notCreatable, supportPhase } from '../../src/config/engine-lifecycle.js';
-import { crossFieldIssues, validateConfig } from '../../src/config/load.js';
+import { crossFieldIssues } from '../../src/config/cross-field.js';
+import { validateConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 
 const issues = (database: object, now: string) => crossFieldIssues({ database: { engine: 'mysql', extendedSupport: false, ...database } as never }, new Date(now));

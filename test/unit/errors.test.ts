@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   awsErrorName, isAccessDenied, isAlreadyExists, isCredentialsError, isDependencyViolation, isEventuallyConsistentNotFound,
-  isNotFound, isThrottling, isTransient, recommendAction,
+  isNotFound, isThrottling, recommendAction,
 } from '../../src/aws/errors.js';
 
 /** Shaped like an AWS SDK v3 service exception. */
@@ -9,7 +9,7 @@ function sdkError(name: string, httpStatusCode = 400, message = `${name}: someth
   return Object.assign(new Error(message), { name, $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode, requestId: 'req-1', attempts: 1 } });
 }
 
-const classifiers = { isNotFound, isAlreadyExists, isDependencyViolation, isThrottling, isAccessDenied, isTransient } as const;
+const classifiers = { isNotFound, isAlreadyExists, isDependencyViolation, isThrottling, isAccessDenied } as const;
 type Cls = keyof typeof classifiers;
 
 /** For each error, the classifications that must hold; every other one must not. */
@@ -30,19 +30,19 @@ const table: Array<[string, number, Cls[]]> = [
   ['FileSystemInUse', 409, ['isDependencyViolation']],
   ['DeleteConflict', 409, ['isDependencyViolation']],
   ['InvalidDBSubnetGroupStateFault', 400, ['isDependencyViolation']],
-  ['Throttling', 400, ['isThrottling', 'isTransient']],
-  ['RequestLimitExceeded', 503, ['isThrottling', 'isTransient']],
-  ['ThrottlingException', 400, ['isThrottling', 'isTransient']],
-  ['TooManyRequestsException', 429, ['isThrottling', 'isTransient']],
-  ['SomeUnmodeledError', 429, ['isThrottling', 'isTransient']],
+  ['Throttling', 400, ['isThrottling']],
+  ['RequestLimitExceeded', 503, ['isThrottling']],
+  ['ThrottlingException', 400, ['isThrottling']],
+  ['TooManyRequestsException', 429, ['isThrottling']],
+  ['SomeUnmodeledError', 429, ['isThrottling']],
   ['UnauthorizedOperation', 403, ['isAccessDenied']],
   ['AccessDenied', 403, ['isAccessDenied']],
   ['AccessDeniedException', 400, ['isAccessDenied']],
   ['SomethingForbidden', 403, ['isAccessDenied']],
-  ['InternalError', 500, ['isTransient']],
-  ['ServiceUnavailable', 503, ['isTransient']],
-  ['UnknownError', 502, ['isTransient']],
-  ['InternalFailure', 400, ['isTransient']],
+  ['InternalError', 500, []],
+  ['ServiceUnavailable', 503, []],
+  ['UnknownError', 502, []],
+  ['InternalFailure', 400, []],
   ['InvalidParameterValue', 400, []],
   ['ValidationError', 400, []],
   ['InvalidParameterCombination', 400, []],
@@ -72,10 +72,6 @@ describe('AWS error classification', () => {
     expect(awsErrorName({ name: 'Error', Code: 'NoSuchEntity' })).toBe('NoSuchEntity');
     expect(awsErrorName(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5000'), { code: 'ECONNREFUSED' }))).toBe('ECONNREFUSED');
     expect(isNotFound({ name: 'Error', Code: 'NoSuchEntity' })).toBe(true);
-  });
-
-  it('dropped connections are transient', () => {
-    for (const code of ['ECONNRESET', 'ETIMEDOUT', 'EPIPE']) expect(isTransient(Object.assign(new Error(code), { code })), code).toBe(true);
   });
 
   it('values that are not errors classify as nothing', () => {

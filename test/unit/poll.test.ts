@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DENSE_FROM, DENSE_STEP, LATE_FROM, nextInterval, waitFor } from '../../src/aws/poll.js';
+import { DENSE_FROM, DENSE_STEP, LATE_FROM, nextInterval, sleep, waitFor } from '../../src/aws/poll.js';
 
 /** The times (ms since the wait began) at which the checks of a wait happen, up to `until`. */
 function schedule(expectedMs: number, minIntervalMs: number, until: number): number[] {
@@ -83,5 +83,18 @@ describe('waitFor', () => {
     const v = await waitFor({ what: 'vpc', expectedMs: 2_000, scale: 1000, initial: 'pending', check: async () => answers.shift()!, done: (x) => x === 'available' });
     expect(v).toBe('available');
     expect(answers).toEqual([]);
+  });
+});
+
+describe('sleep', () => {
+  it('returns at once on a signal that has already aborted, and when a signal aborts mid-sleep', async () => {
+    const aborted = new AbortController();
+    aborted.abort();
+    const t0 = Date.now();
+    await sleep(30_000, aborted.signal);
+    const later = new AbortController();
+    setTimeout(() => later.abort(), 50);
+    await sleep(30_000, later.signal);
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });
