@@ -340,7 +340,8 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
   async delete(ctx, actual) {
     const deleting = await unlessMissing(async () => {
       if (actual.desiredCount > 0) await ecs(ctx).send(new ECS.UpdateServiceCommand({ cluster: actual.cluster, service: actual.name, desiredCount: 0 }));
-      return ecs(ctx).send(new ECS.DeleteServiceCommand({ cluster: actual.cluster, service: actual.name, force: true }));
+      await ecs(ctx).send(new ECS.DeleteServiceCommand({ cluster: actual.cluster, service: actual.name, force: true }));
+      return true;
     });
     if (deleting) await waitInactive(ctx, actual.cluster, actual.name);
   },

@@ -177,7 +177,6 @@ async function describe(ctx: ResourceContext, role: Role): Promise<IamRoleActual
 const getRole = (ctx: ResourceContext, name: string): Promise<Role | undefined> =>
   unlessMissing(async () => (await iam(ctx).send(new IAM.GetRoleCommand({ RoleName: name }))).Role);
 
-
 /** Calls on a role right after CreateRole may not see it for a moment. */
 const soon = <T>(ctx: ResourceContext, fn: () => Promise<T>) => retrying(fn, { retryable: isNotFound, attempts: 4, baseMs: 500, scale: ctx.scale });
 

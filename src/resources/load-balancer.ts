@@ -166,9 +166,10 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
         ctx.warn(`lifting the deletion protection of load balancer ${actual.name} to delete it.`);
         await setAttributes(ctx, arn, { [DELETION_PROTECTION]: 'false' });
       }
-      return elbv2(ctx).send(new ELBv2.DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
+      await elbv2(ctx).send(new ELBv2.DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
+      return true;
     });
-    if (!deleting) return;
+    if (!deleting) return; // gone already
     await waitFor({
       what: `load balancer ${actual.name} to be deleted`, expectedMs: DELETE_MS, minIntervalMs: 2_000, scale: ctx.scale, signal: ctx.signal,
       check: () => describeLoadBalancer(ctx, { arn }),
