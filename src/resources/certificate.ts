@@ -15,8 +15,9 @@ import { ACM } from '../aws/sdk.js';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { sleep, waitFor } from '../aws/poll.js';
 import { paged, unlessMissing } from '../aws/reads.js';
-import { fromTagList, ownedBy, putMissingTags, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { fromTagList, putMissingTags, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { firstOwned, ownedAmong } from './find-owned.js';
 import { LINGER_TIMEOUT_MS } from './lingering.js';
 import { changesOf, known, UNKNOWN, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -82,19 +83,15 @@ async function withValidationRecord(ctx: ResourceContext, arn: string): Promise<
 
 /** Ours among the account's certificates for this domain: live ones first (issued, then pending). */
 async function findByTags(ctx: ResourceContext, domainName: string): Promise<CertificateActual | undefined> {
-  const mine: CertificateActual[] = [];
   const all = await paged((NextToken) => acm(ctx).send(new ACM.ListCertificatesCommand({ CertificateStatuses: ALL_STATUSES, NextToken })), (r) => [r.CertificateSummaryList, r.NextToken]);
-  for (const s of all) {
-    if (s.DomainName !== domainName || !s.CertificateArn) continue;
-    const tags = await unlessMissing(() => tagsOf(ctx, s.CertificateArn!)); // undefined: deleted since the listing
-    if (!tags || !ownedBy(ctx, tags)) continue;
-    const c = await describe(ctx, s.CertificateArn);
+  const forDomain = all.filter((s) => s.DomainName === domainName && s.CertificateArn).map((s) => s.CertificateArn!);
+  const mine: CertificateActual[] = [];
+  for (const { item: arn, tags } of await ownedAmong(ctx, forDomain, (arn) => tagsOf(ctx, arn))) {
+    const c = await describe(ctx, arn);
     if (c) mine.push(toActual(c, tags));
   }
   const rank = (a: CertificateActual) => (a.state === 'ISSUED' ? 0 : a.state === 'PENDING_VALIDATION' ? 1 : 2);
-  mine.sort((a, b) => rank(a) - rank(b));
-  if (mine.length > 1) ctx.warn(`${mine.length} certificates carry the tags of step ${ctx.step}: ${mine.map((c) => `${c.arn} (${c.state})`).join(', ')}; using ${mine[0]!.arn}.`);
-  return mine[0];
+  return firstOwned(ctx, 'certificates', mine.sort((a, b) => rank(a) - rank(b)), (c) => `${c.arn} (${c.state})`);
 }
 
 export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> = {

@@ -14,6 +14,7 @@ import { retrying } from '../aws/poll.js';
 import { paged, unlessMissing } from '../aws/reads.js';
 import { fromTagList, putMissingTags, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { firstOwned, ownedAmong } from './find-owned.js';
 import { changesOf, UNKNOWN, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 type OneOrMany = string | string[];
@@ -197,15 +198,9 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
     const listRoles = () => paged((Marker) => iam(ctx).send(new IAM.ListRolesCommand({ PathPrefix: ROLE_PATH, Marker })), (r) => [r.Roles, next(r)]);
     const tagsOf = (name: string) => (ctx.reads ? ctx.reads.read(`iam:role-tags:${name}`, 'IAM', () => roleTags(ctx, name)) : roleTags(ctx, name));
     const roles = await (ctx.reads ? ctx.reads.read(`iam:roles:${ROLE_PATH}`, 'IAM', listRoles) : listRoles());
-    const mine: Role[] = [];
-    for (const role of roles) {
-      const tags = await unlessMissing(() => tagsOf(role.RoleName!)); // undefined: deleted between the listing and the tag read
-      if (tags && ownedBy(ctx, tags)) mine.push(role);
-    }
-    if (mine.length === 0) return undefined;
-    if (mine.length > 1) ctx.warn(`${mine.length} IAM roles carry the tags of step ${ctx.step}: ${mine.map((r) => r.RoleName).join(', ')}; using ${mine[0]!.RoleName}.`);
-    const role = await getRole(ctx, mine[0]!.RoleName!);
-    return role ? describe(ctx, role) : undefined;
+    const mine = firstOwned(ctx, 'IAM roles', await ownedAmong(ctx, roles, (r) => tagsOf(r.RoleName!)), (r) => r.item.RoleName!);
+    const role = mine && (await getRole(ctx, mine.item.RoleName!));
+    return role && describe(ctx, role);
   },
 
   diff(desired, actual): Diff {

@@ -11,6 +11,7 @@ import { deleteOrGone } from '../aws/idempotent.js';
 import { paged, unlessMissing } from '../aws/reads.js';
 import { ownedBy, putMissingTags, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { firstOwned, ownedAmong } from './find-owned.js';
 import { indexedTags } from './tag-index.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -106,13 +107,8 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
       if (g) return describe(ctx, g);
     }
     const candidates = listed ?? (await listByPrefix(ctx, logGroupPrefix(ctx.stack)));
-    const mine: LogGroupActual[] = [];
-    for (const g of candidates) {
-      const tags = await unlessMissing(() => tagsOf(ctx, arnOf(g))); // undefined: deleted between the listing and the tag read
-      if (tags && ownedBy(ctx, tags)) mine.push(await describe(ctx, g, tags));
-    }
-    if (mine.length > 1) ctx.warn(`${mine.length} log groups carry the tags of step ${ctx.step}: ${mine.map((g) => g.id).join(', ')}; using ${mine[0]!.id}.`);
-    return mine[0];
+    const mine = firstOwned(ctx, 'log groups', await ownedAmong(ctx, candidates, (g) => tagsOf(ctx, arnOf(g))), (g) => g.item.logGroupName!);
+    return mine && describe(ctx, mine.item, mine.tags);
   },
 
   diff(desired, actual): Diff {
