@@ -17,7 +17,7 @@ import type { FieldChange, ResourceContext } from './types.js';
 export const elbv2 = (ctx: ResourceContext) => ctx.aws.get(ELBv2.ElasticLoadBalancingV2Client);
 
 /** One resource by ARN or by name. */
-export type ElbRef = { arn: string } | { name: string };
+type ElbRef = { arn: string } | { name: string };
 
 export const describeLoadBalancer = (ctx: ResourceContext, by: ElbRef): Promise<LoadBalancer | undefined> =>
   unlessMissing(async () => (await elbv2(ctx).send(new ELBv2.DescribeLoadBalancersCommand('arn' in by ? { LoadBalancerArns: [by.arn] } : { Names: [by.name] }))).LoadBalancers?.[0]);

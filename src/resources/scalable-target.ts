@@ -13,8 +13,8 @@ import type { TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
-export const ECS_NAMESPACE = 'ecs';
-export const ECS_DESIRED_COUNT = 'ecs:service:DesiredCount';
+const ECS_NAMESPACE = 'ecs';
+const ECS_DESIRED_COUNT = 'ecs:service:DesiredCount';
 
 export const autoScaling = (ctx: ResourceContext) => ctx.aws.get(AutoScaling.ApplicationAutoScalingClient);
 
