@@ -1,8 +1,7 @@
 /**
- * Reading shapes every service shares (after Copilot's per-service clients): every page of a list,
- * and "not found" as undefined. Only not-found means absent; any other error stands.
+ * Every page of a listing, the way every service's list calls page (after Copilot's per-service
+ * clients). A read of one resource with not-found as undefined is `orAbsent` (idempotent.ts).
  */
-import { isNotFound } from './errors.js';
 
 /**
  * Every item of a call that pages with a token: `call(token)` asks for one page, `page(answer)`
@@ -17,14 +16,4 @@ export async function paged<R, T>(call: (token?: string) => Promise<R>, page: (a
     token = next || undefined;
   } while (token);
   return out;
-}
-
-/** The call's answer, or undefined when AWS says the resource (or the parent it names) does not exist. */
-export async function unlessMissing<T>(call: () => Promise<T>, missing: (err: unknown) => boolean = isNotFound): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (err) {
-    if (missing(err)) return undefined;
-    throw err;
-  }
 }

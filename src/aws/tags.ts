@@ -58,11 +58,11 @@ export function tagChanges(desired: TagMap, actual: TagMap): Array<{ field: stri
 export const ownedBy = (ctx: { stack: string; step: string }, tags: TagMap): boolean => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
 
 /**
- * Sets, with one `put` call (none when nothing differs), the tags of `desired` that are missing or
- * different in `actual`; returns the tags the resource then carries. Tags set by others stay.
+ * Sends the tags of `desired` that `actual` lacks or holds with another value, through `add` (the
+ * service's tag call), when there are any; returns the tags the resource carries after.
  */
-export async function putMissingTags(desired: TagMap, actual: TagMap, put: (toSet: TagMap) => Promise<unknown>): Promise<TagMap> {
+export async function addMissingTags(desired: TagMap, actual: TagMap, add: (tags: Tag[]) => Promise<unknown>): Promise<TagMap> {
   const toSet = tagsToSet(desired, actual);
-  if (Object.keys(toSet).length > 0) await put(toSet);
+  if (Object.keys(toSet).length) await add(toTagList(toSet));
   return { ...actual, ...toSet };
 }

@@ -8,7 +8,10 @@ import { EXIT, UsageError, WpdeployError, errorMessage } from '../errors.js';
 import type { EngineResult } from '../engine/deployer.js';
 import { timed, type Emit, type TimedEvent } from '../engine/events.js';
 import { hasChanges } from '../engine/planner.js';
-import { assertStackExists, describeHolder, health, openSession, readOutputs, recordCost, runDown, runMigrate, runStatus, runUnlock, type GlobalOptions, type Health, type Session } from '../engine/session.js';
+import { describeHolder } from '../engine/lock.js';
+import { assertStackExists, health, openSession, readOutputs, recordCost, runDown, runStatus, type GlobalOptions, type Session } from '../engine/session.js';
+import { runMigrate, runUnlock } from '../engine/state-commands.js';
+import { WORDPRESS, type Health, type WordPressStack } from '../resources/wordpress.js';
 import { jsonRenderer, liveRenderer, plainRenderer, quietRenderer, type Renderer } from '../ui/renderers.js';
 import { outputsText, statusDocument, statusTable, summaryText } from '../ui/report.js';
 import { commandLine, withTarget, type Target } from './command-line.js';
@@ -46,7 +49,7 @@ export interface Progress {
  * Runs one command: SIGINT once stops new work, lets in-flight calls finish and saves the state;
  * SIGINT twice exits at once (the state file is written atomically, so it stays consistent).
  */
-export async function withSession(name: string, opts: Opts, dryRun: boolean, lock: boolean, body: (s: Session, progress: Progress) => Promise<number>, first?: Renderer): Promise<void> {
+export async function withSession(name: string, opts: Opts, dryRun: boolean, lock: boolean, body: (s: Session<WordPressStack>, progress: Progress) => Promise<number>, first?: Renderer): Promise<void> {
   // status prints a table (or one JSON document) at the end; its progress shows only in a terminal.
   let r = first ?? renderer(opts, dryRun, name === 'status');
   const target = targetOf(opts);
@@ -72,9 +75,9 @@ export async function withSession(name: string, opts: Opts, dryRun: boolean, loc
   process.on('SIGINT', onSigint);
   // CI runners cancel a job with SIGINT, then SIGTERM: both stop the run cleanly (state saved, lock released).
   process.on('SIGTERM', onSigint);
-  let session: Session | undefined;
+  let session: Session<WordPressStack> | undefined;
   try {
-    session = await openSession(name, opts, emit, abort.signal, { lock });
+    session = await openSession(name, opts, emit, abort.signal, WORDPRESS, { lock });
     process.exitCode = await body(session, progress);
     if (session.lockLost) throw session.lockLost;
   } catch (err) {

@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { StateStore, parseState, type StackState } from '../engine/state.js';
+import { parseState, type StackState } from '../engine/state.js';
+import { LocalStateBackend } from '../engine/state-local.js';
 import { DEFAULT_STATE_DIR, parseStateLocation } from '../config/state-location.js';
 import { EXIT, UsageError } from '../errors.js';
 import { diagramModel } from '../ui/diagram.js';
@@ -41,7 +42,7 @@ export async function diagram(opts: DiagramOptions): Promise<void> {
     const { config, source } = loadConfig({ file: opts.config, stack: opts.stack, region: opts.region });
     const where = opts.state !== undefined ? parseStateLocation(opts.state, '--state') : parseStateLocation(config.state ?? DEFAULT_STATE_DIR, 'state (in the config)');
     // The diagram makes no AWS call: ids recorded in S3 are left out.
-    const statePath = where.kind === 'local' ? StateStore.pathFor(resolve(where.dir), config.stack) : undefined;
+    const statePath = where.kind === 'local' ? LocalStateBackend.pathFor(resolve(where.dir), config.stack) : undefined;
     if (!statePath) process.stderr.write(`note: the state is in S3 (${where.text}); the diagram makes no AWS call, so it shows no recorded ids.\n`);
     let state: StackState | undefined;
     if (statePath && existsSync(statePath)) {

@@ -5,7 +5,9 @@
  */
 import { EXIT } from '../errors.js';
 import { timed } from '../engine/events.js';
-import { DEFAULT_SINCE, formatLogLine, openSession, parseDuration, readLogs, type GlobalOptions, type Session } from '../engine/session.js';
+import { openSession, readLogs, type GlobalOptions, type Session } from '../engine/session.js';
+import { DEFAULT_SINCE, formatLogLine, parseDuration } from '../resources/log-events.js';
+import { WORDPRESS, type WordPressStack } from '../resources/wordpress.js';
 import { quietRenderer } from '../ui/renderers.js';
 import { withTarget } from './command-line.js';
 import { reportError } from './report-error.js';
@@ -29,9 +31,9 @@ export async function logs(opts: Opts): Promise<void> {
     abort.abort();
   };
   process.on('SIGINT', onSigint);
-  let session: Session | undefined;
+  let session: Session<WordPressStack> | undefined;
   try {
-    session = await openSession('logs', opts, emit, abort.signal, { lock: false, steps: false });
+    session = await openSession('logs', opts, emit, abort.signal, WORDPRESS, { lock: false, steps: false });
     let lines = 0;
     await readLogs(session, { sinceMs, follow: !!opts.follow }, (line) => {
       lines++;

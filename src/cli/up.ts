@@ -12,12 +12,15 @@ import type { Approval } from '../engine/approval.js';
 import type { EngineResult } from '../engine/deployer.js';
 import { checkBasis, configHash, newPlan, planDifferences, readPlan, stateHash, writePlan, type PlanBasis, type SavedPlan } from '../engine/plan-file.js';
 import { hasChanges, type PlanItem } from '../engine/planner.js';
-import { costBefore, health, recordCost, runPlan, runUp, type Session } from '../engine/session.js';
+import { costBefore, health, recordCost, runPlan, runUp, type Session as StackSession } from '../engine/session.js';
+import type { WordPressStack } from '../resources/wordpress.js';
 import { quietRenderer } from '../ui/renderers.js';
 import { costChangeText, planText } from '../ui/report.js';
 import { makeStyle } from '../ui/style.js';
 import { shellQuote } from './command-line.js';
 import { ask, canAsk, finalCode, out, printCostBrief, printSummary, renderer, report, simulated, useColor, withSession, type Opts } from './commands.js';
+
+type Session = StackSession<WordPressStack>;
 
 type PlanOpts = Opts & { all?: boolean; output?: string };
 type UpOpts = Opts & { plan?: string };

@@ -2,7 +2,6 @@
  * The events the engine emits while it works. Renderers (src/ui) subscribe; the engine never prints.
  * With --json each event is one line of JSON: docs/commands.md documents this schema.
  */
-import type { StackOutputs } from '../resources/stack-outputs.js';
 import type { FieldChange, Operation } from '../resources/types.js';
 
 export type EngineEvent =
@@ -14,7 +13,7 @@ export type EngineEvent =
   | { type: 'step-failed'; step: string; kind: string; error: string; hint?: string; elapsedMs: number }
   | { type: 'step-skipped'; step: string; reason: string }
   | { type: 'warning'; message: string; step?: string }
-  | { type: 'run-done'; command: string; ok: boolean; interrupted: boolean; counts: Record<Operation, number>; calls: { read: number; mutating: number; byOperation: Record<string, number> }; elapsedMs: number; outputs?: StackOutputs };
+  | { type: 'run-done'; command: string; ok: boolean; interrupted: boolean; counts: Record<Operation, number>; calls: { read: number; mutating: number; byOperation: Record<string, number> }; elapsedMs: number; /** `up` only: the stack's outputs (Stack.outputs). */ outputs?: unknown };
 
 export type Emit = (event: EngineEvent) => void;
 

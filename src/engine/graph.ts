@@ -31,7 +31,7 @@ export interface RunResult {
 
 /**
  * Works on one node. `release()` lets the node's dependents start while the worker goes on with
- * work they do not need (it keeps its slot until it settles). Resolving with `'skipped'` reports the
+ * work they do not need (it keeps its slot until its promise ends). Resolving with `'skipped'` reports the
  * node as skipped rather than done (it held back once the run had stopped).
  */
 export type Worker = (id: string, release: () => void) => Promise<void | 'skipped'>;
@@ -142,86 +142,109 @@ export class WorkGraph {
    * Runs `worker` on every node once its dependencies are done (or released), at most `concurrency`
    * at a time, the longest remaining chain first.
    */
-  async run(worker: Worker, opts: RunOptions): Promise<RunResult> {
-    const limit = Math.max(1, Math.floor(opts.concurrency));
-    const remaining = new Map<string, number>();
-    const dependents = this.dependents();
-    for (const n of this.nodes.values()) remaining.set(n.id, n.dependsOn.length);
-    const order = this.order();
+  run(worker: Worker, opts: RunOptions): Promise<RunResult> {
     const declared = new Map([...this.nodes.keys()].map((id, i) => [id, i]));
     const path = this.remainingPath();
     const first = (id: string) => (this.nodes.get(id)!.first ? 1 : 0);
     // Checks first, then the longest chain ahead, then declaration order.
     const before = (a: string, b: string) => first(b) - first(a) || path.get(b)! - path.get(a)! || declared.get(a)! - declared.get(b)!;
-    const ready = order.filter((id) => remaining.get(id) === 0).sort(before);
-    const result: RunResult = { done: [], failed: [], skipped: [] };
-    const started = new Set<string>();
-    const skipped = new Set<string>();
-    let running = 0;
-    let stopped = false;
-    let finished = false;
-    let turnPending = false;
+    return new Promise<RunResult>((resolve) => new Scheduler(this, worker, opts, before, resolve).pump());
+  }
+}
 
-    return new Promise<RunResult>((resolve) => {
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        result.skipped = order.filter((id) => !started.has(id) || skipped.has(id));
-        resolve(result);
-      };
-      const pump = () => {
-        if (opts.signal?.aborted) stopped = true;
-        while (!stopped && running < limit && ready.length > 0) {
-          const id = ready.shift()!;
-          started.add(id);
-          running++;
-          let released = false;
-          const release = () => {
-            if (released) return;
-            released = true;
-            for (const dep of dependents.get(id)!) {
-              const left = remaining.get(dep)! - 1;
-              remaining.set(dep, left);
-              if (left === 0) {
-                ready.push(dep);
-                ready.sort(before);
-              }
-            }
-            // Dependents may take free slots at once (the releasing node keeps its own).
-            queueMicrotask(pump);
-          };
-          // Through a promise, so a worker that throws synchronously fails its node instead of the run.
-          Promise.resolve().then(() => worker(id, release)).then(
-            (outcome) => {
-              if (outcome === 'skipped') {
-                skipped.add(id);
-                return;
-              }
-              result.done.push(id);
-              release();
-            },
-            (error: unknown) => {
-              result.failed.push({ id, error });
-              stopped = true;
-            },
-          ).finally(() => {
-            running--;
-            pump();
+/** One run of a work graph: the ready pool, the running count, and what is done, failed or skipped. */
+class Scheduler {
+  private readonly limit: number;
+  private readonly remaining = new Map<string, number>();
+  private readonly dependents = new Map<string, string[]>();
+  private readonly order: string[];
+  private readonly ready: string[];
+  private readonly result: RunResult = { done: [], failed: [], skipped: [] };
+  private readonly started = new Set<string>();
+  private readonly skipped = new Set<string>();
+  private running = 0;
+  private stopped = false;
+  private finished = false;
+  private turnPending = false;
+
+  constructor(
+    graph: WorkGraph,
+    private readonly worker: Worker,
+    private readonly opts: RunOptions,
+    private readonly before: (a: string, b: string) => number,
+    private readonly resolve: (r: RunResult) => void,
+  ) {
+    this.limit = Math.max(1, Math.floor(opts.concurrency));
+    for (const n of graph.nodes.values()) {
+      this.remaining.set(n.id, n.dependsOn.length);
+      this.dependents.set(n.id, []);
+    }
+    for (const n of graph.nodes.values()) for (const d of n.dependsOn) this.dependents.get(d)!.push(n.id);
+    this.order = graph.order();
+    this.ready = this.order.filter((id) => this.remaining.get(id) === 0).sort(before);
+  }
+
+  /** Starts what may start (one node per turn with `stagger`), and finishes once nothing runs. */
+  pump(): void {
+    if (this.opts.signal?.aborted) this.stopped = true;
+    while (!this.stopped && this.running < this.limit && this.ready.length > 0) {
+      this.start(this.ready.shift()!);
+      if (this.opts.stagger) {
+        if (!this.turnPending && this.running < this.limit && this.ready.length > 0) {
+          this.turnPending = true;
+          setImmediate(() => {
+            this.turnPending = false;
+            this.pump();
           });
-          if (opts.stagger) {
-            if (!turnPending && running < limit && ready.length > 0) {
-              turnPending = true;
-              setImmediate(() => {
-                turnPending = false;
-                pump();
-              });
-            }
-            break;
-          }
         }
-        if (running === 0) finish();
-      };
-      pump();
+        break;
+      }
+    }
+    if (this.running === 0) this.finish();
+  }
+
+  private start(id: string): void {
+    this.started.add(id);
+    this.running++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const dep of this.dependents.get(id)!) {
+        const left = this.remaining.get(dep)! - 1;
+        this.remaining.set(dep, left);
+        if (left === 0) {
+          this.ready.push(dep);
+          this.ready.sort(this.before);
+        }
+      }
+      // Dependents may take free slots at once (the releasing node keeps its own).
+      queueMicrotask(() => this.pump());
+    };
+    // Through a promise, so a worker that throws synchronously fails its node instead of the run.
+    Promise.resolve().then(() => this.worker(id, release)).then(
+      (outcome) => {
+        if (outcome === 'skipped') {
+          this.skipped.add(id);
+          return;
+        }
+        this.result.done.push(id);
+        release();
+      },
+      (error: unknown) => {
+        this.result.failed.push({ id, error });
+        this.stopped = true;
+      },
+    ).finally(() => {
+      this.running--;
+      this.pump();
     });
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.result.skipped = this.order.filter((id) => !this.started.has(id) || this.skipped.has(id));
+    this.resolve(this.result);
   }
 }

@@ -86,22 +86,22 @@ export class StackLock {
   }
 
   /** Takes the lock, or throws naming the holder. */
-  static async acquire(backend: StateBackend, stack: string, o: LockOptions): Promise<StackLock> {
+  static async acquire(backend: StateBackend, stack: string, options: LockOptions): Promise<StackLock> {
     const now = new Date().toISOString();
-    const info: LockInfo = { id: randomUUID(), stack, owner: owner(), pid: process.pid, host: hostname(), command: o.command, startedAt: now, renewedAt: now };
-    const leaseMs = (o.leaseMinutes ?? DEFAULT_LEASE_MINUTES) * 60_000;
+    const info: LockInfo = { id: randomUUID(), stack, owner: owner(), pid: process.pid, host: hostname(), command: options.command, startedAt: now, renewedAt: now };
+    const leaseMs = (options.leaseMinutes ?? DEFAULT_LEASE_MINUTES) * 60_000;
     for (let attempt = 0; attempt < 2; attempt++) {
       const made = await backend.createLock(JSON.stringify(info, null, 2) + '\n');
       if (made.created) {
         const lock = new StackLock(backend, info, made.version);
-        if (backend.remote) lock.renewEvery(leaseMs / 3 / (o.scale ?? 1), o.onLost);
+        if (backend.remote) lock.renewEvery(leaseMs / 3 / (options.scale ?? 1), options.onLost);
         return lock;
       }
       const stored = await backend.readLock();
       if (!stored) continue; // released between the two calls
       const holder = parseLock(stored.text);
       if (holder && holder.host === info.host && !isProcessAlive(holder.pid)) {
-        o.onWarning(`took over the lock of stack ${stack} left by process ${holder.pid} (wpdeploy ${holder.command}, started ${holder.startedAt}), which is no longer running.`);
+        options.onWarning(`took over the lock of stack ${stack} left by process ${holder.pid} (wpdeploy ${holder.command}, started ${holder.startedAt}), which is no longer running.`);
         await backend.deleteLock();
         continue;
       }

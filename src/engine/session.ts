@@ -1,51 +1,27 @@
 /**
- * One command's session: the config, the AWS clients, the account, the state and its lock, and the
- * steps. Every command (up, down, status, plan) opens one, runs the engine and closes it; `logs`
- * opens one without the lock and reads the app log group.
+ * One command's session: the config, the AWS clients, the account, the state and its lock, the
+ * stack and its steps. Every command (up, down, status, plan) opens one, runs the engine and closes
+ * it; `logs` opens one without the lock and reads the stack's logs. What is particular to a stack
+ * comes from its Stack (stack.ts), which the CLI passes in.
  */
-import { resolve } from 'node:path';
 import { AwsClients } from '../aws/clients.js';
-import { ensureLocalEmulator } from '../aws/emulator.js';
-import { isAccessDenied, isCredentialsError, recommendAction } from '../aws/errors.js';
-import { callerAccount } from '../aws/identity.js';
+import { isAccessDenied } from '../aws/errors.js';
 import { timeScale } from '../aws/poll.js';
-import { loadConfig } from '../config/load.js';
 import { STACK_NAME_RE, type Config } from '../config/schema.js';
-import { UsageError, WpdeployError, errorMessage } from '../errors.js';
-import { chooseZones, recordedZones } from '../resources/availability-zones.js';
-import { describeKeptData, keptMonthlyCost, type KeptCost } from '../resources/kept-data.js';
-import { readLogEvents, type LogLine } from '../resources/log-events.js';
-import { appNames, appSummary, type AppSummary } from '../resources/stack-app.js';
-import { OUTPUT_STEPS, stackOutputs, type StackOutputs } from '../resources/stack-outputs.js';
+import { WpdeployError } from '../errors.js';
+import { createDeps, deleteDeps, type Outputs, type StepDef } from '../resources/types.js';
 import type { Approval } from './approval.js';
-import { KINDS, buildSteps } from '../resources/stack.js';
-import { createDeps, deleteDeps, type StepDef } from '../resources/types.js';
+import { openBackend, parseConcurrency, reachAws, type GlobalOptions } from './connect.js';
 import { Engine, type EngineResult } from './deployer.js';
 import type { Emit } from './events.js';
-import { StackLock, breakLock, describeHolder, type LockInfo } from './lock.js';
+import { StackLock } from './lock.js';
 import { summarize } from './planner.js';
-import { LOCAL_ENDPOINT, StateStore, parseState, type StateBackend } from './state.js';
-import { LocalStateBackend } from './state-local.js';
-import { DEFAULT_STATE_DIR, parseStateLocation, type StateLocation } from '../config/state-location.js';
-import { S3StateBackend } from '../aws/s3-state.js';
+import type { Stack } from './stack.js';
+import { StateStore, type StateBackend } from './state.js';
 
-export interface GlobalOptions {
-  stack?: string;
-  config?: string;
-  region?: string;
-  profile?: string;
-  endpointUrl?: string;
-  state?: string;
-  yes?: boolean;
-  json?: boolean;
-  concurrency?: string | number;
-  local?: boolean;
-}
+export type { GlobalOptions };
 
-export const DEFAULT_CONCURRENCY = 8;
-export { LOCAL_ENDPOINT };
-
-export interface Session {
+export interface Session<S extends Stack = Stack> {
   command: string;
   config: Config;
   configSource: string;
@@ -53,6 +29,8 @@ export interface Session {
   account: string;
   endpoint?: string;
   store: StateStore;
+  /** What is deployed: its steps, kinds, outputs, health and logs. */
+  stack: S;
   /** The stack's steps; none when the session was opened without them (`logs`). */
   steps: StepDef[];
   concurrency: number;
@@ -63,89 +41,16 @@ export interface Session {
   close(): Promise<void>;
 }
 
-/** Checks the flags that need no AWS call. Throws UsageError (exit 2). */
-export function parseConcurrency(value: string | number | undefined): number {
-  if (value === undefined) return DEFAULT_CONCURRENCY;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) {
-    throw new UsageError(`--concurrency ${value} is not a whole number from 1 to 64.`, `Use for example --concurrency ${DEFAULT_CONCURRENCY} (the default) or --concurrency 1 for one step at a time.`);
-  }
-  return n;
-}
-
-/** Where the state lives: --state, else the config's `state:`, else state/. */
-export function stateLocation(opts: GlobalOptions, config: Config): StateLocation {
-  if (opts.state !== undefined) return parseStateLocation(opts.state, '--state');
-  if (config.state !== undefined) return parseStateLocation(config.state, 'state (in the config)');
-  return parseStateLocation(DEFAULT_STATE_DIR);
-}
-
-/** The state backend of a location (S3: the bucket is checked first; its warnings are emitted). */
-export async function openBackend(where: StateLocation, aws: AwsClients, stack: string, emit: Emit): Promise<StateBackend & { destroy?(): void }> {
-  if (where.kind === 'local') return new LocalStateBackend(resolve(where.dir), stack);
-  const backend = new S3StateBackend(aws, where, stack);
-  try {
-    for (const message of await backend.prepare()) emit({ type: 'warning', message });
-  } catch (err) {
-    backend.destroy();
-    throw err;
-  }
-  return backend;
-}
-
-interface Reached {
-  config: Config;
-  source: string;
-  where: StateLocation;
-  aws: AwsClients;
-  account: string;
-  endpoint?: string;
-  /** How the endpoint is recorded in state ("local" for the emulator, whose port may change). */
-  recordedEndpoint?: string;
-}
-
-/** Loads and validates everything local (config, flags), then reaches AWS and checks the account. */
-async function reachAws(opts: GlobalOptions, emit: Emit): Promise<Reached> {
-  const { config, source } = loadConfig({ file: opts.config, stack: opts.stack, region: opts.region });
-  const where = stateLocation(opts, config);
-  if (opts.local && opts.endpointUrl) throw new UsageError('--local and --endpoint-url both choose the endpoint.', 'Pass one of them.');
-  const endpointFlag = opts.endpointUrl ?? (opts.local ? undefined : process.env.AWS_ENDPOINT_URL || undefined);
-  if (endpointFlag && !/^https?:\/\/[^\s/]+/.test(endpointFlag)) {
-    throw new UsageError(`endpoint ${endpointFlag} is not a URL.`, 'Use a URL like http://localhost:4566.');
-  }
-  const emulatorDir = resolve(where.kind === 'local' ? where.dir : DEFAULT_STATE_DIR);
-  const endpoint = opts.local ? await ensureLocalEmulator(emulatorDir, (message) => emit({ type: 'warning', message })) : endpointFlag;
-  const aws = new AwsClients({ region: config.region, profile: opts.profile, endpoint, local: opts.local });
-  let account: string;
-  try {
-    account = await callerAccount(aws);
-  } catch (err) {
-    aws.destroy();
-    throw new WpdeployError(`could not identify the AWS account: ${errorMessage(err)}`, {
-      hint: recommendAction(err, opts.profile ? ` --profile ${opts.profile}` : '') ?? (isCredentialsError(err) ? undefined : 'Check the network and the endpoint, then run again.'),
-      cause: err,
-    });
-  }
-  if (config.accountId && config.accountId !== account) {
-    aws.destroy();
-    throw new WpdeployError(`stack ${config.stack} belongs to AWS account ${config.accountId} (accountId in ${source}), but the credentials are for account ${account}: nothing was done.`, {
-      hint: `Use the credentials of account ${config.accountId} (e.g. --profile), or correct accountId.`,
-      exitCode: 2,
-    });
-  }
-  return { config, source, where, aws, account, endpoint, recordedEndpoint: opts.local ? LOCAL_ENDPOINT : endpoint };
-}
-
 export interface SessionOptions {
   /** Take the stack's lock (commands that may change the stack or its state). Default true. */
   lock?: boolean;
-  /** Choose the zones and build the steps (commands that run the engine). Default true; `logs` needs neither, nor the EC2 client. */
+  /** Build the stack's steps (commands that run the engine). Default true; `logs` needs none. */
   steps?: boolean;
 }
 
 /** Loads and validates everything local first (config, flags), then reaches AWS. */
-export async function openSession(command: string, opts: GlobalOptions, emit: Emit, signal: AbortSignal, o: SessionOptions = {}): Promise<Session> {
-  const { lock = true, steps: withSteps = true } = o;
+export async function openSession<S extends Stack>(command: string, opts: GlobalOptions, emit: Emit, signal: AbortSignal, stack: S, options: SessionOptions = {}): Promise<Session<S>> {
+  const { lock = true, steps: withSteps = true } = options;
   const concurrency = parseConcurrency(opts.concurrency);
   const { config, source, where, aws, account, endpoint, recordedEndpoint } = await reachAws(opts, emit);
   const identity = { stack: config.stack, region: config.region, account, endpoint: recordedEndpoint };
@@ -166,7 +71,7 @@ export async function openSession(command: string, opts: GlobalOptions, emit: Em
     }
   };
   let store: StateStore;
-  let zones: string[] = [];
+  let steps: StepDef[] = [];
   try {
     backend = await openBackend(where, aws, config.stack, emit);
     stackLock = lock
@@ -181,13 +86,13 @@ export async function openSession(command: string, opts: GlobalOptions, emit: Em
       : undefined;
     store = await StateStore.open(backend, identity);
     store.bindAccount(account);
-    if (withSteps) zones = recordedZones(store.steps, config.network.azCount) ?? (await chooseZones(aws, config.region, config.network.azCount));
+    if (withSteps) steps = await stack.steps({ config, aws, account, recorded: store.steps });
   } catch (err) {
     await cleanup();
     throw err;
   }
   return {
-    command, config, configSource: source, aws, account, endpoint, store, steps: withSteps ? buildSteps(config, { zones, account }) : [], concurrency, emit, signal: stop.signal,
+    command, config, configSource: source, aws, account, endpoint, store, stack, steps, concurrency, emit, signal: stop.signal,
     get lockLost() {
       return lost;
     },
@@ -195,75 +100,10 @@ export async function openSession(command: string, opts: GlobalOptions, emit: Em
   };
 }
 
-/** `wpdeploy unlock <lock-id>`: breaks the stack's lock once its holder is gone; returns what it broke. */
-export async function runUnlock(opts: GlobalOptions, lockId: string, emit: Emit): Promise<{ stack: string; location: string; holder: LockInfo }> {
-  const { config, where, aws } = await reachAws(opts, emit);
-  let backend: (StateBackend & { destroy?(): void }) | undefined;
-  try {
-    backend = await openBackend(where, aws, config.stack, emit);
-    const holder = await breakLock(backend, config.stack, lockId, config.lockLeaseMinutes);
-    return { stack: config.stack, location: backend.lockLocation, holder };
-  } finally {
-    backend?.destroy?.();
-    aws.destroy();
-  }
-}
-
-export { describeHolder };
-
-/**
- * `wpdeploy state migrate --to <location>`: moves the stack's state, byte for byte, from where it is
- * (--state / the config's state:) to another local directory or S3 location. Both are locked; a
- * destination that already holds a different state is refused; the copy is read back and compared
- * before the source is removed.
- */
-export async function runMigrate(opts: GlobalOptions, to: string, emit: Emit): Promise<{ stack: string; from: string; to: string; steps: number }> {
-  const dest = parseStateLocation(to, '--to');
-  const { config, where, aws } = await reachAws(opts, emit);
-  const backends: Array<StateBackend & { destroy?(): void }> = [];
-  const locks: StackLock[] = [];
-  try {
-    const source = await openBackend(where, aws, config.stack, emit);
-    backends.push(source);
-    const target = await openBackend(dest, aws, config.stack, emit);
-    backends.push(target);
-    if (source.location === target.location) {
-      throw new UsageError(`--to ${to} is where the state of stack ${config.stack} already is (${source.location}).`, 'Name another directory or S3 location.');
-    }
-    const lockOptions = { command: `state migrate --to ${to}`, leaseMinutes: config.lockLeaseMinutes, onWarning: (message: string) => emit({ type: 'warning', message }) };
-    locks.push(await StackLock.acquire(source, config.stack, lockOptions));
-    locks.push(await StackLock.acquire(target, config.stack, lockOptions));
-    const stored = await source.read();
-    if (!stored) {
-      throw new WpdeployError(`there is no state of stack ${config.stack} at ${source.location}: nothing to migrate.`, {
-        hint: 'Pass the --state (or --stack) the stack was deployed with.', exitCode: 2,
-      });
-    }
-    // Validated before it goes anywhere.
-    const state = parseState(stored.text, source.location);
-    if (state.stack !== config.stack) throw new WpdeployError(`${source.location} holds the state of stack ${state.stack}, not ${config.stack}: nothing was moved.`, { exitCode: 2 });
-    const existing = await target.read();
-    if (existing && existing.text !== stored.text) {
-      throw new WpdeployError(`${target.location} already holds a different state of stack ${config.stack}: nothing was moved.`, {
-        hint: `Check which one is current (\`wpdeploy status --state ${to}\`); remove the stale one by hand, then migrate again.`, exitCode: 2,
-      });
-    }
-    if (!existing) await target.write(stored.text, null);
-    const copy = await target.read();
-    if (copy?.text !== stored.text) throw new WpdeployError(`the copy at ${target.location} does not read back as written: the source ${source.location} was kept.`);
-    await source.remove(stored.version);
-    return { stack: config.stack, from: source.location, to: target.location, steps: Object.keys(state.steps).length };
-  } finally {
-    for (const l of locks.reverse()) await l.release().catch(() => undefined);
-    for (const b of backends) b.destroy?.();
-    aws.destroy();
-  }
-}
-
 function engineFor(s: Session, { purge = false, approval, preflight = false }: { purge?: boolean; approval?: Approval; preflight?: boolean } = {}): Engine {
   return new Engine({
-    purge, approval, preflight,
-    steps: s.steps, kinds: KINDS, store: s.store, aws: s.aws, stack: s.config.stack, region: s.config.region, account: s.account,
+    purge, approval, preflight: preflight ? s.stack.preflight : undefined,
+    steps: s.steps, kinds: s.stack.kinds, store: s.store, aws: s.aws, stack: s.config.stack, region: s.config.region, account: s.account,
     userTags: s.config.tags, concurrency: s.concurrency, emit: s.emit, signal: s.signal, scale: timeScale(),
   });
 }
@@ -280,7 +120,7 @@ async function conclude(s: Session, result: EngineResult, started: number): Prom
   s.emit({
     type: 'run-done', command: s.command, ok: result.ok, interrupted: result.interrupted, counts: summarize(result.items),
     calls: { read: s.aws.calls.read, mutating: s.aws.calls.mutating, byOperation: { ...s.aws.calls.byOperation } }, elapsedMs: Date.now() - started,
-    ...(s.command === 'up' ? { outputs: stackOutputs(s.config, result.outputs) } : {}),
+    ...(s.command === 'up' ? { outputs: s.stack.outputs(s.config, result.outputs) } : {}),
   });
   return result;
 }
@@ -293,7 +133,7 @@ export async function runUp(s: Session, approval?: Approval): Promise<EngineResu
   return conclude(s, await engineFor(s, { approval, preflight: true }).apply({ dryRun: false }), started);
 }
 
-/** What `up` would do, changing nothing, and whether its preflight checks pass (quotas, orderable database). */
+/** What `up` would do, changing nothing, and whether its preflight checks pass (the stack's Stack.preflight). */
 export async function runPlan(s: Session): Promise<EngineResult> {
   const started = Date.now();
   announce(s);
@@ -307,28 +147,24 @@ export async function runStatus(s: Session): Promise<EngineResult> {
   return conclude(s, await engineFor(s).apply({ dryRun: true }), started);
 }
 
+type Kept<S extends Stack> = Awaited<ReturnType<NonNullable<S['keptData']>>>;
+
 /**
  * Removes the stack, keeping its data unless `purge`; the state file goes once nothing is left.
- * With data kept, also says what it is and what it costs a month.
+ * With data kept, also says what the stack's Stack.keptData finds (what it is, what it costs).
  */
-export async function runDown(s: Session, purge = false): Promise<{ result: EngineResult; kept?: KeptCost }> {
+export async function runDown<S extends Stack>(s: Session<S>, purge = false): Promise<{ result: EngineResult; kept?: Kept<S> }> {
   const started = Date.now();
   announce(s);
   const result = await engineFor(s, { purge }).destroy();
   if (result.ok) await s.store.removeIfEmpty();
-  const kept = result.ok && !purge ? keptMonthlyCost(await describeKeptData({ aws: s.aws, stack: s.config.stack })) : undefined;
-  return { result: await conclude(s, result, started), kept: kept?.items.length ? kept : undefined };
+  const kept = result.ok && !purge ? ((await s.stack.keptData?.({ aws: s.aws, config: s.config })) as Kept<S> | undefined) : undefined;
+  return { result: await conclude(s, result, started), ...(kept === undefined ? {} : { kept }) };
 }
 
-export interface Health extends AppSummary {
-  /** The database instance's status, as RDS reports it. */
-  database?: string;
-}
-
-/** What the site looks like after a run: URL, tasks, targets, certificate, database. */
-export function health(s: Session, result: EngineResult): Health {
-  const db = result.items.find((i) => i.step === 'db');
-  return { ...appSummary(s.config, result.outputs), ...(db?.state ? { database: db.state } : {}) };
+/** What the stack looks like after a run (its Stack.health). */
+export function health<S extends Stack>(s: Session<S>, result: EngineResult): ReturnType<S['health']> {
+  return s.stack.health(s.config, result) as ReturnType<S['health']>;
 }
 
 /**
@@ -357,14 +193,15 @@ export async function assertStackExists(s: Session, result: EngineResult): Promi
  * The stack's outputs as state recorded them; when state lacks a step they come from (a run that
  * stopped early, an older state), the steps are read from AWS (a read-only plan).
  */
-export async function readOutputs(s: Session): Promise<StackOutputs> {
+export async function readOutputs<S extends Stack>(s: Session<S>): Promise<ReturnType<S['outputs']>> {
+  const outputsOf = (steps: Record<string, Outputs>) => s.stack.outputs(s.config, steps) as ReturnType<S['outputs']>;
   const recorded = Object.fromEntries(Object.entries(s.store.steps).filter(([, st]) => st.outputs).map(([id, st]) => [id, st.outputs!]));
-  const wanted = OUTPUT_STEPS.filter((id) => s.steps.some((d) => d.id === id));
-  if (wanted.every((id) => recorded[id])) return stackOutputs(s.config, recorded);
+  const wanted = s.stack.outputSteps.filter((id) => s.steps.some((d) => d.id === id));
+  if (wanted.every((id) => recorded[id])) return outputsOf(recorded);
   const result = await engineFor(s).apply({ dryRun: true });
   if (!result.ok) throw result.failed[0]?.error ?? new WpdeployError('could not read the stack\'s resources.');
   await assertStackExists(s, result);
-  return stackOutputs(s.config, result.outputs);
+  return outputsOf(result.outputs);
 }
 
 /** The monthly cost the stack has now, for the next plan's "before"; no write when it is unchanged or the state is gone. */
@@ -378,8 +215,6 @@ export function costBefore(s: Session): number | undefined {
   return Object.keys(s.store.steps).length === 0 ? 0 : s.store.state.monthlyUsd;
 }
 
-export { DEFAULT_SINCE, formatLogLine, parseDuration, type LogLine } from '../resources/log-events.js';
-
 export interface LogsOptions {
   /** How far back to start, in milliseconds (from --since). */
   sinceMs: number;
@@ -387,14 +222,14 @@ export interface LogsOptions {
   follow?: boolean;
 }
 
+type LogLineOf<S extends Stack> = Parameters<Parameters<S['readLogs']>[2]>[0];
+
 /**
- * The WordPress containers' log lines from the stack's app log group (the recorded name, else the
- * one `up` gives it), each handed to `onEvent`. Takes no lock and writes no state; a stack never
- * deployed is an error that says to run `wpdeploy up`.
+ * The stack's log lines (its Stack.readLogs), each handed to `onLine`. Takes no lock and writes no
+ * state; a stack never deployed is an error that says to run `wpdeploy up`.
  */
-export async function readLogs(s: Session, o: LogsOptions, onEvent: (line: LogLine) => void): Promise<void> {
-  const logGroup = s.store.steps['app-log-group']?.id ?? appNames(s.config).logGroup;
-  await readLogEvents({
-    aws: s.aws, stack: s.config.stack, logGroup, startTime: Date.now() - o.sinceMs, follow: o.follow, signal: s.signal, scale: timeScale(),
-  }, onEvent);
+export async function readLogs<S extends Stack>(s: Session<S>, options: LogsOptions, onLine: (line: LogLineOf<S>) => void): Promise<void> {
+  await s.stack.readLogs({ config: s.config, aws: s.aws, recorded: s.store.steps }, {
+    startTime: Date.now() - options.sinceMs, follow: options.follow, signal: s.signal, scale: timeScale(),
+  }, onLine as (line: unknown) => void);
 }

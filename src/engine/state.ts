@@ -18,7 +18,7 @@ export interface StepState {
   outputs?: Outputs;
   /** The step's dependencies when it was applied, so teardown can order it even after the config drops it. */
   dependsOn: string[];
-  /** A mutation that started and has not been confirmed; settled by a tag lookup on the next run. */
+  /** A mutation that started and has not been confirmed; the next run resolves it by a tag lookup. */
   pending?: { op: Operation; startedAt: string };
   updatedAt: string;
 }
@@ -101,10 +101,6 @@ export class StateStore {
     this.stack = stack;
     this.state = state;
     this.version = version;
-  }
-
-  static pathFor(dir: string, stack: string): string {
-    return LocalStateBackend.pathFor(dir, stack);
   }
 
   /** Where the state lives, for messages. */

@@ -17,7 +17,9 @@
  */
 import type { RecoveryPointByResource } from '@aws-sdk/client-backup';
 import { isAccessDenied, isNotFound, isNotImplemented } from '../aws/errors.js';
+import { orAbsent } from '../aws/idempotent.js';
 import { Backup, CloudWatchLogs } from '../aws/sdk.js';
+import { paged } from '../aws/reads.js';
 import type { ResourceContext } from './types.js';
 
 /** The vault EFS automatic backups write to. */
@@ -34,12 +36,11 @@ export async function deleteAwsLogGroups(ctx: ResourceContext, owner: string, na
   const client = ctx.aws.get(CloudWatchLogs.CloudWatchLogsClient);
   const deleted: string[] = [];
   for (const logGroupName of names) {
-    try {
+    const done = await orAbsent(async () => {
       await client.send(new CloudWatchLogs.DeleteLogGroupCommand({ logGroupName }));
-      deleted.push(logGroupName);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+      return true;
+    });
+    if (done) deleted.push(logGroupName);
   }
   if (deleted.length) ctx.progress(`deleted the log group${deleted.length === 1 ? '' : 's'} AWS created for ${owner}: ${deleted.join(', ')}`);
 }
@@ -47,19 +48,13 @@ export async function deleteAwsLogGroups(ctx: ResourceContext, owner: string, na
 /** The recovery points EFS automatic backups made of a file system; undefined when the endpoint has no AWS Backup. */
 export async function efsRecoveryPoints(ctx: Pick<ResourceContext, 'aws'>, fileSystemArn: string): Promise<RecoveryPointByResource[] | undefined> {
   const client = ctx.aws.get(Backup.BackupClient);
-  const out: RecoveryPointByResource[] = [];
-  let NextToken: string | undefined;
   try {
-    do {
-      const r = await client.send(new Backup.ListRecoveryPointsByResourceCommand({ ResourceArn: fileSystemArn, NextToken }));
-      out.push(...(r.RecoveryPoints ?? []).filter((p) => p.BackupVaultName === EFS_BACKUP_VAULT));
-      NextToken = r.NextToken || undefined;
-    } while (NextToken);
+    const all = await paged((NextToken) => client.send(new Backup.ListRecoveryPointsByResourceCommand({ ResourceArn: fileSystemArn, NextToken })), (r) => [r.RecoveryPoints, r.NextToken]);
+    return all.filter((p) => p.BackupVaultName === EFS_BACKUP_VAULT);
   } catch (err) {
     if (isNotImplemented(err)) return undefined;
     throw err;
   }
-  return out;
 }
 
 /**

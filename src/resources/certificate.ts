@@ -11,11 +11,12 @@
  *   owns nothing: deleting it does nothing.
  */
 import type { CertificateDetail, CertificateStatus } from '@aws-sdk/client-acm';
+import { orAbsent } from '../aws/idempotent.js';
 import { ACM } from '../aws/sdk.js';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { sleep, waitFor } from '../aws/poll.js';
-import { paged, unlessMissing } from '../aws/reads.js';
-import { fromTagList, putMissingTags, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { paged } from '../aws/reads.js';
+import { fromTagList, addMissingTags, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { firstOwned, ownedAmong } from './find-owned.js';
 import { LINGER_TIMEOUT_MS } from './lingering.js';
@@ -52,7 +53,7 @@ const VALIDATION_MS = 180_000;
 export const acm = (ctx: ResourceContext) => ctx.aws.get(ACM.ACMClient);
 
 const describe = (ctx: ResourceContext, arn: string): Promise<CertificateDetail | undefined> =>
-  unlessMissing(async () => (await acm(ctx).send(new ACM.DescribeCertificateCommand({ CertificateArn: arn }))).Certificate);
+  orAbsent(async () => (await acm(ctx).send(new ACM.DescribeCertificateCommand({ CertificateArn: arn }))).Certificate);
 
 async function tagsOf(ctx: ResourceContext, arn: string): Promise<TagMap> {
   return fromTagList((await acm(ctx).send(new ACM.ListTagsForCertificateCommand({ CertificateArn: arn }))).Tags);
@@ -149,7 +150,7 @@ export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> =
   /** Tags it; nothing else of a certificate changes in place. */
   update: async (ctx, desired, actual) => ({
     ...actual,
-    tags: await putMissingTags(desired.tags, actual.tags, (tags) => acm(ctx).send(new ACM.AddTagsToCertificateCommand({ CertificateArn: actual.arn, Tags: toTagList(tags) }))),
+    tags: await addMissingTags(desired.tags, actual.tags, (Tags) => acm(ctx).send(new ACM.AddTagsToCertificateCommand({ CertificateArn: actual.arn, Tags }))),
   }),
 
   /**

@@ -8,8 +8,7 @@
  */
 import type { OrderableDBInstanceOption } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
-import { paged } from '../aws/reads.js';
+import { describeRds, rds, rdsPages } from './rds-common.js';
 import type { DbInstanceSpec } from './rds-instance.js';
 import type { CheckFailure, ResourceContext } from './types.js';
 
@@ -20,27 +19,25 @@ export const versionMatches = (wanted: string, offered: string) => offered === w
 
 /** True when the instance exists and already has the class, version and Multi-AZ asked for. */
 async function unchanged(ctx: ResourceContext, d: OrderableSpec): Promise<boolean> {
-  try {
-    const i = (await ctx.aws.get(RDS.RDSClient).send(new RDS.DescribeDBInstancesCommand({ DBInstanceIdentifier: d.identifier }))).DBInstances?.[0];
-    return !!i && i.DBInstanceClass === d.instanceClass && versionMatches(d.engineVersion, i.EngineVersion ?? '') && !!i.MultiAZ === d.multiAz;
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  }
+  const i = await describeRds.instance(ctx, d.identifier);
+  return !!i && i.DBInstanceClass === d.instanceClass && versionMatches(d.engineVersion, i.EngineVersion ?? '') && !!i.MultiAZ === d.multiAz;
 }
 
 /** The options RDS offers for the engine and class (and the version, when it is a full one), every page. */
 async function offered(ctx: ResourceContext, d: OrderableSpec): Promise<OrderableDBInstanceOption[]> {
   const full = /^\d+\.\d+\.\d+$/.test(d.engineVersion);
-  const out = await paged((Marker) => ctx.aws.get(RDS.RDSClient).send(new RDS.DescribeOrderableDBInstanceOptionsCommand({
-    Engine: d.engine, DBInstanceClass: d.instanceClass, Vpc: true, ...(full ? { EngineVersion: d.engineVersion } : {}), Marker, MaxRecords: 100,
-  })), (r) => [r.OrderableDBInstanceOptions, r.Marker]);
+  const out = await rdsPages(async (Marker) => {
+    const r = await rds(ctx).send(new RDS.DescribeOrderableDBInstanceOptionsCommand({
+      Engine: d.engine, DBInstanceClass: d.instanceClass, Vpc: true, ...(full ? { EngineVersion: d.engineVersion } : {}), Marker, MaxRecords: 100,
+    }));
+    return { items: r.OrderableDBInstanceOptions, Marker: r.Marker };
+  });
   return out.filter((o) => versionMatches(d.engineVersion, o.EngineVersion ?? ''));
 }
 
 /** Whether the endpoint's catalog has any option for the engine (one page is enough to tell). */
 async function offersAnything(ctx: ResourceContext, engine: string): Promise<boolean> {
-  const r = await ctx.aws.get(RDS.RDSClient).send(new RDS.DescribeOrderableDBInstanceOptionsCommand({ Engine: engine, MaxRecords: 20 }));
+  const r = await rds(ctx).send(new RDS.DescribeOrderableDBInstanceOptionsCommand({ Engine: engine, MaxRecords: 20 }));
   return (r.OrderableDBInstanceOptions ?? []).length > 0;
 }
 

@@ -6,10 +6,9 @@
  */
 import type { DBSubnetGroup } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
-import { isAlreadyExists, isNotFound } from '../aws/errors.js';
-import { ownedBy, TAG_NAME, tagChanges, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
+import { TAG_NAME, tagChanges, type TagMap, toTagList } from '../aws/tags.js';
 import { deleteTolerant } from './ec2-common.js';
-import { adoptOwned, rds, rdsTags } from './rds-common.js';
+import { addRdsTags, type ByName, converge, createOrAdopt, describeRds, findByName, rds, rdsTags } from './rds-common.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbSubnetGroupSpec {
@@ -30,15 +29,6 @@ export interface DbSubnetGroupActual extends Actual {
   tags: TagMap;
 }
 
-async function describe(ctx: ResourceContext, name: string): Promise<DBSubnetGroup | undefined> {
-  try {
-    return (await rds(ctx).send(new RDS.DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }))).DBSubnetGroups?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 async function toActual(ctx: ResourceContext, g: DBSubnetGroup, tags?: TagMap): Promise<DbSubnetGroupActual> {
   return {
     id: g.DBSubnetGroupName!,
@@ -51,6 +41,11 @@ async function toActual(ctx: ResourceContext, g: DBSubnetGroup, tags?: TagMap): 
   };
 }
 
+const byName = (ctx: ResourceContext): ByName<DBSubnetGroup, DbSubnetGroupActual> => ({
+  describe: (name) => describeRds.subnetGroup(ctx, name),
+  toActual: (g) => toActual(ctx, g),
+});
+
 const sorted = (ids: string[]) => [...ids].sort();
 
 export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupActual> = {
@@ -61,14 +56,7 @@ export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupAct
 
   /** By the recorded name, then by the name the spec fixes (or `<stack>-<role>`) when it carries this step's tags. */
   async find(ctx, desired) {
-    const names = [ctx.recordedId, desired && known(desired.name) ? desired.name : ctx.tags[TAG_NAME]?.toLowerCase()].filter((n): n is string => !!n);
-    for (const name of [...new Set(names)]) {
-      const g = await describe(ctx, name);
-      if (!g) continue;
-      const a = await toActual(ctx, g);
-      if (name === ctx.recordedId || ownedBy(ctx, a.tags)) return a;
-    }
-    return undefined;
+    return findByName(ctx, desired && known(desired.name) ? desired.name : ctx.tags[TAG_NAME]?.toLowerCase(), byName(ctx));
   },
 
   diff(desired, actual): Diff {
@@ -90,20 +78,16 @@ export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupAct
    * and converged; one owned by anything else is refused.
    */
   async create(ctx, desired) {
-    let g: DBSubnetGroup;
-    try {
-      g = (await rds(ctx).send(new RDS.CreateDBSubnetGroupCommand({
+    return createOrAdopt(ctx, {
+      noun: 'DB subnet group', name: desired.name, freeIt: `aws rds delete-db-subnet-group --db-subnet-group-name ${desired.name}`,
+      create: async () => (await rds(ctx).send(new RDS.CreateDBSubnetGroupCommand({
         DBSubnetGroupName: desired.name, DBSubnetGroupDescription: desired.description, SubnetIds: desired.subnetIds, Tags: toTagList(desired.tags),
-      }))).DBSubnetGroup!;
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-      const existing = await describe(ctx, desired.name);
-      const actual = await adoptOwned(ctx, 'DB subnet group', desired.name, existing && (await toActual(ctx, existing)), err,
-        `aws rds delete-db-subnet-group --db-subnet-group-name ${desired.name}`);
-      return dbSubnetGroupKind.update!(ctx, desired, actual, dbSubnetGroupKind.diff(desired, actual));
-    }
-    await ctx.recordId(g.DBSubnetGroupName!, g.DBSubnetGroupArn);
-    return toActual(ctx, g, { ...desired.tags });
+      }))).DBSubnetGroup!,
+      recorded: (g) => [g.DBSubnetGroupName!, g.DBSubnetGroupArn],
+      read: byName(ctx),
+      created: (g) => toActual(ctx, g, { ...desired.tags }),
+      adopted: converge(ctx, dbSubnetGroupKind, desired),
+    });
   },
 
   /** Sets the subnets and description (ModifyDBSubnetGroup) and the tags that differ. */
@@ -113,12 +97,7 @@ export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupAct
       const r = await rds(ctx).send(new RDS.ModifyDBSubnetGroupCommand({ DBSubnetGroupName: a.id, DBSubnetGroupDescription: desired.description, SubnetIds: desired.subnetIds }));
       a = r.DBSubnetGroup ? await toActual(ctx, r.DBSubnetGroup, a.tags) : { ...a, description: desired.description, subnetIds: sorted(desired.subnetIds) };
     }
-    const toSet = tagsToSet(desired.tags, a.tags);
-    if (Object.keys(toSet).length > 0) {
-      await rds(ctx).send(new RDS.AddTagsToResourceCommand({ ResourceName: a.arn, Tags: toTagList(toSet) }));
-      a = { ...a, tags: { ...a.tags, ...toSet } };
-    }
-    return a;
+    return { ...a, tags: await addRdsTags(ctx, a.arn, desired.tags, a.tags) };
   },
 
   /** Deletes the group; while an instance still uses it (it is being deleted), retried for a bounded time. Already gone is success. */

@@ -13,9 +13,8 @@
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { Route53 } from '../aws/sdk.js';
 import { isNotFound, isRecordConflict, isRecordGone } from '../aws/errors.js';
-import { deleteOrGone } from '../aws/idempotent.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import { waitFor } from '../aws/poll.js';
-import { unlessMissing } from '../aws/reads.js';
 import { WpdeployError } from '../errors.js';
 import { fqdn, publicZonesNamed, route53, zoneIdOf } from './hosted-zone.js';
 import { known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
@@ -159,7 +158,7 @@ export const dnsRecordKind: ResourceKind<DnsRecordSpec, DnsRecordActual> = {
       targets = [{ name: name!, type: type as RecordType }];
     } else targets = await ownedByStep(ctx, zoneId);
     // undefined too when the zone itself is gone
-    return unlessMissing(async () => {
+    return orAbsent(async () => {
       for (const t of targets) {
         const set = await getRecord(ctx, zoneId, t.name, t.type);
         if (set) return toActual(zoneId, set, await getRecord(ctx, zoneId, ownerName(t.name, t.type), 'TXT'), ctx);

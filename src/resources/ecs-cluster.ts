@@ -6,10 +6,10 @@
  * then until the cluster is INACTIVE; already gone (or INACTIVE) is success.
  */
 import type { Cluster } from '@aws-sdk/client-ecs';
+import { orAbsent } from '../aws/idempotent.js';
 import { ECS } from '../aws/sdk.js';
 import { waitFor } from '../aws/poll.js';
-import { unlessMissing } from '../aws/reads.js';
-import { ownedBy, putMissingTags, type TagMap, tagChanges } from '../aws/tags.js';
+import { addMissingTags, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { containerInsightsLogGroup, deleteAwsLogGroups } from './aws-created.js';
 import { deleteTolerant } from './ec2-common.js';
@@ -23,7 +23,7 @@ export const fromEcsTags = (list: ReadonlyArray<{ key?: string; value?: string }
   Object.fromEntries((list ?? []).filter((t) => t.key !== undefined).map((t) => [t.key!, t.value ?? '']));
 /** Tags an ECS resource (cluster, service, task definition) with what is missing or differs; returns the tags it then carries. */
 export const addEcsTags = (ctx: ResourceContext, resourceArn: string, desired: TagMap, actual: TagMap): Promise<TagMap> =>
-  putMissingTags(desired, actual, (tags) => ecs(ctx).send(new ECS.TagResourceCommand({ resourceArn, tags: toEcsTags(tags) })));
+  addMissingTags(desired, actual, (list) => ecs(ctx).send(new ECS.TagResourceCommand({ resourceArn, tags: list.map(({ Key, Value }) => ({ key: Key, value: Value })) })));
 
 export interface EcsClusterSpec {
   name: string;
@@ -42,7 +42,7 @@ export interface EcsClusterActual extends Actual {
   tags: TagMap;
 }
 
-const describe = (ctx: ResourceContext, name: string): Promise<Cluster | undefined> => unlessMissing(async () =>
+const describe = (ctx: ResourceContext, name: string): Promise<Cluster | undefined> => orAbsent(async () =>
   (await ecs(ctx).send(new ECS.DescribeClustersCommand({ clusters: [name], include: ['TAGS', 'SETTINGS'] }))).clusters?.find((c) => c.clusterName === name || c.clusterArn === name));
 
 function toActual(c: Cluster): EcsClusterActual {

@@ -16,10 +16,10 @@
  * until INACTIVE; already gone is success.
  */
 import type { Service, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
+import { orAbsent } from '../aws/idempotent.js';
 import { ECS } from '../aws/sdk.js';
 import { isIamPropagation, isTargetGroupNotAttachedYet } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
-import { unlessMissing } from '../aws/reads.js';
 import { type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError, errorMessage } from '../errors.js';
 import { addEcsTags, ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
@@ -92,7 +92,7 @@ export function parseServiceArn(arn: string): { cluster: string; name: string } 
 }
 
 /** The service; undefined when it, or its cluster, does not exist. */
-const describe = (ctx: ResourceContext, cluster: string, name: string): Promise<Service | undefined> => unlessMissing(async () =>
+const describe = (ctx: ResourceContext, cluster: string, name: string): Promise<Service | undefined> => orAbsent(async () =>
   (await ecs(ctx).send(new ECS.DescribeServicesCommand({ cluster, services: [name], include: ['TAGS'] }))).services?.find((s) => s.serviceName === name || s.serviceArn === name));
 
 const clusterName = (s: Service) => (s.clusterArn ?? '').replace(/^.*:cluster\//, '');
@@ -181,6 +181,12 @@ export async function stoppedTaskReasons(ctx: ResourceContext, cluster: string, 
  */
 export async function waitSteady(ctx: ResourceContext, cluster: string, name: string, taskDefinitionArn: string): Promise<Service> {
   let last: Service | undefined;
+  // A deployment of the wanted revision was PRIMARY: another one PRIMARY after it means it was rolled
+  // back (or replaced), even when the FAILED deployment was drained between two checks. Two checks in
+  // a row, as one answer may be stale ("The Amazon ECS API follows an eventual consistency model":
+  // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html).
+  let seen = false;
+  let replaced = 0;
   try {
     const s = await waitFor({
       what: `ecs service ${name} to reach a steady state`,
@@ -202,6 +208,10 @@ export async function waitSteady(ctx: ResourceContext, cluster: string, name: st
         if (v.status !== 'ACTIVE') return `the service is ${v.status}`;
         const failedDeployment = (v.deployments ?? []).find((d) => d.rolloutState === 'FAILED');
         if (failedDeployment) return `the deployment of ${failedDeployment.taskDefinition} failed${failedDeployment.rolloutStateReason ? `: ${failedDeployment.rolloutStateReason}` : ''}`;
+        const primary = (v.deployments ?? []).find((d) => d.status === 'PRIMARY')?.taskDefinition;
+        replaced = primary === taskDefinitionArn ? 0 : replaced + 1;
+        seen ||= primary === taskDefinitionArn;
+        if (seen && primary && replaced >= 2) return `the deployment of ${taskDefinitionArn} did not complete: the service runs ${primary} again (rolled back, or replaced by another deployment)`;
         return undefined;
       },
       onProgress: (v) => {
@@ -219,7 +229,8 @@ export async function waitSteady(ctx: ResourceContext, cluster: string, name: st
       {
         hint: reasons.length
           ? 'Fix what the stopped tasks report (image, secrets, file system, health check), then run `wpdeploy up` again; with the circuit breaker the service keeps its last working revision.'
-          : err.hint ?? 'Run `wpdeploy up` again to resume waiting.',
+          // A timeout has its own hint (resume waiting); a failed or rolled-back rollout has nothing to wait for.
+          : err.hint ?? 'The service keeps its previous revision: find why the new tasks fail (`wpdeploy logs`), fix the config, then run `wpdeploy up` again.',
         cause: err,
       },
     );
@@ -338,7 +349,7 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
 
   /** Scales to 0, deletes with force (tasks drain through the deregistration delay) and waits until INACTIVE. */
   async delete(ctx, actual) {
-    const deleting = await unlessMissing(async () => {
+    const deleting = await orAbsent(async () => {
       if (actual.desiredCount > 0) await ecs(ctx).send(new ECS.UpdateServiceCommand({ cluster: actual.cluster, service: actual.name, desiredCount: 0 }));
       await ecs(ctx).send(new ECS.DeleteServiceCommand({ cluster: actual.cluster, service: actual.name, force: true }));
       return true;

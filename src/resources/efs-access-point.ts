@@ -7,12 +7,12 @@
  */
 import type { AccessPointDescription } from '@aws-sdk/client-efs';
 import { EFS } from '../aws/sdk.js';
-import { isAlreadyExists, isNotFound } from '../aws/errors.js';
-import { waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
+import { isAlreadyExists } from '../aws/errors.js';
+import { fromTagList, ownedBy, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { efs } from './efs-file-system.js';
-import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
+import { accessPointsOf, addEfsTags, describeEfs, efs, isGone } from './efs-common.js';
+import { deleteAndWait, waitUntil } from './waits.js';
+import { changesOf, known, type Actual, type Diff, type ResourceKind } from './types.js';
 
 /** `www-data` in the official `wordpress` image (Debian). */
 export const WWW_DATA = 33;
@@ -41,8 +41,6 @@ export interface AccessPointActual extends Actual {
   tags: TagMap;
 }
 
-const owned = (ctx: Pick<ResourceContext, 'stack' | 'step'>, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
-const GONE = new Set(['deleting', 'deleted']);
 /** `755` and `0755` are the same mode. */
 const mode = (p: string | undefined) => (p === undefined ? undefined : p.replace(/^0+(?=\d{3})/, '').padStart(4, '0'));
 
@@ -61,32 +59,6 @@ function toActual(ap: AccessPointDescription): AccessPointActual {
   };
 }
 
-async function byId(ctx: ResourceContext, id: string): Promise<AccessPointDescription | undefined> {
-  try {
-    return (await efs(ctx).send(new EFS.DescribeAccessPointsCommand({ AccessPointId: id }))).AccessPoints?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
-/** The access points of a file system, or of the whole region when it is not known. */
-async function list(ctx: ResourceContext, fileSystemId?: string): Promise<AccessPointDescription[]> {
-  const out: AccessPointDescription[] = [];
-  let NextToken: string | undefined;
-  try {
-    do {
-      const r = await efs(ctx).send(new EFS.DescribeAccessPointsCommand({ FileSystemId: fileSystemId, NextToken }));
-      out.push(...(r.AccessPoints ?? []));
-      NextToken = r.NextToken;
-    } while (NextToken);
-  } catch (err) {
-    if (isNotFound(err)) return out; // the file system is gone
-    throw err;
-  }
-  return out;
-}
-
 export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> = {
   name: 'efs:access-point',
   noun: 'access point',
@@ -96,11 +68,11 @@ export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> =
   /** By the recorded id, then among the file system's access points the one tagged with this stack and step. */
   async find(ctx, desired) {
     if (ctx.recordedId) {
-      const ap = await byId(ctx, ctx.recordedId);
-      if (ap && !GONE.has(ap.LifeCycleState ?? '')) return toActual(ap);
+      const ap = await describeEfs.accessPoint(ctx, ctx.recordedId);
+      if (ap && !isGone(ap)) return toActual(ap);
     }
     const fs = desired && known(desired.fileSystemId) ? desired.fileSystemId : undefined;
-    const mine = (await list(ctx, fs)).filter((ap) => !GONE.has(ap.LifeCycleState ?? '') && owned(ctx, fromTagList(ap.Tags)));
+    const mine = ((await accessPointsOf(ctx, fs)) ?? []).filter((ap) => !isGone(ap) && ownedBy(ctx, fromTagList(ap.Tags)));
     if (mine.length > 1) {
       // Twins hold no data (the files are in the file system): the engine deletes them.
       ctx.warn(`${mine.length} access points carry the tags of step ${ctx.step} (${mine.map((a) => a.AccessPointId).join(', ')}): one is kept, the others removed.`);
@@ -136,16 +108,16 @@ export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> =
       }));
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      const existing = (await list(ctx, desired.fileSystemId)).find((a) => a.ClientToken === ctx.clientToken() || owned(ctx, fromTagList(a.Tags)));
+      const existing = (await accessPointsOf(ctx, desired.fileSystemId))?.find((a) => a.ClientToken === ctx.clientToken() || ownedBy(ctx, fromTagList(a.Tags)));
       if (!existing) throw err;
       ctx.warn(`access point ${existing.AccessPointId} was already created for this step; adopted it.`);
       ap = existing;
     }
     const id = ap.AccessPointId!;
     await ctx.recordId(id, ap.AccessPointArn);
-    const ready = await waitFor({
-      what: `access point ${id} to be available`, expectedMs: 2_000, minIntervalMs: 500, scale: ctx.scale, signal: ctx.signal,
-      check: () => byId(ctx, id),
+    const ready = await waitUntil(ctx, {
+      what: `access point ${id} to be available`, expectedMs: 2_000, minIntervalMs: 500,
+      check: () => describeEfs.accessPoint(ctx, id),
       done: (x) => x?.LifeCycleState === 'available',
       failed: (x) => (x?.LifeCycleState === 'error' ? 'it is in state error' : undefined),
     });
@@ -153,23 +125,15 @@ export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> =
   },
 
   async update(ctx, desired, actual) {
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await efs(ctx).send(new EFS.TagResourceCommand({ ResourceId: actual.id, Tags: toTagList(toSet) }));
-    return { ...actual, tags: { ...actual.tags, ...toSet } };
+    return { ...actual, tags: await addEfsTags(ctx, actual.id, desired.tags, actual.tags) };
   },
 
   /** Deletes it and waits until it is gone; the directory and its files stay in the file system. Already gone is success. */
   async delete(ctx, actual) {
-    try {
-      await efs(ctx).send(new EFS.DeleteAccessPointCommand({ AccessPointId: actual.id }));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    await waitFor({
-      what: `access point ${actual.id} to be deleted`, expectedMs: 2_000, minIntervalMs: 500, scale: ctx.scale, signal: ctx.signal,
-      check: () => byId(ctx, actual.id),
-      done: (x) => !x || GONE.has(x.LifeCycleState ?? ''),
+    await deleteAndWait(ctx, () => efs(ctx).send(new EFS.DeleteAccessPointCommand({ AccessPointId: actual.id })), {
+      what: `access point ${actual.id} to be deleted`, expectedMs: 2_000, minIntervalMs: 500,
+      check: () => describeEfs.accessPoint(ctx, actual.id),
+      done: (x) => !x || isGone(x),
     });
   },
 

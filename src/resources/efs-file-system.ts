@@ -9,12 +9,13 @@
 import type { FileSystemDescription, LifecyclePolicy } from '@aws-sdk/client-efs';
 import { EFS } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound, isNotImplemented } from '../aws/errors.js';
-import { retrying, waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
+import { deleteOrGone } from '../aws/idempotent.js';
+import { retrying } from '../aws/poll.js';
+import { fromTagList, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { deleteEfsRecoveryPoints } from './aws-created.js';
+import { accessPointsOf, addEfsTags, describeEfs, efs, isGone, listFileSystems, mountTargetsOf } from './efs-common.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
-
-export const efs = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(EFS.EFSClient);
+import { deleteAndWait, waitUntil } from './waits.js';
 
 export interface FileSystemSpec {
   performanceMode: 'generalPurpose' | 'maxIO';
@@ -44,29 +45,10 @@ export interface FileSystemActual extends Actual {
 
 export const EFS_CREATE_MS = 10_000;
 export const EFS_DELETE_MS = 30_000;
-const GONE = new Set(['deleting', 'deleted']);
-
-
+/** The file system, unless it does not exist or is being deleted. */
 async function describeOne(ctx: ResourceContext, id: string): Promise<FileSystemDescription | undefined> {
-  try {
-    const fs = (await efs(ctx).send(new EFS.DescribeFileSystemsCommand({ FileSystemId: id }))).FileSystems?.[0];
-    return fs && !GONE.has(fs.LifeCycleState ?? '') ? fs : undefined;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
-/** Every file system of the account and region (DescribeFileSystems pages through them). */
-export async function listFileSystems(ctx: Pick<ResourceContext, 'aws'>, query: { CreationToken?: string } = {}): Promise<FileSystemDescription[]> {
-  const out: FileSystemDescription[] = [];
-  let Marker: string | undefined;
-  do {
-    const r = await efs(ctx).send(new EFS.DescribeFileSystemsCommand({ ...query, Marker }));
-    out.push(...(r.FileSystems ?? []));
-    Marker = r.NextMarker;
-  } while (Marker);
-  return out.filter((fs) => !GONE.has(fs.LifeCycleState ?? ''));
+  const fs = await describeEfs.fileSystem(ctx, id);
+  return fs && !isGone(fs) ? fs : undefined;
 }
 
 async function backupEnabled(ctx: ResourceContext, id: string): Promise<boolean | undefined> {
@@ -99,12 +81,12 @@ async function toActual(ctx: ResourceContext, fs: FileSystemDescription): Promis
 const lifecycle = (spec: FileSystemSpec): LifecyclePolicy[] => [{ TransitionToIA: spec.transitionToIA as LifecyclePolicy['TransitionToIA'] }];
 
 function waitAvailable(ctx: ResourceContext, id: string): Promise<FileSystemDescription | undefined> {
-  return waitFor({
-    what: `file system ${id} to be available`, expectedMs: EFS_CREATE_MS, minIntervalMs: 1_000, scale: ctx.scale, signal: ctx.signal,
+  return waitUntil(ctx, {
+    what: `file system ${id} to be available`, expectedMs: EFS_CREATE_MS, minIntervalMs: 1_000,
     check: () => describeOne(ctx, id),
     done: (fs) => fs?.LifeCycleState === 'available',
     failed: (fs) => (fs?.LifeCycleState === 'error' ? 'it is in state error' : undefined),
-    onProgress: (fs) => ctx.progress(`${id} is ${fs?.LifeCycleState ?? 'not visible yet'}`),
+    progress: (fs) => `${id} is ${fs?.LifeCycleState ?? 'not visible yet'}`,
   });
 }
 
@@ -190,7 +172,7 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
   /** Throughput mode, lifecycle policy, backup policy and tags, each only when it differs. */
   async update(ctx, desired, actual) {
     const client = efs(ctx);
-    const a = { ...actual, tags: { ...actual.tags } };
+    const a = { ...actual };
     if (desired.throughputMode !== a.throughputMode) {
       await client.send(new EFS.UpdateFileSystemCommand({ FileSystemId: a.id, ThroughputMode: desired.throughputMode }));
       a.throughputMode = desired.throughputMode;
@@ -200,12 +182,7 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
       a.transitionToIA = desired.transitionToIA;
     }
     if (a.backup !== undefined && a.backup !== desired.backup) a.backup = await putBackup(ctx, a.id, desired.backup);
-    const toSet = tagsToSet(desired.tags, a.tags);
-    if (Object.keys(toSet).length) {
-      await client.send(new EFS.TagResourceCommand({ ResourceId: a.id, Tags: toTagList(toSet) }));
-      Object.assign(a.tags, toSet);
-    }
-    return a;
+    return { ...a, tags: await addEfsTags(ctx, a.id, desired.tags, a.tags) };
   },
 
   /**
@@ -215,45 +192,45 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
    * automatic backups (aws-created.ts).
    */
   async delete(ctx, actual) {
-    const client = efs(ctx);
     const id = actual.id;
-    try {
-      const aps = (await client.send(new EFS.DescribeAccessPointsCommand({ FileSystemId: id }))).AccessPoints ?? [];
-      for (const ap of aps) {
-        ctx.warn(`access point ${ap.AccessPointId} still uses file system ${id}; deleting it first.`);
-        await client.send(new EFS.DeleteAccessPointCommand({ AccessPointId: ap.AccessPointId! })).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
-      }
-      const mts = ((await client.send(new EFS.DescribeMountTargetsCommand({ FileSystemId: id }))).MountTargets ?? []).filter((m) => m.LifeCycleState !== 'deleted');
-      for (const mt of mts) {
-        if (mt.LifeCycleState !== 'deleting') {
-          ctx.warn(`mount target ${mt.MountTargetId} still uses file system ${id}; deleting it first.`);
-          await client.send(new EFS.DeleteMountTargetCommand({ MountTargetId: mt.MountTargetId! })).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
-        }
-      }
-      if (mts.length) {
-        await waitFor({
-          what: `the mount targets of ${id} to be deleted`, expectedMs: 60_000, minIntervalMs: 2_000, scale: ctx.scale, signal: ctx.signal,
-          check: async () => ((await client.send(new EFS.DescribeMountTargetsCommand({ FileSystemId: id }))).MountTargets ?? []).filter((m) => m.LifeCycleState !== 'deleted').length,
-          done: (n) => n === 0,
-          onProgress: (n) => ctx.progress(`${n} mount target(s) of ${id} still being deleted`),
-        });
-      }
-      await retrying(() => client.send(new EFS.DeleteFileSystemCommand({ FileSystemId: id })), {
-        retryable: isDependencyViolation, attempts: 6, baseMs: 2_000, scale: ctx.scale,
-        onRetry: () => ctx.progress(`file system ${id} is still in use; waiting for its mount targets to go`),
-      });
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    await waitFor({
-      what: `file system ${id} to be deleted`, expectedMs: EFS_DELETE_MS, minIntervalMs: 2_000, scale: ctx.scale, signal: ctx.signal,
-      check: () => describeOne(ctx, id),
-      done: (fs) => !fs,
+    if (!(await deleteHolders(ctx, id))) return; // gone already: the run that deleted it deleted its backups
+    const del = () => retrying(() => efs(ctx).send(new EFS.DeleteFileSystemCommand({ FileSystemId: id })), {
+      retryable: isDependencyViolation, attempts: 6, baseMs: 2_000, scale: ctx.scale,
+      onRetry: () => ctx.progress(`file system ${id} is still in use; waiting for its mount targets to go`),
     });
-    // its automatic backups outlive it in AWS Backup: now that no new one can start, they go too
+    const wait = { what: `file system ${id} to be deleted`, expectedMs: EFS_DELETE_MS, minIntervalMs: 2_000, check: () => describeOne(ctx, id), done: (fs?: FileSystemDescription) => !fs };
+    if (!(await deleteAndWait(ctx, del, wait))) return;
+    // its automatic backups outlive it in AWS Backup: once no new one can start, they go too
     await deleteEfsRecoveryPoints(ctx, id, actual.arn || `arn:aws:elasticfilesystem:${ctx.region}:${ctx.account}:file-system/${id}`);
   },
 
   outputs: (a) => ({ fileSystemId: a.id, arn: a.arn }),
 };
+
+/**
+ * Deletes what still holds the file system (its access points, then its mount targets, waited
+ * for); normally their own steps already did, so each one found is said. False when the file
+ * system is gone.
+ */
+async function deleteHolders(ctx: ResourceContext, id: string): Promise<boolean> {
+  const aps = await accessPointsOf(ctx, id);
+  if (!aps) return false;
+  for (const ap of aps) {
+    ctx.warn(`access point ${ap.AccessPointId} still uses file system ${id}; deleting it first.`);
+    await deleteOrGone(() => efs(ctx).send(new EFS.DeleteAccessPointCommand({ AccessPointId: ap.AccessPointId! })));
+  }
+  const left = async () => (await mountTargetsOf(ctx, id)).filter((m) => m.LifeCycleState !== 'deleted');
+  const mts = await left();
+  for (const mt of mts.filter((m) => m.LifeCycleState !== 'deleting')) {
+    ctx.warn(`mount target ${mt.MountTargetId} still uses file system ${id}; deleting it first.`);
+    await deleteOrGone(() => efs(ctx).send(new EFS.DeleteMountTargetCommand({ MountTargetId: mt.MountTargetId! })));
+  }
+  if (!mts.length) return true;
+  await waitUntil(ctx, {
+    what: `the mount targets of ${id} to be deleted`, expectedMs: 60_000, minIntervalMs: 2_000,
+    check: async () => (await left()).length,
+    done: (n) => n === 0,
+    progress: (n) => `${n} mount target(s) of ${id} still being deleted`,
+  });
+  return true;
+}

@@ -7,9 +7,10 @@
  */
 import type { MountTargetDescription } from '@aws-sdk/client-efs';
 import { EC2, EFS } from '../aws/sdk.js';
-import { isAlreadyExists, isNotFound } from '../aws/errors.js';
-import { waitFor } from '../aws/poll.js';
-import { efs } from './efs-file-system.js';
+import { isAlreadyExists } from '../aws/errors.js';
+import { orAbsent } from '../aws/idempotent.js';
+import { describeEfs, efs, isGone, mountTargetsOf } from './efs-common.js';
+import { deleteAndWait, waitUntil } from './waits.js';
 import { changesOf, known, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface MountTargetSpec {
@@ -31,25 +32,9 @@ export interface MountTargetActual extends Actual {
 
 export const MOUNT_TARGET_CREATE_MS = 90_000;
 export const MOUNT_TARGET_DELETE_MS = 60_000;
-const GONE = new Set(['deleting', 'deleted']);
-
-async function byId(ctx: ResourceContext, id: string): Promise<MountTargetDescription | undefined> {
-  try {
-    return (await efs(ctx).send(new EFS.DescribeMountTargetsCommand({ MountTargetId: id }))).MountTargets?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
 
 async function inSubnet(ctx: ResourceContext, fileSystemId: string, subnetId: string): Promise<MountTargetDescription | undefined> {
-  try {
-    const r = await efs(ctx).send(new EFS.DescribeMountTargetsCommand({ FileSystemId: fileSystemId }));
-    return (r.MountTargets ?? []).find((m) => m.SubnetId === subnetId && !GONE.has(m.LifeCycleState ?? ''));
-  } catch (err) {
-    if (isNotFound(err)) return undefined; // the file system is gone
-    throw err;
-  }
+  return (await mountTargetsOf(ctx, fileSystemId)).find((m) => m.SubnetId === subnetId && !isGone(m));
 }
 
 /**
@@ -61,15 +46,11 @@ async function inSubnet(ctx: ResourceContext, fileSystemId: string, subnetId: st
 async function groupsByInterface(ctx: ResourceContext, fileSystemId: string, all: MountTargetDescription[]): Promise<Map<string, string[]> | undefined> {
   const enis = all.map((m) => m.NetworkInterfaceId).filter((x): x is string => !!x).sort();
   if (!ctx.reads || enis.length === 0) return undefined;
-  try {
-    return await ctx.reads.read(`efs:mount-target-groups:${fileSystemId}:${enis.join(',')}`, ['EC2', 'EFS'], async () => {
-      const r = await ctx.aws.get(EC2.EC2Client).send(new EC2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: enis }));
-      return new Map((r.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId!, (n.Groups ?? []).map((g) => g.GroupId!)]));
-    });
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  const reads = ctx.reads;
+  return orAbsent(() => reads.read(`efs:mount-target-groups:${fileSystemId}:${enis.join(',')}`, ['EC2', 'EFS'], async () => {
+    const r = await ctx.aws.get(EC2.EC2Client).send(new EC2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: enis }));
+    return new Map((r.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId!, (n.Groups ?? []).map((g) => g.GroupId!)]));
+  }));
 }
 
 async function toActual(ctx: ResourceContext, m: MountTargetDescription, all?: MountTargetDescription[]): Promise<MountTargetActual> {
@@ -88,14 +69,7 @@ async function toActual(ctx: ResourceContext, m: MountTargetDescription, all?: M
 
 /** The file system's mount targets, listed once for every mount target step of the run (with the run's read cache). */
 function fileSystemTargets(ctx: ResourceContext, fileSystemId: string): Promise<MountTargetDescription[]> | undefined {
-  return ctx.reads?.read(`efs:mount-targets:${fileSystemId}`, 'EFS', async () => {
-    try {
-      return (await efs(ctx).send(new EFS.DescribeMountTargetsCommand({ FileSystemId: fileSystemId }))).MountTargets ?? [];
-    } catch (err) {
-      if (isNotFound(err)) return []; // the file system is gone
-      throw err;
-    }
-  });
+  return ctx.reads?.read(`efs:mount-targets:${fileSystemId}`, 'EFS', () => mountTargetsOf(ctx, fileSystemId));
 }
 
 export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> = {
@@ -109,11 +83,11 @@ export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> =
   async find(ctx, desired) {
     const all = desired && known(desired.fileSystemId) ? await fileSystemTargets(ctx, desired.fileSystemId) : undefined;
     if (ctx.recordedId) {
-      const m = all?.find((x) => x.MountTargetId === ctx.recordedId) ?? (await byId(ctx, ctx.recordedId));
-      if (m && !GONE.has(m.LifeCycleState ?? '')) return toActual(ctx, m, all);
+      const m = all?.find((x) => x.MountTargetId === ctx.recordedId) ?? (await describeEfs.mountTarget(ctx, ctx.recordedId));
+      if (m && !isGone(m)) return toActual(ctx, m, all);
     }
     if (!desired || !known(desired.fileSystemId) || !known(desired.subnetId)) return undefined;
-    const m = all ? all.find((x) => x.SubnetId === desired.subnetId && !GONE.has(x.LifeCycleState ?? '')) : await inSubnet(ctx, desired.fileSystemId, desired.subnetId);
+    const m = all ? all.find((x) => x.SubnetId === desired.subnetId && !isGone(x)) : await inSubnet(ctx, desired.fileSystemId, desired.subnetId);
     return m && toActual(ctx, m, all);
   },
 
@@ -140,12 +114,12 @@ export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> =
     }
     const id = m.MountTargetId!;
     await ctx.recordId(id);
-    const ready = await waitFor({
-      what: `mount target ${id} to be available`, expectedMs: MOUNT_TARGET_CREATE_MS, minIntervalMs: 3_000, scale: ctx.scale, signal: ctx.signal,
-      check: () => byId(ctx, id),
+    const ready = await waitUntil(ctx, {
+      what: `mount target ${id} to be available`, expectedMs: MOUNT_TARGET_CREATE_MS, minIntervalMs: 3_000,
+      check: () => describeEfs.mountTarget(ctx, id),
       done: (x) => x?.LifeCycleState === 'available',
       failed: (x) => (x?.LifeCycleState === 'error' ? 'it is in state error' : undefined),
-      onProgress: (x) => ctx.progress(`${id} in ${desired.subnetId} is ${x?.LifeCycleState ?? 'not visible yet'} (usually about 1.5 min)`),
+      progress: (x) => `${id} in ${desired.subnetId} is ${x?.LifeCycleState ?? 'not visible yet'} (usually about 1.5 min)`,
     });
     const actual = await toActual(ctx, ready ?? m);
     return changesOf(['securityGroupIds', actual.securityGroupIds, [...desired.securityGroupIds].sort()]).length ? mountTargetKind.update!(ctx, desired, actual, { changes: [] }) : actual;
@@ -159,17 +133,11 @@ export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> =
 
   /** Deletes it and waits until it is gone (its network interface goes with it). Already gone is success. */
   async delete(ctx, actual) {
-    try {
-      await efs(ctx).send(new EFS.DeleteMountTargetCommand({ MountTargetId: actual.id }));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    await waitFor({
-      what: `mount target ${actual.id} to be deleted`, expectedMs: MOUNT_TARGET_DELETE_MS, minIntervalMs: 3_000, scale: ctx.scale, signal: ctx.signal,
-      check: () => byId(ctx, actual.id),
+    await deleteAndWait(ctx, () => efs(ctx).send(new EFS.DeleteMountTargetCommand({ MountTargetId: actual.id })), {
+      what: `mount target ${actual.id} to be deleted`, expectedMs: MOUNT_TARGET_DELETE_MS, minIntervalMs: 3_000,
+      check: () => describeEfs.mountTarget(ctx, actual.id),
       done: (x) => !x || x.LifeCycleState === 'deleted',
-      onProgress: (x) => ctx.progress(`${actual.id} is ${x?.LifeCycleState}`),
+      progress: (x) => `${actual.id} is ${x?.LifeCycleState}`,
     });
   },
 

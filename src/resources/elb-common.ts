@@ -4,12 +4,12 @@
  * maps, and the find and create skeletons of the two that have a name of their own.
  */
 import type { LoadBalancer, TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { orAbsent } from '../aws/idempotent.js';
 import { ELBv2 } from '../aws/sdk.js';
 import { isAlreadyExists, isEventuallyConsistentNotFound } from '../aws/errors.js';
 import { retrying } from '../aws/poll.js';
 import type { BatchSpec } from '../aws/read-cache.js';
-import { unlessMissing } from '../aws/reads.js';
-import { fromTagList, ownedBy, putMissingTags, toTagList, type TagMap } from '../aws/tags.js';
+import { addMissingTags, fromTagList, ownedBy, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { indexedTags } from './tag-index.js';
 import type { FieldChange, ResourceContext } from './types.js';
@@ -20,10 +20,10 @@ export const elbv2 = (ctx: ResourceContext) => ctx.aws.get(ELBv2.ElasticLoadBala
 type ElbRef = { arn: string } | { name: string };
 
 export const describeLoadBalancer = (ctx: ResourceContext, by: ElbRef): Promise<LoadBalancer | undefined> =>
-  unlessMissing(async () => (await elbv2(ctx).send(new ELBv2.DescribeLoadBalancersCommand('arn' in by ? { LoadBalancerArns: [by.arn] } : { Names: [by.name] }))).LoadBalancers?.[0]);
+  orAbsent(async () => (await elbv2(ctx).send(new ELBv2.DescribeLoadBalancersCommand('arn' in by ? { LoadBalancerArns: [by.arn] } : { Names: [by.name] }))).LoadBalancers?.[0]);
 
 export const describeTargetGroup = (ctx: ResourceContext, by: ElbRef): Promise<TargetGroup | undefined> =>
-  unlessMissing(async () => (await elbv2(ctx).send(new ELBv2.DescribeTargetGroupsCommand('arn' in by ? { TargetGroupArns: [by.arn] } : { Names: [by.name] }))).TargetGroups?.[0]);
+  orAbsent(async () => (await elbv2(ctx).send(new ELBv2.DescribeTargetGroupsCommand('arn' in by ? { TargetGroupArns: [by.arn] } : { Names: [by.name] }))).TargetGroups?.[0]);
 
 /**
  * DescribeTags for up to 20 ELB resources at once: the load balancer, target groups and listeners
@@ -51,7 +51,7 @@ export async function elbTags(ctx: ResourceContext, arn: string): Promise<TagMap
 
 /** Adds the tags that are missing or differ; returns the tags it then carries. */
 export const addElbTags = (ctx: ResourceContext, arn: string, desired: TagMap, actual: TagMap): Promise<TagMap> =>
-  putMissingTags(desired, actual, (Tags) => elbv2(ctx).send(new ELBv2.AddTagsCommand({ ResourceArns: [arn], Tags: toTagList(Tags) })));
+  addMissingTags(desired, actual, (Tags) => elbv2(ctx).send(new ELBv2.AddTagsCommand({ ResourceArns: [arn], Tags })));
 
 /** `[{Key, Value}]` as ELB describes attributes, as a map. */
 export const attributeMap = (list: ReadonlyArray<{ Key?: string; Value?: string }> | undefined): Record<string, string> =>

@@ -3,7 +3,7 @@
  * ACM certificates): among what a wider listing returned (a name prefix, a path, a domain), the
  * resources whose tags name this stack and step.
  */
-import { unlessMissing } from '../aws/reads.js';
+import { orAbsent } from '../aws/idempotent.js';
 import { ownedBy, type TagMap } from '../aws/tags.js';
 import type { ResourceContext } from './types.js';
 
@@ -11,7 +11,7 @@ import type { ResourceContext } from './types.js';
 export async function ownedAmong<T>(ctx: ResourceContext, listed: readonly T[], tagsOf: (item: T) => Promise<TagMap>): Promise<Array<{ item: T; tags: TagMap }>> {
   const mine: Array<{ item: T; tags: TagMap }> = [];
   for (const item of listed) {
-    const tags = await unlessMissing(() => tagsOf(item));
+    const tags = await orAbsent(() => tagsOf(item));
     if (tags && ownedBy(ctx, tags)) mine.push({ item, tags });
   }
   return mine;

@@ -10,8 +10,8 @@
  */
 import { Resolver } from 'node:dns/promises';
 import type { HostedZone, ListHostedZonesByNameCommandOutput } from '@aws-sdk/client-route-53';
+import { orAbsent } from '../aws/idempotent.js';
 import { Route53 } from '../aws/sdk.js';
-import { unlessMissing } from '../aws/reads.js';
 import { WpdeployError } from '../errors.js';
 import type { Actual, Diff, ResourceContext, ResourceKind } from './types.js';
 
@@ -103,7 +103,7 @@ async function zonesOf(ctx: ResourceContext, name: string | undefined): Promise<
   let zones: HostedZone[] = [];
   if (name) zones = await publicZonesNamed(ctx, name);
   else if (ctx.recordedId) {
-    const z = await unlessMissing(async () => (await route53(ctx).send(new Route53.GetHostedZoneCommand({ Id: ctx.recordedId }))).HostedZone);
+    const z = await orAbsent(async () => (await route53(ctx).send(new Route53.GetHostedZoneCommand({ Id: ctx.recordedId }))).HostedZone);
     zones = z ? [z] : [];
   }
   return Promise.all(zones.map(async (z) => {

@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import type { Role } from '@aws-sdk/client-iam';
 import { IAM } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
-import { deleteOrGone } from '../aws/idempotent.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import { retrying } from '../aws/poll.js';
-import { paged, unlessMissing } from '../aws/reads.js';
-import { fromTagList, putMissingTags, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
+import { paged } from '../aws/reads.js';
+import { addMissingTags, fromTagList, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { firstOwned, ownedAmong } from './find-owned.js';
 import { changesOf, UNKNOWN, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
@@ -176,7 +176,7 @@ async function describe(ctx: ResourceContext, role: Role): Promise<IamRoleActual
 }
 
 const getRole = (ctx: ResourceContext, name: string): Promise<Role | undefined> =>
-  unlessMissing(async () => (await iam(ctx).send(new IAM.GetRoleCommand({ RoleName: name }))).Role);
+  orAbsent(async () => (await iam(ctx).send(new IAM.GetRoleCommand({ RoleName: name }))).Role);
 
 /** Calls on a role right after CreateRole may not see it for a moment. */
 const soon = <T>(ctx: ResourceContext, fn: () => Promise<T>) => retrying(fn, { retryable: isNotFound, attempts: 4, baseMs: 500, scale: ctx.scale });
@@ -295,7 +295,7 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
     const want = new Set(desired.managedPolicyArns);
     for (const PolicyArn of want) if (!actual.managedPolicyArns.includes(PolicyArn)) await client.send(new IAM.AttachRolePolicyCommand({ RoleName, PolicyArn }));
     for (const PolicyArn of actual.managedPolicyArns) if (!want.has(PolicyArn)) await deleteOrGone(() => client.send(new IAM.DetachRolePolicyCommand({ RoleName, PolicyArn })));
-    const tags = await putMissingTags(desired.tags, actual.tags, (toSet) => client.send(new IAM.TagRoleCommand({ RoleName, Tags: toTagList(toSet) })));
+    const tags = await addMissingTags(desired.tags, actual.tags, (Tags) => client.send(new IAM.TagRoleCommand({ RoleName, Tags })));
     return {
       ...actual,
       description: desired.description,

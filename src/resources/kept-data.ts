@@ -14,9 +14,9 @@
  */
 import { fromTagList, TAG_STACK } from '../aws/tags.js';
 import { EFS_BACKUP_VAULT, efsRecoveryPoints } from './aws-created.js';
-import { listFileSystems } from './efs-file-system.js';
+import { listFileSystems } from './efs-common.js';
 import { keptSnapshots } from './rds-snapshot.js';
-import { stackSecrets } from './secret.js';
+import { stackSecrets } from './secrets-common.js';
 import type { ResourceContext } from './types.js';
 
 export interface KeptItem {
@@ -80,17 +80,6 @@ export function keptMonthlyCost(items: readonly KeptItem[], prices: KeptPrices =
       'snapshots at their allocated size and files in EFS Standard: upper bounds',
     ],
   };
-}
-
-/** Maps the engine's kept steps (kind name, id) to items; sizes come from `describeKeptData`. */
-export function keptItemsOf(kept: ReadonlyArray<{ kind: string; id?: string }>): KeptItem[] {
-  const out: KeptItem[] = [];
-  for (const k of kept) {
-    if (!k.id) continue;
-    if (k.kind === 'secretsmanager:secret') out.push({ kind: 'secret', id: k.id });
-    else if (k.kind === 'efs:file-system') out.push({ kind: 'file-system', id: k.id });
-  }
-  return out;
 }
 
 /**

@@ -10,13 +10,14 @@
  * So a refused delete looks at what holds it: interfaces AWS will delete are waited for, by name,
  * for up to LINGER_TIMEOUT_MS (scaled by WPDEPLOY_TIME_SCALE); an interface nobody will delete (the
  * user's own) fails the delete at once, naming it; a refusal with no interface in sight is retried a
- * few times (what held it may have just gone), as before.
+ * few times (what held it may have just gone).
  */
 import type { Filter, NetworkInterface } from '@aws-sdk/client-ec2';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { sleep, waitFor } from '../aws/poll.js';
 import { EC2 } from '../aws/sdk.js';
 import { WpdeployError } from '../errors.js';
+import { paged } from '../aws/reads.js';
 import type { ResourceContext } from './types.js';
 
 /** The longest wait for lingering interfaces, in AWS time: AWS takes minutes, Lambda's up to 20. */
@@ -28,15 +29,7 @@ const BLIND_ATTEMPTS = 7;
 
 /** Every network interface matching the filters, read fresh (never from the run's cache). */
 export async function interfacesWith(ctx: ResourceContext, filters: Filter[]): Promise<NetworkInterface[]> {
-  const client = ctx.aws.get(EC2.EC2Client);
-  const out: NetworkInterface[] = [];
-  let NextToken: string | undefined;
-  do {
-    const r = await client.send(new EC2.DescribeNetworkInterfacesCommand({ Filters: filters, NextToken }));
-    out.push(...(r.NetworkInterfaces ?? []));
-    NextToken = r.NextToken || undefined;
-  } while (NextToken);
-  return out;
+  return paged((NextToken) => ctx.aws.get(EC2.EC2Client).send(new EC2.DescribeNetworkInterfacesCommand({ Filters: filters, NextToken })), (r) => [r.NetworkInterfaces, r.NextToken]);
 }
 
 /**

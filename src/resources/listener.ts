@@ -9,8 +9,8 @@
 import type { Action, Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ELBv2 } from '../aws/sdk.js';
 import { isAlreadyExists } from '../aws/errors.js';
-import { deleteOrGone } from '../aws/idempotent.js';
-import { paged, unlessMissing } from '../aws/reads.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
+import { paged } from '../aws/reads.js';
 import { toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { addElbTags, elbTags, elbv2, onceVisible } from './elb-common.js';
@@ -86,11 +86,11 @@ function toActual(l: Listener, tags: TagMap): ListenerActual {
 }
 
 const byArn = (ctx: ResourceContext, arn: string): Promise<Listener | undefined> =>
-  unlessMissing(async () => (await elbv2(ctx).send(new ELBv2.DescribeListenersCommand({ ListenerArns: [arn] }))).Listeners?.[0]);
+  orAbsent(async () => (await elbv2(ctx).send(new ELBv2.DescribeListenersCommand({ ListenerArns: [arn] }))).Listeners?.[0]);
 
 /** The load balancer's listener on `port`; undefined when there is none, or the load balancer is gone (and its listeners with it). */
 async function byPort(ctx: ResourceContext, loadBalancerArn: string, port: number): Promise<Listener | undefined> {
-  const all = await unlessMissing(() => paged((Marker) => elbv2(ctx).send(new ELBv2.DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker })), (r) => [r.Listeners, r.NextMarker]));
+  const all = await orAbsent(() => paged((Marker) => elbv2(ctx).send(new ELBv2.DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker })), (r) => [r.Listeners, r.NextMarker]));
   return all?.find((l) => l.Port === port);
 }
 

@@ -7,9 +7,9 @@
  * waits until it is gone. Name, scheme and type cannot change in place: such a change is refused.
  */
 import type { LoadBalancer } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { orAbsent } from '../aws/idempotent.js';
 import { ELBv2 } from '../aws/sdk.js';
 import { waitFor } from '../aws/poll.js';
-import { unlessMissing } from '../aws/reads.js';
 import { toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import {
@@ -161,7 +161,7 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
   /** Lifts the deletion protection (saying so), deletes it and waits until it is gone. Gone is success. */
   async delete(ctx, actual) {
     const arn = actual.arn;
-    const deleting = await unlessMissing(async () => {
+    const deleting = await orAbsent(async () => {
       if ((await attributesOf(ctx, arn))[DELETION_PROTECTION] === 'true') {
         ctx.warn(`lifting the deletion protection of load balancer ${actual.name} to delete it.`);
         await setAttributes(ctx, arn, { [DELETION_PROTECTION]: 'false' });

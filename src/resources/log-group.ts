@@ -7,9 +7,9 @@
 import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchLogs } from '../aws/sdk.js';
 import { isAlreadyExists } from '../aws/errors.js';
-import { deleteOrGone } from '../aws/idempotent.js';
-import { paged, unlessMissing } from '../aws/reads.js';
-import { ownedBy, putMissingTags, type TagMap, tagChanges } from '../aws/tags.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
+import { paged } from '../aws/reads.js';
+import { addMissingTags, fromTagList, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { firstOwned, ownedAmong } from './find-owned.js';
 import { indexedTags } from './tag-index.js';
@@ -69,7 +69,7 @@ const stackGroups = (ctx: ResourceContext) => ctx.reads?.read(`logs:groups:${ctx
 
 /** The log group with exactly this name, or undefined. */
 const byName = (ctx: ResourceContext, name: string): Promise<LogGroup | undefined> =>
-  unlessMissing(async () => (await listByPrefix(ctx, name)).find((g) => g.logGroupName === name));
+  orAbsent(async () => (await listByPrefix(ctx, name)).find((g) => g.logGroupName === name));
 
 async function describe(ctx: ResourceContext, g: LogGroup, tags?: TagMap): Promise<LogGroupActual> {
   const arn = arnOf(g);
@@ -172,7 +172,7 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
       assertRetention(actual.id, desired.retentionDays);
       await client.send(new CloudWatchLogs.PutRetentionPolicyCommand({ logGroupName: actual.id, retentionInDays: desired.retentionDays }));
     }
-    const tags = await putMissingTags(desired.tags, actual.tags, (toSet) => client.send(new CloudWatchLogs.TagResourceCommand({ resourceArn: actual.arn, tags: toSet })));
+    const tags = await addMissingTags(desired.tags, actual.tags, (list) => client.send(new CloudWatchLogs.TagResourceCommand({ resourceArn: actual.arn, tags: fromTagList(list) })));
     return { ...actual, retentionDays: desired.retentionDays, tags };
   },
 

@@ -19,9 +19,10 @@
  * https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetAWSDefaultServiceQuota.html
  */
 import type { Task } from '@aws-sdk/client-ecs';
+import { orAbsent } from '../aws/idempotent.js';
 import { EC2, ECS, ELBv2, RDS, ServiceQuotas } from '../aws/sdk.js';
 import { awsErrorName, isNotFound } from '../aws/errors.js';
-import { paged, unlessMissing } from '../aws/reads.js';
+import { paged } from '../aws/reads.js';
 import { TAG_STACK, TAG_STEP, fromTagList } from '../aws/tags.js';
 import type { CheckFailure, QuotaId, QuotaUse, ResourceContext } from './types.js';
 
@@ -76,7 +77,7 @@ async function fargateVcpus(ctx: ResourceContext, uses: StepQuotaUse[]): Promise
   const existing = (): Promise<UsageItem[][]> => Promise.all(uses.map(async (u): Promise<UsageItem[]> => {
     const [cluster, service] = (u.name ?? '').split('/service:');
     if (!cluster || !service) return [];
-    const r = await unlessMissing(() => ecs.send(new ECS.DescribeServicesCommand({ cluster, services: [service] })));
+    const r = await orAbsent(() => ecs.send(new ECS.DescribeServicesCommand({ cluster, services: [service] })));
     return r?.services?.some((x) => x.status === 'ACTIVE' || x.status === 'DRAINING') ? [{ scope: '', amount: 0, name: u.name }] : [];
   }));
   const clusters = () => paged((nextToken) => ecs.send(new ECS.ListClustersCommand({ nextToken })), (r) => [r.clusterArns, r.nextToken]);

@@ -21,8 +21,8 @@ import {
   LIFECYCLE_TABLE_DATE, majorOf, notCreatable, offlineLifecycle, supportPhase, type DbEngine, type MajorLifecycle,
 } from '../config/engine-lifecycle.js';
 import { WpdeployError } from '../errors.js';
-import { rds } from './rds-common.js';
-import { findInstance } from './rds-instance.js';
+import { rds, rdsPages } from './rds-common.js';
+import { findInstance } from './rds-instance-ops.js';
 import type { Actual, Diff, ResourceContext, ResourceKind } from './types.js';
 
 export type EngineLifecycle = 'open-source-rds-extended-support' | 'open-source-rds-extended-support-disabled';
@@ -70,17 +70,14 @@ export function lifecycleFrom(v: DBMajorEngineVersion): MajorLifecycle | undefin
 
 /** Every major version of the engine AWS offers, with its calendar. */
 async function awsCalendar(ctx: ResourceContext, engine: string): Promise<Map<string, MajorLifecycle>> {
-  const out = new Map<string, MajorLifecycle>();
-  let Marker: string | undefined;
-  do {
+  const all = await rdsPages(async (Marker) => {
     const page = await rds(ctx).send(new RDS.DescribeDBMajorEngineVersionsCommand({ Engine: engine, Marker }));
-    for (const v of page.DBMajorEngineVersions ?? []) {
-      const l = lifecycleFrom(v);
-      if (v.MajorEngineVersion && l) out.set(v.MajorEngineVersion, l);
-    }
-    Marker = page.Marker;
-  } while (Marker);
-  return out;
+    return { items: page.DBMajorEngineVersions, Marker: page.Marker };
+  });
+  return new Map(all.flatMap((v) => {
+    const l = lifecycleFrom(v);
+    return v.MajorEngineVersion && l ? [[v.MajorEngineVersion, l] as const] : [];
+  }));
 }
 
 /** AWS's calendar; on an endpoint override without the API, the offline table (and a warning). */

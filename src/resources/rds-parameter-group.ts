@@ -13,10 +13,11 @@
  */
 import type { DBParameterGroup } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
-import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
-import { ownedBy, TAG_STACK, tagChanges, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
+import { isDependencyViolation, isNotFound } from '../aws/errors.js';
+import { orAbsent } from '../aws/idempotent.js';
+import { TAG_STACK, tagChanges, type TagMap, toTagList } from '../aws/tags.js';
 import { deleteTolerant } from './ec2-common.js';
-import { adoptOwned, rds, rdsTags } from './rds-common.js';
+import { addRdsTags, type ByName, converge, createOrAdopt, describeRds, findByName, rds, rdsPages, rdsTags } from './rds-common.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbParameterGroupSpec {
@@ -54,25 +55,13 @@ export function parameterGroupName(stack: string, family: string): string {
   return `${stack}-db-${family.replace(/\./g, '-')}`;
 }
 
-async function describe(ctx: Pick<ResourceContext, 'aws'>, name: string): Promise<DBParameterGroup | undefined> {
-  try {
-    return (await rds(ctx).send(new RDS.DescribeDBParameterGroupsCommand({ DBParameterGroupName: name }))).DBParameterGroups?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 /** The parameters the group sets itself (not the engine defaults). */
 async function userParameters(ctx: ResourceContext, name: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  let Marker: string | undefined;
-  do {
+  const all = await rdsPages(async (Marker) => {
     const page = await rds(ctx).send(new RDS.DescribeDBParametersCommand({ DBParameterGroupName: name, Source: 'user', Marker }));
-    for (const p of page.Parameters ?? []) if (p.ParameterName && p.ParameterValue !== undefined) out[p.ParameterName] = p.ParameterValue;
-    Marker = page.Marker;
-  } while (Marker);
-  return out;
+    return { items: page.Parameters, Marker: page.Marker };
+  });
+  return Object.fromEntries(all.filter((p) => p.ParameterName && p.ParameterValue !== undefined).map((p) => [p.ParameterName!, p.ParameterValue!]));
 }
 
 async function toActual(ctx: ResourceContext, g: DBParameterGroup, tags?: TagMap): Promise<DbParameterGroupActual> {
@@ -87,13 +76,18 @@ async function toActual(ctx: ResourceContext, g: DBParameterGroup, tags?: TagMap
   };
 }
 
+const byName = (ctx: ResourceContext): ByName<DBParameterGroup, DbParameterGroupActual> => ({
+  describe: (name) => describeRds.parameterGroup(ctx, name),
+  toActual: (g) => toActual(ctx, g),
+});
+
 /** The parameters of `desired` whose value differs in `actual`. */
 const toSet = (desired: DbParameterGroupSpec, actual: DbParameterGroupActual) =>
   Object.entries(desired.parameters).filter(([k, v]) => actual.parameters[k] !== v);
 
 async function setParameters(ctx: ResourceContext, name: string, params: Array<[string, string]>): Promise<void> {
   if (!params.length) return;
-  // Both parameters here are dynamic: `immediate` applies them to the instances using the group now.
+  // The parameters set here are dynamic: `immediate` applies them at once to the instances using the group.
   await rds(ctx).send(new RDS.ModifyDBParameterGroupCommand({
     DBParameterGroupName: name,
     Parameters: params.map(([ParameterName, ParameterValue]) => ({ ParameterName, ParameterValue, ApplyMethod: 'immediate' })),
@@ -108,14 +102,7 @@ export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParamete
 
   /** By the recorded name, then by the name the spec fixes when it carries this step's tags. */
   async find(ctx, desired) {
-    const names = [ctx.recordedId, desired && known(desired.name) ? desired.name : undefined].filter((n): n is string => !!n);
-    for (const name of [...new Set(names)]) {
-      const g = await describe(ctx, name);
-      if (!g) continue;
-      const a = await toActual(ctx, g);
-      if (name === ctx.recordedId || ownedBy(ctx, a.tags)) return a;
-    }
-    return undefined;
+    return findByName(ctx, desired && known(desired.name) ? desired.name : undefined, byName(ctx));
   },
 
   /** A new family (a major version upgrade) is a change, made by update: a new group beside the old one. */
@@ -132,21 +119,19 @@ export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParamete
    * this step's tags (a create that stopped half way) is adopted; anyone else's is refused.
    */
   async create(ctx, desired) {
-    let g: DBParameterGroup;
-    try {
-      g = (await rds(ctx).send(new RDS.CreateDBParameterGroupCommand({
+    return createOrAdopt(ctx, {
+      noun: 'DB parameter group', name: desired.name, freeIt: `aws rds delete-db-parameter-group --db-parameter-group-name ${desired.name}`,
+      create: async () => (await rds(ctx).send(new RDS.CreateDBParameterGroupCommand({
         DBParameterGroupName: desired.name, DBParameterGroupFamily: desired.family, Description: desired.description, Tags: toTagList(desired.tags),
-      }))).DBParameterGroup!;
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-      const existing = await describe(ctx, desired.name);
-      const actual = await adoptOwned(ctx, 'DB parameter group', desired.name, existing && (await toActual(ctx, existing)), err,
-        `aws rds delete-db-parameter-group --db-parameter-group-name ${desired.name}`);
-      return dbParameterGroupKind.update!(ctx, desired, actual, dbParameterGroupKind.diff(desired, actual));
-    }
-    await ctx.recordId(g.DBParameterGroupName!, g.DBParameterGroupArn);
-    await setParameters(ctx, desired.name, Object.entries(desired.parameters));
-    return { ...(await toActual(ctx, g, { ...desired.tags })), parameters: { ...desired.parameters } };
+      }))).DBParameterGroup!,
+      recorded: (g) => [g.DBParameterGroupName!, g.DBParameterGroupArn],
+      read: byName(ctx),
+      created: async (g) => {
+        await setParameters(ctx, desired.name, Object.entries(desired.parameters));
+        return { ...(await toActual(ctx, g, { ...desired.tags })), parameters: { ...desired.parameters } };
+      },
+      adopted: converge(ctx, dbParameterGroupKind, desired),
+    });
   },
 
   /**
@@ -158,9 +143,8 @@ export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParamete
     if (desired.family !== actual.family) return dbParameterGroupKind.create(ctx, desired);
     const params = toSet(desired, actual);
     await setParameters(ctx, actual.id, params);
-    const tags = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(tags).length) await rds(ctx).send(new RDS.AddTagsToResourceCommand({ ResourceName: actual.arn, Tags: toTagList(tags) }));
-    return { ...actual, parameters: { ...actual.parameters, ...Object.fromEntries(params) }, tags: { ...actual.tags, ...tags } };
+    const tags = await addRdsTags(ctx, actual.arn, desired.tags, actual.tags);
+    return { ...actual, parameters: { ...actual.parameters, ...Object.fromEntries(params) }, tags };
   },
 
   /** Deletes the group once the instance that uses it is gone (retried while it is being deleted). Already gone is success. */
@@ -177,16 +161,9 @@ export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParamete
  */
 export async function deleteLeftGroup(ctx: ResourceContext, previous: string, instance: string): Promise<void> {
   if (!previous) return;
-  let tags: TagMap;
-  try {
-    const g = await describe(ctx, previous);
-    if (!g?.DBParameterGroupArn) return;
-    tags = await rdsTags(ctx, g.DBParameterGroupArn);
-  } catch (err) {
-    if (isNotFound(err)) return;
-    throw err;
-  }
-  if (tags[TAG_STACK] !== ctx.stack) return;
+  const g = await describeRds.parameterGroup(ctx, previous);
+  const tags = g?.DBParameterGroupArn ? await orAbsent(() => rdsTags(ctx, g.DBParameterGroupArn!)) : undefined;
+  if (tags?.[TAG_STACK] !== ctx.stack) return;
   try {
     await rds(ctx).send(new RDS.DeleteDBParameterGroupCommand({ DBParameterGroupName: previous }));
     ctx.progress(`deleted parameter group ${previous}, which ${instance} no longer uses`);

@@ -7,12 +7,13 @@
  */
 import type { DBProxy, DBProxyTarget, TargetHealth } from '@aws-sdk/client-rds';
 import { RDS } from '../aws/sdk.js';
-import { isAlreadyExists, isDependencyViolation, isIamPropagation, isNotFound } from '../aws/errors.js';
-import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
-import { retrying, waitFor } from '../aws/poll.js';
-import { ownedBy, TAG_NAME, TAG_STACK, tagChanges, type TagMap, tagsToSet, toTagList } from '../aws/tags.js';
+import { isDependencyViolation, isIamPropagation } from '../aws/errors.js';
+import { deleteOrGone, orAbsent, writeOrVerify } from '../aws/idempotent.js';
+import { retrying } from '../aws/poll.js';
+import { TAG_NAME, tagChanges, type TagMap, toTagList } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { rds, rdsTags } from './rds-common.js';
+import { addRdsTags, type ByName, createOrAdopt, describeRds, findByName, rds, rdsPages, rdsTags } from './rds-common.js';
+import { deleteAndWait, waitUntil } from './waits.js';
 import { changesOf, known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbProxySpec {
@@ -52,29 +53,13 @@ export const PROXY_CREATE_MS = 5 * 60_000;
 export const PROXY_DELETE_MS = 3 * 60_000;
 const TARGET_GROUP = 'default';
 
-async function describe(ctx: ResourceContext, name: string): Promise<DBProxy | undefined> {
-  try {
-    return (await rds(ctx).send(new RDS.DescribeDBProxiesCommand({ DBProxyName: name }))).DBProxies?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
+/** The targets of the proxy's default target group; none when the proxy is gone. */
 async function targetsOf(ctx: ResourceContext, name: string): Promise<DBProxyTarget[]> {
-  const out: DBProxyTarget[] = [];
-  let Marker: string | undefined;
-  try {
-    do {
-      const r = await rds(ctx).send(new RDS.DescribeDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, Marker }));
-      out.push(...(r.Targets ?? []));
-      Marker = r.Marker;
-    } while (Marker);
-  } catch (err) {
-    if (isNotFound(err)) return out;
-    throw err;
-  }
-  return out;
+  const all = await orAbsent(() => rdsPages(async (Marker) => {
+    const r = await rds(ctx).send(new RDS.DescribeDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, Marker }));
+    return { items: r.Targets, Marker: r.Marker };
+  }));
+  return all ?? [];
 }
 
 const instanceTargets = (targets: DBProxyTarget[]) => targets.filter((t) => t.Type === 'RDS_INSTANCE' && t.RdsResourceId).map((t) => t.RdsResourceId!).sort();
@@ -97,16 +82,21 @@ async function toActual(ctx: ResourceContext, p: DBProxy, tags?: TagMap): Promis
   };
 }
 
+const byName = (ctx: ResourceContext): ByName<DBProxy, DbProxyActual> => ({
+  describe: (name) => describeRds.proxy(ctx, name),
+  toActual: (p) => toActual(ctx, p),
+});
+
 const sorted = (xs: string[]) => [...xs].sort();
 const allKnown = (xs: string[]) => xs.every((x) => known(x));
 
 function waitAvailable(ctx: ResourceContext, name: string): Promise<DBProxy | undefined> {
-  return waitFor({
-    what: `db proxy ${name} to be available`, expectedMs: PROXY_CREATE_MS, minIntervalMs: 10_000, scale: ctx.scale, signal: ctx.signal,
-    check: () => describe(ctx, name),
+  return waitUntil(ctx, {
+    what: `db proxy ${name} to be available`, expectedMs: PROXY_CREATE_MS, minIntervalMs: 10_000,
+    check: () => describeRds.proxy(ctx, name),
     done: (p) => p?.Status === 'available',
     failed: (p) => (p && ['incompatible-network', 'insufficient-resource-limits', 'suspended'].includes(p.Status ?? '') ? `it is ${p.Status}` : undefined),
-    onProgress: (p) => ctx.progress(`${name} is ${p?.Status ?? 'not visible yet'} (usually about 5 min)`),
+    progress: (p) => `${name} is ${p?.Status ?? 'not visible yet'} (usually about 5 min)`,
   });
 }
 
@@ -128,13 +118,13 @@ async function registerTarget(ctx: ResourceContext, name: string, instance: stri
   // A retried register meets the target registered (DBProxyTargetAlreadyRegisteredFault): success when it is this instance.
   await writeOrVerify(() => rds(ctx).send(new RDS.RegisterDBProxyTargetsCommand({ DBProxyName: name, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: [instance] })),
     async () => (target(await targetsOf(ctx, name)) ? true : undefined));
-  const t = await waitFor({
-    what: `db proxy ${name} to reach ${instance}`, expectedMs: 2 * 60_000, minIntervalMs: 5_000, scale: ctx.scale, signal: ctx.signal,
+  const t = await waitUntil(ctx, {
+    what: `db proxy ${name} to reach ${instance}`, expectedMs: 2 * 60_000, minIntervalMs: 5_000,
     check: () => targetsOf(ctx, name),
     done: (ts) => targetSettled(target(ts)?.TargetHealth),
-    onProgress: (ts) => {
+    progress: (ts) => {
       const h = target(ts)?.TargetHealth;
-      ctx.progress(`${name} target ${instance} is ${h?.State ?? 'not registered yet'}${h?.Reason === 'PENDING_PROXY_CAPACITY' ? ' (the proxy is adding capacity)' : ''}`);
+      return `${name} target ${instance} is ${h?.State ?? 'not registered yet'}${h?.Reason === 'PENDING_PROXY_CAPACITY' ? ' (the proxy is adding capacity)' : ''}`;
     },
   });
   const health = target(t)?.TargetHealth;
@@ -158,14 +148,7 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
 
   /** By the recorded name, then the name the spec fixes when it carries this step's tags. */
   async find(ctx, desired) {
-    const names = [ctx.recordedId, desired && known(desired.name) ? desired.name : ctx.tags[TAG_NAME]?.toLowerCase()].filter((n): n is string => !!n);
-    for (const name of [...new Set(names)]) {
-      const p = await describe(ctx, name);
-      if (!p || p.Status === 'deleting') continue;
-      const a = await toActual(ctx, p);
-      if (name === ctx.recordedId || ownedBy(ctx, a.tags)) return a;
-    }
-    return undefined;
+    return findByName(ctx, desired && known(desired.name) ? desired.name : ctx.tags[TAG_NAME]?.toLowerCase(), { ...byName(ctx), gone: (p) => p.Status === 'deleting' });
   },
 
   diff(desired, actual): Diff {
@@ -192,9 +175,9 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
    * instance. A proxy of that name with this step's tags (a create that crashed) is adopted.
    */
   async create(ctx, desired) {
-    let created: DBProxy | undefined;
-    try {
-      created = (await retrying(() => rds(ctx).send(new RDS.CreateDBProxyCommand({
+    return createOrAdopt(ctx, {
+      noun: 'DB proxy', name: desired.name, freeIt: `aws rds delete-db-proxy --db-proxy-name ${desired.name}`,
+      create: async () => (await retrying(() => rds(ctx).send(new RDS.CreateDBProxyCommand({
         DBProxyName: desired.name,
         EngineFamily: desired.engineFamily,
         Auth: [{ AuthScheme: 'SECRETS', SecretArn: desired.secretArn, IAMAuth: 'DISABLED', Description: 'the WordPress database user' }],
@@ -204,27 +187,20 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
         RequireTLS: desired.requireTls,
         IdleClientTimeout: desired.idleClientTimeoutSeconds,
         Tags: toTagList(desired.tags),
-      })), { retryable: isIamPropagation, attempts: 6, baseMs: 2_000, scale: ctx.scale, onRetry: () => ctx.progress('waiting for the new IAM role to become assumable') })).DBProxy;
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-      const existing = await describe(ctx, desired.name);
-      const actual = existing && (await toActual(ctx, existing));
-      if (!actual || !ownedBy(ctx, actual.tags)) {
-        throw new WpdeployError(`a DB proxy named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}${actual?.tags[TAG_STACK] ? ` (it belongs to stack ${actual.tags[TAG_STACK]})` : ''}.`, {
-          hint: `Delete it if nothing uses it (\`aws rds delete-db-proxy --db-proxy-name ${desired.name}\`), or deploy under another stack name.`,
-          cause: err,
-        });
-      }
-      ctx.warn(`db proxy ${desired.name} already existed with this step's tags; adopted it.`);
-      await ctx.recordId(actual.id, actual.arn);
-      await waitAvailable(ctx, desired.name);
-      return dbProxyKind.update!(ctx, desired, actual, dbProxyKind.diff(desired, actual));
-    }
-    await ctx.recordId(desired.name, created?.DBProxyArn);
-    await waitAvailable(ctx, desired.name);
-    await registerTarget(ctx, desired.name, desired.dbInstanceIdentifier);
-    const p = await describe(ctx, desired.name);
-    return toActual(ctx, p!, { ...desired.tags });
+      })), { retryable: isIamPropagation, attempts: 6, baseMs: 2_000, scale: ctx.scale, onRetry: () => ctx.progress('waiting for the new IAM role to become assumable') })).DBProxy,
+      recorded: (created) => [desired.name, created?.DBProxyArn],
+      read: byName(ctx),
+      created: async () => {
+        await waitAvailable(ctx, desired.name);
+        await registerTarget(ctx, desired.name, desired.dbInstanceIdentifier);
+        const p = await describeRds.proxy(ctx, desired.name);
+        return toActual(ctx, p!, { ...desired.tags });
+      },
+      adopted: async (actual) => {
+        await waitAvailable(ctx, desired.name);
+        return dbProxyKind.update!(ctx, desired, actual, dbProxyKind.diff(desired, actual));
+      },
+    });
   },
 
   /** ModifyDBProxy for auth, role, security groups, TLS and timeout; registers the instance when missing, deregisters others; tags. */
@@ -245,27 +221,20 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
     const extra = actual.targets.filter((t) => t !== desired.dbInstanceIdentifier);
     if (extra.length) await deleteOrGone(() => client.send(new RDS.DeregisterDBProxyTargetsCommand({ DBProxyName: actual.id, TargetGroupName: TARGET_GROUP, DBInstanceIdentifiers: extra })));
     if (!actual.targets.includes(desired.dbInstanceIdentifier)) await registerTarget(ctx, actual.id, desired.dbInstanceIdentifier);
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await client.send(new RDS.AddTagsToResourceCommand({ ResourceName: actual.arn, Tags: toTagList(toSet) }));
-    const p = await describe(ctx, actual.id);
-    return p ? toActual(ctx, p, { ...actual.tags, ...toSet }) : actual;
+    const tags = await addRdsTags(ctx, actual.arn, desired.tags, actual.tags);
+    const p = await describeRds.proxy(ctx, actual.id);
+    return p ? toActual(ctx, p, tags) : actual;
   },
 
   /** Deletes the proxy (its targets go with it) and waits until it is gone. Already gone is success. */
   async delete(ctx, actual) {
-    try {
-      // A retried delete whose first attempt took effect meets the proxy `deleting`, or gone.
-      await writeOrVerify(() => rds(ctx).send(new RDS.DeleteDBProxyCommand({ DBProxyName: actual.id })),
-        async () => ((await describe(ctx, actual.id))?.Status === 'deleting' ? true : undefined), isDependencyViolation);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    await waitFor({
-      what: `db proxy ${actual.id} to be deleted`, expectedMs: PROXY_DELETE_MS, minIntervalMs: 10_000, scale: ctx.scale, signal: ctx.signal,
-      check: () => describe(ctx, actual.id),
+    // A retried delete whose first attempt took effect meets the proxy `deleting`, or gone.
+    await deleteAndWait(ctx, () => writeOrVerify(() => rds(ctx).send(new RDS.DeleteDBProxyCommand({ DBProxyName: actual.id })),
+      async () => ((await describeRds.proxy(ctx, actual.id))?.Status === 'deleting' ? true : undefined), isDependencyViolation), {
+      what: `db proxy ${actual.id} to be deleted`, expectedMs: PROXY_DELETE_MS, minIntervalMs: 10_000,
+      check: () => describeRds.proxy(ctx, actual.id),
       done: (p) => !p,
-      onProgress: (p) => ctx.progress(`${actual.id} is ${p?.Status ?? 'going'}`),
+      progress: (p) => `${actual.id} is ${p?.Status ?? 'going'}`,
     });
   },
 

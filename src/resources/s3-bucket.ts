@@ -16,9 +16,8 @@
 import type { LifecycleRule, ObjectIdentifier } from '@aws-sdk/client-s3';
 import { S3 } from '../aws/sdk.js';
 import { isAccessDenied, isAlreadyExists, isBucketNameTaken, isDependencyViolation, isNotConfigured, isNotFound } from '../aws/errors.js';
-import { deleteOrGone } from '../aws/idempotent.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import { retrying } from '../aws/poll.js';
-import { unlessMissing } from '../aws/reads.js';
 import { fromTagList, toTagList, type TagMap, ownedBy, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { canonicalPolicy, type PolicyDocument } from './iam-role.js';
@@ -123,7 +122,7 @@ const RULE_ID = 'expire-access-logs';
 const s3 = (ctx: ResourceContext) => ctx.aws.get(S3.S3Client);
 
 /** A bucket sub-resource read, where "not configured" reads as undefined. */
-const optional = <T>(p: Promise<T>): Promise<T | undefined> => unlessMissing(() => p, isNotConfigured);
+const optional = <T>(p: Promise<T>): Promise<T | undefined> => orAbsent(() => p, isNotConfigured);
 
 /**
  * Whether the bucket is there, and its tags, in one call (GetBucketTagging): undefined when there is
@@ -229,7 +228,7 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual> = {
     const tags = (await indexedTags(ctx, `arn:${partitionOf(ctx.region)}:s3:::${name}`)) ?? (await probe(ctx, name));
     if (!tags) return undefined;
     if (!ownedBy(ctx, tags) && ctx.recordedId !== name) return undefined;
-    return unlessMissing(() => describe(ctx, name, ctx.region, tags)); // undefined: deleted since the tag index was made
+    return orAbsent(() => describe(ctx, name, ctx.region, tags)); // undefined: deleted since the tag index was made
   },
 
   diff(desired, actual): Diff {

@@ -7,8 +7,7 @@
  */
 import type { ScalableTarget } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScaling } from '../aws/sdk.js';
-import { deleteOrGone } from '../aws/idempotent.js';
-import { unlessMissing } from '../aws/reads.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import type { TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
@@ -37,7 +36,7 @@ export interface ScalableTargetActual extends Actual {
   max: number;
 }
 
-const describe = (ctx: ResourceContext, resourceId: string): Promise<ScalableTarget | undefined> => unlessMissing(async () =>
+const describe = (ctx: ResourceContext, resourceId: string): Promise<ScalableTarget | undefined> => orAbsent(async () =>
   (await autoScaling(ctx).send(new AutoScaling.DescribeScalableTargetsCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceIds: [resourceId] })))
     .ScalableTargets?.find((t) => t.ResourceId === resourceId));
 

@@ -7,8 +7,8 @@
  */
 import type { MetricType, ScalingPolicy } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScaling } from '../aws/sdk.js';
-import { deleteOrGone } from '../aws/idempotent.js';
-import { paged, unlessMissing } from '../aws/reads.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
+import { paged } from '../aws/reads.js';
 import { autoScaling, serviceTarget } from './scalable-target.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -48,7 +48,7 @@ export const requestCountLabel = (loadBalancerArnSuffix: string, targetGroupArnS
 async function describe(ctx: ResourceContext, resourceId: string, name: string): Promise<ScalingPolicy | undefined> {
   const policies = (input: { PolicyNames?: string[] }) => paged((NextToken) =>
     autoScaling(ctx).send(new AutoScaling.DescribeScalingPoliciesCommand({ ...serviceTarget(resourceId), ...input, NextToken })), (r) => [r.ScalingPolicies, r.NextToken]);
-  const all = await unlessMissing(() => (ctx.reads ? ctx.reads.read(`aas:policies:${resourceId}`, 'ApplicationAutoScaling', () => policies({})) : policies({ PolicyNames: [name] })));
+  const all = await orAbsent(() => (ctx.reads ? ctx.reads.read(`aas:policies:${resourceId}`, 'ApplicationAutoScaling', () => policies({})) : policies({ PolicyNames: [name] })));
   return all?.find((p) => p.PolicyName === name);
 }
 

@@ -14,8 +14,8 @@
 import type { RegisterTaskDefinitionCommandInput, TaskDefinition } from '@aws-sdk/client-ecs';
 import { ECS } from '../aws/sdk.js';
 import { isNotFound, isTaskDefinitionMissing } from '../aws/errors.js';
-import { deleteOrGone } from '../aws/idempotent.js';
-import { paged, unlessMissing } from '../aws/reads.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
+import { paged } from '../aws/reads.js';
 import { type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { addEcsTags, ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
@@ -189,7 +189,7 @@ function toActual(td: TaskDefinition, tags: TagMap): TaskDefinitionActual {
 const missing = (err: unknown) => isTaskDefinitionMissing(err) || isNotFound(err);
 
 async function describe(ctx: ResourceContext, ref: string): Promise<TaskDefinitionActual | undefined> {
-  const r = await unlessMissing(() => ecs(ctx).send(new ECS.DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] })), missing);
+  const r = await orAbsent(() => ecs(ctx).send(new ECS.DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] })), missing);
   return r?.taskDefinition && toActual(r.taskDefinition, fromEcsTags(r.tags));
 }
 

@@ -26,7 +26,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStrictProxy } from '../support/aws-rules.js';
 import { ec2, ecs, elbv2, stackVpcs } from '../support/aws.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
-import { ecsShim, type EcsShim } from '../support/ecs-shim.js';
 import { pathProblems } from '../support/reachability.js';
 
 const moto = inject('motoEndpoint');
@@ -34,13 +33,9 @@ const base = { endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 
 const ACCOUNT = '123456789012';
 
 let proxy: Awaited<ReturnType<typeof startStrictProxy>>;
-let shim: EcsShim;
 
 beforeAll(async () => {
   proxy = await startStrictProxy(moto);
-  shim = ecsShim(moto);
-  const { rules, createRules } = proxy;
-  proxy.intercept(async (call) => (await shim(call)) ?? (await createRules(call)) ?? rules(call));
 });
 afterAll(async () => {
   await proxy.close();
@@ -223,7 +218,7 @@ describe('the whole stack with a domain', () => {
     const tg = (await elbv2(moto).send(new DescribeTargetGroupsCommand({ Names: [`${stack}-tg`] }))).TargetGroups![0]!;
     expect(s.loadBalancers).toEqual([{ targetGroupArn: tg.TargetGroupArn, containerName: 'wordpress', containerPort: 80 }]);
     // moto drops these on CreateService (docs/emulator.md): checked on the request the CLI sent.
-    const create = shim.sent.find((x) => x.operation === 'CreateService' && x.body.serviceName === `${stack}-wordpress`)!.body;
+    const create = proxy.ecs.sent.find((x) => x.operation === 'CreateService' && x.body.serviceName === `${stack}-wordpress`)!.body;
     expect(create.deploymentConfiguration).toMatchObject({ deploymentCircuitBreaker: { enable: true, rollback: true } });
     expect(create.healthCheckGracePeriodSeconds).toBeGreaterThan(0);
     expect(create.enableECSManagedTags).toBe(true);
@@ -334,11 +329,11 @@ describe('the whole stack with a domain', () => {
     const sets = (await new Route53Client(base).send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [];
     expect(sets.map((s) => s.Type).sort()).toEqual(['NS', 'SOA']);
     expect(await stackVpcs(moto, stack)).toEqual([]);
-    await expect(elbv2(moto).send(new DescribeLoadBalancersCommand({ Names: [`${stack}-alb`] }))).rejects.toThrow(/not exist|not found/i);
-    await expect(elbv2(moto).send(new DescribeTargetGroupsCommand({ Names: [`${stack}-tg`] }))).rejects.toThrow(/not found/i);
+    await expect(elbv2(moto).send(new DescribeLoadBalancersCommand({ Names: [`${stack}-alb`] }))).rejects.toMatchObject({ name: 'LoadBalancerNotFoundException' });
+    await expect(elbv2(moto).send(new DescribeTargetGroupsCommand({ Names: [`${stack}-tg`] }))).rejects.toMatchObject({ name: 'TargetGroupNotFoundException' });
     const certs = (await new ACMClient(base).send(new ListCertificatesCommand({}))).CertificateSummaryList ?? [];
     expect(certs.filter((c) => c.DomainName === domain)).toEqual([]);
-    await expect(new S3Client({ ...base, forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: `${stack}-alb-logs-${ACCOUNT}-us-east-1` }))).rejects.toThrow();
+    await expect(new S3Client({ ...base, forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: `${stack}-alb-logs-${ACCOUNT}-us-east-1` }))).rejects.toMatchObject({ name: 'NotFound' });
     const cluster = (await ecs(moto).send(new DescribeClustersCommand({ clusters: [`${stack}-cluster`] }))).clusters ?? [];
     expect(cluster.filter((c) => c.status === 'ACTIVE')).toEqual([]);
     const svc = (await ecs(moto).send(new DescribeServicesCommand({ cluster: `${stack}-cluster`, services: [`${stack}-wordpress`] }))).services ?? [];

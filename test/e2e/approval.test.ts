@@ -20,6 +20,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await proxy.close();
+  // A test rule that could not look refused the call it checked (fail closed): none may have.
+  expect(proxy.rules.lookupErrors).toEqual([]);
 });
 
 const APPLY = /Apply\? \(yes\/no\)/;

@@ -18,6 +18,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await proxy.close();
+  // A test rule that could not look refused the call it checked (fail closed): none may have.
+  expect(proxy.rules.lookupErrors).toEqual([]);
 });
 
 const all = (...rs: CliResult[]) => rs.map((r) => r.stdout + r.stderr).join('\n');

@@ -20,7 +20,7 @@ import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/cl
 import { DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStrictProxy } from '../support/aws-rules.js';
-import { ec2, ecs, efs, rds } from '../support/aws.js';
+import { ec2, ecs, efs, rds, unlessNotFound } from '../support/aws.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
 
 const moto = inject('motoEndpoint');
@@ -46,6 +46,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await proxy.close();
+  // A test rule that could not look refused the call it checked (fail closed): none may have.
+  expect(proxy.rules.lookupErrors).toEqual([]);
 });
 
 const tagMap = (tags: Array<{ Key?: string; Value?: string }> | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key, t.Value]));
@@ -114,12 +116,10 @@ async function requireSecureTransport(group: string): Promise<string | undefined
   return params.find((x) => x.ParameterName === 'require_secure_transport')?.ParameterValue;
 }
 
+/** The instance, or undefined when RDS says there is none (any other error fails the test). */
 async function instance(id: string): Promise<DBInstance | undefined> {
-  try {
-    return (await rdsc.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
-  } catch {
-    return undefined;
-  }
+  const r = await unlessNotFound(rdsc.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })), 'DBInstanceNotFoundFault');
+  return r?.DBInstances?.[0];
 }
 
 async function stackSecrets(stack: string) {
@@ -256,8 +256,8 @@ describe('data tier', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(proxy.rules.refused).toEqual([]);
     // AWS answers DBParameterGroupNotFound, moto an empty list: either way, gone.
-    const groupsLeft = await rdsc.send(new DescribeDBParameterGroupsCommand({ DBParameterGroupName: `${stack}-db-mysql8-4` })).then((x) => x.DBParameterGroups ?? [], () => []);
-    expect(groupsLeft).toEqual([]);
+    const groupsLeft = await unlessNotFound(rdsc.send(new DescribeDBParameterGroupsCommand({ DBParameterGroupName: `${stack}-db-mysql8-4` })), 'DBParameterGroupNotFoundFault');
+    expect(groupsLeft?.DBParameterGroups ?? []).toEqual([]);
     expect(r.stdout + r.stderr).toMatch(/lifting the deletion protection of db instance/);
     const ops = proxy.calls.map((c) => c.operation);
     expect(ops.indexOf('ModifyDBInstance')).toBeLessThan(ops.indexOf('DeleteDBInstance'));
@@ -365,7 +365,7 @@ describe('data tier with RDS Proxy', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(proxy.rules.refused).toEqual([]);
     expect(await tagged(stack)).toEqual([]);
-    await expect(rdsc.send(new DescribeDBProxiesCommand({ DBProxyName: `${stack}-db-proxy` }))).rejects.toThrow();
-    await expect(iam.send(new GetRoleCommand({ RoleName: p.RoleArn!.split('/').pop()! }))).rejects.toThrow(); // IAM is not in the Tagging API
+    await expect(rdsc.send(new DescribeDBProxiesCommand({ DBProxyName: `${stack}-db-proxy` }))).rejects.toMatchObject({ name: 'DBProxyNotFoundFault' });
+    await expect(iam.send(new GetRoleCommand({ RoleName: p.RoleArn!.split('/').pop()! }))).rejects.toMatchObject({ name: 'NoSuchEntityException' }); // IAM is not in the Tagging API
   });
 });

@@ -21,6 +21,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await proxy.close();
+  // A test rule that could not look refused the call it checked (fail closed): none may have.
+  expect(proxy.rules.lookupErrors).toEqual([]);
 });
 
 const stack = uniqueStack('net');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startProxy, type AwsProxy } from '../support/aws-proxy.js';
-import { s3 } from '../support/aws.js';
+import { s3, unlessNotFound } from '../support/aws.js';
 import { runCli, startCli, uniqueStack, workdir } from '../support/cli.js';
 import { s3ConditionalWrites } from '../support/s3-conditions.js';
 
@@ -32,13 +32,10 @@ afterAll(async () => {
 
 const run = (cwd: string, ...args: string[]) => runCli(args, { cwd, endpoint: proxy.url });
 
+/** The object's text, or undefined when there is no such key (any other error fails the test). */
 async function object(key: string): Promise<string | undefined> {
-  try {
-    const r = await client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return await r.Body!.transformToString();
-  } catch {
-    return undefined;
-  }
+  const r = await unlessNotFound(client().send(new GetObjectCommand({ Bucket: bucket, Key: key })), 'NoSuchKey');
+  return r && (await r.Body!.transformToString());
 }
 
 /** Mutating calls the proxy saw, other than those on the state bucket. */

@@ -522,8 +522,8 @@ describe('FSBP controls on a whole stack with a domain', () => {
     }
     expect(left, JSON.stringify(left)).toEqual([]);
     expect(await stackVpcs(moto, stack)).toEqual([]);
-    await expect(elb.send(new DescribeLoadBalancersCommand({ Names: [`${stack}-alb`] }))).rejects.toThrow(/not exist|not found/i);
-    await expect(rdsc.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: `${stack}-db` }))).rejects.toThrow();
+    await expect(elb.send(new DescribeLoadBalancersCommand({ Names: [`${stack}-alb`] }))).rejects.toMatchObject({ name: 'LoadBalancerNotFoundException' });
+    await expect(rdsc.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: `${stack}-db` }))).rejects.toMatchObject({ name: 'DBInstanceNotFoundFault' });
     expect(existsSync(join(cwd, 'state', `${stack}.json`))).toBe(false);
     // the user's zone is left with only its own records; the test removes it
     const sets = (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [];

@@ -20,7 +20,6 @@ import type { AwsCall, AwsProxy } from '../support/aws-proxy.js';
 import { startStrictProxy, type OrderingRules } from '../support/aws-rules.js';
 import { ecs } from '../support/aws.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
-import { ecsShim } from '../support/ecs-shim.js';
 
 /** The last commit of wpdeploy that mounted EFS at /var/www/html through an access point rooted at /wordpress. */
 const PREVIOUS_DESIGN = 'ac29acd';
@@ -35,9 +34,7 @@ let previousBin: string;
 
 beforeAll(async () => {
   proxy = await startStrictProxy(moto);
-  const shim = ecsShim(moto);
-  const rules = proxy.rules;
-  proxy.intercept(async (call) => (await shim(call)) ?? rules(call));
+  proxy.intercept(proxy.rules);
   // Build the previous design's CLI from git, with this checkout's node_modules.
   const dir = workdir('wpdeploy-previous-');
   execFileSync('bash', ['-c', `git -C "${ROOT}" archive ${PREVIOUS_DESIGN} bin src package.json tsconfig.json tsconfig.build.json | tar -x -C "${dir}"`]);

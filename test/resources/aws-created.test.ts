@@ -69,7 +69,10 @@ describe('plain down keeps the backups with the file system and counts them', ()
     const efs = mockClient(EFSClient);
     const rds = mockClient(RDSClient);
     const sm = mockClient(SecretsManagerClient);
-    efs.on(DescribeFileSystemsCommand).resolves({ FileSystems: [{ FileSystemId: FS, FileSystemArn: FS_ARN, SizeInBytes: { Value: 1e9 }, Tags: toTagList(tagsOf('efs')) } as never] });
+    efs.on(DescribeFileSystemsCommand).resolves({ FileSystems: [{
+      FileSystemId: FS, FileSystemArn: FS_ARN, SizeInBytes: { Value: 1e9 }, Tags: toTagList(tagsOf('efs')),
+      CreationToken: 't', OwnerId: '123456789012', CreationTime: new Date(), LifeCycleState: 'available', NumberOfMountTargets: 0, PerformanceMode: 'generalPurpose',
+    }] });
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
     sm.on(ListSecretsCommand).resolves({ SecretList: [] });
     backup.on(ListRecoveryPointsByResourceCommand).resolves({ RecoveryPoints: [point(1), point(2)] });

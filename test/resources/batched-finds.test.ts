@@ -236,11 +236,11 @@ describe('other kinds read once per run', () => {
 
   it('secrets: one ListSecrets of the stack for both, no DescribeSecret', async () => {
     const entry = (step: string) => ({ ARN: `arn:secret:${step}`, Name: `wpdeploy/blog/${step}`, Description: 'd', Tags: toTagList(tagsOf(step)) });
+    const secretSpec = (step: string): SecretSpec => ({ name: `wpdeploy/blog/${step}`, description: 'd', content: { type: 'wordpress-salts' }, tags: tagsOf(step) });
     sm.on(ListSecretsCommand).resolves({ SecretList: [entry('db-secret'), entry('wp-salts-secret')] });
-    const secret = (step: string): SecretSpec => ({ name: `wpdeploy/blog/${step}`, description: 'd', content: { type: 'wordpress-salts' }, tags: tagsOf(step) });
     const [db, salts] = await Promise.all([
-      secretKind.find(ctx('db-secret', { recordedId: 'arn:secret:db-secret' }), secret('db-secret')),
-      secretKind.find(ctx('wp-salts-secret'), secret('wp-salts-secret')),
+      secretKind.find(ctx('db-secret', { recordedId: 'arn:secret:db-secret' }), secretSpec('db-secret')),
+      secretKind.find(ctx('wp-salts-secret'), secretSpec('wp-salts-secret')),
     ]);
     expect([db?.arn, salts?.arn]).toEqual(['arn:secret:db-secret', 'arn:secret:wp-salts-secret']);
     expect(sm.commandCalls(ListSecretsCommand)).toHaveLength(1);

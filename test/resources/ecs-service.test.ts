@@ -121,9 +121,10 @@ describe('diff', () => {
 });
 
 describe('create', () => {
-  it('retries while ECS cannot assume the new role, records the ARN and waits until steady', async () => {
+  it('retries while ECS cannot assume the new role or does not see the target group attached yet, records the ARN and waits until steady', async () => {
     ecs.on(CreateServiceCommand)
       .rejectsOnce(awsError('InvalidParameterException', 'Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.'))
+      .rejectsOnce(awsError('InvalidParameterException', `The target group with targetGroupArn ${TG} does not have an associated load balancer.`))
       .resolves({ service: service({ runningCount: 0, pendingCount: 2 }) });
     ecs.on(DescribeServicesCommand)
       .resolvesOnce({ services: [] })
@@ -136,7 +137,7 @@ describe('create', () => {
     expect(ctx.usable).toHaveBeenCalledTimes(1);
     expect(ctx.usable.mock.calls[0]![0]).toMatchObject({ id: ARN, cluster: 'blog-cluster', taskDefinitionArn: TD1, runningCount: 0 });
     expect(ctx.usable.mock.invocationCallOrder[0]).toBeGreaterThan(ctx.recordId.mock.invocationCallOrder[0]!);
-    expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(2);
+    expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(3);
     const input = ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input;
     expect(input).toMatchObject({
       launchType: 'FARGATE', desiredCount: 2, propagateTags: 'SERVICE', enableECSManagedTags: true, healthCheckGracePeriodSeconds: 300, clientToken: expect.any(String),

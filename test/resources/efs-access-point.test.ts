@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { toTagList } from '../../src/aws/tags.js';
 import { accessPointKind, WWW_DATA, type AccessPointSpec } from '../../src/resources/efs-access-point.js';
+import { decide } from '../../src/engine/planner.js';
 import { awsError, context, newClients, tagsOf, TOKEN } from './data-context.js';
 
 const efs = mockClient(EFSClient);
@@ -49,9 +50,10 @@ describe('access point find and diff', () => {
   });
   it('a root directory of / or another user: created again (the files stay in the file system)', () => {
     const a = { id: 'fsap-1', arn: '', state: 'available', fileSystemId: 'fs-1', path: '/', uid: 0, gid: 0, owner: { uid: 0, gid: 0, permissions: '0777' }, tags: own };
-    const d = accessPointKind.diff(spec, a);
-    expect(d.replace).toMatch(/path, uid, gid, owner cannot change/);
-    expect(accessPointKind.onReplace).toBe('recreate');
+    const diff = accessPointKind.diff(spec, a);
+    expect(decide({ step: 'efs-ap', kind: accessPointKind.name, actual: a, diff, onReplace: accessPointKind.onReplace })).toMatchObject({
+      op: 'replace', refused: false, reason: expect.stringMatching(/path, uid, gid, owner cannot change/),
+    });
   });
 });
 

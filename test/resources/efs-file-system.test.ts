@@ -90,7 +90,6 @@ describe('file system find', () => {
   it('unencrypted: refused, a file system cannot be encrypted in place', () => {
     expect(fileSystemKind.diff(spec, { ...actual, encrypted: false }).replace).toMatch(/encrypted cannot change/);
   });
-  it('is kept by down (retainOnDown)', () => expect(fileSystemKind.retainOnDown).toBe(true));
 });
 
 describe('file system create', () => {

@@ -42,7 +42,7 @@ describe('what holds a subnet or a group', () => {
 });
 
 describe('deleteWhenReleased', () => {
-  it('a subnet: waits past the old two-minute retry for interfaces that linger five minutes, saying what it waits for, then deletes', async () => {
+  it('a subnet: waits for interfaces that linger five minutes, longer than the two minutes of blind retries, saying what it waits for, then deletes', async () => {
     const until = Date.now() + (5 * 60_000) / SCALE;
     ec2.on(DescribeNetworkInterfacesCommand).callsFake(() => ({ NetworkInterfaces: Date.now() < until ? [alb('eni-1'), alb('eni-2'), task('eni-3')] : [] }));
     ec2.on(DeleteSubnetCommand).callsFake(() => {

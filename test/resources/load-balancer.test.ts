@@ -75,14 +75,16 @@ describe('loadBalancerKind', () => {
   it('create: tags in the call, records the ARN, waits until active, then sets the attributes', async () => {
     elb.on(CreateLoadBalancerCommand).resolves({ LoadBalancers: [lb({ State: { Code: 'provisioning' } })] });
     elb.on(DescribeLoadBalancersCommand).resolvesOnce({ LoadBalancers: [lb({ State: { Code: 'provisioning' } })] }).resolves({ LoadBalancers: [lb()] });
-    elb.on(ModifyLoadBalancerAttributesCommand).resolves({});
+    // Just created, ELB may not see it yet for the attributes: retried.
+    elb.on(ModifyLoadBalancerAttributesCommand).rejectsOnce(awsError('LoadBalancerNotFoundException')).resolves({});
     elb.on(DescribeLoadBalancerAttributesCommand).resolves(attributes(ATTRS));
     elb.on(DescribeTagsCommand).resolves(tagged());
     const ctx = context(aws, STEP);
     const a = await loadBalancerKind.create(ctx, spec);
     expect(a.state).toBe('active');
     expect(elb.commandCalls(CreateLoadBalancerCommand)[0]!.args[0].input).toMatchObject({ Scheme: 'internet-facing', Type: 'application', Tags: toTagList(tagsOf(STEP)) });
-    expect(elb.commandCalls(ModifyLoadBalancerAttributesCommand)[0]!.args[0].input.Attributes).toEqual(Object.entries(ATTRS).map(([Key, Value]) => ({ Key, Value })));
+    expect(elb.commandCalls(ModifyLoadBalancerAttributesCommand)).toHaveLength(2);
+    expect(elb.commandCalls(ModifyLoadBalancerAttributesCommand)[1]!.args[0].input.Attributes).toEqual(Object.entries(ATTRS).map(([Key, Value]) => ({ Key, Value })));
     expect(ctx.recordId).toHaveBeenCalledWith(ARN, ARN);
   });
 

@@ -6,13 +6,16 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { toTagList } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
-import { compareVersions, dbInstanceKind, planModification, type DbInstanceActual, type DbInstanceSpec } from '../../src/resources/rds-instance.js';
+import { dbInstanceKind, type DbInstanceActual, type DbInstanceSpec } from '../../src/resources/rds-instance.js';
+import { compareVersions, planModification } from '../../src/resources/rds-instance-plan.js';
+import { describeRds } from '../../src/resources/rds-common.js';
 import { finalSnapshotId } from '../../src/resources/rds-snapshot.js';
 import { UNKNOWN } from '../../src/resources/types.js';
+import { decide } from '../../src/engine/planner.js';
 import { awsError, context, newClients, tagsOf } from './data-context.js';
 
 const rds = mockClient(RDSClient);
@@ -121,20 +124,25 @@ describe('db instance find', () => {
     });
     expect(dbInstanceKind.outputs(actual)).toEqual({ endpoint: 'blog-db.abc.us-east-1.rds.amazonaws.com', port: '3306', identifier: ID, arn: ARN, dbName: 'wordpress' });
   });
+  // Above the RDS layer: what the instance read answers, not how AWS says it (data-layer.test.ts checks that).
+  const described = (d: DBInstance | undefined) => vi.spyOn(describeRds, 'instance').mockResolvedValue(d);
+  afterEach(() => vi.restoreAllMocks());
   it('not found', async () => {
-    rds.on(DescribeDBInstancesCommand).rejects(notFound());
+    described(undefined);
     expect(await dbInstanceKind.find(context(aws, 'db'), spec)).toBeUndefined();
   });
   it('being deleted counts as gone', async () => {
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance({ DBInstanceStatus: 'deleting' })] });
+    described(instance({ DBInstanceStatus: 'deleting' }));
     expect(await dbInstanceKind.find(context(aws, 'db'), spec)).toBeUndefined();
   });
-  it('an instance of that name with another stack\'s tags is not ours', async () => {
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance({ TagList: toTagList({ 'wpdeploy:stack': 'other' }) })] });
+  it('an instance of that name with another stack\'s tags is not ours; with another step\'s of this stack, it is (one instance per stack)', async () => {
+    described(instance({ TagList: toTagList({ 'wpdeploy:stack': 'other' }) }));
     expect(await dbInstanceKind.find(context(aws, 'db'), spec)).toBeUndefined();
+    described(instance({ TagList: toTagList(tagsOf('database')) }));
+    expect((await dbInstanceKind.find(context(aws, 'db'), spec))?.id).toBe(ID);
   });
   it('--purge with no instance: the kept final snapshots, to delete', async () => {
-    rds.on(DescribeDBInstancesCommand).rejects(notFound());
+    described(undefined);
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [snapshot('blog-final-20260101000000', '2026-01-01'), snapshot('manual-by-hand', '2026-02-01')] });
     const a = await dbInstanceKind.find(context(aws, 'db', 'db', { purge: true }), spec);
     expect(a?.snapshotsOnly).toEqual(['blog-final-20260101000000']);
@@ -161,9 +169,11 @@ describe('db instance diff and plan', () => {
     ['storage decrease', { storageGb: 10 }, /cannot shrink/],
     ['engine change', { engine: 'mariadb' as const }, /engine cannot change/],
     ['major downgrade', { engineVersion: '5.7' }, /cannot downgrade/],
-  ])('%s: refused with the reason', (_, over, reason) => {
-    expect(dbInstanceKind.diff({ ...spec, ...over }, actual).replace).toMatch(reason);
-    expect(dbInstanceKind.onReplace).toBe('refuse');
+  ])('%s: refused with the reason, by the plan and by update, with no call to AWS', async (_, over, reason) => {
+    const diff = dbInstanceKind.diff({ ...spec, ...over }, actual);
+    expect(decide({ step: 'db', kind: dbInstanceKind.name, actual, diff, onReplace: dbInstanceKind.onReplace })).toMatchObject({ op: 'replace', refused: true, reason: expect.stringMatching(reason) });
+    await expect(dbInstanceKind.update!(context(aws, 'db'), { ...spec, ...over }, actual, diff)).rejects.toThrow(reason);
+    expect(rds.calls()).toHaveLength(0);
   });
   it('a pending change equal to the config is no change (it waits for the window)', () => {
     const a = { ...actual, pending: { instanceClass: 'db.t4g.small' } };

@@ -34,7 +34,6 @@ describe('names', () => {
     expect(parameterGroupFamily('mysql', '8.4.3')).toBe('mysql8.4');
     expect(parameterGroupFamily('mariadb', '10.11')).toBe('mariadb10.11');
     expect(parameterGroupName('blog', 'mariadb10.11')).toBe('blog-db-mariadb10-11');
-    expect(TLS_PARAMETERS).toEqual({ require_secure_transport: '1' });
   });
 });
 

@@ -1,6 +1,6 @@
 import {
   CreateDBProxyCommand, DeleteDBProxyCommand, DescribeDBProxiesCommand, DescribeDBProxyTargetsCommand, ListTagsForResourceCommand,
-  ModifyDBProxyCommand, RDSClient, RegisterDBProxyTargetsCommand, type DBProxy,
+  ModifyDBProxyCommand, RDSClient, RegisterDBProxyTargetsCommand, type DBProxy, type TargetHealth, type TargetState,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import type { AwsClients } from '../../src/aws/clients.js';
 import { toTagList } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import { dbProxyKind, type DbProxyActual, type DbProxySpec } from '../../src/resources/rds-proxy.js';
+import { decide } from '../../src/engine/planner.js';
 import { awsError, context, newClients, tagsOf } from './data-context.js';
 
 const rds = mockClient(RDSClient);
@@ -32,7 +33,7 @@ const proxy = (over: Partial<DBProxy> = {}): DBProxy => ({
   Auth: [{ AuthScheme: 'SECRETS', SecretArn: SECRET, IAMAuth: 'DISABLED' }], RoleArn: ROLE, VpcSubnetIds: ['subnet-a', 'subnet-b'],
   VpcSecurityGroupIds: ['sg-proxy'], RequireTLS: true, IdleClientTimeout: 1800, ...over,
 });
-const target = (state: string, over = {}) => ({ Targets: [{ Type: 'RDS_INSTANCE' as const, RdsResourceId: 'blog-db', TargetHealth: { State: state as never, ...over } }] });
+const target = (state: TargetState, over: Omit<TargetHealth, 'State'> = {}) => ({ Targets: [{ Type: 'RDS_INSTANCE' as const, RdsResourceId: 'blog-db', TargetHealth: { State: state, ...over } }] });
 const ctx = () => context(aws, 'db-proxy');
 const actual: DbProxyActual = {
   id: NAME, arn: ARN, state: 'available', endpoint: 'e', engineFamily: 'MYSQL', secretArns: [SECRET], roleArn: ROLE, subnetIds: ['subnet-a', 'subnet-b'],
@@ -53,9 +54,11 @@ describe('db proxy find and diff', () => {
     rds.on(DescribeDBProxiesCommand).rejects(awsError('DBProxyNotFoundFault', 404));
     expect(await dbProxyKind.find(ctx(), spec)).toBeUndefined();
   });
-  it('other subnets: created again (it holds no data)', () => {
-    expect(dbProxyKind.diff({ ...spec, subnetIds: ['subnet-c', 'subnet-d'] }, actual).replace).toMatch(/subnetIds cannot change in place/);
-    expect(dbProxyKind.onReplace).toBe('recreate');
+  it('other subnets: the plan replaces it, not refused (it holds no data)', () => {
+    const diff = dbProxyKind.diff({ ...spec, subnetIds: ['subnet-c', 'subnet-d'] }, actual);
+    expect(decide({ step: 'db-proxy', kind: dbProxyKind.name, actual, diff, onReplace: dbProxyKind.onReplace })).toMatchObject({
+      op: 'replace', refused: false, reason: expect.stringMatching(/subnetIds cannot change in place/),
+    });
   });
   it('the instance not registered: an update', () => {
     expect(dbProxyKind.diff(spec, { ...actual, targets: [] }).changes.map((c) => c.field)).toEqual(['targets']);

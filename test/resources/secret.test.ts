@@ -8,7 +8,7 @@ import type { AwsClients } from '../../src/aws/clients.js';
 import { toTagList } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import {
-  dbSecretEndpointKind, RDS_PASSWORD_EXCLUDED, secretKind, secretName, WORDPRESS_SALT_KEYS, type SecretActual, type SecretSpec,
+  dbSecretEndpointKind, secretKind, secretName, WORDPRESS_SALT_KEYS, type SecretActual, type SecretSpec,
 } from '../../src/resources/secret.js';
 import { awsError, context, newClients, tagsOf, TOKEN } from './data-context.js';
 
@@ -34,7 +34,6 @@ const PASSWORD = 'Zq9!x-THE-PASSWORD-x#1234567890ab';
 
 describe('secret names', () => {
   it('are wpdeploy/<stack>/<role>', () => expect(secretName('blog', 'wp-salts')).toBe('wpdeploy/blog/wp-salts'));
-  it('leave out exactly the characters RDS refuses (/, @, ") and space', () => expect(RDS_PASSWORD_EXCLUDED).toBe('/@"'));
 });
 
 describe('secret find', () => {
@@ -139,6 +138,13 @@ describe('secret create', () => {
     expect((err as WpdeployError).hint).toContain('--force-delete-without-recovery');
     expect(`${(err as Error).message} ${(err as WpdeployError).hint}`).not.toContain(PASSWORD.slice(0, 32));
   });
+
+  it('the name taken, and the secret of that name cannot be read (access denied): that error stands, never "no such secret"', async () => {
+    sm.on(GetRandomPasswordCommand).resolves({ RandomPassword: PASSWORD.slice(0, 32) });
+    sm.on(CreateSecretCommand).rejects(awsError('ResourceExistsException'));
+    sm.on(DescribeSecretCommand).rejects(awsError('AccessDeniedException', 400));
+    await expect(secretKind.create(context(aws, 'db-secret'), spec)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
 });
 
 describe('secret update', () => {
@@ -180,7 +186,6 @@ describe('secret delete', () => {
     expect(sm.commandCalls(DeleteSecretCommand)[0]!.args[0].input).toEqual({ SecretId: ARN, RecoveryWindowInDays: 7 });
     expect(ctx.warn.mock.calls.join('\n')).toContain('restore-secret');
   });
-  it('is kept by down (retainOnDown)', () => expect(secretKind.retainOnDown).toBe(true));
 });
 
 describe('database secret endpoint', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
-import { keptItemsOf, keptMonthlyCost, KEPT_PRICES_US_EAST_1 } from '../../src/resources/kept-data.js';
+import { keptMonthlyCost, KEPT_PRICES_US_EAST_1 } from '../../src/resources/kept-data.js';
 import { DATA_KINDS, dataSteps, dbHost, efsMountStep, sharedFiles } from '../../src/resources/stack-data.js';
 import { StepBuilder } from '../../src/resources/step-builder.js';
 import { UNKNOWN, type Inputs, type StepDef } from '../../src/resources/types.js';
@@ -111,9 +111,4 @@ describe('keptMonthlyCost', () => {
     expect(keptMonthlyCost([{ kind: 'secret', id: 'a' }], { ...KEPT_PRICES_US_EAST_1, secretPerMonth: 0.5 }).totalUsd).toBe(0.5);
   });
   it('nothing kept costs nothing', () => expect(keptMonthlyCost([]).totalUsd).toBe(0));
-  it('maps the engine\'s kept steps', () => {
-    expect(keptItemsOf([{ kind: 'efs:file-system', id: 'fs-1' }, { kind: 'secretsmanager:secret', id: 'arn:s' }, { kind: 'ec2:vpc', id: 'vpc-1' }])).toEqual([
-      { kind: 'file-system', id: 'fs-1' }, { kind: 'secret', id: 'arn:s' },
-    ]);
-  });
 });

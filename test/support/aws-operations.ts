@@ -88,6 +88,14 @@ function restOperation(service: string, name: string, method: string, uri: strin
   return { name, method, path: new RegExp(`^${pattern}/?$`), query, weight: literal.length + 100 * query.length };
 }
 
+/**
+ * Whether an operation (or the IAM action of the same name, `service` being its prefix) only reads,
+ * by its name: Describe, List, Get or Head, or one of READS_NAMED_OTHERWISE.
+ */
+export function isReadName(service: string, name: string): boolean {
+  return /^(Describe|List|Get|Head)/.test(name) || (READS_NAMED_OTHERWISE[service] ?? []).includes(name);
+}
+
 export interface NamedOperation {
   /** The operation's name in the SDK model (`CreateRoute`, `PutBucketPolicy`). */
   name: string;
@@ -108,7 +116,7 @@ export function nameOperation(service: string, method: string, url: string, targ
     op = fits.sort((a, b) => b.weight - a.weight)[0];
   }
   if (!op) throw new Error(`aws-operations: ${service} ${method} ${url} (${named ?? 'no operation name'}) matches no operation of ${packageFor(service)}'s model.`);
-  const readName = /^(Describe|List|Get|Head)/.test(op.name) || (READS_NAMED_OTHERWISE[service] ?? []).includes(op.name);
+  const readName = isReadName(service, op.name);
   const readMethod = named !== undefined || method === 'GET' || method === 'HEAD';
   return { name: op.name, readOnly: readName && readMethod };
 }

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { accountShim, type AccountShim } from './account-shim.js';
 import { nameOperation } from './aws-operations.js';
 import { clientTokens } from './client-tokens.js';
-import { ecsShim } from './ecs-shim.js';
+import { ecsShim, type EcsShim } from './ecs-shim.js';
 import { motoGaps } from './moto-gaps.js';
 import { rdsShim } from './rds-shim.js';
 
@@ -54,6 +54,8 @@ export interface AwsProxy {
   reset(): void;
   /** The account's quotas and RDS catalog, which moto lacks (account-shim.ts): a test may set its own quotas. */
   account: AccountShim;
+  /** The ECS shim (ecs-shim.ts): a test may make rollouts fail as the circuit breaker fails them. */
+  ecs: EcsShim;
   intercept(fn: Interceptor | undefined): void;
   rewrite(fn: Rewriter | undefined): void;
   close(): Promise<void>;
@@ -155,6 +157,7 @@ export async function startProxy(target: string): Promise<AwsProxy> {
     reads: () => calls.filter((c) => !c.mutating),
     reset: () => void calls.splice(0),
     account,
+    ecs: shim,
     intercept: (fn) => void (interceptor = fn),
     rewrite: (fn) => void (rewriter = fn),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

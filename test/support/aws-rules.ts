@@ -50,7 +50,7 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, RDSClient } from '@aws-sdk/client-rds';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { ListResourceRecordSetsCommand, Route53Client, RRType } from '@aws-sdk/client-route-53';
 import { aftermath, type Aftermath, type AftermathOptions } from './aws-aftermath.js';
 import { nameRefusal } from './aws-name-rules.js';
 import { startProxy, type AwsCall, type AwsProxy, type Interceptor, type Reply } from './aws-proxy.js';
@@ -381,14 +381,21 @@ async function deleteDbSubnetGroup(c: Ctx): Promise<Refuse | undefined> {
  * moto 5 refuses only a CREATE identical to one in its change journal, and otherwise adds a second
  * record set of the same name and type (docs/emulator.md).
  */
+/** A record type Route 53 knows; any other cannot be looked up, and the rule fails closed. */
+function recordType(type: string): RRType {
+  const known = Object.values(RRType).find((t) => t === type);
+  if (!known) throw new Error(`not a Route 53 record type: ${type}`);
+  return known;
+}
+
 async function createRecordSet(c: Ctx): Promise<Refuse | undefined> {
   const zoneId = decodeURIComponent(R53_CHANGE.exec(c.call.operation)?.[1] ?? '');
   const creates = [...c.call.body.matchAll(/<Change>([\s\S]*?)<\/Change>/g)].map((m) => m[1]!)
     .filter((ch) => /<Action>CREATE<\/Action>/.test(ch) && !/<SetIdentifier>/.test(ch))
-    .map((ch) => ({ name: /<Name>([^<]+)<\/Name>/.exec(ch)![1]!, type: /<Type>([^<]+)<\/Type>/.exec(ch)![1]! }));
+    .map((ch) => ({ name: /<Name>([^<]+)<\/Name>/.exec(ch)![1]!, type: recordType(/<Type>([^<]+)<\/Type>/.exec(ch)![1]!) }));
   const norm = (n: string) => `${n.toLowerCase().replace(/\.$/, '')}.`;
   for (const want of creates) {
-    const r = await c.aws.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: want.name, StartRecordType: want.type as never, MaxItems: 1 }));
+    const r = await c.aws.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: want.name, StartRecordType: want.type, MaxItems: 1 }));
     const have = r.ResourceRecordSets?.[0];
     if (have && norm(have.Name ?? '') === norm(want.name) && have.Type === want.type && !have.SetIdentifier) {
       return { code: 'InvalidChangeBatch', message: `[Tried to create resource record set [name='${norm(want.name)}', type='${want.type}'] but it already exists]`, reason: `${want.type} ${norm(want.name)} exists in ${zoneId}` };

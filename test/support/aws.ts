@@ -27,3 +27,17 @@ export async function stackVpcs(endpoint: string, stack: string) {
 }
 
 export const s3 = (endpoint: string) => new S3Client({ ...base(endpoint), forcePathStyle: true });
+
+/**
+ * What `read` answers, or undefined when it fails with one of the not-found errors named (the SDK's
+ * error name, as `DBInstanceNotFoundFault` or `NoSuchKey`): only not-found means absent; any other
+ * error (a refused request, a wrong endpoint, a throttle) fails the test.
+ */
+export async function unlessNotFound<T>(read: Promise<T>, ...notFound: string[]): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof Error && notFound.includes(err.name)) return undefined;
+    throw err;
+  }
+}

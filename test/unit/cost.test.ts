@@ -5,7 +5,7 @@ import { cost } from '../../src/cli/cost.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { estimateCost, type CostEstimate } from '../../src/cost/estimate.js';
-import { PRICE_FILE, loadPriceBook, parsePriceBook } from '../../src/cost/prices.js';
+import { loadPriceBook, parsePriceBook } from '../../src/cost/prices.js';
 import { UsageError } from '../../src/errors.js';
 import { costDocument, costText, money } from '../../src/ui/cost.js';
 import { makeStyle } from '../../src/ui/style.js';
@@ -39,31 +39,45 @@ describe('the default stack', () => {
     expect(estimate({ region: 'eu-west-3' }).total).not.toBeCloseTo(estimate({ region: 'us-east-1' }).total, 2);
   });
 
-  it('NAT gateway hours are 730 h x azCount x the hourly price of the region', () => {
-    for (const [region, azCount] of [['us-east-1', 2], ['eu-central-1', 3]] as const) {
-      const l = line(estimate({ region, network: { azCount } }), 'nat-hours');
-      expect(l.quantity).toBe(730 * azCount);
-      expect(l.monthly).toBeCloseTo(730 * azCount * raw.regions[region].natGatewayHour, 9);
-    }
-  });
-
-  it('Fargate lines follow wordpress.desiredCount, cpu and memory', () => {
-    const e = estimate({ wordpress: { cpu: 1024, memory: 2048, desiredCount: 3 }, scaling: { min: 2, max: 6 } });
-    const p = raw.regions['us-east-1'];
-    expect(line(e, 'fargate-vcpu').monthly).toBeCloseTo(730 * 3 * 1 * p.fargateVcpuHour, 9);
-    expect(line(e, 'fargate-memory').monthly).toBeCloseTo(730 * 3 * 2 * p.fargateGbHour, 9);
-    const ceiling = line(e, 'fargate-ceiling');
-    expect(ceiling.inTotal).toBe(false);
-    expect(ceiling.monthly).toBeCloseTo(730 * 6 * (p.fargateVcpuHour + 2 * p.fargateGbHour), 9);
-  });
-
-  it('public IPv4 addresses are one per NAT gateway plus one per AZ for the ALB', () => {
-    expect(line(estimate({ network: { azCount: 3 } }), 'public-ipv4').monthly).toBeCloseTo(730 * 6 * raw.global.publicIpv4Hour, 9);
-    expect(line(estimate({ network: { azCount: 3, natGateways: 'single' } }), 'public-ipv4').quantity).toBe(730 * 4);
+  it('in us-east-1: each line as worked by hand from the published prices', () => {
+    // The default stack: 2 AZs, a NAT gateway in each, 2 tasks of 0.5 vCPU and 1 GB, db.t4g.micro
+    // Multi-AZ with 20 GB of gp3, and the `cost:` assumptions' defaults. A month is 730 h.
+    // US East (N. Virginia) list prices: aws.amazon.com/vpc/pricing (NAT $0.045/h and $0.045/GB,
+    // public IPv4 $0.005/h), /elasticloadbalancing/pricing (ALB $0.0225/h, $0.008/LCU-h),
+    // /fargate/pricing ($0.04048/vCPU-h, $0.004445/GB-h), /rds/mysql/pricing (db.t4g.micro
+    // $0.016/h, gp3 $0.115/GB-mo), /efs/pricing ($0.30/GB-mo), /secrets-manager/pricing ($0.40 a
+    // secret a month, $0.05 per 10,000 calls), /cloudwatch/pricing (logs $0.50/GB in, $0.03/GB-mo,
+    // alarms $0.10), /s3/pricing ($0.023/GB-mo, $0.005 per 1,000 PUT).
+    const worked: Record<string, number> = {
+      'nat-hours': 65.7, //             2 gateways x 730 h x 0.045
+      'nat-data': 0.45, //              10 GB x 0.045
+      'public-ipv4': 14.6, //           (2 NAT + 2 ALB addresses) x 730 h x 0.005
+      'alb-hours': 16.425, //           730 h x 0.0225
+      'alb-lcu': 0.4, //                50 GB / 730 h = 0.0685 LCU (more than 1M requests' 0.015) x 730 h x 0.008
+      'fargate-vcpu': 29.5504, //       2 tasks x 0.5 vCPU x 730 h x 0.04048
+      'fargate-memory': 6.4897, //      2 tasks x 1 GB x 730 h x 0.004445
+      'rds-instance': 23.36, //         2 (primary + standby) x 730 h x 0.016
+      'rds-storage': 4.6, //            2 copies x 20 GB x 0.115
+      'rds-backup': 0, //               5 GB of backups, within the free 20 GB
+      'efs-storage': 1.5, //            5 GB x 0.30
+      'secrets': 0.8, //                2 secrets x 0.40
+      'secrets-api': 0.0006, //         2 calls x 2 tasks x 30 days = 120 calls x 0.05 / 10,000
+      'logs-ingest': 2.5, //            5 GB x 0.50
+      'logs-storage': 0.15, //          5 GB kept 30 days = 5 GB-mo x 0.03
+      'alarms': 0.4, //                 4 alarms x 0.10
+      's3-storage': 0.023, //           1 GB of access logs x 0.023
+      's3-put': 0.0876, //              2 AZs x 12 writes an hour x 730 h = 17,520 PUT x 0.005 / 1,000
+      'data-out': 0, //                 50 GB, within the free 100 GB
+    };
+    const e = estimate({ region: 'us-east-1' });
+    expect(Object.fromEntries(e.lines.filter((l) => l.inTotal).map((l) => [l.id, Math.round(l.monthly * 1e4) / 1e4]))).toEqual(worked);
+    expect(e.total).toBeCloseTo(167.0363, 4);
   });
 });
 
 describe('what the config changes', () => {
+  const monthly = (input: ConfigInput, id: string) => line(estimate(input), id).monthly;
+
   it('natGateways: single halves the NAT hours of two AZs', () => {
     const perAz = line(estimate(), 'nat-hours');
     const single = line(estimate({ network: { natGateways: 'single' } }), 'nat-hours');
@@ -71,28 +85,54 @@ describe('what the config changes', () => {
     expect(single.monthly).toBeCloseTo(perAz.monthly / 2, 9);
   });
 
-  it('multiAz: false halves the RDS instance hours and storage', () => {
+  it('a third AZ adds exactly one NAT gateway, and two public addresses (its NAT gateway\'s and the ALB\'s)', () => {
+    const oneNat = monthly({ network: { natGateways: 'single' } }, 'nat-hours');
+    expect(monthly({ network: { azCount: 3 } }, 'nat-hours')).toBeCloseTo(monthly({ network: { azCount: 2 } }, 'nat-hours') + oneNat, 9);
+    const addresses = (azCount: number) => line(estimate({ network: { azCount } }), 'public-ipv4').quantity / 730;
+    expect(addresses(3) - addresses(2)).toBe(2);
+    expect(line(estimate({ network: { azCount: 3, natGateways: 'single' } }), 'public-ipv4').quantity / 730).toBe(4);
+  });
+
+  it('multiAz: false halves the RDS instance hours and storage: Multi-AZ costs twice single-AZ', () => {
     const multi = estimate();
     const single = estimate({ database: { multiAz: false } });
     expect(line(single, 'rds-instance').quantity).toBe(line(multi, 'rds-instance').quantity / 2);
-    expect(line(single, 'rds-instance').monthly).toBeCloseTo(line(multi, 'rds-instance').monthly / 2, 9);
-    expect(line(single, 'rds-storage').monthly).toBeCloseTo(line(multi, 'rds-storage').monthly / 2, 9);
-    expect(line(multi, 'rds-instance').monthly).toBeCloseTo(2 * 730 * raw.regions['us-east-1'].rdsInstanceHour['db.t4g.micro'], 9);
+    expect(line(multi, 'rds-instance').monthly).toBeCloseTo(2 * line(single, 'rds-instance').monthly, 9);
+    expect(line(multi, 'rds-storage').monthly).toBeCloseTo(2 * line(single, 'rds-storage').monthly, 9);
+  });
+
+  it('Fargate lines follow the task count and size; the ceiling is the tasks at scaling.max', () => {
+    const two = { cpu: 1024, memory: 4096, desiredCount: 2 };
+    const three = { ...two, desiredCount: 3 };
+    const scaling = { min: 2, max: 6 };
+    for (const id of ['fargate-vcpu', 'fargate-memory']) {
+      expect(monthly({ wordpress: three, scaling }, id)).toBeCloseTo(1.5 * monthly({ wordpress: two, scaling }, id), 9);
+    }
+    // Twice the vCPU, the same memory: only the vCPU line doubles.
+    const doubleCpu = { ...two, cpu: 2048 };
+    expect(monthly({ wordpress: doubleCpu, scaling }, 'fargate-vcpu')).toBeCloseTo(2 * monthly({ wordpress: two, scaling }, 'fargate-vcpu'), 9);
+    expect(monthly({ wordpress: doubleCpu, scaling }, 'fargate-memory')).toBeCloseTo(monthly({ wordpress: two, scaling }, 'fargate-memory'), 9);
+    const e = estimate({ wordpress: three, scaling });
+    const ceiling = line(e, 'fargate-ceiling');
+    expect(ceiling.inTotal).toBe(false);
+    expect(ceiling.monthly).toBeCloseTo((6 / 3) * (line(e, 'fargate-vcpu').monthly + line(e, 'fargate-memory').monthly), 9);
   });
 
   it('backups are charged only beyond the provisioned storage', () => {
     expect(line(estimate({ cost: { dbBackupGb: 15 } }), 'rds-backup').monthly).toBe(0);
-    expect(line(estimate({ cost: { dbBackupGb: 50 } }), 'rds-backup').monthly).toBeCloseTo(30 * raw.regions['us-east-1'].rdsBackupGbMonth, 9);
+    // 50 GB of backups, 20 GB free: 30 GB-mo x $0.095 (us-east-1, aws.amazon.com/rds/mysql/pricing).
+    expect(line(estimate({ cost: { dbBackupGb: 50 } }), 'rds-backup').monthly).toBeCloseTo(2.85, 9);
   });
 
-  it('the cost: assumptions move their lines', () => {
-    const e = estimate({ cost: { natGb: 100, efsGb: 40, trafficGb: 300, logsGb: 12 } });
-    const p = raw.regions['us-east-1'];
-    expect(line(e, 'nat-data').monthly).toBeCloseTo(100 * p.natGatewayGb, 9);
-    expect(line(e, 'efs-storage').monthly).toBeCloseTo(40 * p.efsStandardGbMonth, 9);
-    expect(line(e, 'data-out').monthly).toBeCloseTo((300 - raw.global.dataTransferOutFreeGb) * p.dataTransferOutGb, 9);
-    expect(line(e, 'logs-ingest').monthly).toBeCloseTo(12 * p.logsIngestGb, 9);
-    expect(e.assumptions.find((a) => a.key === 'cost.natGb')?.value).toBe(100);
+  it('the cost: assumptions move their lines in proportion; traffic is billed beyond the free 100 GB', () => {
+    const more = { natGb: 100, efsGb: 40, logsGb: 12 };
+    const less = { natGb: 50, efsGb: 20, logsGb: 6 };
+    for (const id of ['nat-data', 'efs-storage', 'logs-ingest', 'logs-storage']) {
+      expect(monthly({ cost: more }, id), id).toBeCloseTo(2 * monthly({ cost: less }, id), 9);
+    }
+    expect(monthly({ cost: { trafficGb: 100 } }, 'data-out')).toBe(0);
+    expect(monthly({ cost: { trafficGb: 300 } }, 'data-out')).toBeCloseTo(18, 9); // 200 GB x $0.09 (us-east-1)
+    expect(estimate({ cost: more }).assumptions.find((a) => a.key === 'cost.natGb')?.value).toBe(100);
   });
 
   it('Route 53 lines appear only with a domain; the RDS Proxy line only with database.proxy', () => {
@@ -100,8 +140,8 @@ describe('what the config changes', () => {
     expect(plain.lines.some((l) => l.service === 'Route 53')).toBe(false);
     expect(plain.lines.some((l) => l.id === 'rds-proxy')).toBe(false);
     const full = estimate({ domain: { name: 'blog.example.com', hostedZone: 'example.com' }, database: { proxy: true } });
-    expect(line(full, 'route53-zone').monthly).toBeCloseTo(raw.global.route53HostedZoneMonth, 9);
-    expect(line(full, 'rds-proxy').monthly).toBeCloseTo(730 * 2 * raw.regions['us-east-1'].rdsProxyVcpuHour, 9);
+    expect(line(full, 'route53-zone').monthly).toBeCloseTo(0.5, 9); // a hosted zone, aws.amazon.com/route53/pricing
+    expect(line(full, 'rds-proxy').monthly).toBeCloseTo(21.9, 9); // 2 vCPUs at least x 730 h x $0.015 (aws.amazon.com/rds/proxy/pricing)
   });
 
   it('marks lines whose price the file lists as estimated', () => {
@@ -144,7 +184,6 @@ describe('the price file', () => {
     for (const region of ['us-east-1', 'eu-west-3', 'eu-west-1', 'eu-central-1', 'us-west-2']) expect(raw.regions[region], region).toBeDefined();
     expect(raw.source).toMatch(/aws/i);
     expect(raw.checked).toMatch(/^\d{4}-\d{2}/);
-    expect(PRICE_FILE).toMatch(/prices\.json$/);
   });
 
   it('prices the default instance class in every region', () => {

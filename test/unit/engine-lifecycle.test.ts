@@ -4,7 +4,8 @@ import { crossFieldIssues } from '../../src/config/cross-field.js';
 import { validateConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 
-const issues = (database: object, now: string) => crossFieldIssues({ database: { engine: 'mysql', extendedSupport: false, ...database } as never }, new Date(now));
+type DatabaseSection = NonNullable<Parameters<typeof crossFieldIssues>[0]['database']>;
+const issues = (database: DatabaseSection, now: string) => crossFieldIssues({ database: { engine: 'mysql', extendedSupport: false, ...database } }, new Date(now));
 
 describe('the offline RDS calendar (config check and cost)', () => {
   it('MySQL 8.0 is past RDS standard support since 2026-07-31; 8.4 is in it until 2029-07-31', () => {

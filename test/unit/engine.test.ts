@@ -5,13 +5,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import type { Approval } from '../../src/engine/approval.js';
 import { Engine } from '../../src/engine/deployer.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { StateStore } from '../../src/engine/state.js';
 import { WpdeployError } from '../../src/errors.js';
+import { runPreflight } from '../../src/resources/preflight.js';
 import type { Actual, Dependency, ResourceKind, StepDef } from '../../src/resources/types.js';
 
 interface World {
@@ -67,7 +68,7 @@ async function engine(steps: StepDef[], concurrency = 4, preflight = false) {
   const kinds = new Map(steps.map((s) => [s.kind.name, s.kind]));
   const make = (approval?: Approval, only = steps) => new Engine({
     steps: only, kinds, store, aws: { settings: { region: 'us-east-1' } } as AwsClients, stack: 'blog', region: 'us-east-1', account: '123456789012', userTags: {},
-    concurrency, emit: (e) => void events.push(e), signal: new AbortController().signal, scale: 1000, approval, preflight,
+    concurrency, emit: (e) => void events.push(e), signal: new AbortController().signal, scale: 1000, approval, preflight: preflight ? runPreflight : undefined,
   });
   return { make, events, store };
 }
@@ -236,17 +237,21 @@ describe('teardown on the delete edges', () => {
     const w = newWorld();
     const steps = [
       step('db', fakeKind(w, 'db')),
-      step('service', fakeKind(w, 'service', { holdCreate: true }), [{ step: 'db', why: 'needs it at start', only: 'create' }]),
+      step('service', fakeKind(w, 'service', { holdDelete: true }), [{ step: 'db', why: 'needs it at start', only: 'create' }]),
       step('igw', fakeKind(w, 'igw')),
       step('eip', fakeKind(w, 'eip'), [{ step: 'igw', why: 'released before the gateway goes', only: 'delete' }]),
     ];
     for (const s of steps) w.live.set(s.id, { id: `${s.id}-id` });
-    const { make } = await engine(steps, 8);
-    const r = await make().destroy();
+    const { make, events } = await engine(steps, 8);
+    const run = make().destroy();
+    // The service's delete is held: the database is deleted all the same (its edge orders up only).
+    await vi.waitFor(() => expect([w.hold.has('service'), w.log.includes('delete db')]).toEqual([true, true]), { timeout: 5_000, interval: 1 });
+    expect(events.some((e) => e.type === 'step-done' && e.step === 'service')).toBe(false);
+    w.hold.get('service')!();
+    const r = await run;
     expect(r.ok).toBe(true);
     const deletes = w.log.filter((l) => l.startsWith('delete'));
     expect(deletes).toHaveLength(4);
-    // db went first (the longest chain ahead is not behind the service); eip before igw.
     expect(deletes.indexOf('delete eip')).toBeLessThan(deletes.indexOf('delete igw'));
   });
 

@@ -1,7 +1,8 @@
-/** The reading shapes every service shares (src/aws/reads.ts) and the one tag update (putMissingTags). */
+/** Every page of a listing (paged), a read with not-found as undefined (orAbsent) and the one tag update (addMissingTags). */
 import { describe, expect, it, vi } from 'vitest';
-import { paged, unlessMissing } from '../../src/aws/reads.js';
-import { putMissingTags } from '../../src/aws/tags.js';
+import { orAbsent } from '../../src/aws/idempotent.js';
+import { paged } from '../../src/aws/reads.js';
+import { addMissingTags } from '../../src/aws/tags.js';
 
 const error = (name: string) => Object.assign(new Error(name), { name });
 
@@ -20,31 +21,31 @@ describe('paged', () => {
   });
 });
 
-describe('unlessMissing', () => {
+describe('orAbsent', () => {
   it('not found is undefined; any other error stands', async () => {
-    expect(await unlessMissing(async () => { throw error('LoadBalancerNotFoundException'); })).toBeUndefined();
-    await expect(unlessMissing(async () => { throw error('AccessDenied'); })).rejects.toMatchObject({ name: 'AccessDenied' });
-    expect(await unlessMissing(async () => 'there')).toBe('there');
+    expect(await orAbsent(async () => { throw error('LoadBalancerNotFoundException'); })).toBeUndefined();
+    await expect(orAbsent(async () => { throw error('AccessDenied'); })).rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(await orAbsent(async () => 'there')).toBe('there');
   });
 
   it('takes what "missing" means for the call', async () => {
     const missing = (err: unknown) => (err as Error).name === 'NoSuchTagSet';
-    expect(await unlessMissing(async () => { throw error('NoSuchTagSet'); }, missing)).toBeUndefined();
-    await expect(unlessMissing(async () => { throw error('NoSuchBucket'); }, missing)).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    expect(await orAbsent(async () => { throw error('NoSuchTagSet'); }, missing)).toBeUndefined();
+    await expect(orAbsent(async () => { throw error('NoSuchBucket'); }, missing)).rejects.toMatchObject({ name: 'NoSuchBucket' });
   });
 });
 
-describe('putMissingTags', () => {
+describe('addMissingTags', () => {
   it('sets only what is missing or differs, in one call, and leaves tags set by others', async () => {
     const put = vi.fn(async () => {});
-    const tags = await putMissingTags({ a: '1', b: '2', c: '3' }, { a: '1', b: 'old', owner: 'ops' }, put);
-    expect(put).toHaveBeenCalledExactlyOnceWith({ b: '2', c: '3' });
+    const tags = await addMissingTags({ a: '1', b: '2', c: '3' }, { a: '1', b: 'old', owner: 'ops' }, put);
+    expect(put).toHaveBeenCalledExactlyOnceWith([{ Key: 'b', Value: '2' }, { Key: 'c', Value: '3' }]);
     expect(tags).toEqual({ a: '1', b: '2', c: '3', owner: 'ops' });
   });
 
   it('makes no call when nothing differs', async () => {
     const put = vi.fn(async () => {});
-    expect(await putMissingTags({ a: '1' }, { a: '1', owner: 'ops' }, put)).toEqual({ a: '1', owner: 'ops' });
+    expect(await addMissingTags({ a: '1' }, { a: '1', owner: 'ops' }, put)).toEqual({ a: '1', owner: 'ops' });
     expect(put).not.toHaveBeenCalled();
   });
 });

@@ -135,7 +135,7 @@ describe('refusing a state file it cannot trust', () => {
     ['null', 'null'],
     ['an array', '[]'],
     ['no steps map', JSON.stringify({ ...stateFile(), steps: undefined })],
-    ['a malformed step', JSON.stringify(stateFile({ steps: { vpc: { id: 'vpc-1' } as never } }))],
+    ['a malformed step', JSON.stringify({ ...stateFile(), steps: { vpc: { id: 'vpc-1' } } })],
   ])('%s', async (_what, text) => {
     writeState('blog.json', text);
     expectRepairHint(await refusal(() => StateStore.open(dir, id)));

@@ -1,9 +1,11 @@
 /**
  * The test support that stands in for AWS where moto does not: lost answers (only writes, only
- * after the write was done, replayable by seed) and idempotency tokens honoured as AWS does.
+ * after the write was done, replayable by seed) and idempotency tokens honoured as AWS does; and the
+ * e2e tests' "absent" (only the not-found named).
  */
 import { describe, expect, it } from 'vitest';
 import { RESET, type AwsCall, type Reply } from '../support/aws-proxy.js';
+import { unlessNotFound } from '../support/aws.js';
 import { clientTokens } from '../support/client-tokens.js';
 import { loseAnswers } from '../support/lost-answers.js';
 
@@ -51,5 +53,19 @@ describe('client tokens', () => {
     tokens.record(move, ok);
     expect(tokens.replay(move)).toMatchObject({ status: 200 });
     expect(tokens.replay(ec2('ReplaceNetworkAclAssociation', 'AssociationId=aclassoc-9&NetworkAclId=acl-2'))).toBeUndefined();
+  });
+});
+
+describe('unlessNotFound', () => {
+  const failing = (name: string) => Promise.reject(Object.assign(new Error(`${name}: from the test`), { name }));
+
+  it('answers what the read answers, and undefined for the not-found named', async () => {
+    expect(await unlessNotFound(Promise.resolve(['x']), 'NoSuchKey')).toEqual(['x']);
+    expect(await unlessNotFound(failing('DBInstanceNotFoundFault'), 'DBInstanceNotFoundFault')).toBeUndefined();
+  });
+
+  it('lets any other error through: a throttle or a refused request is not "absent"', async () => {
+    await expect(unlessNotFound(failing('ThrottlingException'), 'DBInstanceNotFoundFault')).rejects.toMatchObject({ name: 'ThrottlingException' });
+    await expect(unlessNotFound(failing('AccessDenied'), 'NoSuchKey')).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 });
