@@ -39,13 +39,24 @@ class Gate {
   }
 }
 
+/** A step's read of an output its dependency does not have (recorded by an older run, say). */
+class MissingOutput extends WpdeployError {}
+
+/**
+ * What a step's spec reads: the outputs of the steps it is created after (the edge a read makes),
+ * UNKNOWN while such a step does not exist yet. A read of any other step is refused, naming both.
+ */
 class StepInputs implements Inputs {
-  constructor(private readonly outputs: Map<string, Outputs>) {}
+  private readonly deps: Set<string>;
+  constructor(private readonly outputs: Map<string, Outputs>, private readonly def: StepDef) {
+    this.deps = new Set(createDeps(def));
+  }
   get(step: string, key: string): string {
+    if (!this.deps.has(step)) throw new WpdeployError(`internal: step ${this.def.id} reads ${step}.${key}, but has no edge to ${step}: it could run before ${step} exists.`);
     const o = this.outputs.get(step);
     if (!o) return UNKNOWN;
     const v = o[key];
-    if (v === undefined) throw new WpdeployError(`internal: step ${step} has no output ${key}.`);
+    if (v === undefined) throw new MissingOutput(`internal: step ${step} has no output ${key}.`);
     return v;
   }
 }
@@ -96,7 +107,7 @@ export class Engine extends EngineRun {
     await new Promise((resolve) => setImmediate(resolve));
     const started = Date.now();
     const checked = steps.filter((d) => d.preflight).map((d) => ({
-      step: d.id, preflight: d.preflight!, desired: () => d.desired(new StepInputs(new Map())), context: () => this.context(d.id, d.role),
+      step: d.id, preflight: d.preflight!, desired: () => d.desired(new StepInputs(new Map(), d)), context: () => this.context(d.id, d.role),
     }));
     const failed = await run(this.context(PREFLIGHT, undefined), checked, (step) => !!store.steps[step]?.id && !store.steps[step]?.pending);
     for (const f of failed) emit({ type: 'step-failed', step: PREFLIGHT, kind: PREFLIGHT, error: f.message, hint: f.hint, elapsedMs: Date.now() - started });
@@ -114,7 +125,7 @@ export class Engine extends EngineRun {
   }
 
   private teardown(): Teardown {
-    return new Teardown(this, (def) => desiredOrUndefined(def, new StepInputs(this.outputs)));
+    return new Teardown(this, (def) => desiredOrUndefined(def, new StepInputs(this.outputs, def)));
   }
 
   /**
@@ -136,7 +147,7 @@ export class Engine extends EngineRun {
     const recorded = store.steps[def.id];
     emit({ type: 'step-start', step: def.id, kind: kind.name, phase: 'read' });
     try {
-      const desired = def.desired(new StepInputs(this.outputs));
+      const desired = def.desired(new StepInputs(this.outputs, def));
       const actual = await this.call(`read ${kind.noun}`, ctx, () => kind.find(ctx, desired));
       if (!actual && kind.missing) {
         // What wpdeploy only looks up is never planned as a create. `plan` reports it as a check that
@@ -190,6 +201,7 @@ export class Engine extends EngineRun {
   /** Makes the planned change: intent recorded first, then the kind's create, update or delete and create. */
   private async carryOut(def: StepDef, ctx: ResourceContext, item: PlanItem, desired: unknown, actual: Actual | undefined): Promise<Actual> {
     const kind = def.kind as ResourceKind<unknown, Actual>;
+    if (item.op !== 'same') refuseUnknown(def.id, desired);
     switch (item.op) {
       case 'same':
         return actual!;
@@ -261,11 +273,26 @@ export class Engine extends EngineRun {
   }
 }
 
+/** The spec to find a step's resource by on teardown; undefined when a recorded output is missing (find falls back to tags). */
 function desiredOrUndefined(def: StepDef, inputs: Inputs): unknown {
   try {
     return def.desired(inputs);
-  } catch {
-    return undefined; // a recorded output is missing: find falls back to tags
+  } catch (err) {
+    if (err instanceof MissingOutput) return undefined;
+    throw err;
   }
+}
+
+/**
+ * Refuses a create, update or replace whose spec still holds UNKNOWN (an output of a dependency the
+ * run does not have): such a value must never reach AWS. Names the step and the field.
+ */
+export function refuseUnknown(step: string, spec: unknown, field = ''): void {
+  if (typeof spec === 'string' && spec.includes(UNKNOWN)) {
+    throw new WpdeployError(`internal: step ${step} would send ${field || 'its spec'} as "${spec}": a dependency's output is not known.`, {
+      hint: 'Nothing was sent for this step. Run `wpdeploy up` again; if it recurs, report it with the output of `wpdeploy plan`.',
+    });
+  }
+  if (spec && typeof spec === 'object') for (const [k, v] of Object.entries(spec)) refuseUnknown(step, v, field ? `${field}.${k}` : k);
 }
 

@@ -20,6 +20,7 @@ import { fromTagList, addMissingTags, toTagList, type TagMap, tagChanges } from 
 import { WpdeployError } from '../errors.js';
 import { firstOwned, ownedAmong } from './find-owned.js';
 import { LINGER_TIMEOUT_MS } from './lingering.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, UNKNOWN, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface CertificateSpec {
@@ -95,7 +96,7 @@ async function findByTags(ctx: ResourceContext, domainName: string): Promise<Cer
   return firstOwned(ctx, 'certificates', mine.sort((a, b) => rank(a) - rank(b)), (c) => `${c.arn} (${c.state})`);
 }
 
-export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> = {
+export const certificateKind: ResourceKind<CertificateSpec, CertificateActual, 'arn' | 'domainName' | 'status' | 'validationName' | 'validationType' | 'validationValue'> = defineKind({
   name: 'acm:certificate',
   noun: 'certificate',
   timing: { createMs: 10_000, deleteMs: 5_000 },
@@ -191,7 +192,7 @@ export const certificateKind: ResourceKind<CertificateSpec, CertificateActual> =
     validationType: a.validation?.type ?? 'CNAME',
     validationValue: a.validation?.value ?? UNKNOWN,
   }),
-};
+});
 
 export interface CertificateValidationSpec {
   certificateArn: string;
@@ -222,7 +223,7 @@ async function waitIssued(ctx: ResourceContext, desired: CertificateValidationSp
   return { id: arn, arn, state: c!.Status! };
 }
 
-export const certificateValidationKind: ResourceKind<CertificateValidationSpec, CertificateValidationActual> = {
+export const certificateValidationKind: ResourceKind<CertificateValidationSpec, CertificateValidationActual, 'certificateArn' | 'status'> = defineKind({
   name: 'acm:certificate-validation',
   noun: 'certificate validation',
   timing: { createMs: VALIDATION_MS, deleteMs: 0 },
@@ -247,4 +248,4 @@ export const certificateValidationKind: ResourceKind<CertificateValidationSpec, 
   async delete() {},
 
   outputs: (a) => ({ certificateArn: a.id, status: a.state }),
-};
+});

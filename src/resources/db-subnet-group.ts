@@ -9,6 +9,7 @@ import { RDS } from '../aws/sdk.js';
 import { TAG_NAME, tagChanges, type TagMap, toTagList } from '../aws/tags.js';
 import { deleteTolerant } from './ec2-common.js';
 import { addRdsTags, type ByName, converge, createOrAdopt, describeRds, findByName, rds, rdsTags } from './rds-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbSubnetGroupSpec {
@@ -48,7 +49,7 @@ const byName = (ctx: ResourceContext): ByName<DBSubnetGroup, DbSubnetGroupActual
 
 const sorted = (ids: string[]) => [...ids].sort();
 
-export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupActual> = {
+export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupActual, 'name' | 'arn'> = defineKind({
   name: 'rds:db-subnet-group',
   noun: 'db subnet group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -106,4 +107,4 @@ export const dbSubnetGroupKind: ResourceKind<DbSubnetGroupSpec, DbSubnetGroupAct
   },
 
   outputs: (a) => ({ name: a.id, arn: a.arn }),
-};
+});

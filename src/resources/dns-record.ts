@@ -17,6 +17,7 @@ import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import { waitFor } from '../aws/poll.js';
 import { WpdeployError } from '../errors.js';
 import { fqdn, publicZonesNamed, route53, zoneIdOf } from './hosted-zone.js';
+import { defineKind } from './kinds.js';
 import { known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export type RecordType = 'A' | 'AAAA' | 'CNAME';
@@ -137,7 +138,7 @@ function describeValue(a: { values?: string[]; alias?: AliasTarget }): string {
   return a.alias ? `alias ${normAlias(a.alias.dnsName)}` : (a.values ?? []).join(', ');
 }
 
-export const dnsRecordKind: ResourceKind<DnsRecordSpec, DnsRecordActual> = {
+export const dnsRecordKind: ResourceKind<DnsRecordSpec, DnsRecordActual, 'name' | 'type' | 'zoneId' | 'value'> = defineKind({
   name: 'route53:record',
   noun: 'dns record',
   timing: { createMs: CHANGE_MS, deleteMs: CHANGE_MS },
@@ -248,7 +249,7 @@ export const dnsRecordKind: ResourceKind<DnsRecordSpec, DnsRecordActual> = {
   },
 
   outputs: (a) => ({ name: normName(a.name), type: a.type, zoneId: a.zoneId, value: describeValue(a) }),
-};
+});
 
 function conflictError(name: string, type: string, actual: DnsRecordActual, cause?: unknown): WpdeployError {
   return new WpdeployError(`a ${type} record ${normName(name)} already exists in the hosted zone (${describeValue(actual)}) and wpdeploy did not make it; wpdeploy does not overwrite records it did not make.`, {

@@ -13,6 +13,7 @@ import { addMissingTags, ownedBy, type TagMap, tagChanges } from '../aws/tags.js
 import { WpdeployError } from '../errors.js';
 import { containerInsightsLogGroup, deleteAwsLogGroups } from './aws-created.js';
 import { deleteTolerant } from './ec2-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export const ecs = (ctx: ResourceContext) => ctx.aws.get(ECS.ECSClient);
@@ -56,7 +57,7 @@ function toActual(c: Cluster): EcsClusterActual {
   };
 }
 
-export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
+export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual, 'name' | 'arn'> = defineKind({
   name: 'ecs:cluster',
   noun: 'ecs cluster',
   timing: { createMs: 2_000, deleteMs: 5_000 },
@@ -121,4 +122,4 @@ export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual> = {
   },
 
   outputs: (a) => ({ name: a.id, arn: a.arn }),
-};
+});

@@ -23,6 +23,7 @@ import { retrying, waitFor } from '../aws/poll.js';
 import { type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError, errorMessage } from '../errors.js';
 import { addEcsTags, ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface ServiceLoadBalancer {
@@ -245,7 +246,7 @@ export async function waitSteady(ctx: ResourceContext, cluster: string, name: st
  */
 const UNREPORTED = ['healthCheckGracePeriodSeconds', 'deployment', 'enableECSManagedTags'] as const;
 
-export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
+export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual, 'arn' | 'name' | 'cluster' | 'resourceId' | 'taskDefinition' | 'runningCount' | 'desiredCount'> = defineKind({
   name: 'ecs:service',
   noun: 'ecs service',
   timing: { createMs: STEADY_MS, deleteMs: DRAIN_MS },
@@ -366,7 +367,7 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual> = {
     runningCount: String(a.runningCount),
     desiredCount: String(a.desiredCount),
   }),
-};
+});
 
 /** The service as CreateService answers it, completed from the spec where the answer is short. */
 function fromResponse(s: Service, desired: EcsServiceSpec): EcsServiceActual {

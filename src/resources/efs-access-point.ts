@@ -12,6 +12,7 @@ import { fromTagList, ownedBy, toTagList, type TagMap, tagChanges } from '../aws
 import { WpdeployError } from '../errors.js';
 import { accessPointsOf, addEfsTags, describeEfs, efs, isGone } from './efs-common.js';
 import { deleteAndWait, waitUntil } from './waits.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceKind } from './types.js';
 
 /** `www-data` in the official `wordpress` image (Debian). */
@@ -59,7 +60,7 @@ function toActual(ap: AccessPointDescription): AccessPointActual {
   };
 }
 
-export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> = {
+export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual, 'accessPointId' | 'arn' | 'fileSystemId'> = defineKind({
   name: 'efs:access-point',
   noun: 'access point',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -138,4 +139,4 @@ export const accessPointKind: ResourceKind<AccessPointSpec, AccessPointActual> =
   },
 
   outputs: (a) => ({ accessPointId: a.id, arn: a.arn, fileSystemId: a.fileSystemId }),
-};
+});

@@ -14,6 +14,7 @@ import { retrying } from '../aws/poll.js';
 import { fromTagList, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { deleteEfsRecoveryPoints } from './aws-created.js';
 import { accessPointsOf, addEfsTags, describeEfs, efs, isGone, listFileSystems, mountTargetsOf } from './efs-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 import { deleteAndWait, waitUntil } from './waits.js';
 
@@ -102,7 +103,7 @@ async function putBackup(ctx: ResourceContext, id: string, enabled: boolean): Pr
   }
 }
 
-export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
+export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual, 'fileSystemId' | 'arn'> = defineKind({
   name: 'efs:file-system',
   noun: 'file system',
   timing: { createMs: EFS_CREATE_MS, deleteMs: EFS_DELETE_MS },
@@ -205,7 +206,7 @@ export const fileSystemKind: ResourceKind<FileSystemSpec, FileSystemActual> = {
   },
 
   outputs: (a) => ({ fileSystemId: a.id, arn: a.arn }),
-};
+});
 
 /**
  * Deletes what still holds the file system (its access points, then its mount targets, waited

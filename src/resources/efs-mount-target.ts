@@ -11,6 +11,7 @@ import { isAlreadyExists } from '../aws/errors.js';
 import { orAbsent } from '../aws/idempotent.js';
 import { describeEfs, efs, isGone, mountTargetsOf } from './efs-common.js';
 import { deleteAndWait, waitUntil } from './waits.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface MountTargetSpec {
@@ -72,7 +73,7 @@ function fileSystemTargets(ctx: ResourceContext, fileSystemId: string): Promise<
   return ctx.reads?.read(`efs:mount-targets:${fileSystemId}`, 'EFS', () => mountTargetsOf(ctx, fileSystemId));
 }
 
-export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> = {
+export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual, 'mountTargetId' | 'az' | 'ipAddress'> = defineKind({
   name: 'efs:mount-target',
   noun: 'mount target',
   foundBySpec: true,
@@ -142,4 +143,4 @@ export const mountTargetKind: ResourceKind<MountTargetSpec, MountTargetActual> =
   },
 
   outputs: (a) => ({ mountTargetId: a.id, az: a.az, ipAddress: a.ipAddress }),
-};
+});

@@ -9,6 +9,7 @@ import { retrying } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { defineKind } from './kinds.js';
 import type { Actual, ResourceKind } from './types.js';
 
 export interface ElasticIpSpec {
@@ -28,7 +29,7 @@ function toActual(a: Address): ElasticIpActual {
   };
 }
 
-export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual> = {
+export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual, 'allocationId' | 'publicIp'> = defineKind({
   name: 'ec2:elastic-ip',
   noun: 'elastic ip',
   timing: { createMs: 1_000, deleteMs: 1_000 },
@@ -80,4 +81,4 @@ export const elasticIpKind: ResourceKind<ElasticIpSpec, ElasticIpActual> = {
   },
 
   outputs: (a) => ({ allocationId: a.id, publicIp: a.publicIp }),
-};
+});

@@ -12,6 +12,7 @@ import { retrying, waitFor } from '../aws/poll.js';
 import { findByIdOrTags } from './ec2-common.js';
 import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export type FlowLogTrafficType = 'ALL' | 'ACCEPT' | 'REJECT';
@@ -103,7 +104,7 @@ async function adopt(ctx: ResourceContext, desired: FlowLogSpec, cause: unknown)
   return flowLogKind.update!(ctx, desired, mine, flowLogKind.diff(desired, mine));
 }
 
-export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
+export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual, 'flowLogId'> = defineKind({
   name: 'ec2:flow-log',
   noun: 'flow log',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -233,4 +234,4 @@ export const flowLogKind: ResourceKind<FlowLogSpec, FlowLogActual> = {
   outputs(actual) {
     return { flowLogId: actual.id };
   },
-};
+});

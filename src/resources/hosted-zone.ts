@@ -13,6 +13,7 @@ import type { HostedZone, ListHostedZonesByNameCommandOutput } from '@aws-sdk/cl
 import { orAbsent } from '../aws/idempotent.js';
 import { Route53 } from '../aws/sdk.js';
 import { WpdeployError } from '../errors.js';
+import { defineKind } from './kinds.js';
 import type { Actual, Diff, ResourceContext, ResourceKind } from './types.js';
 
 export interface HostedZoneSpec {
@@ -140,7 +141,7 @@ export interface HostedZoneKindOptions {
   resolveNs?: NsResolver;
 }
 
-export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKind<HostedZoneSpec, HostedZoneActual> {
+export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKind<HostedZoneSpec, HostedZoneActual, 'zoneId' | 'name' | 'delegation'> {
   const resolve = opts.resolveNs ?? defaultResolver;
   return {
     name: 'route53:hosted-zone',
@@ -186,4 +187,4 @@ export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKi
   };
 }
 
-export const hostedZoneKind = makeHostedZoneKind();
+export const hostedZoneKind: ReturnType<typeof makeHostedZoneKind> = defineKind(makeHostedZoneKind());

@@ -15,6 +15,7 @@ import { paged } from '../aws/reads.js';
 import { addMissingTags, fromTagList, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { firstOwned, ownedAmong } from './find-owned.js';
+import { defineKind } from './kinds.js';
 import { changesOf, UNKNOWN, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 type OneOrMany = string | string[];
@@ -181,7 +182,7 @@ const getRole = (ctx: ResourceContext, name: string): Promise<Role | undefined> 
 /** Calls on a role right after CreateRole may not see it for a moment. */
 const soon = <T>(ctx: ResourceContext, fn: () => Promise<T>) => retrying(fn, { retryable: isNotFound, attempts: 4, baseMs: 500, scale: ctx.scale });
 
-export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
+export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual, 'name' | 'arn'> = defineKind({
   name: 'iam:role',
   noun: 'iam role',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -341,4 +342,4 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual> = {
   outputs(actual) {
     return { name: actual.id, arn: actual.arn };
   },
-};
+});

@@ -9,6 +9,7 @@ import { EC2 } from '../aws/sdk.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface InternetGatewaySpec {
@@ -42,7 +43,7 @@ async function attach(ctx: ResourceContext, id: string, vpcId: string): Promise<
     });
 }
 
-export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGatewayActual> = {
+export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGatewayActual, 'internetGatewayId'> = defineKind({
   name: 'ec2:internet-gateway',
   noun: 'internet gateway',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -98,4 +99,4 @@ export const internetGatewayKind: ResourceKind<InternetGatewaySpec, InternetGate
   },
 
   outputs: (a) => ({ internetGatewayId: a.id }),
-};
+});

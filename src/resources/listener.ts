@@ -14,6 +14,7 @@ import { paged } from '../aws/reads.js';
 import { toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { addElbTags, elbTags, elbv2, onceVisible } from './elb-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
@@ -105,7 +106,7 @@ const CERTIFICATE_VISIBLE = { attempts: 6, baseMs: 2_000 };
 
 const tlsFields = (s: ListenerSpec) => (s.protocol === 'HTTPS' ? { SslPolicy: s.sslPolicy, Certificates: [{ CertificateArn: s.certificateArn! }] } : {});
 
-export const listenerKind: ResourceKind<ListenerSpec, ListenerActual> = {
+export const listenerKind: ResourceKind<ListenerSpec, ListenerActual, 'arn' | 'port' | 'protocol'> = defineKind({
   name: 'elbv2:listener',
   noun: 'listener',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -179,4 +180,4 @@ export const listenerKind: ResourceKind<ListenerSpec, ListenerActual> = {
   delete: (ctx, actual) => deleteOrGone(() => elbv2(ctx).send(new ELBv2.DeleteListenerCommand({ ListenerArn: actual.arn }))),
 
   outputs: (a) => ({ arn: a.arn, port: String(a.port), protocol: a.protocol }),
-};
+});

@@ -15,6 +15,7 @@ import { WpdeployError } from '../errors.js';
 import {
   addElbTags, attributeChanges, attributeList, attributeMap, attributesToSet, createNamed, describeLoadBalancer, elbTags, elbv2, findNamed, onceVisible, type NamedElb,
 } from './elb-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface LoadBalancerSpec {
@@ -100,7 +101,7 @@ async function setAttributes(ctx: ResourceContext, arn: string, attrs: Record<st
   if (Attributes.length) await elbv2(ctx).send(new ELBv2.ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes }));
 }
 
-export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual> = {
+export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual, 'arn' | 'name' | 'arnSuffix' | 'dnsName' | 'canonicalHostedZoneId' | 'url'> = defineKind({
   name: 'elbv2:load-balancer',
   noun: 'load balancer',
   timing: { createMs: CREATE_MS, deleteMs: DELETE_MS },
@@ -186,4 +187,4 @@ export const loadBalancerKind: ResourceKind<LoadBalancerSpec, LoadBalancerActual
     canonicalHostedZoneId: a.canonicalHostedZoneId,
     url: `http://${a.dnsName}`,
   }),
-};
+});

@@ -13,6 +13,7 @@ import { addMissingTags, fromTagList, ownedBy, type TagMap, tagChanges } from '.
 import { WpdeployError } from '../errors.js';
 import { firstOwned, ownedAmong } from './find-owned.js';
 import { indexedTags } from './tag-index.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface LogGroupSpec {
@@ -90,7 +91,7 @@ function assertRetention(name: string, days: number): void {
   }
 }
 
-export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
+export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual, 'name' | 'arn'> = defineKind({
   name: 'logs:log-group',
   noun: 'log group',
   timing: { createMs: 1_000, deleteMs: 1_000 },
@@ -182,4 +183,4 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual> = {
   outputs(actual) {
     return { name: actual.id, arn: actual.arn };
   },
-};
+});

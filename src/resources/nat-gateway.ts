@@ -11,6 +11,7 @@ import { waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface NatGatewaySpec {
@@ -79,7 +80,7 @@ async function deleteAndWait(ctx: ResourceContext, id: string): Promise<void> {
   });
 }
 
-export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
+export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual, 'natGatewayId' | 'subnetId'> = defineKind({
   name: 'ec2:nat-gateway',
   noun: 'nat gateway',
   timing: { createMs: CREATE_MS, deleteMs: DELETE_MS },
@@ -130,4 +131,4 @@ export const natGatewayKind: ResourceKind<NatGatewaySpec, NatGatewayActual> = {
   delete: (ctx, actual) => deleteAndWait(ctx, actual.id),
 
   outputs: (a) => ({ natGatewayId: a.id, subnetId: a.subnetId }),
-};
+});

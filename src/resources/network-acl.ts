@@ -10,6 +10,7 @@ import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { WpdeployError } from '../errors.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
+import { defineKind } from './kinds.js';
 import { known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface AclRule {
@@ -109,7 +110,7 @@ async function converge(ctx: ResourceContext, desired: NetworkAclSpec, actual: N
   return { ...actual, rules: desired.rules, subnetIds: [...new Set([...actual.subnetIds, ...desired.subnetIds])], tags: { ...actual.tags, ...p.tags } };
 }
 
-export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
+export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual, 'networkAclId'> = defineKind({
   name: 'ec2:network-acl',
   noun: 'network acl',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -159,7 +160,7 @@ export const networkAclKind: ResourceKind<NetworkAclSpec, NetworkAclActual> = {
   },
 
   outputs: (a) => ({ networkAclId: a.id }),
-};
+});
 
 export interface DefaultNetworkAclSpec {
   vpcId: string;
@@ -171,7 +172,7 @@ export interface DefaultNetworkAclSpec {
  * No subnet of the stack uses it, but it still admits the world, 22 and 3389 included (FSBP EC2.21
  * checks every ACL): wpdeploy removes its rules, leaving AWS's final deny.
  */
-export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkAclActual> = {
+export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkAclActual, 'networkAclId'> = defineKind({
   name: 'ec2:default-network-acl',
   noun: 'default network acl',
   foundBySpec: true,
@@ -216,4 +217,4 @@ export const defaultNetworkAclKind: ResourceKind<DefaultNetworkAclSpec, NetworkA
   async delete() {},
 
   outputs: (a) => ({ networkAclId: a.id }),
-};
+});

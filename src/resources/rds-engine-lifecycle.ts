@@ -23,6 +23,7 @@ import {
 import { WpdeployError } from '../errors.js';
 import { rds, rdsPages } from './rds-common.js';
 import { findInstance } from './rds-instance-ops.js';
+import { defineKind } from './kinds.js';
 import type { Actual, Diff, ResourceContext, ResourceKind } from './types.js';
 
 export type EngineLifecycle = 'open-source-rds-extended-support' | 'open-source-rds-extended-support-disabled';
@@ -117,7 +118,7 @@ function refusal(desired: EngineLifecycleSpec, actual: EngineLifecycleActual, no
   return notCreatable(desired.engine, major, actual.configured, desired.extendedSupport, now);
 }
 
-export function makeEngineLifecycleKind(clock: () => Date = () => new Date()): ResourceKind<EngineLifecycleSpec, EngineLifecycleActual> {
+export function makeEngineLifecycleKind(clock: () => Date = () => new Date()): ResourceKind<EngineLifecycleSpec, EngineLifecycleActual, 'major' | 'standardEnd' | 'source'> {
   return {
     name: 'rds:engine-lifecycle',
     noun: 'engine version support',
@@ -164,4 +165,4 @@ export function makeEngineLifecycleKind(clock: () => Date = () => new Date()): R
   };
 }
 
-export const engineLifecycleKind = makeEngineLifecycleKind();
+export const engineLifecycleKind: ReturnType<typeof makeEngineLifecycleKind> = defineKind(makeEngineLifecycleKind());

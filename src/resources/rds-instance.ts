@@ -20,6 +20,7 @@ import type { EngineLifecycle } from './rds-engine-lifecycle.js';
 import { createInstance, DB_CREATE_MS, DB_DELETE_MS, deleteInstance, findInstance, snapshotsActual, toActual, updateInstance } from './rds-instance-ops.js';
 import { planModification } from './rds-instance-plan.js';
 import { keptSnapshots } from './rds-snapshot.js';
+import { defineKind } from './kinds.js';
 import { known, type Actual, type Diff, type ResourceKind } from './types.js';
 
 export interface DbInstanceSpec {
@@ -89,7 +90,7 @@ export interface DbInstanceActual extends Actual {
   snapshotsOnly?: string[];
 }
 
-export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
+export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual, 'endpoint' | 'port' | 'identifier' | 'arn' | 'dbName'> = defineKind({
   name: 'rds:db-instance',
   noun: 'db instance',
   timing: { createMs: DB_CREATE_MS.multiAz, deleteMs: DB_DELETE_MS },
@@ -144,4 +145,4 @@ export const dbInstanceKind: ResourceKind<DbInstanceSpec, DbInstanceActual> = {
   delete: deleteInstance,
 
   outputs: (a) => ({ endpoint: a.endpoint, port: String(a.port), identifier: a.id, arn: a.arn, dbName: a.dbName }),
-};
+});

@@ -18,6 +18,7 @@ import { orAbsent } from '../aws/idempotent.js';
 import { TAG_STACK, tagChanges, type TagMap, toTagList } from '../aws/tags.js';
 import { deleteTolerant } from './ec2-common.js';
 import { addRdsTags, type ByName, converge, createOrAdopt, describeRds, findByName, rds, rdsPages, rdsTags } from './rds-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbParameterGroupSpec {
@@ -94,7 +95,7 @@ async function setParameters(ctx: ResourceContext, name: string, params: Array<[
   }));
 }
 
-export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParameterGroupActual> = {
+export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParameterGroupActual, 'name' | 'arn' | 'family'> = defineKind({
   name: 'rds:db-parameter-group',
   noun: 'db parameter group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -153,7 +154,7 @@ export const dbParameterGroupKind: ResourceKind<DbParameterGroupSpec, DbParamete
   },
 
   outputs: (a) => ({ name: a.id, arn: a.arn, family: a.family }),
-};
+});
 
 /**
  * After an instance moved to another parameter group: deletes the group it left when this stack owns

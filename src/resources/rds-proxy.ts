@@ -14,6 +14,7 @@ import { TAG_NAME, tagChanges, type TagMap, toTagList } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { addRdsTags, type ByName, createOrAdopt, describeRds, findByName, rds, rdsPages, rdsTags } from './rds-common.js';
 import { deleteAndWait, waitUntil } from './waits.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface DbProxySpec {
@@ -140,7 +141,7 @@ async function registerTarget(ctx: ResourceContext, name: string, instance: stri
   }
 }
 
-export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
+export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual, 'endpoint' | 'name' | 'arn'> = defineKind({
   name: 'rds:db-proxy',
   noun: 'db proxy',
   timing: { createMs: PROXY_CREATE_MS, deleteMs: PROXY_DELETE_MS },
@@ -239,4 +240,4 @@ export const dbProxyKind: ResourceKind<DbProxySpec, DbProxyActual> = {
   },
 
   outputs: (a) => ({ endpoint: a.endpoint, name: a.id, arn: a.arn }),
-};
+});

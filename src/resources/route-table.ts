@@ -10,6 +10,7 @@ import { isNotFound } from '../aws/errors.js';
 import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, ec2, findByIdOrTags, tagSpec, settle } from './ec2-common.js';
+import { defineKind } from './kinds.js';
 import { known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface RouteSpec {
@@ -103,7 +104,7 @@ async function converge(ctx: ResourceContext, desired: RouteTableSpec, actual: R
   return toActual(after.RouteTables![0]!);
 }
 
-export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
+export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual, 'routeTableId'> = defineKind({
   name: 'ec2:route-table',
   noun: 'route table',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -151,4 +152,4 @@ export const routeTableKind: ResourceKind<RouteTableSpec, RouteTableActual> = {
   },
 
   outputs: (a) => ({ routeTableId: a.id }),
-};
+});

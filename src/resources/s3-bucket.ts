@@ -22,6 +22,7 @@ import { fromTagList, toTagList, type TagMap, ownedBy, tagChanges } from '../aws
 import { WpdeployError } from '../errors.js';
 import { canonicalPolicy, type PolicyDocument } from './iam-role.js';
 import { indexedTags } from './tag-index.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 /**
@@ -215,7 +216,7 @@ export async function emptyBucket(ctx: ResourceContext, name: string): Promise<n
   }
 }
 
-export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual> = {
+export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual, 'name' | 'arn'> = defineKind({
   name: 's3:bucket',
   noun: 'bucket',
   timing: { createMs: 3_000, deleteMs: 5_000 },
@@ -298,4 +299,4 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual> = {
   },
 
   outputs: (a) => ({ name: a.id, arn: a.arn }),
-};
+});

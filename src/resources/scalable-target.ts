@@ -10,6 +10,7 @@ import { AutoScaling } from '../aws/sdk.js';
 import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import type { TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 const ECS_NAMESPACE = 'ecs';
@@ -56,7 +57,7 @@ async function register(ctx: ResourceContext, desired: ScalableTargetSpec, withT
   return { id: desired.resourceId, arn: r.ScalableTargetARN, state: 'active', min: desired.min, max: desired.max };
 }
 
-export const scalableTargetKind: ResourceKind<ScalableTargetSpec, ScalableTargetActual> = {
+export const scalableTargetKind: ResourceKind<ScalableTargetSpec, ScalableTargetActual, 'resourceId' | 'min' | 'max'> = defineKind({
   name: 'application-autoscaling:scalable-target',
   noun: 'scalable target',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -83,4 +84,4 @@ export const scalableTargetKind: ResourceKind<ScalableTargetSpec, ScalableTarget
   delete: (ctx, actual) => deleteOrGone(() => autoScaling(ctx).send(new AutoScaling.DeregisterScalableTargetCommand(serviceTarget(actual.id)))),
 
   outputs: (a) => ({ resourceId: a.id, min: String(a.min), max: String(a.max) }),
-};
+});

@@ -10,6 +10,7 @@ import { AutoScaling } from '../aws/sdk.js';
 import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import { paged } from '../aws/reads.js';
 import { autoScaling, serviceTarget } from './scalable-target.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface ScalingPolicySpec {
@@ -80,7 +81,7 @@ async function put(ctx: ResourceContext, d: ScalingPolicySpec): Promise<ScalingP
   };
 }
 
-export const scalingPolicyKind: ResourceKind<ScalingPolicySpec, ScalingPolicyActual> = {
+export const scalingPolicyKind: ResourceKind<ScalingPolicySpec, ScalingPolicyActual, 'arn' | 'name'> = defineKind({
   name: 'application-autoscaling:scaling-policy',
   noun: 'scaling policy',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -117,4 +118,4 @@ export const scalingPolicyKind: ResourceKind<ScalingPolicySpec, ScalingPolicyAct
   delete: (ctx, actual) => deleteOrGone(() => autoScaling(ctx).send(new AutoScaling.DeleteScalingPolicyCommand({ PolicyName: actual.name, ...serviceTarget(actual.resourceId) }))),
 
   outputs: (a) => ({ arn: a.id, name: a.name }),
-};
+});

@@ -16,6 +16,7 @@ import { addMissingTags, ownedBy, TAG_STACK, TAG_STEP, tagChanges, type TagMap, 
 import { WpdeployError } from '../errors.js';
 import { dbCredentials, describeSecret, randomPassword, readSecretJson, secrets, stackSecrets } from './secrets-common.js';
 import { deleteAndWait } from './waits.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 /** The eight WordPress authentication keys and salts, the JSON keys of the salts secret. */
@@ -99,7 +100,7 @@ function takenError(name: string, other: SecretActual | undefined, cause: unknow
   });
 }
 
-export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
+export const secretKind: ResourceKind<SecretSpec, SecretActual, 'arn' | 'name'> = defineKind({
   name: 'secretsmanager:secret',
   noun: 'secret',
   timing: { createMs: 1_000, deleteMs: 2_000 },
@@ -211,7 +212,7 @@ export const secretKind: ResourceKind<SecretSpec, SecretActual> = {
   },
 
   outputs: (a) => ({ arn: a.arn, name: a.name }),
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 
@@ -240,7 +241,7 @@ export interface DbSecretEndpointActual extends Actual {
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
 
-export const dbSecretEndpointKind: ResourceKind<DbSecretEndpointSpec, DbSecretEndpointActual> = {
+export const dbSecretEndpointKind: ResourceKind<DbSecretEndpointSpec, DbSecretEndpointActual, 'secretArn' | 'host' | 'port'> = defineKind({
   name: 'secretsmanager:db-secret-endpoint',
   noun: 'database secret endpoint',
   foundBySpec: true,
@@ -285,7 +286,7 @@ export const dbSecretEndpointKind: ResourceKind<DbSecretEndpointSpec, DbSecretEn
   async delete() {},
 
   outputs: (a) => ({ secretArn: a.id, host: a.host, port: String(a.port ?? '') }),
-};
+});
 
 async function putEndpoint(ctx: ResourceContext, desired: DbSecretEndpointSpec): Promise<DbSecretEndpointActual> {
   const { value: current } = await dbCredentials(ctx, desired.secretArn);

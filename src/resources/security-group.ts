@@ -13,6 +13,7 @@ import { deleteOrGone, writeOrVerify } from '../aws/idempotent.js';
 import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { ec2, findByIdOrTags, stackWide, tagSpec, settle } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
+import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface SgRule {
@@ -128,7 +129,7 @@ function toGroup(g: SecurityGroup): SecurityGroupActual {
   };
 }
 
-export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupActual> = {
+export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupActual, 'groupId'> = defineKind({
   name: 'ec2:security-group',
   noun: 'security group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -196,7 +197,7 @@ export const securityGroupKind: ResourceKind<SecurityGroupSpec, SecurityGroupAct
   },
 
   outputs: (a) => ({ groupId: a.id }),
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 export interface SecurityGroupRulesSpec {
@@ -210,7 +211,7 @@ export interface SecurityGroupRulesActual extends Actual {
   egress: SgRule[];
 }
 
-export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, SecurityGroupRulesActual> = {
+export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, SecurityGroupRulesActual, 'groupId'> = defineKind({
   name: 'ec2:security-group-rules',
   noun: 'security group rules',
   foundBySpec: true,
@@ -247,7 +248,7 @@ export const securityGroupRulesKind: ResourceKind<SecurityGroupRulesSpec, Securi
   },
 
   outputs: (a) => ({ groupId: a.id }),
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 export interface DefaultSecurityGroupSpec {
@@ -256,7 +257,7 @@ export interface DefaultSecurityGroupSpec {
 }
 
 /** The VPC's default security group: AWS creates and deletes it with the VPC; wpdeploy empties it. */
-export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, SecurityGroupActual> = {
+export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, SecurityGroupActual, 'groupId'> = defineKind({
   name: 'ec2:default-security-group',
   noun: 'default security group',
   foundBySpec: true,
@@ -302,4 +303,4 @@ export const defaultSecurityGroupKind: ResourceKind<DefaultSecurityGroupSpec, Se
   async delete() {},
 
   outputs: (a) => ({ groupId: a.id }),
-};
+});

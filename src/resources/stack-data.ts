@@ -6,10 +6,10 @@
  * The secrets and the file system hold data users cannot get back: `down` keeps them (and a final
  * snapshot of the instance); the next `up` reuses them and restores the instance from the snapshot.
  *
- * What the app tier reads (see DATA_STEPS): the database host (`dbHost(config)`: the proxy endpoint
- * when `database.proxy`, else the instance endpoint) and port, the database name, the database
- * secret's ARN (JSON keys DB_SECRET_KEYS), the salts secret's ARN (JSON keys WORDPRESS_SALT_KEYS), the
- * file system id and the access point id and ARN.
+ * What the app tier reads (`Data`): the database host (the proxy's endpoint with `database.proxy`,
+ * else the instance's) and port, the database name, the database secret's ARN (JSON keys
+ * DB_SECRET_KEYS), the salts secret's ARN (JSON keys WORDPRESS_SALT_KEYS), the file system and the
+ * access point.
  */
 import type { Config } from '../config/schema.js';
 import { RDS_LOG_EXPORTS } from './aws-created.js';
@@ -24,42 +24,27 @@ import { engineLifecycle, engineLifecycleKind } from './rds-engine-lifecycle.js'
 import { dbParameterGroupKind, parameterGroupFamily, parameterGroupName, TLS_PARAMETERS } from './rds-parameter-group.js';
 import { dbProxyKind } from './rds-proxy.js';
 import { dbSecretEndpointKind, secretKind, secretName } from './secret.js';
-import { securityGroupKind, securityGroupRulesKind, type SgRule } from './security-group.js';
-import { createDep, dep, type StepBuilder } from './step-builder.js';
-import type { Inputs, ResourceKind } from './types.js';
+import { securityGroupRulesKind, type SgRule } from './security-group.js';
+import type { Network } from './stack-network.js';
+import { azLetter, deleteDep, type Step, type StepBuilder } from './step-builder.js';
 
 export { DB_SECRET_KEYS, WORDPRESS_SALT_KEYS } from './secret.js';
 
-export const DATA_KINDS: ResourceKind[] = [
-  secretKind, dbSecretEndpointKind, dbSubnetGroupKind, engineLifecycleKind, dbParameterGroupKind, dbInstanceKind, dbProxyKind, fileSystemKind, mountTargetKind, accessPointKind,
-] as ResourceKind[];
-
-/** Step ids of the data tier, and the outputs each gives. */
-export const DATA_STEPS = {
-  /** outputs: arn, name. JSON keys: username, password, engine, host, port, dbname (+ dbInstanceIdentifier). */
-  dbSecret: 'db-secret',
-  /** outputs: secretArn, host, port. Done when the secret holds the instance's host and port. */
-  dbSecretEndpoint: 'db-secret-endpoint',
-  /** outputs: arn, name. JSON keys: AUTH_KEY, SECURE_AUTH_KEY, LOGGED_IN_KEY, NONCE_KEY, AUTH_SALT, SECURE_AUTH_SALT, LOGGED_IN_SALT, NONCE_SALT. */
-  saltsSecret: 'wp-salts-secret',
-  /** outputs: name, arn. */
-  dbSubnetGroup: 'db-subnet-group',
-  /** A check: the configured engine version can be created (RDS support calendar from AWS). */
-  dbEngineVersion: 'db-engine-version',
-  /** outputs: name, arn, family. The instance's parameter group: TLS required. */
-  dbParams: 'db-params',
-  /** outputs: endpoint, port, identifier, arn, dbName. */
-  db: 'db',
-  /** `database.proxy` only. outputs: endpoint, name, arn. */
-  dbProxy: 'db-proxy',
-  /** `database.proxy` only: the proxy's security group (outputs: groupId) and its rules. */
-  dbProxySecurityGroup: 'sg-db-proxy',
-  dbProxySecurityGroupRules: 'sg-db-proxy-rules',
-  /** `database.proxy` only. outputs: name, arn. */
-  dbProxyRole: 'db-proxy-role',
-  /** outputs: fileSystemId, arn. */
-  efs: 'efs',
-} as const;
+/** The data tier's steps that the app tier reads or waits for. */
+export interface Data {
+  /** JSON keys: username, password, engine, host, port, dbname (+ dbInstanceIdentifier). */
+  dbSecret: Step<'arn' | 'name'>;
+  /** JSON keys: WORDPRESS_SALT_KEYS. */
+  saltsSecret: Step<'arn' | 'name'>;
+  db: Step<'endpoint' | 'port' | 'identifier' | 'arn' | 'dbName'>;
+  /** `database.proxy` only: WordPress connects through it. */
+  dbProxy?: Step<'endpoint' | 'name' | 'arn'>;
+  efs: Step<'fileSystemId' | 'arn'>;
+  /** The access point of `sharedFiles(config)`. */
+  accessPoint: Step<'accessPointId' | 'arn' | 'fileSystemId'>;
+  /** One mount target per app subnet, in AZ order. */
+  mounts: Step[];
+}
 
 /** Step id of the mount target in the app subnet of AZ `az` (a letter). outputs: mountTargetId, az, ipAddress. */
 export const efsMountStep = (az: string) => `efs-mount-${az}`;
@@ -84,11 +69,10 @@ export const DOCUMENT_ROOT = '/var/www/html';
  * - `uploads`: only `wp-content/uploads`; plugins and themes come with the image.
  * WordPress core always comes from the image, on the task's own disk: PHP and the block theme's
  * templates read over NFS made every page several times slower (`npm run bench:site`).
- * `step` is the access point rooted at `efsPath` (outputs: accessPointId, arn, fileSystemId). A stack
- * deployed when the access point was rooted at `/wordpress` and mounted at the document root keeps its
- * files: its content is at `/wordpress/wp-content`, which the new access point exposes; the old one
- * (step `efs-ap`) is no longer in the config, and is deleted once the service has rolled to the new
- * task definition.
+ * `step` is the access point rooted at `efsPath` (outputs: accessPointId, arn, fileSystemId). A state
+ * that records step `efs-ap` (an access point rooted at `/wordpress`, mounted at the document root)
+ * keeps its files: its content is at `/wordpress/wp-content`, which this access point exposes; `efs-ap`,
+ * which no config produces, is deleted once the service has rolled to the new task definition.
  */
 export function sharedFiles(config: Pick<Config, 'wordpress'>): { step: string; efsPath: string; containerPath: string } {
   const what = config.wordpress.sharedFiles;
@@ -96,60 +80,54 @@ export function sharedFiles(config: Pick<Config, 'wordpress'>): { step: string; 
   return { step: `efs-ap-${what}`, efsPath: `/wordpress/${sub}`, containerPath: `${DOCUMENT_ROOT}/${sub}` };
 }
 
-/** The step and output that hold the host WordPress connects to: the proxy when enabled, else the instance. */
-export function dbHost(config: Pick<Config, 'database'>): { step: string; key: 'endpoint' } {
-  return { step: config.database.proxy ? DATA_STEPS.dbProxy : DATA_STEPS.db, key: 'endpoint' };
-}
-
-const subnetStep = (tier: 'app' | 'data', az: string) => `subnet-${tier}-${az}`;
-
-export function dataSteps(b: StepBuilder): void {
-  const { config, ctx } = b;
-  const { stack, database } = config;
-  const add = b.add.bind(b);
-  const azs = b.azs;
-  const dataSubnets = azs.map((az) => subnetStep('data', az));
-  const group = (i: Inputs, role: string) => i.get(`sg-${role}`, 'groupId');
-
+export function dataSteps(b: StepBuilder, net: Network): Data {
+  const { stack } = b.config;
   // Secrets: kept by `down`, generated once.
-  add(DATA_STEPS.dbSecret, 'db-secret', secretKind, [], (_, tags) => ({
+  const dbSecret = b.add('db-secret', 'db-secret', secretKind, [], (tags) => ({
     name: secretName(stack, 'db'),
     description: `wpdeploy ${stack}: WordPress database credentials (username, password, engine, host, port, dbname)`,
-    content: { type: 'db-credentials' as const, username: DB_USERNAME, engine: database.engine, dbname: DB_NAME, port: DB_PORT },
+    content: { type: 'db-credentials' as const, username: DB_USERNAME, engine: b.config.database.engine, dbname: DB_NAME, port: DB_PORT },
     tags,
   }));
-  add(DATA_STEPS.saltsSecret, 'wp-salts', secretKind, [], (_, tags) => ({
+  const saltsSecret = b.add('wp-salts-secret', 'wp-salts', secretKind, [], (tags) => ({
     name: secretName(stack, 'wp-salts'),
     description: `wpdeploy ${stack}: WordPress authentication keys and salts, shared by every task`,
     content: { type: 'wordpress-salts' as const },
     tags,
   }));
+  const db = database(b, net, dbSecret);
+  const dbProxy = b.config.database.proxy ? proxy(b, net, dbSecret, db) : undefined;
+  return { dbSecret, saltsSecret, db, dbProxy, ...fileSystem(b, net) };
+}
 
-  // RDS
-  add(DATA_STEPS.dbSubnetGroup, 'data', dbSubnetGroupKind, dataSubnets.map((s) => dep(s, 'the group lists the data subnets')), (i, tags) => ({
+/** The DB subnet group, the engine version check, the parameter group, the instance, and its host and port written into the secret. */
+function database(b: StepBuilder, net: Network, dbSecret: Data['dbSecret']): Data['db'] {
+  const { config } = b;
+  const { stack, database } = config;
+  const subnetGroup = b.add('db-subnet-group', 'data', dbSubnetGroupKind, net.subnets.data.map((s) => deleteDep(s, 'the group lists the data subnets')), (tags) => ({
     name: `${stack}-data`,
     description: `wpdeploy ${stack}: the data subnets, one per AZ`,
-    subnetIds: dataSubnets.map((s) => i.get(s, 'subnetId')),
+    subnetIds: net.subnets.data.map((s) => s.out.subnetId),
     tags,
   }));
   // A check: a version RDS can no longer create stops `up` before its first change.
-  add(DATA_STEPS.dbEngineVersion, 'db-engine-version', engineLifecycleKind, [], () => ({
+  b.add('db-engine-version', 'db-engine-version', engineLifecycleKind, [], () => ({
     engine: database.engine, engineVersion: database.engineVersion, extendedSupport: database.extendedSupport, instanceIdentifier: `${stack}-db`,
   }), { check: true });
   const family = parameterGroupFamily(database.engine, database.engineVersion);
-  add(DATA_STEPS.dbParams, 'db-params', dbParameterGroupKind, [], (_, tags) => ({
+  const params = b.add('db-params', 'db-params', dbParameterGroupKind, [], (tags) => ({
     name: parameterGroupName(stack, family),
     family,
     description: `wpdeploy ${stack}: ${family} settings of the database; TLS required`,
     parameters: { ...TLS_PARAMETERS },
     tags,
   }));
-  add(DATA_STEPS.db, 'db', dbInstanceKind, [
-    dep(DATA_STEPS.dbParams, 'the instance uses the parameter group, which cannot be deleted while it does'),
-    dep(DATA_STEPS.dbSubnetGroup, 'the instance lives in the data subnets; the group cannot be deleted while it exists'),
-    dep('sg-db', 'the instance is behind the db security group; its interfaces keep the group until it is gone'),
-    createDep(DATA_STEPS.dbSecret, 'the master password is read from the secret at creation'),
-  ], (i, tags) => ({
+  // The master password is read from the secret at creation (its ARN orders only `up`).
+  const db = b.add('db', 'db', dbInstanceKind, [
+    deleteDep(params, 'the instance uses the parameter group, which cannot be deleted while it does'),
+    deleteDep(subnetGroup, 'the instance lives in the data subnets; the group cannot be deleted while it exists'),
+    deleteDep(net.groups.db, 'the instance is behind the db security group; its interfaces keep the group until it is gone'),
+  ], (tags) => ({
     identifier: `${stack}-db`,
     engine: database.engine,
     engineVersion: database.engineVersion,
@@ -160,79 +138,78 @@ export function dataSteps(b: StepBuilder): void {
     deletionProtection: database.deletionProtection,
     dbName: DB_NAME,
     port: DB_PORT,
-    subnetGroupName: i.get(DATA_STEPS.dbSubnetGroup, 'name'),
-    securityGroupIds: [group(i, 'db')],
-    secretArn: i.get(DATA_STEPS.dbSecret, 'arn'),
+    subnetGroupName: subnetGroup.out.name,
+    securityGroupIds: [net.groups.db.out.groupId],
+    secretArn: dbSecret.out.arn,
     logExports: [...RDS_LOG_EXPORTS],
-    parameterGroupName: i.get(DATA_STEPS.dbParams, 'name'),
+    parameterGroupName: params.out.name,
     engineLifecycleSupport: engineLifecycle(database.engine, database.extendedSupport),
     // Class, storage and Multi-AZ changes wait for the maintenance window (the plan says so).
     applyImmediately: config.database.applyImmediately,
     tags,
   }), { preflight: { quotas: [{ quota: 'rds-instances', amount: 1, name: `${stack}-db` }], check: checkOrderable } });
-  add(DATA_STEPS.dbSecretEndpoint, 'db-secret', dbSecretEndpointKind, [
-    createDep(DATA_STEPS.dbSecret, 'writes into the secret'),
-    createDep(DATA_STEPS.db, 'the host and port exist once the instance does'),
-  ], (i) => ({
-    secretArn: i.get(DATA_STEPS.dbSecret, 'arn'),
-    host: i.get(DATA_STEPS.db, 'endpoint'),
+  // Writes the instance's host and port into the secret, once the instance exists.
+  b.add('db-secret-endpoint', 'db-secret', dbSecretEndpointKind, [], () => ({
+    secretArn: dbSecret.out.arn,
+    host: db.out.endpoint,
     port: DB_PORT,
     engine: database.engine,
     dbname: DB_NAME,
     dbInstanceIdentifier: `${stack}-db`,
   }));
+  return db;
+}
 
-  if (database.proxy) {
-    const tcp = (port: number, sourceGroupId: string, description: string): SgRule => ({ protocol: 'tcp', fromPort: port, toPort: port, sourceGroupId, description });
-    add(DATA_STEPS.dbProxySecurityGroup, 'db-proxy', securityGroupKind, [dep('vpc', 'created inside the VPC, which cannot be deleted while it exists')], (i, tags) => ({
-      vpcId: i.get('vpc', 'vpcId'), name: `${stack}-db-proxy`, description: `wpdeploy ${stack} database proxy: MySQL from the WordPress tasks`, tags,
-    }));
-    add(DATA_STEPS.dbProxySecurityGroupRules, 'db-proxy-rules', securityGroupRulesKind, [
-      createDep(DATA_STEPS.dbProxySecurityGroup, 'the rules belong to the group (deleting the group takes them)'),
-      dep('sg-app', 'a rule references this group, which cannot be deleted while referenced'),
-      dep('sg-db', 'a rule references this group, which cannot be deleted while referenced'),
-    ], (i) => ({
-      groupId: group(i, 'db-proxy'),
-      ingress: [tcp(DB_PORT, group(i, 'app'), 'MySQL from the WordPress tasks')],
-      egress: [tcp(DB_PORT, group(i, 'db'), 'MySQL to the database')],
-    }));
-    add(DATA_STEPS.dbProxyRole, 'db-proxy', iamRoleKind, [createDep(DATA_STEPS.dbSecret, 'its policy names the secret')], (i, tags) => ({
-      name: roleName(stack, 'db-proxy', config.region),
-      description: `wpdeploy ${stack}: lets RDS Proxy read the database secret`,
-      trustService: 'rds.amazonaws.com',
-      sourceAccount: ctx.account,
-      inlinePolicies: {
-        'read-db-secret': {
-          Version: '2012-10-17' as const,
-          Statement: [{ Effect: 'Allow' as const, Action: ['secretsmanager:GetSecretValue'], Resource: [i.get(DATA_STEPS.dbSecret, 'arn')] }],
-        },
+/**
+ * The RDS Proxy (`database.proxy`): its group's rules, the role it reads the secret with, and the
+ * proxy. AWS deletes an instance a proxy targets (the target just goes): the two deletes run side by side.
+ */
+function proxy(b: StepBuilder, net: Network, dbSecret: Data['dbSecret'], db: Data['db']): Data['dbProxy'] {
+  const { config, ctx } = b;
+  const { stack } = config;
+  const group = net.proxyGroup!;
+  const tcp = (port: number, sourceGroupId: string, description: string): SgRule => ({ protocol: 'tcp', fromPort: port, toPort: port, sourceGroupId, description });
+  const referenced = 'a rule references this group, which cannot be deleted while referenced';
+  b.add('sg-db-proxy-rules', 'db-proxy-rules', securityGroupRulesKind, [deleteDep(net.groups.app, referenced), deleteDep(net.groups.db, referenced)], () => ({
+    groupId: group.out.groupId,
+    ingress: [tcp(DB_PORT, net.groups.app.out.groupId, 'MySQL from the WordPress tasks')],
+    egress: [tcp(DB_PORT, net.groups.db.out.groupId, 'MySQL to the database')],
+  }));
+  const role = b.add('db-proxy-role', 'db-proxy', iamRoleKind, [], (tags) => ({
+    name: roleName(stack, 'db-proxy', config.region),
+    description: `wpdeploy ${stack}: lets RDS Proxy read the database secret`,
+    trustService: 'rds.amazonaws.com',
+    sourceAccount: ctx.account,
+    inlinePolicies: {
+      'read-db-secret': {
+        Version: '2012-10-17' as const,
+        Statement: [{ Effect: 'Allow' as const, Action: ['secretsmanager:GetSecretValue'], Resource: [dbSecret.out.arn] }],
       },
-      managedPolicyArns: [],
-      tags,
-    }));
-    add(DATA_STEPS.dbProxy, 'db-proxy', dbProxyKind, [
-      // AWS deletes an instance a proxy targets (the target just goes): the two deletes run side by side.
-      createDep(DATA_STEPS.db, 'the instance is its target'),
-      createDep(DATA_STEPS.dbSecret, 'it logs in with the secret'),
-      createDep(DATA_STEPS.dbProxyRole, 'it reads the secret with this role'),
-      dep(DATA_STEPS.dbProxySecurityGroup, 'it is behind its own security group; its interfaces keep the group until it is gone'),
-      ...dataSubnets.map((s) => dep(s, 'it lives in the data subnets; its interfaces keep them until it is gone')),
-    ], (i, tags) => ({
-      name: `${stack}-db-proxy`,
-      engineFamily: 'MYSQL' as const,
-      secretArn: i.get(DATA_STEPS.dbSecret, 'arn'),
-      roleArn: i.get(DATA_STEPS.dbProxyRole, 'arn'),
-      subnetIds: dataSubnets.map((s) => i.get(s, 'subnetId')),
-      securityGroupIds: [group(i, 'db-proxy')],
-      requireTls: true,
-      idleClientTimeoutSeconds: 1800,
-      dbInstanceIdentifier: i.get(DATA_STEPS.db, 'identifier'),
-      tags,
-    }));
-  }
+    },
+    managedPolicyArns: [],
+    tags,
+  }));
+  return b.add('db-proxy', 'db-proxy', dbProxyKind, [
+    deleteDep(group, 'it is behind its own security group; its interfaces keep the group until it is gone'),
+    ...net.subnets.data.map((s) => deleteDep(s, 'it lives in the data subnets; its interfaces keep them until it is gone')),
+  ], (tags) => ({
+    name: `${stack}-db-proxy`,
+    engineFamily: 'MYSQL' as const,
+    secretArn: dbSecret.out.arn,
+    roleArn: role.out.arn,
+    subnetIds: net.subnets.data.map((s) => s.out.subnetId),
+    securityGroupIds: [group.out.groupId],
+    requireTls: true,
+    idleClientTimeoutSeconds: 1800,
+    dbInstanceIdentifier: db.out.identifier,
+    tags,
+  }));
+}
 
-  // EFS
-  add(DATA_STEPS.efs, 'efs', fileSystemKind, [], (_, tags) => ({
+/** EFS: the file system, a mount target in each app subnet, the access point WordPress mounts. */
+function fileSystem(b: StepBuilder, net: Network): Pick<Data, 'efs' | 'accessPoint' | 'mounts'> {
+  const { config } = b;
+  const efs = b.add('efs', 'efs', fileSystemKind, [], (tags) => ({
     performanceMode: 'generalPurpose' as const,
     throughputMode: 'elastic' as const,
     encrypted: true,
@@ -240,24 +217,26 @@ export function dataSteps(b: StepBuilder): void {
     backup: true,
     tags,
   }));
-  for (const az of azs) {
-    add(efsMountStep(az), `efs-${az}`, mountTargetKind, [
-      dep(DATA_STEPS.efs, 'a mount target of the file system, which cannot be deleted while it has mount targets'),
-      dep(subnetStep('app', az), 'in the app subnet of its AZ, next to the tasks; its interface keeps the subnet until it is gone'),
-      dep('sg-efs', 'behind the efs security group; its interface keeps the group until it is gone'),
-    ], (i) => ({
-      fileSystemId: i.get(DATA_STEPS.efs, 'fileSystemId'),
-      subnetId: i.get(subnetStep('app', az), 'subnetId'),
-      securityGroupIds: [group(i, 'efs')],
+  const mounts = net.subnets.app.map((subnet, i) => {
+    const az = azLetter(i);
+    return b.add(efsMountStep(az), `efs-${az}`, mountTargetKind, [
+      deleteDep(efs, 'a mount target of the file system, which cannot be deleted while it has mount targets'),
+      deleteDep(subnet, 'in the app subnet of its AZ, next to the tasks; its interface keeps the subnet until it is gone'),
+      deleteDep(net.groups.efs, 'behind the efs security group; its interface keeps the group until it is gone'),
+    ], () => ({
+      fileSystemId: efs.out.fileSystemId,
+      subnetId: subnet.out.subnetId,
+      securityGroupIds: [net.groups.efs.out.groupId],
     }));
-  }
+  });
   const shared = sharedFiles(config);
-  add(shared.step, `efs-wp-${config.wordpress.sharedFiles}`, accessPointKind, [dep(DATA_STEPS.efs, 'an access point of the file system, deleted before it')], (i, tags) => ({
-    fileSystemId: i.get(DATA_STEPS.efs, 'fileSystemId'),
+  const accessPoint = b.add(shared.step, `efs-wp-${config.wordpress.sharedFiles}`, accessPointKind, [deleteDep(efs, 'an access point of the file system, deleted before it')], (tags) => ({
+    fileSystemId: efs.out.fileSystemId,
     path: shared.efsPath,
     uid: WWW_DATA,
     gid: WWW_DATA,
     permissions: '0755',
     tags,
   }));
+  return { efs, accessPoint, mounts };
 }

@@ -13,15 +13,9 @@ import { natGatewayKind } from './nat-gateway.js';
 import { defaultNetworkAclKind, networkAclKind, type AclRule } from './network-acl.js';
 import { routeTableKind } from './route-table.js';
 import { defaultSecurityGroupKind, securityGroupKind, securityGroupRulesKind, type SgRule } from './security-group.js';
-import { azLetter, createDep, dep, deleteDep, type StepBuilder } from './step-builder.js';
+import { azLetter, createDep, deleteDep, type Step, type StepBuilder } from './step-builder.js';
 import { subnetKind } from './subnet.js';
-import type { Inputs, ResourceKind } from './types.js';
 import { vpcKind } from './vpc.js';
-
-export const NETWORK_KINDS: ResourceKind[] = [
-  vpcKind, defaultSecurityGroupKind, defaultNetworkAclKind, internetGatewayKind, subnetKind, elasticIpKind, natGatewayKind, routeTableKind, networkAclKind,
-  securityGroupKind, securityGroupRulesKind, logGroupKind, iamRoleKind, flowLogKind,
-] as ResourceKind[];
 
 const TCP = '6';
 const ANY = '0.0.0.0/0';
@@ -78,136 +72,185 @@ export function aclRules(tier: SubnetTier, vpcCidr: string, proxy = false, httpO
 /** Step id of a subnet: `subnet-<tier>-<az letter>`. */
 export const subnetStep = (tier: SubnetTier, az: string) => `subnet-${tier}-${az}`;
 
-export function networkSteps(b: StepBuilder): void {
+type Subnet = Step<'subnetId' | 'az' | 'cidr'>;
+type Group = Step<'groupId'>;
+/** The roles of the security groups every stack has (the RDS Proxy's is `Network.proxyGroup`). */
+type GroupRole = 'alb' | 'app' | 'db' | 'efs';
+
+/** The network's steps that the other tiers read or wait for. */
+export interface Network {
+  vpc: Step<'vpcId' | 'cidr'>;
+  igw: Step<'internetGatewayId'>;
+  /** The subnets of each tier, one per AZ, in AZ order. */
+  subnets: Record<SubnetTier, Subnet[]>;
+  groups: Record<GroupRole, Group>;
+  /** The RDS Proxy's group (`database.proxy`): the data tier adds its rules, which name the app's and the database's groups. */
+  proxyGroup?: Group;
+  /** The app group's rules: the tasks need their egress to pull the image and reach the database. */
+  appRules: Step;
+  /** The app subnets' route tables, one per AZ: the tasks pull the image through the NAT gateway. */
+  appRoutes: Step[];
+}
+
+export function networkSteps(b: StepBuilder): Network {
   const { config, ctx } = b;
-  const { stack } = config;
-  const azs = b.azs;
-  const natAzs = config.network.natGateways === 'perAz' ? azs : [azs[0]!];
-  const subnets = planSubnets(config.network.cidr, config.network.azCount)!;
-  const add = b.add.bind(b);
-  const vpcId = (i: Inputs) => i.get('vpc', 'vpcId');
-  // Dependencies: `dep` orders both ways (created after, deleted before); `createDep` only `up`;
-  // `deleteDep` only `down` (Dependency.only). Each says what AWS requires.
-  const inVpc = dep('vpc', 'created inside the VPC, which cannot be deleted while it exists');
-
-  add('vpc', 'vpc', vpcKind, [], (_, tags) => ({ cidr: config.network.cidr, dnsSupport: true, dnsHostnames: true, tags }), { preflight: { quotas: [{ quota: 'vpc', amount: 1 }] } });
-  add('default-sg', 'default-sg', defaultSecurityGroupKind, [createDep('vpc', 'AWS creates it with the VPC, and deletes it with it')], (i, tags) => ({ vpcId: vpcId(i), tags }));
-  add('default-nacl', 'default-nacl', defaultNetworkAclKind, [createDep('vpc', 'AWS creates it with the VPC, and deletes it with it')], (i, tags) => ({ vpcId: vpcId(i), tags }));
-  add('igw', 'igw', internetGatewayKind, [dep('vpc', 'attached to the VPC, which cannot be deleted while it is attached')], (i, tags) => ({ vpcId: vpcId(i), tags }),
-    { preflight: { quotas: [{ quota: 'igw', amount: 1 }] } });
-
-  for (const s of subnets) {
+  const vpc = b.add('vpc', 'vpc', vpcKind, [], (tags) => ({ cidr: config.network.cidr, dnsSupport: true, dnsHostnames: true, tags }),
+    { preflight: { quotas: [{ quota: 'vpc', amount: 1 }] } });
+  // AWS creates the default group and ACL with the VPC, and deletes them with it: reading its id orders only `up`.
+  b.add('default-sg', 'default-sg', defaultSecurityGroupKind, [], (tags) => ({ vpcId: vpc.out.vpcId, tags }));
+  b.add('default-nacl', 'default-nacl', defaultNetworkAclKind, [], (tags) => ({ vpcId: vpc.out.vpcId, tags }));
+  const igw = b.add('igw', 'igw', internetGatewayKind, [deleteDep(vpc, 'attached to the VPC, which cannot be deleted while it is attached')],
+    (tags) => ({ vpcId: vpc.out.vpcId, tags }), { preflight: { quotas: [{ quota: 'igw', amount: 1 }] } });
+  const inVpc = deleteDep(vpc, 'created inside the VPC, which cannot be deleted while it exists');
+  const subnets: Record<SubnetTier, Subnet[]> = { public: [], app: [], data: [] };
+  for (const s of planSubnets(config.network.cidr, config.network.azCount)!) {
     const az = azLetter(s.azIndex);
-    add(subnetStep(s.tier, az), `${s.tier}-${az}`, subnetKind, [inVpc], (i, tags) => ({ vpcId: vpcId(i), cidr: s.cidr, az: ctx.zones[s.azIndex]!, tags }));
+    subnets[s.tier][s.azIndex] = b.add(subnetStep(s.tier, az), `${s.tier}-${az}`, subnetKind, [inVpc],
+      (tags) => ({ vpcId: vpc.out.vpcId, cidr: s.cidr, az: ctx.zones[s.azIndex]!, tags }));
   }
+  const nats = natGateways(b, igw, subnets.public);
+  const appRoutes = routeTables(b, vpc, igw, subnets, nats);
+  networkAcls(b, vpc, subnets);
+  const { groups, proxyGroup, appRules } = securityGroups(b, vpc);
+  if (config.network.flowLogs) flowLogs(b, vpc);
+  return { vpc, igw, subnets, groups, proxyGroup, appRules, appRoutes };
+}
 
-  for (const az of natAzs) {
+/** The NAT gateways with their Elastic IPs: one per AZ, or one in the first AZ (`natGateways: single`); by AZ index. */
+function natGateways(b: StepBuilder, igw: Step, publicSubnets: Subnet[]): Array<Step<'natGatewayId'>> {
+  const { config, ctx } = b;
+  const count = config.network.natGateways === 'perAz' ? publicSubnets.length : 1;
+  return publicSubnets.slice(0, count).map((subnet, i) => {
+    const az = azLetter(i);
     // Allocating an address needs no gateway; releasing it must come before the gateway is detached.
-    add(`eip-nat-${az}`, `nat-${az}`, elasticIpKind, [
-      deleteDep('igw', 'released before the internet gateway is detached: AWS refuses to detach it while public addresses are mapped in the VPC'),
-    ], (_, tags) => ({ tags }), { preflight: { quotas: [{ quota: 'eip', amount: 1 }] } });
-    add(`nat-${az}`, `nat-${az}`, natGatewayKind, [
-      dep(subnetStep('public', az), 'lives in the public subnet of its AZ; its interface keeps the subnet until it is deleted'),
-      dep(`eip-nat-${az}`, 'needs its Elastic IP, which cannot be released while the gateway holds it'),
+    const eip = b.add(`eip-nat-${az}`, `nat-${az}`, elasticIpKind, [
+      deleteDep(igw, 'released before the internet gateway is detached: AWS refuses to detach it while public addresses are mapped in the VPC'),
+    ], (tags) => ({ tags }), { preflight: { quotas: [{ quota: 'eip', amount: 1 }] } });
+    return b.add(`nat-${az}`, `nat-${az}`, natGatewayKind, [
+      deleteDep(subnet, 'lives in the public subnet of its AZ; its interface keeps the subnet until it is deleted'),
+      deleteDep(eip, 'needs its Elastic IP, which cannot be released while the gateway holds it'),
       // On delete it comes before the gateway anyway: the NAT before the address it holds, the address before the gateway.
-      createDep('igw', 'a public NAT gateway fails without an internet gateway on the VPC'),
-    ], (i, tags) => ({ subnetId: i.get(subnetStep('public', az), 'subnetId'), allocationId: i.get(`eip-nat-${az}`, 'allocationId'), tags }),
-    { preflight: { quotas: [{ quota: 'nat-per-az', amount: 1, scope: ctx.zones[azs.indexOf(az)] }] } });
-  }
+      createDep(igw, 'a public NAT gateway fails without an internet gateway on the VPC'),
+    ], (tags) => ({ subnetId: subnet.out.subnetId, allocationId: eip.out.allocationId, tags }),
+    { preflight: { quotas: [{ quota: 'nat-per-az', amount: 1, scope: ctx.zones[i] }] } });
+  });
+}
 
-  const tierSubnets = (tier: SubnetTier) => azs.map((az) => subnetStep(tier, az));
-  // A route table goes before its subnets (disassociated, then deleted); a route to a gateway that is
-  // deleted first only turns into a blackhole, so routes order `up` only.
-  const associated = (s: string) => dep(s, 'associated with it; disassociated before the subnet goes');
-  add('rt-public', 'public', routeTableKind, [inVpc, createDep('igw', 'its default route targets the internet gateway'), ...tierSubnets('public').map(associated)],
-    (i, tags) => ({ vpcId: vpcId(i), routes: [{ destination: ANY, gatewayId: i.get('igw', 'internetGatewayId') }], subnetIds: tierSubnets('public').map((s) => i.get(s, 'subnetId')), tags }));
-  for (const az of azs) {
-    const nat = `nat-${natAzs.includes(az) ? az : natAzs[0]}`;
-    add(`rt-app-${az}`, `app-${az}`, routeTableKind, [inVpc, createDep(nat, 'its default route targets the NAT gateway of its AZ'), associated(subnetStep('app', az))],
-      (i, tags) => ({ vpcId: vpcId(i), routes: [{ destination: ANY, natGatewayId: i.get(nat, 'natGatewayId') }], subnetIds: [i.get(subnetStep('app', az), 'subnetId')], tags }));
-  }
-  add('rt-data', 'data', routeTableKind, [inVpc, ...tierSubnets('data').map(associated)],
-    (i, tags) => ({ vpcId: vpcId(i), routes: [], subnetIds: tierSubnets('data').map((s) => i.get(s, 'subnetId')), tags }));
+/**
+ * The route tables: the public one routes to the internet gateway, each app subnet's to the NAT
+ * gateway of its AZ (or the single one), the data subnets' nowhere. A route table goes before its
+ * subnets (disassociated, then deleted); a route to a gateway deleted first only turns into a
+ * blackhole, so a route orders `up` only (reading the gateway's id).
+ */
+function routeTables(b: StepBuilder, vpc: Network['vpc'], igw: Network['igw'], subnets: Record<SubnetTier, Subnet[]>, nats: Array<Step<'natGatewayId'>>): Step[] {
+  const inVpc = deleteDep(vpc, 'created inside the VPC, which cannot be deleted while it exists');
+  const associated = (s: Subnet) => deleteDep(s, 'associated with it; disassociated before the subnet goes');
+  const ids = (tier: Subnet[]) => tier.map((s) => s.out.subnetId);
+  b.add('rt-public', 'public', routeTableKind, [inVpc, ...subnets.public.map(associated)],
+    (tags) => ({ vpcId: vpc.out.vpcId, routes: [{ destination: ANY, gatewayId: igw.out.internetGatewayId }], subnetIds: ids(subnets.public), tags }));
+  const appRoutes = subnets.app.map((subnet, i) => {
+    const nat = nats[i] ?? nats[0]!;
+    return b.add(`rt-app-${azLetter(i)}`, `app-${azLetter(i)}`, routeTableKind, [inVpc, associated(subnet)],
+      (tags) => ({ vpcId: vpc.out.vpcId, routes: [{ destination: ANY, natGatewayId: nat.out.natGatewayId }], subnetIds: [subnet.out.subnetId], tags }));
+  });
+  b.add('rt-data', 'data', routeTableKind, [inVpc, ...subnets.data.map(associated)],
+    (tags) => ({ vpcId: vpc.out.vpcId, routes: [], subnetIds: ids(subnets.data), tags }));
+  return appRoutes;
+}
 
+function networkAcls(b: StepBuilder, vpc: Network['vpc'], subnets: Record<SubnetTier, Subnet[]>): void {
+  const { config } = b;
+  const inVpc = deleteDep(vpc, 'created inside the VPC, which cannot be deleted while it exists');
   for (const tier of ['public', 'app', 'data'] as const) {
-    add(`nacl-${tier}`, tier, networkAclKind, [inVpc, ...tierSubnets(tier).map((s) => dep(s, 'associated with it; its subnets move back to the default ACL before they go'))],
-      (i, tags) => ({ vpcId: vpcId(i), rules: aclRules(tier, config.network.cidr, config.database.proxy, tasksCallSiteOverHttp(config)), subnetIds: tierSubnets(tier).map((s) => i.get(s, 'subnetId')), tags }));
+    b.add(`nacl-${tier}`, tier, networkAclKind, [inVpc, ...subnets[tier].map((s) => deleteDep(s, 'associated with it; its subnets move back to the default ACL before they go'))],
+      (tags) => ({
+        vpcId: vpc.out.vpcId, rules: aclRules(tier, config.network.cidr, config.database.proxy, tasksCallSiteOverHttp(config)),
+        subnetIds: subnets[tier].map((s) => s.out.subnetId), tags,
+      }));
   }
+}
 
-  const groups = {
-    alb: 'load balancer: HTTP and HTTPS from the internet',
-    app: 'WordPress tasks: HTTP from the load balancer',
-    db: 'database: MySQL from the WordPress tasks',
-    efs: 'file system: NFS from the WordPress tasks',
-  } as const;
-  for (const [role, description] of Object.entries(groups)) {
-    add(`sg-${role}`, role, securityGroupKind, [inVpc], (i, tags) => ({ vpcId: vpcId(i), name: `${stack}-${role}`, description: `wpdeploy ${stack} ${description}`, tags }));
-  }
-  const g = (i: Inputs, role: keyof typeof groups) => i.get(`sg-${role}`, 'groupId');
-  const tcp = (port: number, src: { cidr?: string; sourceGroupId?: string }, description: string): SgRule => ({ protocol: 'tcp', fromPort: port, toPort: port, ...src, description });
-  // With database.proxy, WordPress reaches MySQL through the RDS Proxy (its group, `sg-db-proxy`, is
-  // the data tier's): the app sends 3306 to the proxy, and the database admits only the proxy.
-  const PROXY = 'db-proxy';
-  const viaProxy = config.database.proxy;
-  const mysqlPeer = (i: Inputs) => (viaProxy ? i.get(`sg-${PROXY}`, 'groupId') : g(i, 'db'));
-  const rules = (role: keyof typeof groups, peers: string[], spec: (i: Inputs) => { ingress: SgRule[]; egress: SgRule[] }) =>
-    add(`sg-${role}-rules`, `${role}-rules`, securityGroupRulesKind,
-      [
-        createDep(`sg-${role}`, 'the rules belong to the group (deleting the group takes them)'),
-        ...peers.map((p) => dep(`sg-${p}`, 'a rule references this group, which cannot be deleted while referenced')),
-      ],
-      (i) => ({ groupId: g(i, role), ...spec(i) }));
-  rules('alb', ['app'], (i) => ({
+const GROUPS: Record<GroupRole, string> = {
+  alb: 'load balancer: HTTP and HTTPS from the internet',
+  app: 'WordPress tasks: HTTP from the load balancer',
+  db: 'database: MySQL from the WordPress tasks',
+  efs: 'file system: NFS from the WordPress tasks',
+};
+
+const tcp = (port: number, src: { cidr?: string; sourceGroupId?: string }, description: string): SgRule => ({ protocol: 'tcp', fromPort: port, toPort: port, ...src, description });
+
+/**
+ * The security groups, chained by reference, and their rules. With `database.proxy`, WordPress
+ * reaches MySQL through the RDS Proxy, which has its own group (`sg-db-proxy`, whose rules the data
+ * tier adds): the app sends 3306 to the proxy, and the database admits only the proxy.
+ */
+function securityGroups(b: StepBuilder, vpc: Network['vpc']): Pick<Network, 'groups' | 'proxyGroup' | 'appRules'> {
+  const { config } = b;
+  const { stack } = config;
+  const inVpc = deleteDep(vpc, 'created inside the VPC, which cannot be deleted while it exists');
+  const group = (role: string, description: string) =>
+    b.add(`sg-${role}`, role, securityGroupKind, [inVpc], (tags) => ({ vpcId: vpc.out.vpcId, name: `${stack}-${role}`, description, tags }));
+  const groups = Object.fromEntries(Object.entries(GROUPS).map(([role, what]) => [role, group(role, `wpdeploy ${stack} ${what}`)])) as Record<GroupRole, Group>;
+  const proxyGroup = config.database.proxy ? group('db-proxy', `wpdeploy ${stack} database proxy: MySQL from the WordPress tasks`) : undefined;
+  const mysqlPeer = proxyGroup ?? groups.db;
+  // A group's rules read its id (the group's delete takes them); each group a rule names is deleted after the rules.
+  const rules = (role: GroupRole, peers: Group[], spec: () => { ingress: SgRule[]; egress: SgRule[] }) =>
+    b.add(`sg-${role}-rules`, `${role}-rules`, securityGroupRulesKind,
+      peers.map((p) => deleteDep(p, 'a rule references this group, which cannot be deleted while referenced')),
+      () => ({ groupId: groups[role].out.groupId, ...spec() }));
+  rules('alb', [groups.app], () => ({
     ingress: [tcp(80, { cidr: ANY }, 'HTTP from the internet'), tcp(443, { cidr: ANY }, 'HTTPS from the internet')],
-    egress: [tcp(80, { sourceGroupId: g(i, 'app') }, 'to the WordPress tasks')],
+    egress: [tcp(80, { sourceGroupId: groups.app.out.groupId }, 'to the WordPress tasks')],
   }));
-  rules('app', ['alb', viaProxy ? PROXY : 'db', 'efs'], (i) => ({
-    ingress: [tcp(80, { sourceGroupId: g(i, 'alb') }, 'HTTP from the load balancer')],
+  const appRules = rules('app', [groups.alb, mysqlPeer, groups.efs], () => ({
+    ingress: [tcp(80, { sourceGroupId: groups.alb.out.groupId }, 'HTTP from the load balancer')],
     egress: [
       tcp(443, { cidr: ANY }, 'HTTPS out: image pulls, AWS APIs, WordPress updates'),
       ...(tasksCallSiteOverHttp(config) ? [tcp(80, { cidr: ANY }, 'HTTP out: WordPress calls itself at http://<load balancer> (wp-cron, Site Health)')] : []),
-      tcp(3306, { sourceGroupId: mysqlPeer(i) }, viaProxy ? 'MySQL to the RDS Proxy' : 'MySQL to the database'),
-      tcp(2049, { sourceGroupId: g(i, 'efs') }, 'NFS to the file system'),
+      tcp(3306, { sourceGroupId: mysqlPeer.out.groupId }, proxyGroup ? 'MySQL to the RDS Proxy' : 'MySQL to the database'),
+      tcp(2049, { sourceGroupId: groups.efs.out.groupId }, 'NFS to the file system'),
     ],
   }));
-  rules('db', [viaProxy ? PROXY : 'app'], (i) => ({
-    ingress: [viaProxy ? tcp(3306, { sourceGroupId: i.get(`sg-${PROXY}`, 'groupId') }, 'MySQL from the RDS Proxy') : tcp(3306, { sourceGroupId: g(i, 'app') }, 'MySQL from the WordPress tasks')],
+  rules('db', [proxyGroup ?? groups.app], () => ({
+    ingress: [proxyGroup ? tcp(3306, { sourceGroupId: proxyGroup.out.groupId }, 'MySQL from the RDS Proxy') : tcp(3306, { sourceGroupId: groups.app.out.groupId }, 'MySQL from the WordPress tasks')],
     egress: [],
   }));
-  rules('efs', ['app'], (i) => ({ ingress: [tcp(2049, { sourceGroupId: g(i, 'app') }, 'NFS from the WordPress tasks')], egress: [] }));
+  rules('efs', [groups.app], () => ({ ingress: [tcp(2049, { sourceGroupId: groups.app.out.groupId }, 'NFS from the WordPress tasks')], egress: [] }));
+  return { groups, proxyGroup, appRules };
+}
 
-  if (config.network.flowLogs) {
-    const groupName = logGroupName(stack, 'vpc-flow-logs');
-    add('flow-logs-group', 'vpc-flow-logs', logGroupKind, [], (_, tags) => ({ name: groupName, retentionDays: config.logs.retentionDays, tags }));
-    add('flow-logs-role', 'vpc-flow-logs', iamRoleKind, [createDep('flow-logs-group', 'its policy names the log group')], (i, tags) => ({
-      name: roleName(stack, 'flow-logs', config.region),
-      description: `wpdeploy ${stack}: lets VPC Flow Logs write to ${groupName}`,
-      trustService: 'vpc-flow-logs.amazonaws.com',
-      sourceAccount: ctx.account,
-      // What AWS's flow-log documentation lists for the role
-      // (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html), on this stack's group only;
-      // logs:DescribeLogGroups takes no resource but `*` (Service Authorization Reference, CloudWatch Logs).
-      inlinePolicies: {
-        'write-flow-logs': {
-          Version: '2012-10-17' as const,
-          Statement: [{
-            Effect: 'Allow' as const,
-            Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-            Resource: [i.get('flow-logs-group', 'arn'), `${i.get('flow-logs-group', 'arn')}:*`],
-          }, {
-            Effect: 'Allow' as const,
-            Action: ['logs:DescribeLogGroups'],
-            Resource: '*',
-          }],
-        },
+/** VPC Flow Logs into a log group of the stack, delivered with a role allowed to write there only. */
+function flowLogs(b: StepBuilder, vpc: Network['vpc']): void {
+  const { config, ctx } = b;
+  const { stack } = config;
+  const groupName = logGroupName(stack, 'vpc-flow-logs');
+  const group = b.add('flow-logs-group', 'vpc-flow-logs', logGroupKind, [], (tags) => ({ name: groupName, retentionDays: config.logs.retentionDays, tags }));
+  const role = b.add('flow-logs-role', 'vpc-flow-logs', iamRoleKind, [], (tags) => ({
+    name: roleName(stack, 'flow-logs', config.region),
+    description: `wpdeploy ${stack}: lets VPC Flow Logs write to ${groupName}`,
+    trustService: 'vpc-flow-logs.amazonaws.com',
+    sourceAccount: ctx.account,
+    // What AWS's flow-log documentation lists for the role
+    // (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html), on this stack's group only;
+    // logs:DescribeLogGroups takes no resource but `*` (Service Authorization Reference, CloudWatch Logs).
+    inlinePolicies: {
+      'write-flow-logs': {
+        Version: '2012-10-17' as const,
+        Statement: [{
+          Effect: 'Allow' as const,
+          Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+          Resource: [group.out.arn, `${group.out.arn}:*`],
+        }, {
+          Effect: 'Allow' as const,
+          Action: ['logs:DescribeLogGroups'],
+          Resource: '*',
+        }],
       },
-      managedPolicyArns: [],
-      tags,
-    }));
-    add('flow-log', 'vpc-flow-log', flowLogKind, [
-      inVpc, createDep('flow-logs-group', 'writes to it'), createDep('flow-logs-role', 'delivers with it'),
-    ], (i, tags) => ({
-      vpcId: vpcId(i), logGroupName: groupName, roleArn: i.get('flow-logs-role', 'arn'), trafficType: 'ALL' as const, tags,
-    }));
-  }
+    },
+    managedPolicyArns: [],
+    tags,
+  }));
+  b.add('flow-log', 'vpc-flow-log', flowLogKind, [
+    deleteDep(vpc, 'created inside the VPC, which cannot be deleted while it exists'), createDep(group, 'writes to it'),
+  ], (tags) => ({ vpcId: vpc.out.vpcId, logGroupName: groupName, roleArn: role.out.arn, trafficType: 'ALL' as const, tags }));
 }

@@ -1,23 +1,21 @@
 /**
- * The WordPress stack: every step of every tier, and every kind by its state name (so teardown can
- * handle steps a newer config dropped).
+ * The WordPress stack: every step of every tier. Every kind is known by its state name (KINDS, from
+ * defineKind), so teardown can handle steps a newer config dropped.
  */
 import type { Config } from '../config/schema.js';
-import { APP_KINDS, appSteps } from './stack-app.js';
-import { DATA_KINDS, dataSteps } from './stack-data.js';
-import { NETWORK_KINDS, networkSteps } from './stack-network.js';
+import { KINDS } from './kinds.js';
+import { appSteps } from './stack-app.js';
+import { dataSteps } from './stack-data.js';
+import { networkSteps } from './stack-network.js';
 import { StepBuilder, type StackContext } from './step-builder.js';
-import type { ResourceKind, StepDef } from './types.js';
+import type { StepDef } from './types.js';
 
-export const KINDS: ReadonlyMap<string, ResourceKind> = new Map(
-  [...NETWORK_KINDS, ...DATA_KINDS, ...APP_KINDS].map((k) => [k.name, k]),
-);
+export { KINDS };
 
 export function buildSteps(config: Config, ctx: StackContext): StepDef[] {
   const b = new StepBuilder(config, ctx);
-  networkSteps(b);
-  dataSteps(b);
-  appSteps(b);
+  const net = networkSteps(b);
+  appSteps(b, net, dataSteps(b, net));
   return b.steps;
 }
 

@@ -11,6 +11,7 @@ import { TAG_STACK, TAG_STEP, fromTagList, tagsToSet, toTagList, type TagMap, ta
 import { WpdeployError } from '../errors.js';
 import { ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
 import { deleteWhenReleased, interfacesWith } from './lingering.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type ResourceKind } from './types.js';
 
 export interface SubnetSpec {
@@ -31,7 +32,7 @@ function toActual(s: Subnet): SubnetActual {
   return { id: s.SubnetId!, arn: s.SubnetArn, state: s.State, vpcId: s.VpcId ?? '', cidr: s.CidrBlock ?? '', az: s.AvailabilityZone ?? '', tags: fromTagList(s.Tags) };
 }
 
-export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
+export const subnetKind: ResourceKind<SubnetSpec, SubnetActual, 'subnetId' | 'az' | 'cidr'> = defineKind({
   name: 'ec2:subnet',
   noun: 'subnet',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -105,4 +106,4 @@ export const subnetKind: ResourceKind<SubnetSpec, SubnetActual> = {
   },
 
   outputs: (a) => ({ subnetId: a.id, az: a.az, cidr: a.cidr }),
-};
+});

@@ -15,6 +15,7 @@ import { deleteTolerant } from './ec2-common.js';
 import {
   addElbTags, attributeChanges, attributeList, attributeMap, attributesToSet, createNamed, describeTargetGroup, elbTags, elbv2, findNamed, onceVisible, type NamedElb,
 } from './elb-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface HealthCheck {
@@ -110,7 +111,7 @@ function healthCheckInput(h: HealthCheck) {
   };
 }
 
-export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> = {
+export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual, 'arn' | 'name' | 'arnSuffix' | 'health'> = defineKind({
   name: 'elbv2:target-group',
   noun: 'target group',
   timing: { createMs: 2_000, deleteMs: 2_000 },
@@ -159,4 +160,4 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual> =
   },
 
   outputs: (a) => ({ arn: a.arn, name: a.name, arnSuffix: targetGroupArnSuffix(a.arn), health: a.state }),
-};
+});

@@ -19,6 +19,7 @@ import { paged } from '../aws/reads.js';
 import { type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { addEcsTags, ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
+import { defineKind } from './kinds.js';
 import { UNKNOWN, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface ContainerSpec {
@@ -208,7 +209,7 @@ async function register(ctx: ResourceContext, desired: TaskDefinitionSpec): Prom
   return toActual(td, { ...desired.tags });
 }
 
-export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinitionActual> = {
+export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinitionActual, 'arn' | 'family' | 'revision'> = defineKind({
   name: 'ecs:task-definition',
   noun: 'task definition',
   timing: { createMs: 1_000, deleteMs: 1_000 },
@@ -256,4 +257,4 @@ export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinition
   },
 
   outputs: (a) => ({ arn: a.arn, family: a.family, revision: String(a.revision) }),
-};
+});

@@ -83,7 +83,8 @@ export interface ResourceContext {
   purge: boolean;
 }
 
-export interface ResourceKind<S = unknown, A extends Actual = Actual> {
+/** A kind of resource; `K`: the names of its outputs (what `outputs` returns, and what dependents may read). */
+export interface ResourceKind<S = unknown, A extends Actual = Actual, K extends string = string> {
   /** Stable name recorded in state, e.g. `ec2:vpc`. */
   readonly name: string;
   /** For messages: `vpc`, `nat gateway`. */
@@ -127,12 +128,15 @@ export interface ResourceKind<S = unknown, A extends Actual = Actual> {
   /** Deletes it and waits until gone; already gone is success. */
   delete(ctx: ResourceContext, actual: A): Promise<void>;
   /** Values dependents read (ids, ARNs, endpoints). Never a secret value. */
-  outputs(actual: A): Outputs;
+  outputs(actual: A): Record<K, string>;
 }
 
 /** Reads the outputs of a step's dependencies. */
 export interface Inputs {
-  /** The output `key` of step `step`, or UNKNOWN while that step does not exist yet. */
+  /**
+   * The output `key` of step `step`, which must be a step this one is created after (the engine
+   * refuses any other read); UNKNOWN while that step does not exist yet.
+   */
   get(step: string, key: string): string;
 }
 

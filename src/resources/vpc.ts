@@ -9,6 +9,7 @@ import { isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
 import { fromTagList, tagsToSet, toTagList, type TagMap } from '../aws/tags.js';
 import { deleteTolerant, describeHolders, ec2, findByIdOrTags, tagSpec } from './ec2-common.js';
+import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
 export interface VpcSpec {
@@ -42,7 +43,7 @@ async function describe(ctx: ResourceContext, vpc: Vpc): Promise<VpcActual> {
   };
 }
 
-export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
+export const vpcKind: ResourceKind<VpcSpec, VpcActual, 'vpcId' | 'cidr'> = defineKind({
   name: 'ec2:vpc',
   noun: 'vpc',
   timing: { createMs: 3_000, deleteMs: 3_000 },
@@ -120,7 +121,7 @@ export const vpcKind: ResourceKind<VpcSpec, VpcActual> = {
   outputs(actual) {
     return { vpcId: actual.id, cidr: actual.cidr };
   },
-};
+});
 
 async function setDns(ctx: ResourceContext, id: string, desired: VpcSpec, current: { dnsSupport: boolean; dnsHostnames: boolean }): Promise<void> {
   // ModifyVpcAttribute takes one attribute per call; DNS hostnames need DNS support on first.

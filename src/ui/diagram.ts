@@ -7,6 +7,7 @@
 import { planSubnets, type SubnetTier } from '../config/cidr.js';
 import type { Config } from '../config/schema.js';
 import type { StackState } from '../engine/state.js';
+import { azLetter } from '../resources/step-builder.js';
 
 export interface DiagramAz {
   /** 1-based, as people count AZs. */
@@ -51,9 +52,6 @@ const NODE_KEYS = [
   'vpc', 'igw', 'alb', 'ecs-service', 'efs', 'db', 'db-proxy', 'alb-logs-bucket', 'app-log-group', 'db-secret', 'certificate', 'alias-record',
   'subnet-public-{az}', 'subnet-app-{az}', 'subnet-data-{az}', 'nat-{az}', 'efs-mount-{az}',
 ] as const;
-
-/** `a`, `b`, `c`, ... for AZ index 0, 1, 2, ... */
-const azLetter = (i: number) => String.fromCharCode(97 + i);
 
 /** The step ids drawn next to a node for `azCount` AZs (NODE_KEYS with the AZ letters filled in). */
 export function drawnStepIds(azCount: number): Set<string> {

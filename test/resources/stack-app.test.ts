@@ -3,13 +3,12 @@ import { validateConfig } from '../../src/config/load.js';
 import { WorkGraph } from '../../src/engine/graph.js';
 import { assertNoWildcardActions } from '../../src/resources/iam-role.js';
 import { buildSteps } from '../../src/resources/stack.js';
-import {
-  appSteps, appSummary, ecrRepositoryArn, executionRolePolicy, taskRolePolicy, wordpressConfigExtra, wordpressEnvironment,
-} from '../../src/resources/stack-app.js';
+import { appSteps, appSummary } from '../../src/resources/stack-app.js';
 import { networkSteps } from '../../src/resources/stack-network.js';
 import { StepBuilder } from '../../src/resources/step-builder.js';
 import { renderTaskDefinition, type TaskDefinitionSpec } from '../../src/resources/task-definition.js';
 import type { Inputs, StepDef } from '../../src/resources/types.js';
+import { ecrRepositoryArn, executionRolePolicy, taskRolePolicy, wordpressConfigExtra, wordpressEnvironment } from '../../src/resources/wordpress-task.js';
 
 const ACCOUNT = '123456789012';
 const ctx = { zones: ['us-east-1a', 'us-east-1b'], account: ACCOUNT };
@@ -127,8 +126,7 @@ describe('the task definition', () => {
 
   it('without the data tier, runs without database settings, secrets or volume', () => {
     const b = new StepBuilder(withoutDomain, ctx);
-    networkSteps(b);
-    appSteps(b);
+    appSteps(b, networkSteps(b));
     const spec = byId(b.steps).get('task-definition')!.desired(inputs) as TaskDefinitionSpec;
     expect(Object.keys(spec.container.environment)).toEqual(['WORDPRESS_CONFIG_EXTRA']);
     expect(spec.container.secrets).toEqual({});

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { keptMonthlyCost, KEPT_PRICES_US_EAST_1 } from '../../src/resources/kept-data.js';
-import { DATA_KINDS, dataSteps, dbHost, efsMountStep, sharedFiles } from '../../src/resources/stack-data.js';
+import { KINDS } from '../../src/resources/kinds.js';
+import { dataSteps, efsMountStep, sharedFiles } from '../../src/resources/stack-data.js';
+import { networkSteps } from '../../src/resources/stack-network.js';
 import { StepBuilder } from '../../src/resources/step-builder.js';
 import { UNKNOWN, type Inputs, type StepDef } from '../../src/resources/types.js';
 
 function build(input: Record<string, unknown> = {}): StepDef[] {
-  const b = new StepBuilder(ConfigSchema.parse({ stack: 'blog', ...input }), { zones: ['us-east-1a', 'us-east-1b'], account: '123456789012' });
-  dataSteps(b);
+  const config = ConfigSchema.parse({ stack: 'blog', ...input });
+  const ctx = { zones: ['us-east-1a', 'us-east-1b'], account: '123456789012' };
+  // The network in a builder of its own: these are the data tier's steps only.
+  const b = new StepBuilder(config, ctx);
+  dataSteps(b, networkSteps(new StepBuilder(config, ctx)));
   return b.steps;
 }
 /** Every output is `<step>.<key>`, so a spec shows where each value comes from. */
@@ -24,21 +29,19 @@ describe('data tier steps', () => {
 
   it('with the proxy: its security group, rules, role and the proxy', () => {
     const steps = build({ database: { proxy: true } });
-    expect(steps.map((s) => s.id)).toEqual(expect.arrayContaining(['sg-db-proxy', 'sg-db-proxy-rules', 'db-proxy-role', 'db-proxy']));
+    expect(steps.map((s) => s.id)).toEqual(expect.arrayContaining(['sg-db-proxy-rules', 'db-proxy-role', 'db-proxy']));
     const rules = byId(steps, 'sg-db-proxy-rules').desired(inputs) as { ingress: Array<{ sourceGroupId: string; fromPort: number }>; egress: Array<{ sourceGroupId: string }> };
     expect(rules.ingress).toEqual([expect.objectContaining({ fromPort: 3306, sourceGroupId: 'sg-app.groupId' })]);
     expect(rules.egress).toEqual([expect.objectContaining({ sourceGroupId: 'sg-db.groupId' })]);
     const role = byId(steps, 'db-proxy-role').desired(inputs) as { trustService: string; inlinePolicies: Record<string, { Statement: unknown[] }> };
     expect(role.trustService).toBe('rds.amazonaws.com');
     expect(role.inlinePolicies['read-db-secret']!.Statement).toEqual([{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: ['db-secret.arn'] }]);
-    expect(dbHost({ database: { proxy: true } } as never)).toEqual({ step: 'db-proxy', key: 'endpoint' });
-    expect(dbHost({ database: { proxy: false } } as never)).toEqual({ step: 'db', key: 'endpoint' });
   });
 
   it('the instance follows the config and reads its dependencies', () => {
     const steps = build({ database: { engine: 'mariadb', engineVersion: '10.11', instanceClass: 'db.t4g.small', storageGb: 50, multiAz: false, backupRetentionDays: 14 } });
     const db = byId(steps, 'db');
-    expect(db.dependsOn.map((d) => d.step)).toEqual(['db-params', 'db-subnet-group', 'sg-db', 'db-secret']);
+    expect(db.dependsOn.map((d) => d.step).sort()).toEqual(['db-params', 'db-subnet-group', 'sg-db', 'db-secret'].sort());
     expect(db.desired(inputs)).toMatchObject({
       identifier: 'blog-db', engine: 'mariadb', engineVersion: '10.11', instanceClass: 'db.t4g.small', storageGb: 50, multiAz: false,
       backupRetentionDays: 14, deletionProtection: true, dbName: 'wordpress', subnetGroupName: 'db-subnet-group.name', securityGroupIds: ['sg-db.groupId'],
@@ -86,7 +89,7 @@ describe('data tier steps', () => {
   });
 
   it('every kind is registered, the data holders kept by down', () => {
-    const kept = DATA_KINDS.filter((k) => k.retainOnDown).map((k) => k.name).sort();
+    const kept = [...KINDS.values()].filter((k) => k.retainOnDown).map((k) => k.name).sort();
     // The database secret's endpoint fields are part of that secret: kept with it, never "deleted".
     expect(kept).toEqual(['efs:file-system', 'secretsmanager:db-secret-endpoint', 'secretsmanager:secret']);
   });
