@@ -36,12 +36,15 @@ export async function deleteOrGone(del: () => Promise<unknown>, gone: (err: unkn
   }
 }
 
-/** Runs a read of one resource: "not found" means it does not exist (undefined); any other error stands. */
-export async function orAbsent<T>(read: () => Promise<T>): Promise<T | undefined> {
+/**
+ * Runs a read of one resource: "not found" (or what `absent` says means absent for that call: an S3
+ * setting not configured, say) means it does not exist (undefined); any other error stands.
+ */
+export async function orAbsent<T>(read: () => Promise<T>, absent: (err: unknown) => boolean = isNotFound): Promise<T | undefined> {
   try {
     return await read();
   } catch (err) {
-    if (isNotFound(err)) return undefined;
+    if (absent(err)) return undefined;
     throw err;
   }
 }

@@ -5,7 +5,7 @@
  * data (unless --purge) and forgets what wpdeploy only looks up.
  */
 import { WpdeployError } from '../errors.js';
-import { deleteDeps, type Actual, type ResourceContext, type ResourceKind, type StepDef } from '../resources/types.js';
+import { createDeps, deleteDeps, type Actual, type ResourceContext, type ResourceKind, type StepDef } from '../resources/types.js';
 import { checkApproval } from './approval.js';
 import type { EngineRun, StepReport } from './engine-run.js';
 import { WorkGraph, type GraphNode, type RunResult } from './graph.js';
@@ -37,6 +37,7 @@ export class Teardown {
   async remove(ids: string[], dryRun: boolean, why: Removal): Promise<RunResult> {
     const { steps, concurrency, signal } = this.run.options;
     const defs = new Map(steps.map((s) => [s.id, s]));
+    if (why === 'down') await this.findReadOutputs(ids, defs);
     const nodes = this.nodes(ids, defs);
     const graph = new WorkGraph(nodes).reversed();
     const result = await graph.run(async (id, release) => {
@@ -54,6 +55,27 @@ export class Teardown {
     }, { concurrency, signal, stagger: true });
     this.run.reportSkipped(result);
     return result;
+  }
+
+  /**
+   * The outputs that removed steps' specs read and no state holds (a lost state file, a step recorded
+   * without them), found first, in create order: a part found through its spec (a group's rules, a
+   * listener, a mount target) needs its parent's id to be found, and is deleted before its parent.
+   */
+  private async findReadOutputs(ids: string[], defs: ReadonlyMap<string, StepDef>): Promise<void> {
+    const { outputs, options } = this.run;
+    const read = new Set(ids.flatMap((id) => (defs.has(id) ? createDeps(defs.get(id)!) : [])));
+    const wanted = new Set(ids.filter((id) => read.has(id) && defs.has(id) && !outputs.has(id)));
+    if (!wanted.size) return;
+    const nodes = [...wanted].map((id) => ({ id, dependsOn: createDeps(defs.get(id)!).filter((d) => wanted.has(d)) }));
+    const result = await new WorkGraph(nodes).run(async (id) => {
+      const def = defs.get(id)!;
+      const ctx = this.run.context(id, def.role);
+      const actual = await this.run.call(`read ${def.kind.noun}`, ctx, () => def.kind.find(ctx, this.desiredOf(def)));
+      if (actual) outputs.set(id, def.kind.outputs(actual));
+    }, { concurrency: options.concurrency, signal: options.signal });
+    const failed = result.failed[0];
+    if (failed) throw failed.error;
   }
 
   /** The delete graph's nodes (before reversal): a step's delete edges, from its definition or as state recorded them. */

@@ -19,7 +19,7 @@ import type { RecoveryPointByResource } from '@aws-sdk/client-backup';
 import { isAccessDenied, isNotFound, isNotImplemented } from '../aws/errors.js';
 import { orAbsent } from '../aws/idempotent.js';
 import { Backup, CloudWatchLogs } from '../aws/sdk.js';
-import { paged } from './quotas.js';
+import { paged } from '../aws/reads.js';
 import type { ResourceContext } from './types.js';
 
 /** The vault EFS automatic backups write to. */
@@ -49,10 +49,7 @@ export async function deleteAwsLogGroups(ctx: ResourceContext, owner: string, na
 export async function efsRecoveryPoints(ctx: Pick<ResourceContext, 'aws'>, fileSystemArn: string): Promise<RecoveryPointByResource[] | undefined> {
   const client = ctx.aws.get(Backup.BackupClient);
   try {
-    const all = await paged(async (NextToken) => {
-      const r = await client.send(new Backup.ListRecoveryPointsByResourceCommand({ ResourceArn: fileSystemArn, NextToken }));
-      return { items: r.RecoveryPoints, next: r.NextToken || undefined };
-    });
+    const all = await paged((NextToken) => client.send(new Backup.ListRecoveryPointsByResourceCommand({ ResourceArn: fileSystemArn, NextToken })), (r) => [r.RecoveryPoints, r.NextToken]);
     return all.filter((p) => p.BackupVaultName === EFS_BACKUP_VAULT);
   } catch (err) {
     if (isNotImplemented(err)) return undefined;

@@ -11,11 +11,14 @@
  *   owns nothing: deleting it does nothing.
  */
 import type { CertificateDetail, CertificateStatus } from '@aws-sdk/client-acm';
+import { orAbsent } from '../aws/idempotent.js';
 import { ACM } from '../aws/sdk.js';
 import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { sleep, waitFor } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
+import { paged } from '../aws/reads.js';
+import { fromTagList, addMissingTags, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { firstOwned, ownedAmong } from './find-owned.js';
 import { LINGER_TIMEOUT_MS } from './lingering.js';
 import { defineKind } from './kinds.js';
 import { changesOf, known, UNKNOWN, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
@@ -50,14 +53,8 @@ const VALIDATION_MS = 180_000;
 
 export const acm = (ctx: ResourceContext) => ctx.aws.get(ACM.ACMClient);
 
-async function describe(ctx: ResourceContext, arn: string): Promise<CertificateDetail | undefined> {
-  try {
-    return (await acm(ctx).send(new ACM.DescribeCertificateCommand({ CertificateArn: arn }))).Certificate;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+const describe = (ctx: ResourceContext, arn: string): Promise<CertificateDetail | undefined> =>
+  orAbsent(async () => (await acm(ctx).send(new ACM.DescribeCertificateCommand({ CertificateArn: arn }))).Certificate);
 
 async function tagsOf(ctx: ResourceContext, arn: string): Promise<TagMap> {
   return fromTagList((await acm(ctx).send(new ACM.ListTagsForCertificateCommand({ CertificateArn: arn }))).Tags);
@@ -88,29 +85,15 @@ async function withValidationRecord(ctx: ResourceContext, arn: string): Promise<
 
 /** Ours among the account's certificates for this domain: live ones first (issued, then pending). */
 async function findByTags(ctx: ResourceContext, domainName: string): Promise<CertificateActual | undefined> {
+  const all = await paged((NextToken) => acm(ctx).send(new ACM.ListCertificatesCommand({ CertificateStatuses: ALL_STATUSES, NextToken })), (r) => [r.CertificateSummaryList, r.NextToken]);
+  const forDomain = all.filter((s) => s.DomainName === domainName && s.CertificateArn).map((s) => s.CertificateArn!);
   const mine: CertificateActual[] = [];
-  let NextToken: string | undefined;
-  do {
-    const r = await acm(ctx).send(new ACM.ListCertificatesCommand({ CertificateStatuses: ALL_STATUSES, NextToken }));
-    for (const s of r.CertificateSummaryList ?? []) {
-      if (s.DomainName !== domainName || !s.CertificateArn) continue;
-      let tags: TagMap;
-      try {
-        tags = await tagsOf(ctx, s.CertificateArn);
-      } catch (err) {
-        if (isNotFound(err)) continue;
-        throw err;
-      }
-      if (tags[TAG_STACK] !== ctx.stack || tags[TAG_STEP] !== ctx.step) continue;
-      const c = await describe(ctx, s.CertificateArn);
-      if (c) mine.push(toActual(c, tags));
-    }
-    NextToken = r.NextToken;
-  } while (NextToken);
+  for (const { item: arn, tags } of await ownedAmong(ctx, forDomain, (arn) => tagsOf(ctx, arn))) {
+    const c = await describe(ctx, arn);
+    if (c) mine.push(toActual(c, tags));
+  }
   const rank = (a: CertificateActual) => (a.state === 'ISSUED' ? 0 : a.state === 'PENDING_VALIDATION' ? 1 : 2);
-  mine.sort((a, b) => rank(a) - rank(b));
-  if (mine.length > 1) ctx.warn(`${mine.length} certificates carry the tags of step ${ctx.step}: ${mine.map((c) => `${c.arn} (${c.state})`).join(', ')}; using ${mine[0]!.arn}.`);
-  return mine[0];
+  return firstOwned(ctx, 'certificates', mine.sort((a, b) => rank(a) - rank(b)), (c) => `${c.arn} (${c.state})`);
 }
 
 export const certificateKind: ResourceKind<CertificateSpec, CertificateActual, 'arn' | 'domainName' | 'status' | 'validationName' | 'validationType' | 'validationValue'> = defineKind({
@@ -165,11 +148,11 @@ export const certificateKind: ResourceKind<CertificateSpec, CertificateActual, '
     return toActual(c, { ...desired.tags });
   },
 
-  async update(ctx, desired, actual) {
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await acm(ctx).send(new ACM.AddTagsToCertificateCommand({ CertificateArn: actual.arn, Tags: toTagList(toSet) }));
-    return { ...actual, tags: { ...actual.tags, ...toSet } };
-  },
+  /** Tags it; nothing else of a certificate changes in place. */
+  update: async (ctx, desired, actual) => ({
+    ...actual,
+    tags: await addMissingTags(desired.tags, actual.tags, (Tags) => acm(ctx).send(new ACM.AddTagsToCertificateCommand({ CertificateArn: actual.arn, Tags }))),
+  }),
 
   /**
    * Deletes the certificate; already gone is success. ACM goes on counting it in use

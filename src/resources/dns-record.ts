@@ -13,6 +13,7 @@
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { Route53 } from '../aws/sdk.js';
 import { isNotFound, isRecordConflict, isRecordGone } from '../aws/errors.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import { waitFor } from '../aws/poll.js';
 import { WpdeployError } from '../errors.js';
 import { fqdn, publicZonesNamed, route53, zoneIdOf } from './hosted-zone.js';
@@ -27,9 +28,8 @@ export interface AliasTarget {
   evaluateTargetHealth: boolean;
 }
 
-export interface DnsRecordSpec {
-  /** The hosted zone's name (from the config, so known even when the zone id is not). */
-  zoneName: string;
+/** A record set as wpdeploy writes it, and as `find` reads it back. */
+export interface RecordValue {
   zoneId: string;
   name: string;
   type: RecordType;
@@ -40,16 +40,15 @@ export interface DnsRecordSpec {
   alias?: AliasTarget;
 }
 
-export interface DnsRecordActual extends Actual {
+export interface DnsRecordSpec extends RecordValue {
+  /** The hosted zone's name (from the config, so known even when the zone id is not). */
+  zoneName: string;
+}
+
+export interface DnsRecordActual extends Actual, RecordValue {
   /** `<zoneId>|<name.>|<type>` */
   id: string;
   state: 'INSYNC';
-  zoneId: string;
-  name: string;
-  type: RecordType;
-  ttl?: number;
-  values?: string[];
-  alias?: AliasTarget;
   /** True when wpdeploy's ownership record for this stack and step stands beside it. */
   owned: boolean;
   /** The ownership record as Route 53 holds it (needed to delete it). */
@@ -104,7 +103,7 @@ function toActual(zoneId: string, set: ResourceRecordSet, owner: ResourceRecordS
   };
 }
 
-function recordSet(spec: { name: string; type: RecordType; ttl?: number; values?: string[]; alias?: AliasTarget }): ResourceRecordSet {
+function recordSet(spec: Omit<RecordValue, 'zoneId'>): ResourceRecordSet {
   if (spec.alias) {
     return { Name: fqdn(spec.name), Type: spec.type, AliasTarget: { DNSName: spec.alias.dnsName, HostedZoneId: spec.alias.hostedZoneId, EvaluateTargetHealth: spec.alias.evaluateTargetHealth } };
   }
@@ -159,18 +158,14 @@ export const dnsRecordKind: ResourceKind<DnsRecordSpec, DnsRecordActual, 'name' 
       const [, name, type] = ctx.recordedId.split('|');
       targets = [{ name: name!, type: type as RecordType }];
     } else targets = await ownedByStep(ctx, zoneId);
-    try {
+    // undefined too when the zone itself is gone
+    return orAbsent(async () => {
       for (const t of targets) {
         const set = await getRecord(ctx, zoneId, t.name, t.type);
-        if (!set) continue;
-        const owner = await getRecord(ctx, zoneId, ownerName(t.name, t.type), 'TXT');
-        return toActual(zoneId, set, owner, ctx);
+        if (set) return toActual(zoneId, set, await getRecord(ctx, zoneId, ownerName(t.name, t.type), 'TXT'), ctx);
       }
-    } catch (err) {
-      if (isNotFound(err)) return undefined; // the zone itself is gone
-      throw err;
-    }
-    return undefined;
+      return undefined;
+    });
   },
 
   diff(desired, actual): Diff {
@@ -250,12 +245,7 @@ export const dnsRecordKind: ResourceKind<DnsRecordSpec, DnsRecordActual, 'name' 
     }
     const changes: Change[] = [{ Action: 'DELETE', ResourceRecordSet: recordSet(actual) }];
     if (actual.owner) changes.push({ Action: 'DELETE', ResourceRecordSet: actual.owner });
-    try {
-      await change(ctx, actual.zoneId, changes, `wpdeploy ${ctx.stack}: remove ${ctx.step}`);
-    } catch (err) {
-      if (isNotFound(err) || isRecordGone(err)) return;
-      throw err;
-    }
+    await deleteOrGone(() => change(ctx, actual.zoneId, changes, `wpdeploy ${ctx.stack}: remove ${ctx.step}`), (err) => isNotFound(err) || isRecordGone(err));
   },
 
   outputs: (a) => ({ name: normName(a.name), type: a.type, zoneId: a.zoneId, value: describeValue(a) }),

@@ -6,10 +6,10 @@
  * then until the cluster is INACTIVE; already gone (or INACTIVE) is success.
  */
 import type { Cluster } from '@aws-sdk/client-ecs';
+import { orAbsent } from '../aws/idempotent.js';
 import { ECS } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
 import { waitFor } from '../aws/poll.js';
-import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
+import { addMissingTags, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { containerInsightsLogGroup, deleteAwsLogGroups } from './aws-created.js';
 import { deleteTolerant } from './ec2-common.js';
@@ -22,6 +22,9 @@ export const ecs = (ctx: ResourceContext) => ctx.aws.get(ECS.ECSClient);
 export const toEcsTags = (tags: TagMap) => Object.keys(tags).sort().map((key) => ({ key, value: tags[key]! }));
 export const fromEcsTags = (list: ReadonlyArray<{ key?: string; value?: string }> | undefined): TagMap =>
   Object.fromEntries((list ?? []).filter((t) => t.key !== undefined).map((t) => [t.key!, t.value ?? '']));
+/** Tags an ECS resource (cluster, service, task definition) with what is missing or differs; returns the tags it then carries. */
+export const addEcsTags = (ctx: ResourceContext, resourceArn: string, desired: TagMap, actual: TagMap): Promise<TagMap> =>
+  addMissingTags(desired, actual, (list) => ecs(ctx).send(new ECS.TagResourceCommand({ resourceArn, tags: list.map(({ Key, Value }) => ({ key: Key, value: Value })) })));
 
 export interface EcsClusterSpec {
   name: string;
@@ -40,15 +43,8 @@ export interface EcsClusterActual extends Actual {
   tags: TagMap;
 }
 
-async function describe(ctx: ResourceContext, name: string): Promise<Cluster | undefined> {
-  try {
-    const r = await ecs(ctx).send(new ECS.DescribeClustersCommand({ clusters: [name], include: ['TAGS', 'SETTINGS'] }));
-    return r.clusters?.find((c) => c.clusterName === name || c.clusterArn === name);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+const describe = (ctx: ResourceContext, name: string): Promise<Cluster | undefined> => orAbsent(async () =>
+  (await ecs(ctx).send(new ECS.DescribeClustersCommand({ clusters: [name], include: ['TAGS', 'SETTINGS'] }))).clusters?.find((c) => c.clusterName === name || c.clusterArn === name));
 
 function toActual(c: Cluster): EcsClusterActual {
   return {
@@ -61,8 +57,6 @@ function toActual(c: Cluster): EcsClusterActual {
   };
 }
 
-const owned = (ctx: ResourceContext, tags: TagMap) => tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step;
-
 export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual, 'name' | 'arn'> = defineKind({
   name: 'ecs:cluster',
   noun: 'ecs cluster',
@@ -73,7 +67,7 @@ export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual, 'nam
   async find(ctx, desired) {
     for (const name of new Set([ctx.recordedId, desired?.name].filter((x): x is string => !!x))) {
       const c = await describe(ctx, name);
-      if (c && c.status === 'ACTIVE' && (owned(ctx, fromEcsTags(c.tags)) || name === ctx.recordedId)) return toActual(c);
+      if (c && c.status === 'ACTIVE' && (ownedBy(ctx, fromEcsTags(c.tags)) || name === ctx.recordedId)) return toActual(c);
     }
     return undefined;
   },
@@ -97,7 +91,7 @@ export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual, 'nam
     }));
     const c = r.cluster!;
     const tags = fromEcsTags(c.tags);
-    if (Object.keys(tags).length && !owned(ctx, tags)) {
+    if (Object.keys(tags).length && !ownedBy(ctx, tags)) {
       throw new WpdeployError(`an ECS cluster named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}.`, {
         hint: 'Deploy under another stack name, or delete that cluster if nothing uses it.',
       });
@@ -112,9 +106,7 @@ export const ecsClusterKind: ResourceKind<EcsClusterSpec, EcsClusterActual, 'nam
     if (actual.containerInsights !== desired.containerInsights) {
       await ecs(ctx).send(new ECS.UpdateClusterSettingsCommand({ cluster: actual.id, settings: [{ name: 'containerInsights', value: desired.containerInsights }] }));
     }
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await ecs(ctx).send(new ECS.TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
-    return { ...actual, containerInsights: desired.containerInsights, tags: { ...actual.tags, ...toSet } };
+    return { ...actual, containerInsights: desired.containerInsights, tags: await addEcsTags(ctx, actual.arn, desired.tags, actual.tags) };
   },
 
   /** Deletes the cluster once its services are gone (waiting a bounded time), waits for INACTIVE, then deletes Container Insights' log group. */

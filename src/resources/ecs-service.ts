@@ -16,12 +16,13 @@
  * until INACTIVE; already gone is success.
  */
 import type { Service, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
+import { orAbsent } from '../aws/idempotent.js';
 import { ECS } from '../aws/sdk.js';
-import { isIamPropagation, isNotFound, isTargetGroupNotAttachedYet } from '../aws/errors.js';
+import { isIamPropagation, isTargetGroupNotAttachedYet } from '../aws/errors.js';
 import { retrying, waitFor } from '../aws/poll.js';
-import { tagsToSet, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
+import { type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError, errorMessage } from '../errors.js';
-import { ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
+import { addEcsTags, ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
 import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -91,15 +92,9 @@ export function parseServiceArn(arn: string): { cluster: string; name: string } 
   return m ? { cluster: m[1]!, name: m[2]! } : undefined;
 }
 
-async function describe(ctx: ResourceContext, cluster: string, name: string): Promise<Service | undefined> {
-  try {
-    const r = await ecs(ctx).send(new ECS.DescribeServicesCommand({ cluster, services: [name], include: ['TAGS'] }));
-    return r.services?.find((s) => s.serviceName === name || s.serviceArn === name);
-  } catch (err) {
-    if (isNotFound(err)) return undefined; // the cluster is gone
-    throw err;
-  }
-}
+/** The service; undefined when it, or its cluster, does not exist. */
+const describe = (ctx: ResourceContext, cluster: string, name: string): Promise<Service | undefined> => orAbsent(async () =>
+  (await ecs(ctx).send(new ECS.DescribeServicesCommand({ cluster, services: [name], include: ['TAGS'] }))).services?.find((s) => s.serviceName === name || s.serviceArn === name));
 
 const clusterName = (s: Service) => (s.clusterArn ?? '').replace(/^.*:cluster\//, '');
 const sorted = (xs: string[] | undefined) => [...(xs ?? [])].sort();
@@ -350,21 +345,17 @@ export const ecsServiceKind: ResourceKind<EcsServiceSpec, EcsServiceActual, 'arn
       ctx.usable?.(updated);
       current = toActual(await waitSteady(ctx, actual.cluster, actual.name, input.taskDefinition ?? actual.taskDefinitionArn));
     }
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await ecs(ctx).send(new ECS.TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
-    return { ...current, tags: { ...current.tags, ...toSet } };
+    return { ...current, tags: await addEcsTags(ctx, actual.arn, desired.tags, current.tags) };
   },
 
   /** Scales to 0, deletes with force (tasks drain through the deregistration delay) and waits until INACTIVE. */
   async delete(ctx, actual) {
-    try {
+    const deleting = await orAbsent(async () => {
       if (actual.desiredCount > 0) await ecs(ctx).send(new ECS.UpdateServiceCommand({ cluster: actual.cluster, service: actual.name, desiredCount: 0 }));
       await ecs(ctx).send(new ECS.DeleteServiceCommand({ cluster: actual.cluster, service: actual.name, force: true }));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    await waitInactive(ctx, actual.cluster, actual.name);
+      return true;
+    });
+    if (deleting) await waitInactive(ctx, actual.cluster, actual.name);
   },
 
   outputs: (a) => ({

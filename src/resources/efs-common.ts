@@ -6,7 +6,7 @@ import type { AccessPointDescription, FileSystemDescription, MountTargetDescript
 import { orAbsent } from '../aws/idempotent.js';
 import { EFS } from '../aws/sdk.js';
 import { addMissingTags, type TagMap } from '../aws/tags.js';
-import { paged } from './quotas.js';
+import { paged } from '../aws/reads.js';
 import type { ResourceContext } from './types.js';
 
 export const efs = (ctx: Pick<ResourceContext, 'aws'>) => ctx.aws.get(EFS.EFSClient);
@@ -29,28 +29,19 @@ export const describeEfs = {
 
 /** Every file system of the account and region (or the one of a creation token), those being deleted left out. */
 export async function listFileSystems(ctx: Aws, query: { CreationToken?: string } = {}): Promise<FileSystemDescription[]> {
-  const all = await paged(async (Marker) => {
-    const r = await efs(ctx).send(new EFS.DescribeFileSystemsCommand({ ...query, Marker }));
-    return { items: r.FileSystems, next: r.NextMarker };
-  });
+  const all = await paged((Marker) => efs(ctx).send(new EFS.DescribeFileSystemsCommand({ ...query, Marker })), (r) => [r.FileSystems, r.NextMarker]);
   return all.filter((fs) => !isGone(fs));
 }
 
 /** The mount targets of a file system; none when the file system is gone. */
 export async function mountTargetsOf(ctx: Aws, fileSystemId: string): Promise<MountTargetDescription[]> {
-  const all = await orAbsent(() => paged(async (Marker) => {
-    const r = await efs(ctx).send(new EFS.DescribeMountTargetsCommand({ FileSystemId: fileSystemId, Marker }));
-    return { items: r.MountTargets, next: r.NextMarker };
-  }));
+  const all = await orAbsent(() => paged((Marker) => efs(ctx).send(new EFS.DescribeMountTargetsCommand({ FileSystemId: fileSystemId, Marker })), (r) => [r.MountTargets, r.NextMarker]));
   return all ?? [];
 }
 
 /** The access points of a file system, or of the whole region when it is not known; undefined when the file system is gone. */
 export function accessPointsOf(ctx: Aws, fileSystemId?: string): Promise<AccessPointDescription[] | undefined> {
-  return orAbsent(() => paged(async (NextToken) => {
-    const r = await efs(ctx).send(new EFS.DescribeAccessPointsCommand({ FileSystemId: fileSystemId, NextToken }));
-    return { items: r.AccessPoints, next: r.NextToken };
-  }));
+  return orAbsent(() => paged((NextToken) => efs(ctx).send(new EFS.DescribeAccessPointsCommand({ FileSystemId: fileSystemId, NextToken })), (r) => [r.AccessPoints, r.NextToken]));
 }
 
 /** Adds the tags of `desired` the resource lacks (TagResource); the tags it carries after. */

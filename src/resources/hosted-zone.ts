@@ -10,8 +10,8 @@
  */
 import { Resolver } from 'node:dns/promises';
 import type { HostedZone, ListHostedZonesByNameCommandOutput } from '@aws-sdk/client-route-53';
+import { orAbsent } from '../aws/idempotent.js';
 import { Route53 } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
 import { WpdeployError } from '../errors.js';
 import { defineKind } from './kinds.js';
 import type { Actual, Diff, ResourceContext, ResourceKind } from './types.js';
@@ -99,6 +99,43 @@ export async function checkDelegation(zoneName: string, own: string[], resolve: 
   return { state: 'delegated', publicNameServers: found.servers, detail: `delegated to ${found.servers.join(', ')}` };
 }
 
+/** The zones named so (or the recorded one): id, name and their own name servers. */
+async function zonesOf(ctx: ResourceContext, name: string | undefined): Promise<Array<Pick<HostedZoneActual, 'id' | 'name' | 'nameServers'>>> {
+  let zones: HostedZone[] = [];
+  if (name) zones = await publicZonesNamed(ctx, name);
+  else if (ctx.recordedId) {
+    const z = await orAbsent(async () => (await route53(ctx).send(new Route53.GetHostedZoneCommand({ Id: ctx.recordedId }))).HostedZone);
+    zones = z ? [z] : [];
+  }
+  return Promise.all(zones.map(async (z) => {
+    const id = zoneIdOf(z.Id!);
+    const r = await route53(ctx).send(new Route53.GetHostedZoneCommand({ Id: id }));
+    return { id, name: fqdn(z.Name!), nameServers: (r.DelegationSet?.NameServers ?? []).map(bare).sort() };
+  }));
+}
+
+/**
+ * The public zone of that name, with its delegation checked. Undefined when there is none.
+ * Several public zones with the name: the one the public DNS delegates to, else an error.
+ */
+async function findZone(ctx: ResourceContext, name: string | undefined, resolve: NsResolver): Promise<HostedZoneActual | undefined> {
+  const described = await zonesOf(ctx, name);
+  if (described.length === 0) return undefined;
+  const local = !!ctx.aws.settings.endpoint;
+  const checked = await Promise.all(described.map(async (z): Promise<HostedZoneActual> => ({
+    ...z,
+    ...(local
+      ? { state: 'not checked' as const, publicNameServers: [], detail: 'an endpoint override (emulator) has no public DNS' }
+      : await checkDelegation(z.name, z.nameServers, resolve)),
+  })));
+  if (checked.length === 1) return checked[0];
+  const delegated = checked.filter((z) => z.state === 'delegated');
+  if (delegated.length === 1) return delegated[0];
+  throw new WpdeployError(`${checked.length} public hosted zones are named ${checked[0]!.name} (${checked.map((z) => z.id).join(', ')}), and the public DNS does not single one out.`, {
+    hint: 'Delete the zones you do not use (`aws route53 delete-hosted-zone --id ID`), keeping the one your registrar delegates to, then run `wpdeploy up` again.',
+  });
+}
+
 export interface HostedZoneKindOptions {
   /** How to ask the public DNS for a name's NS records (tests replace it). */
   resolveNs?: NsResolver;
@@ -113,46 +150,7 @@ export function makeHostedZoneKind(opts: HostedZoneKindOptions = {}): ResourceKi
     foundBySpec: true,
     lookup: true,
 
-    /**
-     * The public zone of that name, with its delegation checked. Undefined when there is none.
-     * Several public zones with the name: the one the public DNS delegates to, else an error.
-     */
-    async find(ctx, desired) {
-      const name = desired?.name;
-      let zones: HostedZone[];
-      if (name) {
-        zones = await publicZonesNamed(ctx, name);
-      } else if (ctx.recordedId) {
-        try {
-          const z = (await route53(ctx).send(new Route53.GetHostedZoneCommand({ Id: ctx.recordedId }))).HostedZone;
-          zones = z ? [z] : [];
-        } catch (err) {
-          if (isNotFound(err)) return undefined;
-          throw err;
-        }
-      } else {
-        return undefined;
-      }
-      if (zones.length === 0) return undefined;
-      const described = await Promise.all(zones.map(async (z) => {
-        const id = zoneIdOf(z.Id!);
-        const r = await route53(ctx).send(new Route53.GetHostedZoneCommand({ Id: id }));
-        return { id, name: fqdn(z.Name!), nameServers: (r.DelegationSet?.NameServers ?? []).map(bare).sort() };
-      }));
-      const local = !!ctx.aws.settings.endpoint;
-      const checked = await Promise.all(described.map(async (z): Promise<HostedZoneActual> => ({
-        ...z,
-        ...(local
-          ? { state: 'not checked' as const, publicNameServers: [], detail: 'an endpoint override (emulator) has no public DNS' }
-          : await checkDelegation(z.name, z.nameServers, resolve)),
-      })));
-      if (checked.length === 1) return checked[0];
-      const delegated = checked.filter((z) => z.state === 'delegated');
-      if (delegated.length === 1) return delegated[0];
-      throw new WpdeployError(`${checked.length} public hosted zones are named ${checked[0]!.name} (${checked.map((z) => z.id).join(', ')}), and the public DNS does not single one out.`, {
-        hint: 'Delete the zones you do not use (`aws route53 delete-hosted-zone --id ID`), keeping the one your registrar delegates to, then run `wpdeploy up` again.',
-      });
-    },
+    find: (ctx, desired) => findZone(ctx, desired?.name, resolve),
 
     /** A zone that is not delegated is a change wpdeploy cannot make: `update` explains it. */
     diff(_desired, actual): Diff {

@@ -9,9 +9,12 @@ import { createHash } from 'node:crypto';
 import type { Role } from '@aws-sdk/client-iam';
 import { IAM } from '../aws/sdk.js';
 import { isAlreadyExists, isDependencyViolation, isNotFound } from '../aws/errors.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import { retrying } from '../aws/poll.js';
-import { fromTagList, tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
+import { paged } from '../aws/reads.js';
+import { addMissingTags, fromTagList, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { firstOwned, ownedAmong } from './find-owned.js';
 import { defineKind } from './kinds.js';
 import { changesOf, UNKNOWN, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -143,24 +146,15 @@ const decode = (doc: string | undefined): PolicyDocument => (doc ? (JSON.parse(d
 
 const iam = (ctx: ResourceContext) => ctx.aws.get(IAM.IAMClient);
 
-/** Collects every page of an IAM list call (IsTruncated / Marker). */
-async function pages<T>(fetch: (marker: string | undefined) => Promise<{ items: T[]; IsTruncated?: boolean; Marker?: string }>): Promise<T[]> {
-  const out: T[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const r = await fetch(marker);
-    out.push(...r.items);
-    if (!r.IsTruncated || !r.Marker) return out;
-    marker = r.Marker;
-  }
-}
+/** The next page's marker of an IAM list call (IsTruncated / Marker). */
+const next = (r: { IsTruncated?: boolean; Marker?: string }) => (r.IsTruncated ? r.Marker : undefined);
 
 const inlineNames = (ctx: ResourceContext, RoleName: string) =>
-  pages((Marker) => iam(ctx).send(new IAM.ListRolePoliciesCommand({ RoleName, Marker })).then((r) => ({ ...r, items: r.PolicyNames ?? [] })));
-const attachedArns = (ctx: ResourceContext, RoleName: string) =>
-  pages((Marker) => iam(ctx).send(new IAM.ListAttachedRolePoliciesCommand({ RoleName, Marker })).then((r) => ({ ...r, items: (r.AttachedPolicies ?? []).map((p) => p.PolicyArn!) })));
-const roleTags = (ctx: ResourceContext, RoleName: string) =>
-  pages((Marker) => iam(ctx).send(new IAM.ListRoleTagsCommand({ RoleName, Marker })).then((r) => ({ ...r, items: r.Tags ?? [] }))).then(fromTagList);
+  paged((Marker) => iam(ctx).send(new IAM.ListRolePoliciesCommand({ RoleName, Marker })), (r) => [r.PolicyNames, next(r)]);
+const attachedArns = async (ctx: ResourceContext, RoleName: string) =>
+  (await paged((Marker) => iam(ctx).send(new IAM.ListAttachedRolePoliciesCommand({ RoleName, Marker })), (r) => [r.AttachedPolicies, next(r)])).map((p) => p.PolicyArn!);
+const roleTags = async (ctx: ResourceContext, RoleName: string) =>
+  fromTagList(await paged((Marker) => iam(ctx).send(new IAM.ListRoleTagsCommand({ RoleName, Marker })), (r) => [r.Tags, next(r)]));
 
 async function describe(ctx: ResourceContext, role: Role): Promise<IamRoleActual> {
   const name = role.RoleName!;
@@ -182,15 +176,8 @@ async function describe(ctx: ResourceContext, role: Role): Promise<IamRoleActual
   };
 }
 
-async function getRole(ctx: ResourceContext, name: string): Promise<Role | undefined> {
-  try {
-    return (await iam(ctx).send(new IAM.GetRoleCommand({ RoleName: name }))).Role;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
+const getRole = (ctx: ResourceContext, name: string): Promise<Role | undefined> =>
+  orAbsent(async () => (await iam(ctx).send(new IAM.GetRoleCommand({ RoleName: name }))).Role);
 
 /** Calls on a role right after CreateRole may not see it for a moment. */
 const soon = <T>(ctx: ResourceContext, fn: () => Promise<T>) => retrying(fn, { retryable: isNotFound, attempts: 4, baseMs: 500, scale: ctx.scale });
@@ -209,21 +196,12 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual, 'name' | 'arn
     }
     // The listing and each role's tags are read once per run for every role step (IAM is global: the
     // path holds the roles of every wpdeploy stack of the account).
-    const listRoles = () => pages((Marker) => iam(ctx).send(new IAM.ListRolesCommand({ PathPrefix: ROLE_PATH, Marker })).then((r) => ({ ...r, items: r.Roles ?? [] })));
+    const listRoles = () => paged((Marker) => iam(ctx).send(new IAM.ListRolesCommand({ PathPrefix: ROLE_PATH, Marker })), (r) => [r.Roles, next(r)]);
     const tagsOf = (name: string) => (ctx.reads ? ctx.reads.read(`iam:role-tags:${name}`, 'IAM', () => roleTags(ctx, name)) : roleTags(ctx, name));
     const roles = await (ctx.reads ? ctx.reads.read(`iam:roles:${ROLE_PATH}`, 'IAM', listRoles) : listRoles());
-    const mine: Role[] = [];
-    for (const role of roles) {
-      try {
-        if (ownedBy(ctx, await tagsOf(role.RoleName!))) mine.push(role);
-      } catch (err) {
-        if (!isNotFound(err)) throw err; // deleted between the listing and the tag read
-      }
-    }
-    if (mine.length === 0) return undefined;
-    if (mine.length > 1) ctx.warn(`${mine.length} IAM roles carry the tags of step ${ctx.step}: ${mine.map((r) => r.RoleName).join(', ')}; using ${mine[0]!.RoleName}.`);
-    const role = await getRole(ctx, mine[0]!.RoleName!);
-    return role ? describe(ctx, role) : undefined;
+    const mine = firstOwned(ctx, 'IAM roles', await ownedAmong(ctx, roles, (r) => tagsOf(r.RoleName!)), (r) => r.item.RoleName!);
+    const role = mine && (await getRole(ctx, mine.item.RoleName!));
+    return role && describe(ctx, role);
   },
 
   diff(desired, actual): Diff {
@@ -313,20 +291,19 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual, 'name' | 'arn
       if (!current || !samePolicy(current, doc)) await client.send(new IAM.PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(doc) }));
     }
     for (const PolicyName of Object.keys(actual.inlinePolicies)) {
-      if (!(PolicyName in desired.inlinePolicies)) await ignoreGone(client.send(new IAM.DeleteRolePolicyCommand({ RoleName, PolicyName })));
+      if (!(PolicyName in desired.inlinePolicies)) await deleteOrGone(() => client.send(new IAM.DeleteRolePolicyCommand({ RoleName, PolicyName })));
     }
     const want = new Set(desired.managedPolicyArns);
     for (const PolicyArn of want) if (!actual.managedPolicyArns.includes(PolicyArn)) await client.send(new IAM.AttachRolePolicyCommand({ RoleName, PolicyArn }));
-    for (const PolicyArn of actual.managedPolicyArns) if (!want.has(PolicyArn)) await ignoreGone(client.send(new IAM.DetachRolePolicyCommand({ RoleName, PolicyArn })));
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length > 0) await client.send(new IAM.TagRoleCommand({ RoleName, Tags: toTagList(toSet) }));
+    for (const PolicyArn of actual.managedPolicyArns) if (!want.has(PolicyArn)) await deleteOrGone(() => client.send(new IAM.DetachRolePolicyCommand({ RoleName, PolicyArn })));
+    const tags = await addMissingTags(desired.tags, actual.tags, (Tags) => client.send(new IAM.TagRoleCommand({ RoleName, Tags })));
     return {
       ...actual,
       description: desired.description,
       trustPolicy: trust,
       inlinePolicies: { ...desired.inlinePolicies },
       managedPolicyArns: [...want].sort(),
-      tags: { ...actual.tags, ...toSet },
+      tags,
     };
   },
 
@@ -338,8 +315,8 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual, 'name' | 'arn
     const client = iam(ctx);
     const RoleName = actual.id;
     try {
-      for (const PolicyArn of await attachedArns(ctx, RoleName)) await ignoreGone(client.send(new IAM.DetachRolePolicyCommand({ RoleName, PolicyArn })));
-      for (const PolicyName of await inlineNames(ctx, RoleName)) await ignoreGone(client.send(new IAM.DeleteRolePolicyCommand({ RoleName, PolicyName })));
+      for (const PolicyArn of await attachedArns(ctx, RoleName)) await deleteOrGone(() => client.send(new IAM.DetachRolePolicyCommand({ RoleName, PolicyArn })));
+      for (const PolicyName of await inlineNames(ctx, RoleName)) await deleteOrGone(() => client.send(new IAM.DeleteRolePolicyCommand({ RoleName, PolicyName })));
       await retrying(() => client.send(new IAM.DeleteRoleCommand({ RoleName })), {
         retryable: isDependencyViolation,
         attempts: 5,
@@ -366,12 +343,3 @@ export const iamRoleKind: ResourceKind<IamRoleSpec, IamRoleActual, 'name' | 'arn
     return { name: actual.id, arn: actual.arn };
   },
 });
-
-/** A policy or attachment already gone is what a removal wants. */
-async function ignoreGone(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-}

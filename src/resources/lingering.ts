@@ -17,7 +17,7 @@ import { isDependencyViolation, isNotFound } from '../aws/errors.js';
 import { sleep, waitFor } from '../aws/poll.js';
 import { EC2 } from '../aws/sdk.js';
 import { WpdeployError } from '../errors.js';
-import { paged } from './quotas.js';
+import { paged } from '../aws/reads.js';
 import type { ResourceContext } from './types.js';
 
 /** The longest wait for lingering interfaces, in AWS time: AWS takes minutes, Lambda's up to 20. */
@@ -29,10 +29,7 @@ const BLIND_ATTEMPTS = 7;
 
 /** Every network interface matching the filters, read fresh (never from the run's cache). */
 export async function interfacesWith(ctx: ResourceContext, filters: Filter[]): Promise<NetworkInterface[]> {
-  return paged(async (NextToken) => {
-    const r = await ctx.aws.get(EC2.EC2Client).send(new EC2.DescribeNetworkInterfacesCommand({ Filters: filters, NextToken }));
-    return { items: r.NetworkInterfaces, next: r.NextToken || undefined };
-  });
+  return paged((NextToken) => ctx.aws.get(EC2.EC2Client).send(new EC2.DescribeNetworkInterfacesCommand({ Filters: filters, NextToken })), (r) => [r.NetworkInterfaces, r.NextToken]);
 }
 
 /**

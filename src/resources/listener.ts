@@ -8,11 +8,12 @@
  */
 import type { Action, Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ELBv2 } from '../aws/sdk.js';
-import { isAlreadyExists, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
-import { retrying } from '../aws/poll.js';
-import { tagsToSet, toTagList, type TagMap, tagChanges } from '../aws/tags.js';
+import { isAlreadyExists } from '../aws/errors.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
+import { paged } from '../aws/reads.js';
+import { toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { elbTags, elbv2 } from './load-balancer.js';
+import { addElbTags, elbTags, elbv2, onceVisible } from './elb-common.js';
 import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -85,29 +86,13 @@ function toActual(l: Listener, tags: TagMap): ListenerActual {
   };
 }
 
-async function byArn(ctx: ResourceContext, arn: string): Promise<Listener | undefined> {
-  try {
-    return (await elbv2(ctx).send(new ELBv2.DescribeListenersCommand({ ListenerArns: [arn] }))).Listeners?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+const byArn = (ctx: ResourceContext, arn: string): Promise<Listener | undefined> =>
+  orAbsent(async () => (await elbv2(ctx).send(new ELBv2.DescribeListenersCommand({ ListenerArns: [arn] }))).Listeners?.[0]);
 
+/** The load balancer's listener on `port`; undefined when there is none, or the load balancer is gone (and its listeners with it). */
 async function byPort(ctx: ResourceContext, loadBalancerArn: string, port: number): Promise<Listener | undefined> {
-  try {
-    let Marker: string | undefined;
-    do {
-      const r = await elbv2(ctx).send(new ELBv2.DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker }));
-      const l = (r.Listeners ?? []).find((x) => x.Port === port);
-      if (l) return l;
-      Marker = r.NextMarker;
-    } while (Marker);
-    return undefined;
-  } catch (err) {
-    if (isNotFound(err)) return undefined; // the load balancer is gone, and its listeners with it
-    throw err;
-  }
+  const all = await orAbsent(() => paged((Marker) => elbv2(ctx).send(new ELBv2.DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker })), (r) => [r.Listeners, r.NextMarker]));
+  return all?.find((l) => l.Port === port);
 }
 
 function warnIfPlain(ctx: ResourceContext, spec: ListenerSpec): void {
@@ -115,6 +100,9 @@ function warnIfPlain(ctx: ResourceContext, spec: ListenerSpec): void {
     ctx.warn('the site is served over plain HTTP: traffic between visitors and the load balancer is unencrypted. Set `domain` in the config to serve HTTPS.');
   }
 }
+
+/** ELB may not see a certificate ACM has just issued: CreateListener and ModifyListener retry for about a minute. */
+const CERTIFICATE_VISIBLE = { attempts: 6, baseMs: 2_000 };
 
 const tlsFields = (s: ListenerSpec) => (s.protocol === 'HTTPS' ? { SslPolicy: s.sslPolicy, Certificates: [{ CertificateArn: s.certificateArn! }] } : {});
 
@@ -153,10 +141,10 @@ export const listenerKind: ResourceKind<ListenerSpec, ListenerActual, 'arn' | 'p
     warnIfPlain(ctx, desired);
     let arn: string;
     try {
-      const r = await retrying(() => elbv2(ctx).send(new ELBv2.CreateListenerCommand({
+      const r = await onceVisible(ctx, () => elbv2(ctx).send(new ELBv2.CreateListenerCommand({
         LoadBalancerArn: desired.loadBalancerArn, Port: desired.port, Protocol: desired.protocol, ...tlsFields(desired),
         DefaultActions: [toAwsAction(desired.defaultAction)], Tags: toTagList(desired.tags),
-      })), { retryable: isEventuallyConsistentNotFound, attempts: 6, baseMs: 2_000, scale: ctx.scale, onRetry: () => ctx.progress('the load balancer does not see the certificate yet; retrying') });
+      })), { ...CERTIFICATE_VISIBLE, onRetry: () => ctx.progress('the load balancer does not see the certificate yet; retrying') });
       arn = r.Listeners![0]!.ListenerArn!;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
@@ -175,29 +163,21 @@ export const listenerKind: ResourceKind<ListenerSpec, ListenerActual, 'arn' | 'p
 
   async update(ctx, desired, actual) {
     warnIfPlain(ctx, desired);
-    const c = elbv2(ctx);
     const d = listenerKind.diff(desired, actual).changes.map((x) => x.field);
     if (d.some((f) => !f.startsWith('tags.'))) {
-      await retrying(() => c.send(new ELBv2.ModifyListenerCommand({
+      await onceVisible(ctx, () => elbv2(ctx).send(new ELBv2.ModifyListenerCommand({
         ListenerArn: actual.arn, Port: desired.port, Protocol: desired.protocol, ...tlsFields(desired), DefaultActions: [toAwsAction(desired.defaultAction)],
-      })), { retryable: isEventuallyConsistentNotFound, attempts: 6, baseMs: 2_000, scale: ctx.scale });
+      })), CERTIFICATE_VISIBLE);
     }
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await c.send(new ELBv2.AddTagsCommand({ ResourceArns: [actual.arn], Tags: toTagList(toSet) }));
     return {
       ...actual, protocol: desired.protocol, sslPolicy: desired.protocol === 'HTTPS' ? desired.sslPolicy : undefined,
-      certificateArn: desired.protocol === 'HTTPS' ? desired.certificateArn : undefined, defaultAction: desired.defaultAction, tags: { ...actual.tags, ...toSet },
+      certificateArn: desired.protocol === 'HTTPS' ? desired.certificateArn : undefined, defaultAction: desired.defaultAction,
+      tags: await addElbTags(ctx, actual.arn, desired.tags, actual.tags),
     };
   },
 
-  async delete(ctx, actual) {
-    try {
-      await elbv2(ctx).send(new ELBv2.DeleteListenerCommand({ ListenerArn: actual.arn }));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-  },
+  /** Deletes it; already gone is success. */
+  delete: (ctx, actual) => deleteOrGone(() => elbv2(ctx).send(new ELBv2.DeleteListenerCommand({ ListenerArn: actual.arn }))),
 
   outputs: (a) => ({ arn: a.arn, port: String(a.port), protocol: a.protocol }),
 });

@@ -8,25 +8,8 @@ import type { FilteredLogEvent, FilterLogEventsCommandOutput } from '@aws-sdk/cl
 import { CloudWatchLogs } from '../aws/sdk.js';
 import type { AwsClients } from '../aws/clients.js';
 import { isNotFound, recommendAction } from '../aws/errors.js';
-import { timeScale } from '../aws/poll.js';
+import { sleep, timeScale } from '../aws/poll.js';
 import { UsageError, WpdeployError, errorMessage } from '../errors.js';
-
-/**
- * Waits `ms`, or less when `signal` aborts. Unlike poll.ts's `sleep`, it removes its abort listener
- * when the time is up: `--follow` sleeps thousands of times on one signal.
- */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** The window `logs` reads when --since is not given. */
 export const DEFAULT_SINCE = '10m';
@@ -142,6 +125,6 @@ export async function readLogEvents(o: ReadLogEventsOptions, onEvent: (line: Log
       since = latest;
       for (const [id, ts] of seen) if (ts < since) seen.delete(id);
     }
-    await pause(interval, o.signal);
+    await sleep(interval, o.signal); // removes its abort listener when the time is up: `--follow` sleeps thousands of times on one signal
   }
 }

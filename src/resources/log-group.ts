@@ -6,9 +6,12 @@
  */
 import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchLogs } from '../aws/sdk.js';
-import { isAlreadyExists, isNotFound } from '../aws/errors.js';
-import { tagsToSet, TAG_STACK, TAG_STEP, type TagMap, tagChanges } from '../aws/tags.js';
+import { isAlreadyExists } from '../aws/errors.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
+import { paged } from '../aws/reads.js';
+import { addMissingTags, fromTagList, ownedBy, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
+import { firstOwned, ownedAmong } from './find-owned.js';
 import { indexedTags } from './tag-index.js';
 import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
@@ -58,30 +61,16 @@ async function tagsOf(ctx: ResourceContext, arn: string): Promise<TagMap> {
   return ctx.reads ? ctx.reads.read(`logs:tags:${arn}`, 'CloudWatchLogs', read) : read();
 }
 
-/** Every log group whose name starts with `prefix` (DescribeLogGroups pages through them). */
-async function listByPrefix(ctx: ResourceContext, prefix: string): Promise<LogGroup[]> {
-  const out: LogGroup[] = [];
-  let nextToken: string | undefined;
-  do {
-    const r = await logs(ctx).send(new CloudWatchLogs.DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken }));
-    out.push(...(r.logGroups ?? []));
-    nextToken = r.nextToken;
-  } while (nextToken);
-  return out;
-}
+/** Every log group whose name starts with `prefix`. */
+const listByPrefix = (ctx: ResourceContext, prefix: string): Promise<LogGroup[]> =>
+  paged((nextToken) => logs(ctx).send(new CloudWatchLogs.DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken })), (r) => [r.logGroups, r.nextToken]);
 
 /** The stack's log groups (`/wpdeploy/<stack>/...`), listed once for every log group step of the run (with the run's read cache). */
 const stackGroups = (ctx: ResourceContext) => ctx.reads?.read(`logs:groups:${ctx.stack}`, 'CloudWatchLogs', () => listByPrefix(ctx, logGroupPrefix(ctx.stack)));
 
 /** The log group with exactly this name, or undefined. */
-async function byName(ctx: ResourceContext, name: string): Promise<LogGroup | undefined> {
-  try {
-    return (await listByPrefix(ctx, name)).find((g) => g.logGroupName === name);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+const byName = (ctx: ResourceContext, name: string): Promise<LogGroup | undefined> =>
+  orAbsent(async () => (await listByPrefix(ctx, name)).find((g) => g.logGroupName === name));
 
 async function describe(ctx: ResourceContext, g: LogGroup, tags?: TagMap): Promise<LogGroupActual> {
   const arn = arnOf(g);
@@ -119,19 +108,8 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual, 'name' | '
       if (g) return describe(ctx, g);
     }
     const candidates = listed ?? (await listByPrefix(ctx, logGroupPrefix(ctx.stack)));
-    const mine: LogGroupActual[] = [];
-    for (const g of candidates) {
-      let tags: TagMap;
-      try {
-        tags = await tagsOf(ctx, arnOf(g));
-      } catch (err) {
-        if (isNotFound(err)) continue; // deleted between the listing and the tag read
-        throw err;
-      }
-      if (tags[TAG_STACK] === ctx.stack && tags[TAG_STEP] === ctx.step) mine.push(await describe(ctx, g, tags));
-    }
-    if (mine.length > 1) ctx.warn(`${mine.length} log groups carry the tags of step ${ctx.step}: ${mine.map((g) => g.id).join(', ')}; using ${mine[0]!.id}.`);
-    return mine[0];
+    const mine = firstOwned(ctx, 'log groups', await ownedAmong(ctx, candidates, (g) => tagsOf(ctx, arnOf(g))), (g) => g.item.logGroupName!);
+    return mine && describe(ctx, mine.item, mine.tags);
   },
 
   diff(desired, actual): Diff {
@@ -164,7 +142,7 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual, 'name' | '
       if (!isAlreadyExists(err)) throw err;
       const existing = await byName(ctx, desired.name);
       const tags = existing ? await tagsOf(ctx, arnOf(existing)) : {};
-      if (!existing || tags[TAG_STACK] !== ctx.stack || tags[TAG_STEP] !== ctx.step) {
+      if (!existing || !ownedBy(ctx, tags)) {
         throw new WpdeployError(`a log group named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}.`, {
           hint: `Delete it if nothing uses it (\`aws logs delete-log-group --log-group-name ${desired.name}\`), or deploy under another stack name.`,
           cause: err,
@@ -195,20 +173,12 @@ export const logGroupKind: ResourceKind<LogGroupSpec, LogGroupActual, 'name' | '
       assertRetention(actual.id, desired.retentionDays);
       await client.send(new CloudWatchLogs.PutRetentionPolicyCommand({ logGroupName: actual.id, retentionInDays: desired.retentionDays }));
     }
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length > 0) await client.send(new CloudWatchLogs.TagResourceCommand({ resourceArn: actual.arn, tags: toSet }));
-    return { ...actual, retentionDays: desired.retentionDays, tags: { ...actual.tags, ...toSet } };
+    const tags = await addMissingTags(desired.tags, actual.tags, (list) => client.send(new CloudWatchLogs.TagResourceCommand({ resourceArn: actual.arn, tags: fromTagList(list) })));
+    return { ...actual, retentionDays: desired.retentionDays, tags };
   },
 
   /** Deletes the group and the events in it. A group already gone is success. */
-  async delete(ctx, actual) {
-    try {
-      await logs(ctx).send(new CloudWatchLogs.DeleteLogGroupCommand({ logGroupName: actual.id }));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-  },
+  delete: (ctx, actual) => deleteOrGone(() => logs(ctx).send(new CloudWatchLogs.DeleteLogGroupCommand({ logGroupName: actual.id }))),
 
   outputs(actual) {
     return { name: actual.id, arn: actual.arn };

@@ -19,8 +19,10 @@
  * https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetAWSDefaultServiceQuota.html
  */
 import type { Task } from '@aws-sdk/client-ecs';
+import { orAbsent } from '../aws/idempotent.js';
 import { EC2, ECS, ELBv2, RDS, ServiceQuotas } from '../aws/sdk.js';
 import { awsErrorName, isNotFound } from '../aws/errors.js';
+import { paged } from '../aws/reads.js';
 import { TAG_STACK, TAG_STEP, fromTagList } from '../aws/tags.js';
 import type { CheckFailure, QuotaId, QuotaUse, ResourceContext } from './types.js';
 
@@ -50,25 +52,10 @@ const tagged = (tags: Array<{ Key?: string; Value?: string }> | undefined) => {
   return { stack: t[TAG_STACK], step: t[TAG_STEP] };
 };
 
-/** Every page of a call that pages with a token: `page(token)` gives its items and the next token. */
-export async function paged<T>(page: (token?: string) => Promise<{ items?: T[]; next?: string }>): Promise<T[]> {
-  const out: T[] = [];
-  let token: string | undefined;
-  do {
-    const r = await page(token);
-    out.push(...(r.items ?? []));
-    token = r.next;
-  } while (token);
-  return out;
-}
-
 const ec2 = (ctx: ResourceContext) => ctx.aws.get(EC2.EC2Client);
 
 async function natGatewaysByZone(ctx: ResourceContext): Promise<UsageItem[]> {
-  const nats = await paged(async (NextToken) => {
-    const r = await ec2(ctx).send(new EC2.DescribeNatGatewaysCommand({ Filter: [{ Name: 'state', Values: ['pending', 'available'] }], NextToken }));
-    return { items: r.NatGateways, next: r.NextToken };
-  });
+  const nats = await paged((NextToken) => ec2(ctx).send(new EC2.DescribeNatGatewaysCommand({ Filter: [{ Name: 'state', Values: ['pending', 'available'] }], NextToken })), (r) => [r.NatGateways, r.NextToken]);
   const subnetIds = [...new Set(nats.map((n) => n.SubnetId).filter((s): s is string => !!s))];
   const zones = new Map<string, string>();
   // A filter, not SubnetIds: a subnet deleted since the NAT gateway was listed (a `down` running
@@ -90,24 +77,14 @@ async function fargateVcpus(ctx: ResourceContext, uses: StepQuotaUse[]): Promise
   const existing = (): Promise<UsageItem[][]> => Promise.all(uses.map(async (u): Promise<UsageItem[]> => {
     const [cluster, service] = (u.name ?? '').split('/service:');
     if (!cluster || !service) return [];
-    try {
-      const r = await ecs.send(new ECS.DescribeServicesCommand({ cluster, services: [service] }));
-      return r.services?.some((x) => x.status === 'ACTIVE' || x.status === 'DRAINING') ? [{ scope: '', amount: 0, name: u.name }] : [];
-    } catch (err) {
-      if (isNotFound(err)) return [];
-      throw err;
-    }
+    const r = await orAbsent(() => ecs.send(new ECS.DescribeServicesCommand({ cluster, services: [service] })));
+    return r?.services?.some((x) => x.status === 'ACTIVE' || x.status === 'DRAINING') ? [{ scope: '', amount: 0, name: u.name }] : [];
   }));
-  const running = async (): Promise<UsageItem[][]> => Promise.all((await paged(async (nextToken) => {
-    const r = await ecs.send(new ECS.ListClustersCommand({ nextToken }));
-    return { items: r.clusterArns, next: r.nextToken };
-  })).map(async (cluster) => {
+  const clusters = () => paged((nextToken) => ecs.send(new ECS.ListClustersCommand({ nextToken })), (r) => [r.clusterArns, r.nextToken]);
+  const running = async (): Promise<UsageItem[][]> => Promise.all((await clusters()).map(async (cluster) => {
     const tasks: Task[] = [];
     try {
-      const arns = await paged(async (nextToken) => {
-        const r = await ecs.send(new ECS.ListTasksCommand({ cluster, desiredStatus: 'RUNNING', launchType: 'FARGATE', nextToken }));
-        return { items: r.taskArns, next: r.nextToken };
-      });
+      const arns = await paged((nextToken) => ecs.send(new ECS.ListTasksCommand({ cluster, desiredStatus: 'RUNNING', launchType: 'FARGATE', nextToken })), (r) => [r.taskArns, r.nextToken]);
       for (let i = 0; i < arns.length; i += 100) tasks.push(...((await ecs.send(new ECS.DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) }))).tasks ?? []));
     } catch (err) {
       if (!isNotFound(err)) throw err; // a cluster deleted since it was listed runs nothing
@@ -134,10 +111,8 @@ export const QUOTAS: Record<QuotaId, QuotaDef> = {
   vpc: {
     name: 'VPCs per Region', serviceCode: 'vpc', code: 'L-F678F1CE', defaultValue: 5, unit: 'VPCs',
     fix: 'delete the VPCs you no longer use (the default VPC counts too)',
-    usage: async (ctx) => (await paged(async (NextToken) => {
-      const r = await ec2(ctx).send(new EC2.DescribeVpcsCommand({ NextToken }));
-      return { items: r.Vpcs, next: r.NextToken };
-    })).map((v) => ({ scope: '', amount: 1, ...tagged(v.Tags) })),
+    usage: async (ctx) => (await paged((NextToken) => ec2(ctx).send(new EC2.DescribeVpcsCommand({ NextToken })), (r) => [r.Vpcs, r.NextToken]))
+      .map((v) => ({ scope: '', amount: 1, ...tagged(v.Tags) })),
   },
   'nat-per-az': {
     name: 'NAT gateways per Availability Zone', serviceCode: 'vpc', code: 'L-FE5A380F', defaultValue: 5, unit: 'NAT gateways',
@@ -147,18 +122,14 @@ export const QUOTAS: Record<QuotaId, QuotaDef> = {
   igw: {
     name: 'Internet gateways per Region', serviceCode: 'vpc', code: 'L-A4707A72', defaultValue: 5, unit: 'internet gateways',
     fix: 'delete the internet gateways you no longer use',
-    usage: async (ctx) => (await paged(async (NextToken) => {
-      const r = await ec2(ctx).send(new EC2.DescribeInternetGatewaysCommand({ NextToken }));
-      return { items: r.InternetGateways, next: r.NextToken };
-    })).map((g) => ({ scope: '', amount: 1, ...tagged(g.Tags) })),
+    usage: async (ctx) => (await paged((NextToken) => ec2(ctx).send(new EC2.DescribeInternetGatewaysCommand({ NextToken })), (r) => [r.InternetGateways, r.NextToken]))
+      .map((g) => ({ scope: '', amount: 1, ...tagged(g.Tags) })),
   },
   alb: {
     name: 'Application Load Balancers per Region', serviceCode: 'elasticloadbalancing', code: 'L-53DA6B97', defaultValue: 50, unit: 'load balancers',
     fix: 'delete the Application Load Balancers you no longer use',
-    usage: async (ctx) => (await paged(async (Marker) => {
-      const r = await ctx.aws.get(ELBv2.ElasticLoadBalancingV2Client).send(new ELBv2.DescribeLoadBalancersCommand({ Marker }));
-      return { items: r.LoadBalancers, next: r.NextMarker };
-    })).filter((lb) => lb.Type === 'application').map((lb) => ({ scope: '', amount: 1, name: lb.LoadBalancerName })),
+    usage: async (ctx) => (await paged((Marker) => ctx.aws.get(ELBv2.ElasticLoadBalancingV2Client).send(new ELBv2.DescribeLoadBalancersCommand({ Marker })), (r) => [r.LoadBalancers, r.NextMarker]))
+      .filter((lb) => lb.Type === 'application').map((lb) => ({ scope: '', amount: 1, name: lb.LoadBalancerName })),
   },
   'fargate-vcpu': {
     name: 'Fargate On-Demand vCPU resource count', serviceCode: 'fargate', code: 'L-3032A538', defaultValue: 6, unit: 'vCPUs',
@@ -168,10 +139,8 @@ export const QUOTAS: Record<QuotaId, QuotaDef> = {
   'rds-instances': {
     name: 'DB instances', serviceCode: 'rds', code: 'L-7B6409FD', defaultValue: 40, unit: 'DB instances',
     fix: 'delete the DB instances you no longer use',
-    usage: async (ctx) => (await paged(async (Marker) => {
-      const r = await ctx.aws.get(RDS.RDSClient).send(new RDS.DescribeDBInstancesCommand({ Marker, MaxRecords: 100 }));
-      return { items: r.DBInstances, next: r.Marker };
-    })).map((d) => ({ scope: '', amount: 1, name: d.DBInstanceIdentifier })),
+    usage: async (ctx) => (await paged((Marker) => ctx.aws.get(RDS.RDSClient).send(new RDS.DescribeDBInstancesCommand({ Marker, MaxRecords: 100 })), (r) => [r.DBInstances, r.Marker]))
+      .map((d) => ({ scope: '', amount: 1, name: d.DBInstanceIdentifier })),
   },
 };
 

@@ -9,7 +9,7 @@ import { orAbsent } from '../aws/idempotent.js';
 import { RDS } from '../aws/sdk.js';
 import { addMissingTags, fromTagList, ownedBy, TAG_STACK, type TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { paged } from './quotas.js';
+import { paged } from '../aws/reads.js';
 import { indexedTags } from './tag-index.js';
 import type { Actual, ResourceContext, ResourceKind } from './types.js';
 
@@ -33,10 +33,7 @@ export const describeRds = {
 
 /** Every item of an RDS listing, page by page (RDS pages with `Marker`). */
 export function rdsPages<T>(page: (Marker: string | undefined) => Promise<{ items?: T[]; Marker?: string }>): Promise<T[]> {
-  return paged(async (token) => {
-    const r = await page(token);
-    return { items: r.items, next: r.Marker };
-  });
+  return paged(page, (r) => [r.items, r.Marker]);
 }
 
 /**

@@ -16,8 +16,9 @@
 import type { LifecycleRule, ObjectIdentifier } from '@aws-sdk/client-s3';
 import { S3 } from '../aws/sdk.js';
 import { isAccessDenied, isAlreadyExists, isBucketNameTaken, isDependencyViolation, isNotConfigured, isNotFound } from '../aws/errors.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import { retrying } from '../aws/poll.js';
-import { fromTagList, toTagList, type TagMap, ownedBy } from '../aws/tags.js';
+import { fromTagList, toTagList, type TagMap, ownedBy, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { canonicalPolicy, type PolicyDocument } from './iam-role.js';
 import { indexedTags } from './tag-index.js';
@@ -122,14 +123,7 @@ const RULE_ID = 'expire-access-logs';
 const s3 = (ctx: ResourceContext) => ctx.aws.get(S3.S3Client);
 
 /** A bucket sub-resource read, where "not configured" reads as undefined. */
-async function optional<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    if (isNotConfigured(err)) return undefined;
-    throw err;
-  }
-}
+const optional = <T>(p: Promise<T>): Promise<T | undefined> => orAbsent(() => p, isNotConfigured);
 
 /**
  * Whether the bucket is there, and its tags, in one call (GetBucketTagging): undefined when there is
@@ -235,12 +229,7 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual, 'name' | '
     const tags = (await indexedTags(ctx, `arn:${partitionOf(ctx.region)}:s3:::${name}`)) ?? (await probe(ctx, name));
     if (!tags) return undefined;
     if (!ownedBy(ctx, tags) && ctx.recordedId !== name) return undefined;
-    try {
-      return await describe(ctx, name, ctx.region, tags);
-    } catch (err) {
-      if (isNotFound(err)) return undefined; // deleted since the tag index was made
-      throw err;
-    }
+    return orAbsent(() => describe(ctx, name, ctx.region, tags)); // undefined: deleted since the tag index was made
   },
 
   diff(desired, actual): Diff {
@@ -251,7 +240,7 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual, 'name' | '
       ['lifecycle', actual.lifecycle, wantLifecycle(desired)],
     );
     if (JSON.stringify(canonicalPolicy(actual.policy ?? null)) !== JSON.stringify(canonicalPolicy(desired.policy))) changes.push({ field: 'policy', from: actual.policy, to: desired.policy });
-    for (const [k, v] of Object.entries(desired.tags)) if (actual.tags[k] !== v) changes.push({ field: `tags.${k}`, from: actual.tags[k], to: v });
+    changes.push(...tagChanges(desired.tags, actual.tags));
     if (desired.name !== actual.id) {
       return { changes: [{ field: 'name', from: actual.id, to: desired.name }, ...changes], replace: 'a bucket cannot be renamed' };
     }
@@ -303,15 +292,10 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual, 'name' | '
    * A bucket already gone is success.
    */
   async delete(ctx, actual) {
-    try {
-      await retrying(async () => {
-        await emptyBucket(ctx, actual.id);
-        await s3(ctx).send(new S3.DeleteBucketCommand({ Bucket: actual.id }));
-      }, { retryable: isDependencyViolation, attempts: 5, baseMs: 2_000, scale: ctx.scale, onRetry: () => ctx.progress(`bucket ${actual.id} received more objects; emptying it again`) });
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+    await deleteOrGone(() => retrying(async () => {
+      await emptyBucket(ctx, actual.id);
+      await s3(ctx).send(new S3.DeleteBucketCommand({ Bucket: actual.id }));
+    }, { retryable: isDependencyViolation, attempts: 5, baseMs: 2_000, scale: ctx.scale, onRetry: () => ctx.progress(`bucket ${actual.id} received more objects; emptying it again`) }));
   },
 
   outputs: (a) => ({ name: a.id, arn: a.arn }),

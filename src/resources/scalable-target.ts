@@ -7,16 +7,19 @@
  */
 import type { ScalableTarget } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScaling } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
 import type { TagMap } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
-export const ECS_NAMESPACE = 'ecs';
-export const ECS_DESIRED_COUNT = 'ecs:service:DesiredCount';
+const ECS_NAMESPACE = 'ecs';
+const ECS_DESIRED_COUNT = 'ecs:service:DesiredCount';
 
 export const autoScaling = (ctx: ResourceContext) => ctx.aws.get(AutoScaling.ApplicationAutoScalingClient);
+
+/** What names the scalable target of a service's desired count in every Application Auto Scaling call. */
+export const serviceTarget = (ResourceId: string) => ({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId } as const);
 
 export interface ScalableTargetSpec {
   /** `service/<cluster>/<service>` */
@@ -34,15 +37,9 @@ export interface ScalableTargetActual extends Actual {
   max: number;
 }
 
-async function describe(ctx: ResourceContext, resourceId: string): Promise<ScalableTarget | undefined> {
-  try {
-    const r = await autoScaling(ctx).send(new AutoScaling.DescribeScalableTargetsCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceIds: [resourceId] }));
-    return r.ScalableTargets?.find((t) => t.ResourceId === resourceId);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+const describe = (ctx: ResourceContext, resourceId: string): Promise<ScalableTarget | undefined> => orAbsent(async () =>
+  (await autoScaling(ctx).send(new AutoScaling.DescribeScalableTargetsCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceIds: [resourceId] })))
+    .ScalableTargets?.find((t) => t.ResourceId === resourceId));
 
 function toActual(t: ScalableTarget): ScalableTargetActual {
   const suspended = t.SuspendedState && (t.SuspendedState.DynamicScalingInSuspended || t.SuspendedState.DynamicScalingOutSuspended);
@@ -52,7 +49,7 @@ function toActual(t: ScalableTarget): ScalableTargetActual {
 async function register(ctx: ResourceContext, desired: ScalableTargetSpec, withTags: boolean): Promise<ScalableTargetActual> {
   if (desired.min > desired.max) throw new WpdeployError(`scaling.min (${desired.min}) is greater than scaling.max (${desired.max}).`, { hint: 'Set scaling.min <= scaling.max.' });
   const r = await autoScaling(ctx).send(new AutoScaling.RegisterScalableTargetCommand({
-    ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: desired.resourceId,
+    ...serviceTarget(desired.resourceId),
     MinCapacity: desired.min, MaxCapacity: desired.max,
     ...(withTags ? { Tags: desired.tags } : {}),
   }));
@@ -84,14 +81,7 @@ export const scalableTargetKind: ResourceKind<ScalableTargetSpec, ScalableTarget
   update: (ctx, desired) => register(ctx, desired, false),
 
   /** Deregisters the target; already gone is success. */
-  async delete(ctx, actual) {
-    try {
-      await autoScaling(ctx).send(new AutoScaling.DeregisterScalableTargetCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: actual.id }));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-  },
+  delete: (ctx, actual) => deleteOrGone(() => autoScaling(ctx).send(new AutoScaling.DeregisterScalableTargetCommand(serviceTarget(actual.id)))),
 
   outputs: (a) => ({ resourceId: a.id, min: String(a.min), max: String(a.max) }),
 });

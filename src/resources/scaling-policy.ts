@@ -7,8 +7,9 @@
  */
 import type { MetricType, ScalingPolicy } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScaling } from '../aws/sdk.js';
-import { isNotFound } from '../aws/errors.js';
-import { autoScaling, ECS_DESIRED_COUNT, ECS_NAMESPACE } from './scalable-target.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
+import { paged } from '../aws/reads.js';
+import { autoScaling, serviceTarget } from './scalable-target.js';
 import { defineKind } from './kinds.js';
 import { changesOf, known, type Actual, type Diff, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -41,29 +42,15 @@ export interface ScalingPolicyActual extends Actual {
 /** `app/<lb name>/<id>/targetgroup/<tg name>/<id>` from the two ARN suffixes. */
 export const requestCountLabel = (loadBalancerArnSuffix: string, targetGroupArnSuffix: string) => `${loadBalancerArnSuffix}/${targetGroupArnSuffix}`;
 
+/**
+ * The policy of that name on the service's target. With the run's read cache, every policy of the
+ * target is read once for all the policy steps of the run.
+ */
 async function describe(ctx: ResourceContext, resourceId: string, name: string): Promise<ScalingPolicy | undefined> {
-  try {
-    if (ctx.reads) return (await servicePolicies(ctx, resourceId)).find((p) => p.PolicyName === name);
-    const r = await autoScaling(ctx).send(new AutoScaling.DescribeScalingPoliciesCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: resourceId, PolicyNames: [name] }));
-    return r.ScalingPolicies?.find((p) => p.PolicyName === name);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
-/** Every policy of the service's scalable target, read once for all the policy steps of the run. */
-function servicePolicies(ctx: ResourceContext, resourceId: string): Promise<ScalingPolicy[]> {
-  return ctx.reads!.read(`aas:policies:${resourceId}`, 'ApplicationAutoScaling', async () => {
-    const out: ScalingPolicy[] = [];
-    let NextToken: string | undefined;
-    do {
-      const r = await autoScaling(ctx).send(new AutoScaling.DescribeScalingPoliciesCommand({ ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: resourceId, NextToken }));
-      out.push(...(r.ScalingPolicies ?? []));
-      NextToken = r.NextToken;
-    } while (NextToken);
-    return out;
-  });
+  const policies = (input: { PolicyNames?: string[] }) => paged((NextToken) =>
+    autoScaling(ctx).send(new AutoScaling.DescribeScalingPoliciesCommand({ ...serviceTarget(resourceId), ...input, NextToken })), (r) => [r.ScalingPolicies, r.NextToken]);
+  const all = await orAbsent(() => (ctx.reads ? ctx.reads.read(`aas:policies:${resourceId}`, 'ApplicationAutoScaling', () => policies({})) : policies({ PolicyNames: [name] })));
+  return all?.find((p) => p.PolicyName === name);
 }
 
 function toActual(p: ScalingPolicy): ScalingPolicyActual {
@@ -78,7 +65,7 @@ function toActual(p: ScalingPolicy): ScalingPolicyActual {
 
 async function put(ctx: ResourceContext, d: ScalingPolicySpec): Promise<ScalingPolicyActual> {
   const r = await autoScaling(ctx).send(new AutoScaling.PutScalingPolicyCommand({
-    PolicyName: d.name, ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: d.resourceId, PolicyType: 'TargetTrackingScaling',
+    PolicyName: d.name, ...serviceTarget(d.resourceId), PolicyType: 'TargetTrackingScaling',
     TargetTrackingScalingPolicyConfiguration: {
       TargetValue: d.targetValue,
       PredefinedMetricSpecification: { PredefinedMetricType: d.metric as MetricType, ResourceLabel: d.resourceLabel },
@@ -127,14 +114,8 @@ export const scalingPolicyKind: ResourceKind<ScalingPolicySpec, ScalingPolicyAct
   create: (ctx, desired) => put(ctx, desired),
   update: (ctx, desired) => put(ctx, desired),
 
-  async delete(ctx, actual) {
-    try {
-      await autoScaling(ctx).send(new AutoScaling.DeleteScalingPolicyCommand({ PolicyName: actual.name, ServiceNamespace: ECS_NAMESPACE, ScalableDimension: ECS_DESIRED_COUNT, ResourceId: actual.resourceId }));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-  },
+  /** Deletes it; already gone is success. */
+  delete: (ctx, actual) => deleteOrGone(() => autoScaling(ctx).send(new AutoScaling.DeleteScalingPolicyCommand({ PolicyName: actual.name, ...serviceTarget(actual.resourceId) }))),
 
   outputs: (a) => ({ arn: a.id, name: a.name }),
 });

@@ -9,7 +9,7 @@ import { orAbsent } from '../aws/idempotent.js';
 import { SecretsManager } from '../aws/sdk.js';
 import { fromTagList, TAG_STACK } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { paged } from './quotas.js';
+import { paged } from '../aws/reads.js';
 import type { SecretActual } from './secret.js';
 import type { ResourceContext } from './types.js';
 
@@ -35,14 +35,11 @@ export async function describeSecret(ctx: Pick<ResourceContext, 'aws'>, id: stri
 
 /** Every secret (scheduled for deletion included) carrying `wpdeploy:stack=<stack>`. */
 export async function stackSecrets(ctx: Pick<ResourceContext, 'aws'>, stack: string): Promise<SecretActual[]> {
-  const all = await paged(async (NextToken) => {
-    const r = await secrets(ctx).send(new SecretsManager.ListSecretsCommand({
-      IncludePlannedDeletion: true,
-      Filters: [{ Key: 'tag-key', Values: [TAG_STACK] }, { Key: 'tag-value', Values: [stack] }],
-      NextToken,
-    }));
-    return { items: r.SecretList, next: r.NextToken };
-  });
+  const all = await paged((NextToken) => secrets(ctx).send(new SecretsManager.ListSecretsCommand({
+    IncludePlannedDeletion: true,
+    Filters: [{ Key: 'tag-key', Values: [TAG_STACK] }, { Key: 'tag-value', Values: [stack] }],
+    NextToken,
+  })), (r) => [r.SecretList, r.NextToken]);
   return all.filter((s) => fromTagList(s.Tags)[TAG_STACK] === stack).map(toActual);
 }
 

@@ -7,8 +7,8 @@
  * Read at most once per run, and only while the run has changed nothing (`plan`, `status`, an `up`
  * with nothing to do): the index is eventually consistent, and in a run that changes things each
  * resource's tags are read from its own service. A resource missing from the index (a type the
- * endpoint does not index, its stack tag removed by someone, just created) is read per resource as
- * before, so the index only ever saves calls; a tag changed out of band shows as drift once the
+ * endpoint does not index, its stack tag removed by someone, just created) is read from its own
+ * service, so the index only ever saves calls; a tag changed out of band shows as drift once the
  * index has caught up (seconds on AWS). An endpoint or a policy without the Tagging API gives an
  * empty index.
  */

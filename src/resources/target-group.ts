@@ -9,12 +9,12 @@
  */
 import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ELBv2 } from '../aws/sdk.js';
-import { isAlreadyExists, isEventuallyConsistentNotFound, isNotFound } from '../aws/errors.js';
-import { retrying } from '../aws/poll.js';
-import { tagsToSet, toTagList, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
+import { toTagList, type TagMap, tagChanges } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
 import { deleteTolerant } from './ec2-common.js';
-import { elbTags, elbv2 } from './load-balancer.js';
+import {
+  addElbTags, attributeChanges, attributeList, attributeMap, attributesToSet, createNamed, describeTargetGroup, elbTags, elbv2, findNamed, onceVisible, type NamedElb,
+} from './elb-common.js';
 import { defineKind } from './kinds.js';
 import { changesOf, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -61,15 +61,7 @@ export interface TargetGroupActual extends Actual {
 /** `targetgroup/<name>/<id>` from the ARN (scaling resource labels, CloudWatch dimensions). */
 export const targetGroupArnSuffix = (arn: string) => arn.replace(/^.*?:(targetgroup\/)/, '$1');
 
-async function describeOne(ctx: ResourceContext, by: { arn?: string; name?: string }): Promise<TargetGroup | undefined> {
-  try {
-    const r = await elbv2(ctx).send(new ELBv2.DescribeTargetGroupsCommand(by.arn ? { TargetGroupArns: [by.arn] } : { Names: [by.name!] }));
-    return r.TargetGroups?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+const TARGET_GROUP: NamedElb<TargetGroup> = { noun: 'target group', describe: describeTargetGroup, arnOf: (tg) => tg.TargetGroupArn! };
 
 async function toActual(ctx: ResourceContext, tg: TargetGroup, tags?: TagMap): Promise<TargetGroupActual> {
   const arn = tg.TargetGroupArn!;
@@ -98,15 +90,18 @@ async function toActual(ctx: ResourceContext, tg: TargetGroup, tags?: TagMap): P
       healthyThreshold: tg.HealthyThresholdCount ?? 0,
       unhealthyThreshold: tg.UnhealthyThresholdCount ?? 0,
     },
-    attributes: Object.fromEntries((attrs.Attributes ?? []).map((a) => [a.Key!, a.Value ?? ''])),
+    attributes: attributeMap(attrs.Attributes),
     healthy,
     targets: targets.length,
     tags: t,
   };
 }
 
-const attributeChanges = (desired: Record<string, string>, actual: Record<string, string>) =>
-  Object.fromEntries(Object.entries(desired).filter(([k, v]) => actual[k] !== v));
+/** Sets attributes (on a target group just created, once ELB sees it). */
+async function setAttributes(ctx: ResourceContext, arn: string, attrs: Record<string, string>): Promise<void> {
+  const Attributes = attributeList(attrs);
+  if (Attributes.length) await onceVisible(ctx, () => elbv2(ctx).send(new ELBv2.ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes })));
+}
 
 function healthCheckInput(h: HealthCheck) {
   return {
@@ -122,17 +117,7 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual, '
   timing: { createMs: 2_000, deleteMs: 2_000 },
   onReplace: 'refuse',
 
-  async find(ctx, desired) {
-    if (ctx.recordedId) {
-      const tg = await describeOne(ctx, { arn: ctx.recordedId });
-      if (tg) return toActual(ctx, tg);
-    }
-    if (!desired?.name) return undefined;
-    const tg = await describeOne(ctx, { name: desired.name });
-    if (!tg) return undefined;
-    const tags = await elbTags(ctx, tg.TargetGroupArn!);
-    return ownedBy(ctx, tags) ? toActual(ctx, tg, tags) : undefined;
-  },
+  find: (ctx, desired) => findNamed(ctx, desired?.name, TARGET_GROUP, (tg, tags) => toActual(ctx, tg, tags)),
 
   diff(desired, actual): Diff {
     const changes: FieldChange[] = [];
@@ -140,8 +125,7 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual, '
       const c = changesOf([`healthCheck.${k}`, actual.healthCheck[k], desired.healthCheck[k]]);
       changes.push(...c);
     }
-    for (const [k, v] of Object.entries(attributeChanges(desired.attributes, actual.attributes))) changes.push({ field: `attributes.${k}`, from: actual.attributes[k], to: v });
-    changes.push(...tagChanges(desired.tags, actual.tags));
+    changes.push(...attributeChanges(desired.attributes, actual.attributes), ...tagChanges(desired.tags, actual.tags));
     const fixed = changesOf(['name', actual.name, desired.name], ['vpcId', actual.vpcId, desired.vpcId], ['port', actual.port, desired.port],
       ['protocol', actual.protocol, desired.protocol], ['targetType', actual.targetType, desired.targetType]);
     if (fixed.length) return { changes: [...fixed, ...changes], replace: `a target group's ${fixed.map((c) => c.field).join(', ')} cannot change; the service and listeners would need a new one` };
@@ -150,31 +134,12 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual, '
 
   /** Creates it with its tags and health check, records its ARN, then sets its attributes. */
   async create(ctx, desired) {
-    const c = elbv2(ctx);
-    let arn: string;
-    try {
-      const r = await c.send(new ELBv2.CreateTargetGroupCommand({
-        Name: desired.name, VpcId: desired.vpcId, Port: desired.port, Protocol: desired.protocol, TargetType: desired.targetType,
-        ...healthCheckInput(desired.healthCheck), Tags: toTagList(desired.tags),
-      }));
-      arn = r.TargetGroups![0]!.TargetGroupArn!;
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-      const tg = await describeOne(ctx, { name: desired.name });
-      if (!tg || !ownedBy(ctx, await elbTags(ctx, tg.TargetGroupArn!))) {
-        throw new WpdeployError(`a target group named ${desired.name} already exists and is not the one of step ${ctx.step} of stack ${ctx.stack}.`, {
-          hint: 'Delete it if nothing uses it, or deploy under another stack name.', cause: err,
-        });
-      }
-      ctx.warn(`target group ${desired.name} already existed with this step's tags; adopted it.`);
-      arn = tg.TargetGroupArn!;
-    }
-    await ctx.recordId(arn, arn);
-    const Attributes = Object.entries(desired.attributes).map(([Key, Value]) => ({ Key, Value }));
-    if (Attributes.length) {
-      await retrying(() => c.send(new ELBv2.ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes })), { retryable: isEventuallyConsistentNotFound, attempts: 5, baseMs: 1_000, scale: ctx.scale });
-    }
-    const tg = await describeOne(ctx, { arn });
+    const arn = await createNamed(ctx, desired.name, TARGET_GROUP, async () => (await elbv2(ctx).send(new ELBv2.CreateTargetGroupCommand({
+      Name: desired.name, VpcId: desired.vpcId, Port: desired.port, Protocol: desired.protocol, TargetType: desired.targetType,
+      ...healthCheckInput(desired.healthCheck), Tags: toTagList(desired.tags),
+    }))).TargetGroups![0]!.TargetGroupArn!);
+    await setAttributes(ctx, arn, desired.attributes);
+    const tg = await describeTargetGroup(ctx, { arn });
     if (!tg) throw new WpdeployError(`target group ${desired.name} disappeared right after it was created.`, { hint: 'Run `wpdeploy up` again.' });
     return toActual(ctx, tg);
   },
@@ -184,13 +149,9 @@ export const targetGroupKind: ResourceKind<TargetGroupSpec, TargetGroupActual, '
     if (JSON.stringify(actual.healthCheck) !== JSON.stringify({ ...actual.healthCheck, ...desired.healthCheck })) {
       await c.send(new ELBv2.ModifyTargetGroupCommand({ TargetGroupArn: actual.arn, ...healthCheckInput(desired.healthCheck) }));
     }
-    const attrs = attributeChanges(desired.attributes, actual.attributes);
-    if (Object.keys(attrs).length) {
-      await c.send(new ELBv2.ModifyTargetGroupAttributesCommand({ TargetGroupArn: actual.arn, Attributes: Object.entries(attrs).map(([Key, Value]) => ({ Key, Value })) }));
-    }
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await c.send(new ELBv2.AddTagsCommand({ ResourceArns: [actual.arn], Tags: toTagList(toSet) }));
-    return { ...actual, healthCheck: { ...desired.healthCheck }, attributes: { ...actual.attributes, ...attrs }, tags: { ...actual.tags, ...toSet } };
+    const attrs = attributesToSet(desired.attributes, actual.attributes);
+    await setAttributes(ctx, actual.arn, attrs);
+    return { ...actual, healthCheck: { ...desired.healthCheck }, attributes: { ...actual.attributes, ...attrs }, tags: await addElbTags(ctx, actual.arn, desired.tags, actual.tags) };
   },
 
   /** Deletes it, waiting while a listener still forwards to it; already gone is success. */

@@ -14,9 +14,11 @@
 import type { RegisterTaskDefinitionCommandInput, TaskDefinition } from '@aws-sdk/client-ecs';
 import { ECS } from '../aws/sdk.js';
 import { isNotFound, isTaskDefinitionMissing } from '../aws/errors.js';
-import { tagsToSet, type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
+import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
+import { paged } from '../aws/reads.js';
+import { type TagMap, tagChanges, ownedBy } from '../aws/tags.js';
 import { WpdeployError } from '../errors.js';
-import { ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
+import { addEcsTags, ecs, fromEcsTags, toEcsTags } from './ecs-cluster.js';
 import { defineKind } from './kinds.js';
 import { UNKNOWN, type Actual, type Diff, type FieldChange, type ResourceContext, type ResourceKind } from './types.js';
 
@@ -184,26 +186,18 @@ function toActual(td: TaskDefinition, tags: TagMap): TaskDefinitionActual {
   };
 }
 
+/** A family or revision that does not exist: ECS says ClientException, or not-found. */
+const missing = (err: unknown) => isTaskDefinitionMissing(err) || isNotFound(err);
+
 async function describe(ctx: ResourceContext, ref: string): Promise<TaskDefinitionActual | undefined> {
-  try {
-    const r = await ecs(ctx).send(new ECS.DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
-    return r.taskDefinition && toActual(r.taskDefinition, fromEcsTags(r.tags));
-  } catch (err) {
-    if (isTaskDefinitionMissing(err) || isNotFound(err)) return undefined;
-    throw err;
-  }
+  const r = await orAbsent(() => ecs(ctx).send(new ECS.DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] })), missing);
+  return r?.taskDefinition && toActual(r.taskDefinition, fromEcsTags(r.tags));
 }
 
 /** The family's ACTIVE revision ARNs, newest first (ListTaskDefinitions matches by prefix: filtered to the family). */
 async function activeRevisions(ctx: ResourceContext, family: string): Promise<string[]> {
-  const out: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const r = await ecs(ctx).send(new ECS.ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'DESC', nextToken }));
-    out.push(...(r.taskDefinitionArns ?? []).filter((a) => a.replace(/^.*:task-definition\//, '').replace(/:\d+$/, '') === family));
-    nextToken = r.nextToken;
-  } while (nextToken);
-  return out;
+  const arns = await paged((nextToken) => ecs(ctx).send(new ECS.ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'DESC', nextToken })), (r) => [r.taskDefinitionArns, r.nextToken]);
+  return arns.filter((a) => familyOf(a) === family);
 }
 
 export const familyOf = (arn: string) => arn.replace(/^.*:task-definition\//, '').replace(/:\d+$/, '');
@@ -253,21 +247,13 @@ export const taskDefinitionKind: ResourceKind<TaskDefinitionSpec, TaskDefinition
       ctx.progress(`registered ${next.family}:${next.revision} (was revision ${actual.revision})`);
       return next;
     }
-    const toSet = tagsToSet(desired.tags, actual.tags);
-    if (Object.keys(toSet).length) await ecs(ctx).send(new ECS.TagResourceCommand({ resourceArn: actual.arn, tags: toEcsTags(toSet) }));
-    return { ...actual, tags: { ...actual.tags, ...toSet } };
+    return { ...actual, tags: await addEcsTags(ctx, actual.arn, desired.tags, actual.tags) };
   },
 
   /** Deregisters every ACTIVE revision of the family; none left is success. */
   async delete(ctx, actual) {
     const arns = new Set([actual.arn, ...(await activeRevisions(ctx, actual.family))]);
-    for (const arn of arns) {
-      try {
-        await ecs(ctx).send(new ECS.DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
-      } catch (err) {
-        if (!isTaskDefinitionMissing(err) && !isNotFound(err)) throw err;
-      }
-    }
+    for (const arn of arns) await deleteOrGone(() => ecs(ctx).send(new ECS.DeregisterTaskDefinitionCommand({ taskDefinition: arn })), missing);
   },
 
   outputs: (a) => ({ arn: a.arn, family: a.family, revision: String(a.revision) }),

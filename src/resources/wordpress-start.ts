@@ -16,8 +16,8 @@
  * (the entrypoint under another name: install, then run its arguments, here `true`). The task
  * holding the lock copies; the others wait, then find the shared files there and skip them; then
  * each starts Apache through the normal entrypoint. A task that dies with the lock
- * loses it with its NFS lease. Images older than `docker-ensure-installed.sh` (mid-2025) start as
- * before.
+ * loses it with its NFS lease. An image without `docker-ensure-installed.sh` (older than mid-2025)
+ * or without `flock` starts through its entrypoint alone, unlocked.
  *
  * Chosen over creating the service with one task and raising the count once it is healthy: that
  * leaves every later start (circuit-breaker retries, a file system emptied by hand) unguarded, and

@@ -1,14 +1,14 @@
 /** A ResourceContext for the app tier's per-kind tests (aws-sdk-client-mock answers the calls). */
-import { vi } from 'vitest';
+import { vi, type Mock } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
 import { stackTags } from '../../src/aws/tags.js';
 import type { ResourceContext } from '../../src/resources/types.js';
 
 export type Ctx = ResourceContext & {
-  recordId: ReturnType<typeof vi.fn>;
-  warn: ReturnType<typeof vi.fn>;
-  progress: ReturnType<typeof vi.fn>;
-  duplicate: ReturnType<typeof vi.fn>;
+  recordId: Mock<ResourceContext['recordId']>;
+  warn: Mock<ResourceContext['warn']>;
+  progress: Mock<ResourceContext['progress']>;
+  duplicate: Mock<ResourceContext['duplicate']>;
 };
 
 export const STACK = 'blog';
@@ -24,7 +24,7 @@ export function awsError(name: string, message = `${name}: from the mock`, httpS
 export const tagsOf = (step: string, role = step) => stackTags({ stack: STACK, step, role });
 
 /** `scale` 1000: waits and back-offs take milliseconds (a 60 s bound is 60 ms). */
-export function context(aws: AwsClients, step: string, over: Partial<ResourceContext> = {}): Ctx {
+export function context(aws: AwsClients, step: string, over: Partial<Ctx> = {}): Ctx {
   return {
     aws,
     stack: STACK,
@@ -33,15 +33,15 @@ export function context(aws: AwsClients, step: string, over: Partial<ResourceCon
     step,
     tags: tagsOf(step),
     clientToken: () => TOKEN,
-    recordId: vi.fn(async () => {}),
-    progress: vi.fn(),
-    warn: vi.fn(),
-    duplicate: vi.fn(),
+    recordId: vi.fn<ResourceContext['recordId']>(async () => {}),
+    progress: vi.fn<ResourceContext['progress']>(),
+    warn: vi.fn<ResourceContext['warn']>(),
+    duplicate: vi.fn<ResourceContext['duplicate']>(),
     signal: new AbortController().signal,
     scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
     purge: false,
     ...over,
-  } as never;
+  };
 }
 
 export const newClients = (endpoint?: string) => new AwsClients({ region: REGION, local: true, maxAttempts: 1, endpoint });

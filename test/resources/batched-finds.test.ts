@@ -26,7 +26,7 @@ import { listenerKind } from '../../src/resources/listener.js';
 import { loadBalancerKind } from '../../src/resources/load-balancer.js';
 import { logGroupKind } from '../../src/resources/log-group.js';
 import { defaultNetworkAclKind, networkAclKind } from '../../src/resources/network-acl.js';
-import { scalingPolicyKind } from '../../src/resources/scaling-policy.js';
+import { scalingPolicyKind, type ScalingPolicySpec } from '../../src/resources/scaling-policy.js';
 import { secretKind, type SecretSpec } from '../../src/resources/secret.js';
 import { defaultSecurityGroupKind, securityGroupKind, securityGroupRulesKind } from '../../src/resources/security-group.js';
 import { subnetKind } from '../../src/resources/subnet.js';
@@ -225,9 +225,10 @@ describe('other kinds read once per run', () => {
     aas.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: ['blog-cpu', 'blog-requests'].map((PolicyName) => ({
       PolicyName, PolicyARN: `arn:p/${PolicyName}`, ServiceNamespace: 'ecs', ResourceId: RID, ScalableDimension: 'ecs:service:DesiredCount', PolicyType: 'TargetTrackingScaling', CreationTime: new Date(),
     })) });
+    const policy = (name: string): ScalingPolicySpec => ({ name, resourceId: RID, metric: 'ECSServiceAverageCPUUtilization', targetValue: 50, scaleInCooldown: 300, scaleOutCooldown: 60 });
     const [cpu, req] = await Promise.all([
-      scalingPolicyKind.find(ctx('scaling-cpu'), { name: 'blog-cpu', resourceId: RID } as never),
-      scalingPolicyKind.find(ctx('scaling-requests'), { name: 'blog-requests', resourceId: RID } as never),
+      scalingPolicyKind.find(ctx('scaling-cpu'), policy('blog-cpu')),
+      scalingPolicyKind.find(ctx('scaling-requests'), policy('blog-requests')),
     ]);
     expect([cpu?.id, req?.id]).toEqual(['arn:p/blog-cpu', 'arn:p/blog-requests']);
     expect(aas.commandCalls(DescribeScalingPoliciesCommand)).toHaveLength(1);

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { toTagList } from '../../src/aws/tags.js';
-import { certificateKind, certificateValidationKind } from '../../src/resources/certificate.js';
+import { certificateKind, certificateValidationKind, type CertificateActual } from '../../src/resources/certificate.js';
 import { UNKNOWN } from '../../src/resources/types.js';
 import { awsError, context, newClients, tagsOf, TOKEN } from './app-context.js';
 
@@ -28,6 +28,7 @@ const cert = (over: Partial<CertificateDetail> = {}): CertificateDetail => ({
   ...over,
 });
 const spec = { domainName: DOMAIN, tags: tagsOf(STEP) };
+const ISSUED: CertificateActual = { id: ARN, arn: ARN, state: 'ISSUED', domainName: DOMAIN, inUseBy: [], tags: tagsOf(STEP) };
 
 describe('certificateKind', () => {
   it('create: DNS validation, idempotency token, tags in the call; waits until ACM names the record', async () => {
@@ -80,12 +81,12 @@ describe('certificateKind', () => {
     acm.on(DeleteCertificateCommand).rejectsOnce(awsError('ResourceInUseException')).resolves({});
     acm.on(DescribeCertificateCommand).resolves({ Certificate: cert({ InUseBy: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/blog-alb/1'] }) });
     const ctx = context(aws, STEP);
-    await certificateKind.delete(ctx, { id: ARN, arn: ARN } as never);
+    await certificateKind.delete(ctx, ISSUED);
     expect(acm.commandCalls(DeleteCertificateCommand)).toHaveLength(2);
     expect(ctx.progress).toHaveBeenCalledWith('waiting for ACM to let go of the certificate: ACM still names arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/blog-alb/1 as its user');
     acm.reset();
     acm.on(DeleteCertificateCommand).rejects(awsError('ResourceNotFoundException'));
-    await certificateKind.delete(context(aws, STEP), { id: ARN, arn: ARN } as never);
+    await certificateKind.delete(context(aws, STEP), ISSUED);
   });
 
   it('delete keeps retrying while ACM lets go of it, past the old two-minute retry, within 20 minutes', async () => {
@@ -96,12 +97,12 @@ describe('certificateKind', () => {
     });
     acm.on(DescribeCertificateCommand).resolves({ Certificate: cert({ InUseBy: [] }) });
     const ctx = context(aws, STEP, { scale: 1000 });
-    await certificateKind.delete(ctx, { id: ARN, arn: ARN } as never);
+    await certificateKind.delete(ctx, ISSUED);
     expect(ctx.progress).toHaveBeenCalledWith('waiting for ACM to let go of the certificate: ACM still counts it in use after the load balancer was deleted');
     acm.reset();
     acm.on(DeleteCertificateCommand).rejects(awsError('ResourceInUseException'));
     acm.on(DescribeCertificateCommand).resolves({ Certificate: cert({ InUseBy: [] }) });
-    await expect(certificateKind.delete(context(aws, STEP, { scale: 20_000 }), { id: ARN, arn: ARN } as never)).rejects.toThrow(/is still in use: ACM still counts it in use/);
+    await expect(certificateKind.delete(context(aws, STEP, { scale: 20_000 }), ISSUED)).rejects.toThrow(/is still in use: ACM still counts it in use/);
   });
 });
 

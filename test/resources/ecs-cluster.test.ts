@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { WpdeployError } from '../../src/errors.js';
-import { ecsClusterKind, toEcsTags } from '../../src/resources/ecs-cluster.js';
+import { ecsClusterKind, toEcsTags, type EcsClusterActual } from '../../src/resources/ecs-cluster.js';
 import { awsError, context, newClients, tagsOf } from './app-context.js';
 
 const ecs = mockClient(ECSClient);
@@ -21,6 +21,7 @@ afterEach(() => aws.destroy());
 const STEP = 'ecs-cluster';
 const ARN = 'arn:aws:ecs:us-east-1:123456789012:cluster/blog-cluster';
 const spec = { name: 'blog-cluster', containerInsights: 'enabled' as const, tags: tagsOf(STEP, 'cluster') };
+const CLUSTER: EcsClusterActual = { id: 'blog-cluster', arn: ARN, state: 'ACTIVE', containerInsights: 'enabled', activeServices: 0, tags: tagsOf(STEP, 'cluster') };
 const cluster = (over: Partial<Cluster> = {}): Cluster => ({
   clusterArn: ARN, clusterName: 'blog-cluster', status: 'ACTIVE', settings: [{ name: 'containerInsights', value: 'enabled' }], tags: toEcsTags(tagsOf(STEP, 'cluster')), ...over,
 });
@@ -69,7 +70,7 @@ describe('ecsClusterKind', () => {
   it('delete waits while services drain, then until INACTIVE; gone is success', async () => {
     ecs.on(DeleteClusterCommand).rejectsOnce(awsError('ClusterContainsServicesException')).resolves({});
     ecs.on(DescribeClustersCommand).resolves({ clusters: [cluster({ status: 'INACTIVE' })] });
-    await ecsClusterKind.delete(context(aws, STEP), { id: 'blog-cluster' } as never);
+    await ecsClusterKind.delete(context(aws, STEP), CLUSTER);
     expect(ecs.commandCalls(DeleteClusterCommand)).toHaveLength(2);
     // Container Insights' log group, once the cluster no longer writes it
     expect(logs.commandCalls(DeleteLogGroupCommand).map((c) => c.args[0].input)).toEqual([{ logGroupName: '/aws/ecs/containerinsights/blog-cluster/performance' }]);
@@ -77,6 +78,6 @@ describe('ecsClusterKind', () => {
     ecs.reset();
     ecs.on(DeleteClusterCommand).rejects(awsError('ClusterNotFoundException'));
     ecs.on(DescribeClustersCommand).resolves({ clusters: [], failures: [{ reason: 'MISSING' }] });
-    await ecsClusterKind.delete(context(aws, STEP), { id: 'blog-cluster' } as never);
+    await ecsClusterKind.delete(context(aws, STEP), CLUSTER);
   });
 });

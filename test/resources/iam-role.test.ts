@@ -10,9 +10,10 @@ import { AwsClients } from '../../src/aws/clients.js';
 import { stackTags, toTagList, TAG_STACK, TAG_STEP } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import {
-  assertNoWildcardActions, canonicalPolicy, iamRoleKind, roleName, trustPolicy, type IamRoleActual, type IamRoleSpec, type PolicyDocument,
+  assertNoWildcardActions, canonicalPolicy, iamRoleKind, roleName, trustPolicy, type IamRoleActual, type IamRoleSpec, type PolicyDocument, type PolicyStatement,
 } from '../../src/resources/iam-role.js';
 import { UNKNOWN, type ResourceContext } from '../../src/resources/types.js';
+import { context as appContext, type Ctx } from './app-context.js';
 import { awsError } from './data-context.js';
 
 const iam = mockClient(IAMClient);
@@ -21,22 +22,8 @@ const iam = mockClient(IAMClient);
 let aws: AwsClients;
 let log: string[];
 
-type Ctx = ResourceContext & { recordId: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn>; progress: ReturnType<typeof vi.fn> };
-function context(over: Partial<ResourceContext> = {}): Ctx {
-  return {
-    aws,
-    stack: 'blog',
-    region: 'us-east-1',
-    account: '123456789012',
-    step: 'task-role',
-    tags: stackTags({ stack: 'blog', step: 'task-role', role: 'task-role' }),
-    recordId: vi.fn(async (id: string) => void log.push(`recordId:${id}`)),
-    progress: vi.fn(),
-    warn: vi.fn(),
-    signal: new AbortController().signal,
-    scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
-    ...over,
-  } as never;
+function context(over: Partial<Ctx> = {}): Ctx {
+  return appContext(aws, 'task-role', { recordId: vi.fn<ResourceContext['recordId']>(async (id) => void log.push(`recordId:${id}`)), ...over });
 }
 
 const NAME = 'blog-task-us-east-1';
@@ -119,8 +106,8 @@ describe('trust policy', () => {
 });
 
 describe('assertNoWildcardActions', () => {
-  const doc = (statement: object): PolicyDocument => ({ Version: '2012-10-17', Statement: [statement as never] });
-  it.each([
+  const doc = (statement: PolicyStatement): PolicyDocument => ({ Version: '2012-10-17', Statement: [statement] });
+  it.each<[string, PolicyStatement]>([
     ['Action *', { Effect: 'Allow', Action: '*', Resource: '*' }],
     ['service:*', { Effect: 'Allow', Action: ['logs:PutLogEvents', 's3:*'], Resource: '*' }],
     ['NotAction', { Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }],
@@ -130,9 +117,11 @@ describe('assertNoWildcardActions', () => {
     expect(() => assertNoWildcardActions(doc(statement), 'inline policy p')).toThrow(/inline policy p/);
   });
   it('accepts the single-object Statement form too', () => {
-    expect(() => assertNoWildcardActions({ Version: '2012-10-17', Statement: { Effect: 'Allow', Action: 's3:*', Resource: '*' } } as never)).toThrow(WpdeployError);
+    // IAM takes one statement object in place of the list; the type has the list form only
+    const single: unknown = { Version: '2012-10-17', Statement: { Effect: 'Allow', Action: 's3:*', Resource: '*' } };
+    expect(() => assertNoWildcardActions(single as PolicyDocument)).toThrow(WpdeployError);
   });
-  it.each([
+  it.each<[string, PolicyStatement]>([
     ['exact actions', { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: 'arn:aws:logs:*:*:*' }],
     ['a prefix wildcard', { Effect: 'Allow', Action: 's3:Get*', Resource: '*' }],
     ['a Deny of everything', { Effect: 'Deny', Action: '*', Resource: '*' }],
@@ -266,8 +255,8 @@ describe('iam role diff', () => {
   });
 
   it('a policy equal in meaning is no change', () => {
-    const same = { Statement: [{ Resource: ['arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1'], Action: ['elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientMount'], Effect: 'Allow' }], Version: '2012-10-17' };
-    expect(iamRoleKind.diff(desired, { ...actual, inlinePolicies: { efs: same as never } }).changes).toEqual([]);
+    const same: PolicyDocument = { Statement: [{ Resource: ['arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1'], Action: ['elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientMount'], Effect: 'Allow' }], Version: '2012-10-17' };
+    expect(iamRoleKind.diff(desired, { ...actual, inlinePolicies: { efs: same } }).changes).toEqual([]);
   });
 
   it('a policy naming a dependency not created yet (plan) is not a change', () => {
@@ -284,7 +273,13 @@ describe('iam role diff', () => {
 describe('iam role update', () => {
   const calls = () => iam.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, ''));
   beforeEach(() => {
-    for (const C of [UpdateRoleCommand, UpdateAssumeRolePolicyCommand, PutRolePolicyCommand, DeleteRolePolicyCommand, AttachRolePolicyCommand, DetachRolePolicyCommand, TagRoleCommand]) iam.on(C as never).resolves({});
+    iam.on(UpdateRoleCommand).resolves({});
+    iam.on(UpdateAssumeRolePolicyCommand).resolves({});
+    iam.on(PutRolePolicyCommand).resolves({});
+    iam.on(DeleteRolePolicyCommand).resolves({});
+    iam.on(AttachRolePolicyCommand).resolves({});
+    iam.on(DetachRolePolicyCommand).resolves({});
+    iam.on(TagRoleCommand).resolves({});
   });
 
   it.each<[string, Partial<IamRoleSpec>, string[]]>([
@@ -349,7 +344,9 @@ describe('iam role delete', () => {
 
   it('a DeleteConflict that never clears names the instance profiles holding the role', async () => {
     iam.on(DeleteRoleCommand).rejects(awsError('DeleteConflictException', 409));
-    iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [{ InstanceProfileName: 'legacy-profile' } as never] });
+    iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [{
+      Path: '/', InstanceProfileName: 'legacy-profile', InstanceProfileId: 'AIPAEXAMPLE', Arn: 'arn:aws:iam::123456789012:instance-profile/legacy-profile', CreateDate: new Date(), Roles: [],
+    }] });
     const err = await iamRoleKind.delete(context(), actual).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WpdeployError);
     expect((err as WpdeployError).message).toContain('legacy-profile');

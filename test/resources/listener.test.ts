@@ -95,6 +95,6 @@ describe('listenerKind', () => {
 
   it('delete: gone is success', async () => {
     elb.on(DeleteListenerCommand).rejects(awsError('ListenerNotFoundException'));
-    await listenerKind.delete(context(aws, 'listener-http'), { id: L80, arn: L80 } as never);
+    await listenerKind.delete(context(aws, 'listener-http'), { id: L80, arn: L80, state: 'active', loadBalancerArn: LB, port: 80, protocol: 'HTTP', defaultAction: redirect.defaultAction, tags: {} });
   });
 });

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { toTagList } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
-import { loadBalancerArnSuffix, loadBalancerKind, type LoadBalancerSpec } from '../../src/resources/load-balancer.js';
+import { loadBalancerArnSuffix, loadBalancerKind, type LoadBalancerActual, type LoadBalancerSpec } from '../../src/resources/load-balancer.js';
 import { awsError, context, newClients, tagsOf } from './app-context.js';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -36,6 +36,10 @@ const lb = (over: Partial<LoadBalancer> = {}): LoadBalancer => ({
   AvailabilityZones: [{ SubnetId: 'subnet-b', ZoneName: 'us-east-1b' }, { SubnetId: 'subnet-a', ZoneName: 'us-east-1a' }], SecurityGroups: ['sg-alb'],
   ...over,
 });
+const ACTUAL: LoadBalancerActual = {
+  id: ARN, arn: ARN, state: 'active', name: 'blog-alb', dnsName: 'blog-alb-1.us-east-1.elb.amazonaws.com', canonicalHostedZoneId: 'Z35SXDOTRQ7X7K', vpcId: 'vpc-1',
+  scheme: 'internet-facing', ipAddressType: 'ipv4', subnetIds: ['subnet-a', 'subnet-b'], securityGroupIds: ['sg-alb'], attributes: ATTRS, tags: tagsOf(STEP),
+};
 const attributes = (a: Record<string, string>) => ({ Attributes: Object.entries(a).map(([Key, Value]) => ({ Key, Value })) });
 const tagged = (tags = tagsOf(STEP)) => ({ TagDescriptions: [{ ResourceArn: ARN, Tags: toTagList(tags) }] });
 
@@ -109,7 +113,7 @@ describe('loadBalancerKind', () => {
     elb.on(DeleteLoadBalancerCommand).resolves({});
     elb.on(DescribeLoadBalancersCommand).resolvesOnce({ LoadBalancers: [lb()] }).rejects(awsError('LoadBalancerNotFoundException'));
     const ctx = context(aws, STEP);
-    await loadBalancerKind.delete(ctx, { id: ARN, arn: ARN, name: 'blog-alb' } as never);
+    await loadBalancerKind.delete(ctx, ACTUAL);
     expect(ctx.warn).toHaveBeenCalledWith(expect.stringMatching(/lifting the deletion protection of load balancer blog-alb/));
     expect(elb.commandCalls(ModifyLoadBalancerAttributesCommand)[0]!.args[0].input.Attributes).toEqual([{ Key: 'deletion_protection.enabled', Value: 'false' }]);
     const order = elb.calls().map((c) => c.args[0].constructor.name);
@@ -118,7 +122,7 @@ describe('loadBalancerKind', () => {
 
   it('delete of one already gone is success', async () => {
     elb.on(DescribeLoadBalancerAttributesCommand).rejects(awsError('LoadBalancerNotFoundException'));
-    await loadBalancerKind.delete(context(aws, STEP), { id: ARN, arn: ARN, name: 'blog-alb' } as never);
+    await loadBalancerKind.delete(context(aws, STEP), ACTUAL);
     expect(elb.commandCalls(DeleteLoadBalancerCommand)).toHaveLength(0);
   });
 });

@@ -9,6 +9,7 @@ import { stackTags, TAG_STACK, TAG_STEP } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
 import { logGroupKind, logGroupName, logGroupPrefix, type LogGroupActual, type LogGroupSpec } from '../../src/resources/log-group.js';
 import type { ResourceContext } from '../../src/resources/types.js';
+import { context as appContext, type Ctx } from './app-context.js';
 import { awsError } from './data-context.js';
 
 const logs = mockClient(CloudWatchLogsClient);
@@ -17,22 +18,8 @@ const logs = mockClient(CloudWatchLogsClient);
 let aws: AwsClients;
 let log: string[];
 
-type Ctx = ResourceContext & { recordId: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn>; progress: ReturnType<typeof vi.fn> };
-function context(over: Partial<ResourceContext> = {}): Ctx {
-  return {
-    aws,
-    stack: 'blog',
-    region: 'us-east-1',
-    account: '123456789012',
-    step: 'app-logs',
-    tags: stackTags({ stack: 'blog', step: 'app-logs', role: 'app-logs' }),
-    recordId: vi.fn(async (id: string) => void log.push(`recordId:${id}`)),
-    progress: vi.fn(),
-    warn: vi.fn(),
-    signal: new AbortController().signal,
-    scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
-    ...over,
-  } as never;
+function context(over: Partial<Ctx> = {}): Ctx {
+  return appContext(aws, 'app-logs', { recordId: vi.fn<ResourceContext['recordId']>(async (id) => void log.push(`recordId:${id}`)), ...over });
 }
 
 const NAME = logGroupName('blog', 'app');

@@ -2,14 +2,14 @@ import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetBucketEncryptionCommand, GetBucketLifecycleConfigurationCommand,
   GetBucketOwnershipControlsCommand, GetBucketPolicyCommand, GetBucketTaggingCommand, GetPublicAccessBlockCommand,
   ListObjectVersionsCommand, PutBucketEncryptionCommand, PutBucketLifecycleConfigurationCommand, PutBucketOwnershipControlsCommand,
-  PutBucketPolicyCommand, PutBucketTaggingCommand, PutPublicAccessBlockCommand, S3Client,
+  PutBucketPolicyCommand, PutBucketTaggingCommand, PutPublicAccessBlockCommand, S3Client, type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { toTagList } from '../../src/aws/tags.js';
 import { WpdeployError } from '../../src/errors.js';
-import { accessLogBucketName, accessLogBucketPolicy, ELB_LOG_DELIVERY_SERVICE, s3BucketKind, type S3BucketSpec } from '../../src/resources/s3-bucket.js';
+import { accessLogBucketName, accessLogBucketPolicy, ELB_LOG_DELIVERY_SERVICE, s3BucketKind, type S3BucketActual, type S3BucketSpec } from '../../src/resources/s3-bucket.js';
 import { awsError, context, newClients, tagsOf } from './app-context.js';
 
 const s3 = mockClient(S3Client);
@@ -25,11 +25,23 @@ const NAME = accessLogBucketName('blog', '123456789012', 'us-east-1');
 const POLICY = accessLogBucketPolicy(NAME, '123456789012', 'us-east-1');
 const spec: S3BucketSpec = { name: NAME, policy: POLICY, expireDays: 30, tags: tagsOf(STEP, 'alb-logs') };
 
+const BUCKET: S3BucketActual = { id: NAME, arn: `arn:aws:s3:::${NAME}`, state: 'available', blockPublicAccess: true, tags: spec.tags };
+
+/** Every configuration write succeeds. */
+function acceptPuts() {
+  s3.on(PutBucketTaggingCommand).resolves({});
+  s3.on(PutPublicAccessBlockCommand).resolves({});
+  s3.on(PutBucketOwnershipControlsCommand).resolves({});
+  s3.on(PutBucketEncryptionCommand).resolves({});
+  s3.on(PutBucketPolicyCommand).resolves({});
+  s3.on(PutBucketLifecycleConfigurationCommand).resolves({});
+}
+
 /** A bucket configured as wpdeploy leaves it, with `over` replacing some answers. */
-function configured(over: { tags?: Record<string, string>; policy?: string; encryption?: string } = {}) {
+function configured(over: { tags?: Record<string, string>; policy?: string; encryption?: ServerSideEncryption } = {}) {
   s3.on(GetBucketTaggingCommand).resolves({ TagSet: toTagList(over.tags ?? tagsOf(STEP, 'alb-logs')) });
   s3.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } });
-  s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: (over.encryption ?? 'AES256') as never } }] } });
+  s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: over.encryption ?? 'AES256' } }] } });
   s3.on(GetBucketOwnershipControlsCommand).resolves({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
   // S3 hands the policy back in its own key order.
   s3.on(GetBucketPolicyCommand).resolves({ Policy: over.policy ?? JSON.stringify({ Statement: [...POLICY.Statement].reverse(), Version: '2012-10-17' }) });
@@ -109,7 +121,7 @@ describe('s3BucketKind', () => {
   it('create makes it with ACLs disabled, records it, then tags and configures it', async () => {
     s3.on(CreateBucketCommand).resolves({});
     unconfigured();
-    for (const C of [PutBucketTaggingCommand, PutPublicAccessBlockCommand, PutBucketOwnershipControlsCommand, PutBucketEncryptionCommand, PutBucketPolicyCommand, PutBucketLifecycleConfigurationCommand]) s3.on(C as never).resolves({} as never);
+    acceptPuts();
     const ctx = context(aws, STEP);
     const a = await s3BucketKind.create(ctx, spec);
     expect(s3.commandCalls(CreateBucketCommand)[0]!.args[0].input).toEqual({ Bucket: NAME, ObjectOwnership: 'BucketOwnerEnforced', CreateBucketConfiguration: undefined });
@@ -123,7 +135,7 @@ describe('s3BucketKind', () => {
   it('outside us-east-1 it names the region', async () => {
     s3.on(CreateBucketCommand).resolves({});
     unconfigured();
-    for (const C of [PutBucketTaggingCommand, PutPublicAccessBlockCommand, PutBucketOwnershipControlsCommand, PutBucketEncryptionCommand, PutBucketPolicyCommand, PutBucketLifecycleConfigurationCommand]) s3.on(C as never).resolves({} as never);
+    acceptPuts();
     await s3BucketKind.create(context(aws, STEP, { region: 'eu-west-1' }), { ...spec, name: 'b' });
     expect(s3.commandCalls(CreateBucketCommand)[0]!.args[0].input.CreateBucketConfiguration).toEqual({ LocationConstraint: 'eu-west-1' });
   });
@@ -131,7 +143,7 @@ describe('s3BucketKind', () => {
   it('already ours (untagged: a create that stopped half way) is adopted; another stack\'s or another account\'s is refused', async () => {
     s3.on(CreateBucketCommand).rejects(awsError('BucketAlreadyOwnedByYou'));
     unconfigured();
-    for (const C of [PutBucketTaggingCommand, PutPublicAccessBlockCommand, PutBucketOwnershipControlsCommand, PutBucketEncryptionCommand, PutBucketPolicyCommand, PutBucketLifecycleConfigurationCommand]) s3.on(C as never).resolves({} as never);
+    acceptPuts();
     const ctx = context(aws, STEP);
     await s3BucketKind.create(ctx, spec);
     expect(ctx.warn).toHaveBeenCalledWith(expect.stringContaining('adopted'));
@@ -149,7 +161,7 @@ describe('s3BucketKind', () => {
       .resolves({});
     s3.on(DeleteObjectsCommand).resolves({});
     s3.on(DeleteBucketCommand).rejectsOnce(awsError('BucketNotEmpty')).resolves({});
-    await s3BucketKind.delete(context(aws, STEP), { id: NAME } as never);
+    await s3BucketKind.delete(context(aws, STEP), BUCKET);
     const deleted = s3.commandCalls(DeleteObjectsCommand).flatMap((c) => c.args[0].input.Delete!.Objects!);
     expect(deleted).toEqual([
       { Key: 'AWSLogs/a.log', VersionId: 'v1' }, { Key: 'AWSLogs/a.log', VersionId: 'v2' }, { Key: 'AWSLogs/b.log', VersionId: 'm1' }, { Key: 'AWSLogs/late.log', VersionId: 'null' },
@@ -160,13 +172,13 @@ describe('s3BucketKind', () => {
   it('objects that cannot be deleted are reported with the way out', async () => {
     s3.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: 'x', VersionId: '1' }] });
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'x', Code: 'AccessDenied', Message: 'Access Denied' }] });
-    const err = await s3BucketKind.delete(context(aws, STEP), { id: NAME } as never).catch((e: unknown) => e);
+    const err = await s3BucketKind.delete(context(aws, STEP), BUCKET).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WpdeployError);
     expect((err as WpdeployError).hint).toContain(`aws s3 rm s3://${NAME} --recursive`);
   });
 
   it('delete of a bucket already gone is success', async () => {
     s3.on(ListObjectVersionsCommand).rejects(awsError('NoSuchBucket'));
-    await s3BucketKind.delete(context(aws, STEP), { id: NAME } as never);
+    await s3BucketKind.delete(context(aws, STEP), BUCKET);
   });
 });

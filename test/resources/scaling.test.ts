@@ -47,7 +47,7 @@ describe('scalableTargetKind', () => {
   });
   it('delete: gone is success', async () => {
     aas.on(DeregisterScalableTargetCommand).rejects(awsError('ObjectNotFoundException'));
-    await scalableTargetKind.delete(context(aws, 'scaling-target'), { id: RID } as never);
+    await scalableTargetKind.delete(context(aws, 'scaling-target'), { id: RID, state: 'active', min: 2, max: 6 });
   });
 });
 
@@ -78,6 +78,6 @@ describe('scalingPolicyKind', () => {
   });
   it('delete: gone is success', async () => {
     aas.on(DeleteScalingPolicyCommand).rejects(awsError('ObjectNotFoundException'));
-    await scalingPolicyKind.delete(context(aws, 'scaling-requests'), { id: POLICY_ARN, name: 'blog-requests', resourceId: RID } as never);
+    await scalingPolicyKind.delete(context(aws, 'scaling-requests'), { id: POLICY_ARN, arn: POLICY_ARN, state: 'active', name: 'blog-requests', resourceId: RID, policyType: 'TargetTrackingScaling', alarms: [] });
   });
 });

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { toTagList } from '../../src/aws/tags.js';
 import { HEALTH_CHECK } from '../../src/resources/stack-app.js';
-import { targetGroupArnSuffix, targetGroupKind, type TargetGroupSpec } from '../../src/resources/target-group.js';
+import { targetGroupArnSuffix, targetGroupKind, type TargetGroupActual, type TargetGroupSpec } from '../../src/resources/target-group.js';
 import { awsError, context, newClients, tagsOf } from './app-context.js';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -29,6 +29,10 @@ const tg = (over: Partial<TargetGroup> = {}): TargetGroup => ({
   Matcher: { HttpCode: HEALTH_CHECK.matcher }, HealthCheckIntervalSeconds: 15, HealthCheckTimeoutSeconds: 5, HealthyThresholdCount: 2, UnhealthyThresholdCount: 3,
   ...over,
 });
+const ACTUAL: TargetGroupActual = {
+  id: ARN, arn: ARN, state: 'no targets', name: 'blog-tg', vpcId: 'vpc-1', port: 80, protocol: 'HTTP', targetType: 'ip', healthCheck: HEALTH_CHECK,
+  attributes: spec.attributes, healthy: 0, targets: 0, tags: spec.tags,
+};
 function existing(t = tg(), delay = '30') {
   elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [t] });
   elb.on(DescribeTagsCommand).resolves({ TagDescriptions: [{ ResourceArn: ARN, Tags: toTagList(tagsOf(STEP, 'tg')) }] });
@@ -84,10 +88,10 @@ describe('targetGroupKind', () => {
 
   it('delete waits while a listener still forwards to it, then deletes; gone is success', async () => {
     elb.on(DeleteTargetGroupCommand).rejectsOnce(awsError('ResourceInUseException')).resolves({});
-    await targetGroupKind.delete(context(aws, STEP), { id: ARN, arn: ARN, name: 'blog-tg' } as never);
+    await targetGroupKind.delete(context(aws, STEP), ACTUAL);
     expect(elb.commandCalls(DeleteTargetGroupCommand)).toHaveLength(2);
     elb.reset();
     elb.on(DeleteTargetGroupCommand).rejects(awsError('TargetGroupNotFoundException'));
-    await targetGroupKind.delete(context(aws, STEP), { id: ARN, arn: ARN, name: 'blog-tg' } as never);
+    await targetGroupKind.delete(context(aws, STEP), ACTUAL);
   });
 });

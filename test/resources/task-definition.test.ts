@@ -105,7 +105,7 @@ describe('canonical comparison', () => {
     expect(d.changes).toEqual([{ field: 'containerDefinitions[wordpress].image', from: 'wordpress:6-php8.3-apache', to: 'wordpress:6.6' }]);
   });
 
-  it('an environment entry no longer rendered is a change', () => {
+  it('an environment entry the spec does not render is a change', () => {
     const env = { ...spec().container.environment };
     delete (env as Record<string, string>).WORDPRESS_DB_NAME;
     const changes = taskDefinitionKind.diff(spec({ environment: env }), actualOf(described())).changes.map((c) => c.field);

@@ -85,7 +85,7 @@ describe('the first-start command, run by three tasks at once', () => {
     expect(log.filter((l) => l.endsWith(' apache2-foreground')).sort()).toEqual(['t1 apache2-foreground', 't2 apache2-foreground', 't3 apache2-foreground']);
   });
 
-  it('an image without docker-ensure-installed.sh starts through its entrypoint as before', async () => {
+  it('an image without docker-ensure-installed.sh starts through its entrypoint alone', async () => {
     const root = mkdtempSync(join(tmpdir(), 'wp-root-'));
     const bin = mkdtempSync(join(tmpdir(), 'wp-bin-'));
     stub(bin, 'docker-entrypoint.sh', 'echo "$TASK $1" >> "$LOG"');
