@@ -1,49 +1,30 @@
 /**
- * For the EC2 kinds' tests: a ResourceContext that type-checks as one (aws-sdk-client-mock answers
- * the calls), and `holding`, which makes EC2 hold given resources of one type for the describes of
+ * For the EC2 kinds' tests: the typed ResourceContext of data-context.ts as they use it
+ * (aws-sdk-client-mock answers the calls), and `holding`, which makes EC2 hold given resources of one type for the describes of
  * src/resources/ec2-api.ts, so a test of `find` says what exists rather than which request gets
  * which answer.
  */
 import type { Filter } from '@aws-sdk/client-ec2';
-import { onTestFinished, vi, type Mock } from 'vitest';
+import { onTestFinished, vi } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
-import { fromTagList, stackTags } from '../../src/aws/tags.js';
+import { fromTagList } from '../../src/aws/tags.js';
 import type { Ec2Type } from '../../src/resources/ec2-api.js';
-import type { Actual, ResourceContext } from '../../src/resources/types.js';
-import { awsError } from './data-context.js';
+import type { ResourceContext } from '../../src/resources/types.js';
+import { awsError, context, type Ctx } from './data-context.js';
 
-export type Ec2Ctx = ResourceContext & {
-  recordId: Mock<(id: string, arn?: string) => Promise<void>>;
-  warn: Mock<(message: string) => void>;
-  progress: Mock<(message: string) => void>;
-  duplicate: Mock<(actual: Actual) => void>;
-};
-
-/**
- * The context of step `step` of stack `blog`; `log` (when given) receives `recordId:<id>` as the
- * step records its id, for tests of what happens before and after. Waits run 100 times faster.
- */
 /** What a test may set of the context besides the step (the mocks stay mocks). */
 export type Ec2CtxOver = Partial<Omit<ResourceContext, 'recordId' | 'warn' | 'progress' | 'duplicate'>>;
 
-export function ec2Context(aws: AwsClients, step: string, opts: { role?: string; token?: string; log?: string[] } = {}, over: Ec2CtxOver = {}): Ec2Ctx {
-  return {
-    aws,
-    stack: 'blog',
-    region: 'us-east-1',
-    account: '123456789012',
-    step,
-    tags: stackTags({ stack: 'blog', step, role: opts.role ?? step }),
-    clientToken: () => opts.token ?? `token-${step}`,
-    recordId: vi.fn(async (id: string) => void opts.log?.push(`recordId:${id}`)),
-    progress: vi.fn(),
-    warn: vi.fn(),
-    duplicate: vi.fn(),
-    signal: new AbortController().signal,
-    scale: 100, // a tenth of a second stands for ten: waits stay short, and their time bounds survive a busy machine
-    purge: false,
-    ...over,
-  };
+/**
+ * The context of step `step` of stack `blog` (data-context.ts), with `token-<step>` as its client
+ * token unless `token` says otherwise; `log` (when given) receives `recordId:<id>` as the step
+ * records its id, for tests of what happens before and after.
+ */
+export function ec2Context(aws: AwsClients, step: string, opts: { role?: string; token?: string; log?: string[] } = {}, over: Ec2CtxOver = {}): Ctx {
+  const token = opts.token ?? `token-${step}`;
+  const ctx = context(aws, step, opts.role ?? step, { clientToken: () => token, ...over });
+  ctx.recordId.mockImplementation(async (id) => void opts.log?.push(`recordId:${id}`));
+  return ctx;
 }
 
 type Tagged = { Tags?: Array<{ Key?: string; Value?: string }> };
