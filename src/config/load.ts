@@ -203,10 +203,10 @@ function partialParse(input: Record<string, unknown>): PartialConfig {
   if (stack.success) out.stack = stack.data;
   const region = ConfigSchema.shape.region.safeParse(input.region);
   if (region.success) out.region = region.data;
-  for (const key of ['accountId', 'tags'] as const) {
-    const r = ConfigSchema.shape[key].safeParse(input[key]);
-    if (r.success) out[key] = r.data as never;
-  }
+  const accountId = ConfigSchema.shape.accountId.safeParse(input.accountId);
+  if (accountId.success) out.accountId = accountId.data;
+  const tags = ConfigSchema.shape.tags.safeParse(input.tags);
+  if (tags.success) out.tags = tags.data;
   return out as PartialConfig;
 }
 

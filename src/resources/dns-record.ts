@@ -10,7 +10,7 @@
  * otherwise `up` stops and says so rather than overwrite it. Every change waits until Route 53
  * reports it INSYNC.
  */
-import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
+import type { Change, ResourceRecordSet, RRType } from '@aws-sdk/client-route-53';
 import { Route53 } from '../aws/sdk.js';
 import { isNotFound, isRecordConflict, isRecordGone } from '../aws/errors.js';
 import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
@@ -67,7 +67,7 @@ const normAlias = (n: string) => normName(n).replace(/^dualstack\./, '');
 
 /** The record set with exactly this name and type, or undefined. */
 async function getRecord(ctx: ResourceContext, zoneId: string, name: string, type: string): Promise<ResourceRecordSet | undefined> {
-  const r = await route53(ctx).send(new Route53.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: fqdn(name), StartRecordType: type as never, MaxItems: 2 }));
+  const r = await route53(ctx).send(new Route53.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: fqdn(name), StartRecordType: type as RRType, MaxItems: 2 }));
   return (r.ResourceRecordSets ?? []).find((s) => fqdn(s.Name ?? '') === fqdn(name) && s.Type === type && !s.SetIdentifier);
 }
 
@@ -75,7 +75,7 @@ async function getRecord(ctx: ResourceContext, zoneId: string, name: string, typ
 async function ownedByStep(ctx: ResourceContext, zoneId: string): Promise<Array<{ name: string; type: RecordType }>> {
   const out: Array<{ name: string; type: RecordType }> = [];
   const want = ownerValue(ctx.stack, ctx.step);
-  let start: { StartRecordName?: string; StartRecordType?: never; StartRecordIdentifier?: string } = {};
+  let start: { StartRecordName?: string; StartRecordType?: RRType; StartRecordIdentifier?: string } = {};
   for (;;) {
     const r = await route53(ctx).send(new Route53.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...start }));
     for (const s of r.ResourceRecordSets ?? []) {
@@ -83,7 +83,7 @@ async function ownedByStep(ctx: ResourceContext, zoneId: string): Promise<Array<
       if (m && s.Type === 'TXT' && (s.ResourceRecords ?? []).some((v) => v.Value === want)) out.push({ name: m[2]!, type: m[1]!.toUpperCase() as RecordType });
     }
     if (!r.IsTruncated) return out;
-    start = { StartRecordName: r.NextRecordName, StartRecordType: r.NextRecordType as never, StartRecordIdentifier: r.NextRecordIdentifier };
+    start = { StartRecordName: r.NextRecordName, StartRecordType: r.NextRecordType, StartRecordIdentifier: r.NextRecordIdentifier };
   }
 }
 

@@ -13,7 +13,7 @@
  * tagging) is reused and converged; one tagged for anything else, or owned by another account, is
  * refused. `down` empties it (every object version and delete marker) and deletes it.
  */
-import type { LifecycleRule, ObjectIdentifier } from '@aws-sdk/client-s3';
+import type { BucketLocationConstraint, LifecycleRule, ObjectIdentifier } from '@aws-sdk/client-s3';
 import { S3 } from '../aws/sdk.js';
 import { isAccessDenied, isAlreadyExists, isBucketNameTaken, isDependencyViolation, isNotConfigured, isNotFound } from '../aws/errors.js';
 import { deleteOrGone, orAbsent } from '../aws/idempotent.js';
@@ -258,7 +258,7 @@ export const s3BucketKind: ResourceKind<S3BucketSpec, S3BucketActual, 'name' | '
       await s3(ctx).send(new S3.CreateBucketCommand({
         Bucket: name,
         ObjectOwnership: 'BucketOwnerEnforced',
-        CreateBucketConfiguration: ctx.region === 'us-east-1' ? undefined : { LocationConstraint: ctx.region as never },
+        CreateBucketConfiguration: ctx.region === 'us-east-1' ? undefined : { LocationConstraint: ctx.region as BucketLocationConstraint },
       }));
     } catch (err) {
       if (isBucketNameTaken(err)) {
