@@ -18,8 +18,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startStrictProxy } from '../support/aws-rules.js';
+import { describe, expect, inject, it } from 'vitest';
+import { strictProxyForFile } from '../support/strict-proxy.js';
 import { ec2, ecs, efs, rds, unlessNotFound } from '../support/aws.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
 
@@ -40,15 +40,7 @@ const ecsc = ecs(moto);
 const APP_TIER_SERVICES = new Set(['ecs', 'elasticloadbalancing', 'application-autoscaling', 's3', 'acm', 'route53']);
 const notAppTier = (c: { service: string }) => !APP_TIER_SERVICES.has(c.service);
 
-let proxy: Awaited<ReturnType<typeof startStrictProxy>>;
-beforeAll(async () => {
-  proxy = await startStrictProxy(moto);
-});
-afterAll(async () => {
-  await proxy.close();
-  // A test rule that could not look refused the call it checked (fail closed): none may have.
-  expect(proxy.rules.lookupErrors).toEqual([]);
-});
+const proxy = strictProxyForFile(moto);
 
 const tagMap = (tags: Array<{ Key?: string; Value?: string }> | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key, t.Value]));
 const byStack = (stack: string) => [{ Name: 'tag:wpdeploy:stack', Values: [stack] }];
@@ -100,7 +92,7 @@ async function stackFileSystems(stack: string): Promise<FileSystemDescription[]>
 
 /** What the CLI sent in its CreateDBInstance for the stack, as query parameters. */
 function createDbCall(stack: string): URLSearchParams {
-  const call = proxy.calls.find((c) => c.operation === 'CreateDBInstance' && new URLSearchParams(c.body).get('DBInstanceIdentifier') === `${stack}-db`);
+  const call = proxy().calls.find((c) => c.operation === 'CreateDBInstance' && new URLSearchParams(c.body).get('DBInstanceIdentifier') === `${stack}-db`);
   return new URLSearchParams(call?.body ?? '');
 }
 
@@ -112,7 +104,7 @@ async function configExtra(stack: string): Promise<string> {
 
 /** Read through the proxy: moto's own DescribeDBParameters answers with its first group's (test/support/rds-shim.ts). */
 async function requireSecureTransport(group: string): Promise<string | undefined> {
-  const params = (await rds(proxy.url).send(new DescribeDBParametersCommand({ DBParameterGroupName: group, Source: 'user' }))).Parameters ?? [];
+  const params = (await rds(proxy().url).send(new DescribeDBParametersCommand({ DBParameterGroupName: group, Source: 'user' }))).Parameters ?? [];
   return params.find((x) => x.ParameterName === 'require_secure_transport')?.ParameterValue;
 }
 
@@ -161,7 +153,7 @@ describe('data tier', () => {
   let secretArns: string[] = [];
   writeFileSync(join(cwd, 'wpdeploy.yml'), `stack: ${stack}\nnetwork: { natGateways: single }\ntags: { team: web }\n`);
   const run = async (...args: string[]) => {
-    const r = await runCli(args, { cwd, endpoint: proxy.url });
+    const r = await runCli(args, { cwd, endpoint: proxy().url });
     outputs.push(r.stdout, r.stderr);
     return r;
   };
@@ -191,9 +183,9 @@ describe('data tier', () => {
     expect(db.DBParameterGroups?.map((g) => g.DBParameterGroupName)).toEqual([`${stack}-db-mysql8-4`]);
     expect(await requireSecureTransport(`${stack}-db-mysql8-4`)).toBe('1');
     expect(await configExtra(stack)).toContain("define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT);");
-    expect(proxy.createRules.refused).toEqual([]);
+    expect(proxy().createRules.refused).toEqual([]);
     expect(r.stderr).not.toMatch(/does not answer DescribeDBMajorEngineVersions/);
-    expect(proxy.calls.some((c) => c.operation === 'DescribeDBMajorEngineVersions')).toBe(true);
+    expect(proxy().calls.some((c) => c.operation === 'DescribeDBMajorEngineVersions')).toBe(true);
     expect([...(db.EnabledCloudwatchLogsExports ?? [])].sort()).toEqual(['error', 'slowquery']);
     expect(db.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId)).toEqual([dbGroup]);
     expect(tagMap(db.TagList)).toMatchObject({ 'wpdeploy:stack': stack, 'wpdeploy:step': 'db', Name: `${stack}-db`, team: 'web' });
@@ -243,25 +235,25 @@ describe('data tier', () => {
   it('no secret value appears in the state directory, stdout or stderr', () => expectNoSecretLeaked());
 
   it('a second up makes zero mutating calls', async () => {
-    proxy.reset();
+    proxy().reset();
     const r = await run('up');
     expect(r.code, r.stderr).toBe(0);
-    expect(proxy.mutating().filter(notAppTier).map((c) => `${c.service} ${c.operation}`)).toEqual([]);
-    expect(proxy.reads().length).toBeGreaterThan(0);
+    expect(proxy().mutating().filter(notAppTier).map((c) => `${c.service} ${c.operation}`)).toEqual([]);
+    expect(proxy().reads().length).toBeGreaterThan(0);
   });
 
   it('down --yes lifts deletion protection and says so, and keeps a snapshot, the file system and the secrets: nothing else', async () => {
-    proxy.reset();
+    proxy().reset();
     const r = await run('down', '--yes');
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(proxy.rules.refused).toEqual([]);
+    expect(proxy().rules.refused).toEqual([]);
     // AWS answers DBParameterGroupNotFound, moto an empty list: either way, gone.
     const groupsLeft = await unlessNotFound(rdsc.send(new DescribeDBParameterGroupsCommand({ DBParameterGroupName: `${stack}-db-mysql8-4` })), 'DBParameterGroupNotFoundFault');
     expect(groupsLeft?.DBParameterGroups ?? []).toEqual([]);
     expect(r.stdout + r.stderr).toMatch(/lifting the deletion protection of db instance/);
-    const ops = proxy.calls.map((c) => c.operation);
+    const ops = proxy().calls.map((c) => c.operation);
     expect(ops.indexOf('ModifyDBInstance')).toBeLessThan(ops.indexOf('DeleteDBInstance'));
-    expect(decodeURIComponent(proxy.calls.find((c) => c.operation === 'DeleteDBInstance')!.body)).toMatch(new RegExp(`FinalDBSnapshotIdentifier=${stack}-final-\\d{14}`));
+    expect(decodeURIComponent(proxy().calls.find((c) => c.operation === 'DeleteDBInstance')!.body)).toMatch(new RegExp(`FinalDBSnapshotIdentifier=${stack}-final-\\d{14}`));
 
     const snaps = await finalSnapshots(stack);
     expect(snaps).toHaveLength(1);
@@ -282,16 +274,16 @@ describe('data tier', () => {
     // meanwhile someone scheduled the salts for deletion: up restores the secret rather than failing on its name
     const saltsArn = secretArns.find((a) => a.includes(`/${stack}/wp-salts`))!;
     await sm.send(new DeleteSecretCommand({ SecretId: saltsArn, RecoveryWindowInDays: 7 }));
-    proxy.reset();
+    proxy().reset();
     const r = await run('up');
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(proxy.calls.filter((c) => c.operation === 'RestoreSecret').map((c) => JSON.parse(c.body).SecretId)).toEqual([saltsArn]);
+    expect(proxy().calls.filter((c) => c.operation === 'RestoreSecret').map((c) => JSON.parse(c.body).SecretId)).toEqual([saltsArn]);
     expect((await sm.send(new DescribeSecretCommand({ SecretId: saltsArn }))).DeletedDate).toBeUndefined();
     expect(r.stdout + r.stderr).toMatch(/scheduled for deletion.*restored it/);
-    const restore = proxy.calls.filter((c) => c.operation === 'RestoreDBInstanceFromDBSnapshot');
+    const restore = proxy().calls.filter((c) => c.operation === 'RestoreDBInstanceFromDBSnapshot');
     expect(restore).toHaveLength(1);
     expect(new URLSearchParams(restore[0]!.body).get('DBSnapshotIdentifier')).toBe(snap!.DBSnapshotIdentifier);
-    const ops = proxy.mutating().map((c) => c.operation);
+    const ops = proxy().mutating().map((c) => c.operation);
     expect(ops).not.toContain('CreateDBInstance');
     expect(ops).not.toContain('CreateSecret');
     expect(ops).not.toContain('POST /2015-02-01/file-systems');
@@ -303,17 +295,17 @@ describe('data tier', () => {
     expect(secretValues.has(creds.password)).toBe(true); // the kept password, not a new one
     expect(creds.host).toBe(db.Endpoint!.Address);
     expect((await efsc.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId }))).MountTargets).toHaveLength(2);
-    proxy.reset();
+    proxy().reset();
     expect((await run('up')).code).toBe(0);
-    expect(proxy.mutating().filter(notAppTier)).toEqual([]);
+    expect(proxy().mutating().filter(notAppTier)).toEqual([]);
   });
 
   it('down --purge --yes leaves nothing at all, and no secret value was ever shown or stored', async () => {
-    proxy.reset();
+    proxy().reset();
     const r = await run('down', '--purge', '--yes');
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(proxy.rules.refused).toEqual([]);
-    const del = proxy.calls.filter((c) => c.operation === 'DeleteSecret');
+    expect(proxy().rules.refused).toEqual([]);
+    const del = proxy().calls.filter((c) => c.operation === 'DeleteSecret');
     expect(del).toHaveLength(2);
     for (const c of del) expect(JSON.parse(c.body)).toMatchObject({ ForceDeleteWithoutRecovery: true });
     expect(await tagged(stack)).toEqual([]);
@@ -330,7 +322,7 @@ describe('data tier with RDS Proxy', () => {
   const stack = uniqueStack('proxy');
   const cwd = workdir();
   writeFileSync(join(cwd, 'wpdeploy.yml'), `stack: ${stack}\nnetwork: { natGateways: single }\ndatabase: { proxy: true }\n`);
-  const run = (...args: string[]) => runCli(args, { cwd, endpoint: proxy.url });
+  const run = (...args: string[]) => runCli(args, { cwd, endpoint: proxy().url });
 
   it('up puts a proxy in front of the instance: the secret through a role that reads only it, its own security group, the instance registered', async () => {
     const r = await run('up');
@@ -341,7 +333,7 @@ describe('data tier with RDS Proxy', () => {
     // Through the proxy (RequireTLS), WordPress uses TLS and verifies the proxy's public certificate.
     expect(await configExtra(stack)).toContain("define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT);");
     expect(await requireSecureTransport(`${stack}-db-mysql8-4`)).toBe('1');
-    expect(proxy.createRules.refused).toEqual([]);
+    expect(proxy().createRules.refused).toEqual([]);
     expect(p.Auth?.map((a) => a.SecretArn)).toEqual([secret.ARN]);
     expect(p.VpcSecurityGroupIds).toEqual([await stepGroup(stack, 'sg-db-proxy')]);
     expect([...(p.VpcSubnetIds ?? [])].sort()).toEqual(await tierSubnets(stack, 'data'));
@@ -363,7 +355,7 @@ describe('data tier with RDS Proxy', () => {
     const p = (await rdsc.send(new DescribeDBProxiesCommand({ DBProxyName: `${stack}-db-proxy` }))).DBProxies![0]!;
     const r = await run('down', '--purge', '--yes');
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(proxy.rules.refused).toEqual([]);
+    expect(proxy().rules.refused).toEqual([]);
     expect(await tagged(stack)).toEqual([]);
     await expect(rdsc.send(new DescribeDBProxiesCommand({ DBProxyName: `${stack}-db-proxy` }))).rejects.toMatchObject({ name: 'DBProxyNotFoundFault' });
     await expect(iam.send(new GetRoleCommand({ RoleName: p.RoleArn!.split('/').pop()! }))).rejects.toMatchObject({ name: 'NoSuchEntityException' }); // IAM is not in the Tagging API

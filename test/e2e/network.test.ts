@@ -8,29 +8,21 @@ import {
   AuthorizeSecurityGroupIngressCommand, DescribeAddressesCommand, DescribeFlowLogsCommand, DescribeInternetGatewaysCommand, DescribeNatGatewaysCommand, DescribeNetworkAclsCommand,
   DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type NetworkAcl, type Tag,
 } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startStrictProxy } from '../support/aws-rules.js';
+import { describe, expect, inject, it } from 'vitest';
+import { strictProxyForFile } from '../support/strict-proxy.js';
 import { ec2 } from '../support/aws.js';
 import { runCli, uniqueStack, workdir } from '../support/cli.js';
 
 const moto = inject('motoEndpoint');
 const client = ec2(moto);
-let proxy: Awaited<ReturnType<typeof startStrictProxy>>;
-beforeAll(async () => {
-  proxy = await startStrictProxy(moto);
-});
-afterAll(async () => {
-  await proxy.close();
-  // A test rule that could not look refused the call it checked (fail closed): none may have.
-  expect(proxy.rules.lookupErrors).toEqual([]);
-});
+const proxy = strictProxyForFile(moto);
 
 const stack = uniqueStack('net');
 const cwd = workdir();
 const CIDR = '10.42.0.0/16';
 const writeConfig = (natGateways: 'perAz' | 'single') =>
   writeFileSync(join(cwd, 'wpdeploy.yml'), `stack: ${stack}\nnetwork: { cidr: ${CIDR}, azCount: 2, natGateways: ${natGateways} }\ntags: { team: web }\n`);
-const run = (...args: string[]) => runCli(args, { cwd, endpoint: proxy.url });
+const run = (...args: string[]) => runCli(args, { cwd, endpoint: proxy().url });
 
 const tagMap = (tags: Tag[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key, t.Value]));
 const mine = <T extends { Tags?: Tag[] }>(list: T[] | undefined) => (list ?? []).filter((x) => tagMap(x.Tags)['wpdeploy:stack'] === stack);
@@ -146,10 +138,10 @@ describe('network tier', () => {
   });
 
   it('a second up makes zero mutating calls', async () => {
-    proxy.reset();
+    proxy().reset();
     const r = await run('up');
     expect(r.code, r.stderr).toBe(0);
-    expect(proxy.mutating().map((c) => c.operation)).toEqual([]);
+    expect(proxy().mutating().map((c) => c.operation)).toEqual([]);
     expect(r.stdout).toMatch(/No changes/);
   });
 
@@ -165,7 +157,7 @@ describe('network tier', () => {
       expect(t.Routes?.find((x) => x.DestinationCidrBlock === '0.0.0.0/0')?.NatGatewayId).toBe(h.nats[0]!.NatGatewayId);
     }
     // routes moved before the extra NAT went, and its address was released after it was deleted
-    const ops = proxy.calls.map((c) => c.operation);
+    const ops = proxy().calls.map((c) => c.operation);
     expect(ops.indexOf('ReplaceRoute')).toBeLessThan(ops.indexOf('DeleteNatGateway'));
     expect(ops.lastIndexOf('DescribeNatGateways')).toBeGreaterThan(ops.indexOf('DeleteNatGateway'));
     expect(ops.indexOf('ReleaseAddress')).toBeGreaterThan(ops.lastIndexOf('DescribeNatGateways'));
@@ -177,9 +169,9 @@ describe('network tier', () => {
     expect(h.nats).toHaveLength(2);
     expect(h.eips).toHaveLength(2);
     expect(h.eips.every((e) => e.AssociationId || e.NetworkInterfaceId)).toBe(true);
-    proxy.reset();
+    proxy().reset();
     expect((await run('up')).code).toBe(0);
-    expect(proxy.mutating()).toEqual([]);
+    expect(proxy().mutating()).toEqual([]);
   });
 
   it('a rule added out of band is shown as drift and converged back by up', async () => {
@@ -198,25 +190,25 @@ describe('network tier', () => {
 
   it('refuses to change the VPC CIDR in place, and says why and what to do', async () => {
     writeFileSync(join(cwd, 'wpdeploy.yml'), `stack: ${stack}\nnetwork: { cidr: 10.43.0.0/16 }\ntags: { team: web }\n`);
-    proxy.reset();
+    proxy().reset();
     const r = await run('up');
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/primary CIDR block cannot change \(10\.42\.0\.0\/16 -> 10\.43\.0\.0\/16\)/);
     expect(r.stdout + r.stderr).toMatch(/wpdeploy down/);
-    expect(proxy.mutating().filter((c) => /Vpc/.test(c.operation))).toEqual([]);
+    expect(proxy().mutating().filter((c) => /Vpc/.test(c.operation))).toEqual([]);
     writeConfig('perAz');
   });
 
   it('down --yes leaves no network resource behind, deleting in an order AWS accepts', async () => {
-    proxy.reset();
+    proxy().reset();
     const r = await run('down', '--yes');
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(proxy.rules.refused).toEqual([]);
+    expect(proxy().rules.refused).toEqual([]);
     const h = await held();
     for (const [what, list] of Object.entries(h)) expect(list, what).toEqual([]);
-    const ops = proxy.calls.map((c) => c.operation);
+    const ops = proxy().calls.map((c) => c.operation);
     expect(ops.indexOf('DetachInternetGateway')).toBeGreaterThan(ops.lastIndexOf('ReleaseAddress'));
-    const ec2Deletes = proxy.calls.filter((c) => c.service === 'ec2' && /^(Delete|Detach|Release)/.test(c.operation)).map((c) => c.operation);
+    const ec2Deletes = proxy().calls.filter((c) => c.service === 'ec2' && /^(Delete|Detach|Release)/.test(c.operation)).map((c) => c.operation);
     expect(ec2Deletes.at(-1), 'the VPC goes last').toBe('DeleteVpc');
     expect(ec2Deletes.filter((o) => o === 'DeleteVpc')).toHaveLength(1);
   });
