@@ -97,21 +97,37 @@ describe('state in S3', () => {
     const stack = uniqueStack('rs');
     const where = `s3://${bucket}/stale`;
     const key = `stale/${stack}.json`;
-    const cli = startCli(['up', '--stack', stack, '--state', where, '--concurrency', '1'], { cwd: workdir(), endpoint: proxy.url });
-    // Once the run has written the state a few times, another writer replaces it.
-    let other: string | undefined;
-    for (let i = 0; i < 400 && !other; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      const text = await object(key);
-      if (text && Object.keys(JSON.parse(text).steps).length >= 3) {
-        const doc = JSON.parse(text);
-        doc.steps.vpc.outputs = { ...doc.steps.vpc.outputs, note: 'written by another machine' };
-        other = JSON.stringify(doc, null, 2) + '\n';
-        await client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: other }));
+    // The run is held at its NAT gateway's create (its state then records the VPC and more) while
+    // another writer replaces the state; then it goes on, and its next write is based on a stale state.
+    const conditional = s3ConditionalWrites(moto);
+    let held!: () => void;
+    const reached = new Promise<void>((resolve) => (held = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    proxy.intercept(async (call) => {
+      if (call.api === 'CreateNatGateway') {
+        held();
+        await released;
       }
+      return conditional(call);
+    });
+    let other: string | undefined;
+    let r: Awaited<ReturnType<typeof runCli>>;
+    try {
+      const cli = startCli(['up', '--stack', stack, '--state', where, '--concurrency', '1'], { cwd: workdir(), endpoint: proxy.url });
+      await reached;
+      const doc = JSON.parse((await object(key))!);
+      expect(Object.keys(doc.steps).length).toBeGreaterThanOrEqual(3);
+      doc.steps.vpc.outputs = { ...doc.steps.vpc.outputs, note: 'written by another machine' };
+      other = JSON.stringify(doc, null, 2) + '\n';
+      await client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: other }));
+      release();
+      r = await cli.done;
+    } finally {
+      release();
+      proxy.intercept(conditional);
     }
     expect(other).toBeDefined();
-    const r = await cli.done;
     expect(r.code).toBe(1);
     expect(r.stderr + r.stdout).toMatch(/changed by another writer since this run read it/);
     expect(await object(key)).toBe(other);
